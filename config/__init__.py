@@ -1,0 +1,11 @@
+"""Wirework settings: read once from the environment and `.env`, validated at start-up."""
+
+from config.settings import (
+    BackgroundSettings,
+    CacheSettings,
+    DatabaseSettings,
+    Environment,
+    Settings,
+)
+
+__all__ = ["BackgroundSettings", "CacheSettings", "DatabaseSettings", "Environment", "Settings"]

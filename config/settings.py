@@ -1,0 +1,131 @@
+"""Typed settings: every knob of every service, validated when `Settings()` is built.
+
+Environment variables use the prefix `APP_` and `__` between a section and its field,
+for example `APP_DATABASE__URL` or `APP_CACHE__BACKEND`.
+"""
+
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/wirework.db"
+SUPPORTED_DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+SUPPORTED_LOCK_SCHEMES = ("redis://", "rediss://", "postgresql://", "postgres://")
+
+
+class Environment(StrEnum):
+    """Where the application runs; production turns on the strict start-up checks."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class _Section(BaseModel):
+    # A misspelt key in a section is a mistake the user wants to hear about at start-up.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """Where the data lives and how many connections the pool may hold."""
+
+    url: str = Field(
+        DEFAULT_DATABASE_URL, description="sqlite:///path, sqlite:///:memory: or postgresql://…"
+    )
+    min_size: int = Field(1, ge=0, le=100, description="connections opened at start-up")
+    max_size: int = Field(5, ge=1, le=100, description="most connections open at once")
+    acquire_timeout: float = Field(
+        5.0, gt=0, le=300, description="seconds to wait for a free connection"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(SUPPORTED_DATABASE_SCHEMES):
+            allowed = ", ".join(SUPPORTED_DATABASE_SCHEMES)
+            raise ValueError(
+                f"unsupported database URL {url!r}: it must start with one of {allowed}"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> Self:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"min_size ({self.min_size}) must not exceed max_size ({self.max_size})"
+            )
+        return self
+
+
+class CacheSettings(_Section):
+    """Which store backs the cache and how entries age out of it."""
+
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="memory (one process) or redis (shared)"
+    )
+    url: str | None = Field(
+        None, description="redis://host:port/db, required when backend is redis"
+    )
+    max_size: int = Field(
+        10_000, ge=1, description="entries kept by the memory store before LRU eviction"
+    )
+    default_ttl: float = Field(
+        300.0, gt=0, description="seconds an entry lives unless set with its own ttl"
+    )
+    namespace: str = Field(
+        "wirework", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$", description="key prefix in Redis"
+    )
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> Self:
+        if self.backend == "redis" and not self.url:
+            raise ValueError("backend 'redis' needs url (set APP_CACHE__URL=redis://host:6379/0)")
+        if self.url is not None and not self.url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"unsupported cache URL {self.url!r}: it must start with redis://, rediss:// or unix://"
+            )
+        return self
+
+
+class BackgroundSettings(_Section):
+    """Where exclusive periodic tasks take the lock that lets one instance run them."""
+
+    lock_url: str | None = Field(
+        None, description="redis://… or postgresql://…; unset means in-process only"
+    )
+    stop_timeout: float = Field(
+        5.0, gt=0, le=300, description="seconds stop() waits for running tasks"
+    )
+
+    @field_validator("lock_url")
+    @classmethod
+    def _known_lock_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(SUPPORTED_LOCK_SCHEMES):
+            allowed = ", ".join(SUPPORTED_LOCK_SCHEMES)
+            raise ValueError(f"unsupported lock URL {url!r}: it must start with one of {allowed}")
+        return url
+
+
+class Settings(BaseSettings):
+    """Every setting of a Wirework application, from `APP_*` variables and `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="APP_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # A .env file may hold other tools' variables; sections still reject unknown keys.
+        extra="ignore",
+        frozen=True,
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    reload_mode: bool = Field(
+        False, description="true in a reloading supervisor: open no resources"
+    )
+    api_key: SecretStr | None = Field(None, description="when set, data endpoints need X-API-Key")
+    database: DatabaseSettings = DatabaseSettings()
+    cache: CacheSettings = CacheSettings()
+    background: BackgroundSettings = BackgroundSettings()
