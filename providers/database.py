@@ -1,0 +1,144 @@
+"""`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from providers.pools.sqlite import (
+    PooledConnection,
+    PoolTimeoutError,
+    QueryParams,
+    QueryResult,
+    SQLitePool,
+)
+from providers.schema import apply_schema
+
+__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
+
+
+class ServiceNotInitializedError(RuntimeError):
+    """A service was used before `initialize()` (or after `close()`)."""
+
+
+class DatabaseService:
+    """A pool of database connections shared by every repository of the application.
+
+    With no URL it uses a private in-memory SQLite database, so `DatabaseService()` works
+    anywhere. In reload mode (the supervising process of `--reload`) it opens nothing.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 5,
+        acquire_timeout: float = 5.0,
+        close_timeout: float = 5.0,
+        reload_mode: bool = False,
+    ) -> None:
+        if url is not None and url.startswith(("postgresql://", "postgres://")):
+            raise NotImplementedError(
+                "PostgreSQL URLs are not supported yet: use sqlite:///path or sqlite:///:memory:"
+            )
+        self.url = url
+        self.reload_mode = reload_mode
+        self._pool = SQLitePool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            acquire_timeout=acquire_timeout,
+            close_timeout=close_timeout,
+        )
+        self._initialized = False
+
+    @property
+    def dialect(self) -> str:
+        """Which SQL dialect repositories must speak on this pool."""
+        return "sqlite"
+
+    @property
+    def is_initialized(self) -> bool:
+        return self._initialized
+
+    async def initialize(self) -> None:
+        """Open the pool and make sure the schema exists; a no-op in reload mode."""
+        if self.reload_mode or self._initialized:
+            return
+        await self._pool.open()
+        try:
+            await apply_schema(self._pool.execute, self.dialect)
+        except BaseException:
+            await self._pool.close()
+            raise
+        self._initialized = True
+
+    async def close(self) -> None:
+        """Close every connection, waiting a bounded time for borrowed ones."""
+        if not self._initialized:
+            return
+        self._initialized = False
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        """Raise unless a connection can be borrowed and answers a query."""
+        await self.execute_query("SELECT 1")
+
+    @property
+    def connection_pool(self) -> dict[str, list[PooledConnection]] | None:
+        """Snapshot of idle and borrowed connections, or None before initialisation."""
+        if not self._initialized:
+            return None
+        return {"available": self._pool.available, "in_use": self._pool.in_use}
+
+    @property
+    def connection_count(self) -> int:
+        """How many connections are open right now (idle plus borrowed)."""
+        if not self._initialized:
+            return 0
+        return len(self._pool.available) + len(self._pool.in_use)
+
+    async def get_connection(self) -> PooledConnection:
+        """Borrow a connection; pair with `release_connection`, or use the context form."""
+        self._require_initialized()
+        return await self._pool.acquire()
+
+    async def release_connection(self, connection: PooledConnection) -> None:
+        """Give a borrowed connection back; releasing one twice is a ValueError."""
+        await self._pool.release(connection)
+
+    @asynccontextmanager
+    async def get_connection_context(self) -> AsyncIterator[PooledConnection]:
+        """Borrow a connection for the body of an `async with`, released on any exit."""
+        connection = await self.get_connection()
+        try:
+            yield connection
+        finally:
+            await self._pool.release(connection)
+
+    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement with bound `:name` parameters: `{"rows": [...], "affected": n}`."""
+        self._require_initialized()
+        return await self._pool.execute(sql, params)
+
+    def get_stats(self) -> dict[str, Any]:
+        """Pool figures for `/api/stats` and readiness."""
+        available = len(self._pool.available) if self._initialized else 0
+        in_use = len(self._pool.in_use) if self._initialized else 0
+        return {
+            "status": "initialized" if self._initialized else "not_initialized",
+            "backend": self.dialect,
+            "total_connections": available + in_use,
+            "available_connections": available,
+            "in_use_connections": in_use,
+            "min_size": self._pool.min_size,
+            "max_size": self._pool.max_size,
+            "waiting": self._pool.waiting,
+            "acquired": self._pool.acquired,
+            "acquire_timeouts": self._pool.timeouts,
+            "replaced_connections": self._pool.replaced,
+        }
+
+    def _require_initialized(self) -> None:
+        if not self._initialized:
+            raise ServiceNotInitializedError("Database service not initialized")

@@ -1,0 +1,1 @@
+"""Connection pools behind `DatabaseService`, one module per database driver."""

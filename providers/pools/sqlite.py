@@ -1,0 +1,355 @@
+"""A fair, bounded pool of aiosqlite connections.
+
+Each connection owns one worker thread (aiosqlite's design), so a pool of N connections
+lets N queries run at once. Writes are serialised by one asyncio lock per pool: SQLite
+allows a single writer anyway, and queueing writers on the event loop is cheaper and
+fairer than letting them spin in SQLite's busy handler. The busy timeout still guards
+against writers in other processes.
+"""
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import sqlite3
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+QueryParams = Mapping[str, Any] | Sequence[Any] | None
+QueryResult = dict[str, Any]
+
+BUSY_TIMEOUT_MS = 5_000
+_READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES")
+_METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
+_connection_numbers = itertools.count(1)
+
+
+class PoolTimeoutError(TimeoutError):
+    """Every connection stayed in use for the whole acquire timeout."""
+
+
+class PoolClosedError(RuntimeError):
+    """The pool was closed (or never opened) when a connection was asked for."""
+
+
+def is_read_only(sql: str) -> bool:
+    """Whether a statement can skip the write lock; anything unsure counts as a write."""
+    return sql.lstrip()[:7].upper().startswith(_READ_ONLY_PREFIXES)
+
+
+def sqlite_target(url: str | None) -> tuple[str, bool]:
+    """Map a `sqlite:///…` URL to (database, is_file); memory gets a private shared name."""
+    if url is None or url in ("sqlite:///:memory:", "sqlite://"):
+        # memdb is shared by every connection that opens the same name in this process,
+        # with real locking (unlike shared-cache mode); it vanishes with the last one.
+        return f"file:/wirework-{uuid.uuid4().hex}?vfs=memdb", False
+    if not url.startswith("sqlite:///"):
+        raise ValueError(
+            f"not a SQLite URL: {url!r} (expected sqlite:///path or sqlite:///:memory:)"
+        )
+    return url.removeprefix("sqlite:///"), True
+
+
+class PooledConnection(Mapping[str, Any]):
+    """One open connection plus the metadata the guide reads (`conn["id"]`, …).
+
+    Equality is identity, so `conn in pool["available"]` asks about this connection.
+    """
+
+    __slots__ = ("_broken", "created_at", "id", "last_used", "query_count", "raw")
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+        self.id = f"sqlite-{next(_connection_numbers)}"
+        self.created_at = time.time()
+        self.last_used: float | None = None
+        self.query_count = 0
+        self._broken = False
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _METADATA_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_METADATA_KEYS)
+
+    def __len__(self) -> int:
+        return len(_METADATA_KEYS)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"<PooledConnection {self.id} queries={self.query_count}>"
+
+    @property
+    def is_usable(self) -> bool:
+        """False once the connection broke or was closed underneath us."""
+        if self._broken:
+            return False
+        try:
+            _ = self.raw.in_transaction  # raises ValueError once aiosqlite closed it
+        except ValueError:
+            return False
+        return True
+
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement (autocommit) and return its rows as dicts and its row count."""
+        self.query_count += 1
+        self.last_used = time.time()
+        bound = {} if params is None else params
+        try:
+            if is_read_only(sql):
+                rows = await self.raw.execute_fetchall(sql, bound)
+                return {"rows": [dict(row) for row in rows], "affected": 0}
+            cursor = await self.raw.execute(sql, bound)
+            rows = await cursor.fetchall()
+            return {"rows": [dict(row) for row in rows], "affected": max(cursor.rowcount, 0)}
+        except ValueError as error:
+            # aiosqlite's "Connection closed" / "no active connection": the link is gone.
+            self._broken = True
+            raise ConnectionError(f"SQLite connection {self.id} is closed") from error
+        except sqlite3.ProgrammingError:
+            self._broken = not self.is_usable
+            raise
+
+
+_Slot = PooledConnection | None  # None: room to open a new connection
+
+
+class SQLitePool:
+    """Hands out at most `max_size` connections, first come first served."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 5,
+        acquire_timeout: float = 5.0,
+        close_timeout: float = 5.0,
+    ) -> None:
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, got {max_size}")
+        if not 0 <= min_size <= max_size:
+            raise ValueError(
+                f"min_size must be between 0 and max_size ({max_size}), got {min_size}"
+            )
+        if acquire_timeout <= 0:
+            raise ValueError(f"acquire_timeout must be positive, got {acquire_timeout}")
+        self.url = url
+        self.min_size = min_size
+        self.max_size = max_size
+        self.acquire_timeout = acquire_timeout
+        self.close_timeout = close_timeout
+        self._database, self._is_file = sqlite_target(url)
+        self._idle: list[_Slot] = []
+        self._waiters: deque[asyncio.Future[_Slot]] = deque()
+        self._in_use: set[PooledConnection] = set()
+        self._write_lock = asyncio.Lock()
+        self._open = False
+        self._closed = False
+        self._drained = asyncio.Event()
+        self._keeper: aiosqlite.Connection | None = None
+        self.acquired = 0
+        self.timeouts = 0
+        self.replaced = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open `min_size` connections; a memory database also gets a keeper connection."""
+        if self._is_file:
+            Path(self._database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # Keeps the in-memory database alive while the pool holds no connection.
+            self._keeper = await self._connect()
+        self._idle = [None] * self.max_size
+        self._open, self._closed = True, False
+        try:
+            for _ in range(self.min_size):
+                connection = await self._new_connection()
+                self._idle.pop(0)
+                self._idle.append(connection)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close every connection; waits at most `close_timeout` for borrowed ones."""
+        self._open = False
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosedError("Database service was closed"))
+        if self._in_use:
+            self._drained.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.close_timeout)
+        if self._in_use:
+            logger.warning(
+                "closing %d connections still in use after %.1fs",
+                len(self._in_use),
+                self.close_timeout,
+            )
+        connections = [slot for slot in self._idle if slot is not None] + list(self._in_use)
+        self._idle.clear()
+        self._in_use.clear()
+        await asyncio.gather(*(self._close_raw(conn.raw) for conn in connections))
+        if self._keeper is not None:
+            await self._close_raw(self._keeper)
+            self._keeper = None
+        self._closed = True
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    # -- borrowing -------------------------------------------------------------------
+
+    async def acquire(self) -> PooledConnection:
+        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
+        if not self._open:
+            raise PoolClosedError("Database service not initialized")
+        slot = self._idle.pop() if self._idle and not self._waiters else await self._wait_in_line()
+        try:
+            connection = slot if slot is not None and slot.is_usable else await self._replace(slot)
+        except BaseException:
+            self._hand_over(None)
+            raise
+        self._in_use.add(connection)
+        self.acquired += 1
+        return connection
+
+    async def release(self, connection: PooledConnection) -> None:
+        """Return a borrowed connection; a broken one is closed and its place freed."""
+        if connection not in self._in_use:
+            if self._closed:
+                return  # close() already closed every borrowed connection
+            raise ValueError(
+                f"connection {connection['id']} is not checked out from this pool (released twice?)"
+            )
+        self._in_use.discard(connection)
+        if not self._open:  # close() is waiting for this one
+            await self._close_raw(connection.raw)
+            if not self._in_use:
+                self._drained.set()
+            return
+        if connection.is_usable and connection.raw.in_transaction:
+            # A transaction left open would hold SQLite's write lock for everyone.
+            try:
+                await connection.raw.rollback()
+            except (sqlite3.Error, ValueError):
+                connection._broken = True
+        if connection.is_usable:
+            self._hand_over(connection)
+        else:
+            self.replaced += 1
+            self._hand_over(None)
+            await self._close_raw(connection.raw)
+
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement on a pooled connection; writes queue for the write lock first."""
+        if is_read_only(sql):
+            return await self._execute_on_pool(sql, params)
+        async with self._write_lock:
+            return await self._execute_on_pool(sql, params)
+
+    # -- inspection ------------------------------------------------------------------
+
+    @property
+    def available(self) -> list[PooledConnection]:
+        return [slot for slot in self._idle if slot is not None]
+
+    @property
+    def in_use(self) -> list[PooledConnection]:
+        return list(self._in_use)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
+    # -- internals -------------------------------------------------------------------
+
+    async def _execute_on_pool(self, sql: str, params: QueryParams) -> QueryResult:
+        connection = await self.acquire()
+        try:
+            return await connection.execute(sql, params)
+        finally:
+            await self.release(connection)
+
+    async def _wait_in_line(self) -> _Slot:
+        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self.acquire_timeout):
+                return await waiter
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                return waiter.result()  # handed over at the very moment the timer fired
+            self._forget(waiter)
+            self.timeouts += 1
+            raise PoolTimeoutError(
+                f"no database connection free after {self.acquire_timeout}s: all {self.max_size} "
+                f"connections of the pool are in use (raise database.max_size or acquire_timeout)"
+            ) from None
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._hand_over(waiter.result())  # cancelled after a hand-over: pass it on
+            else:
+                self._forget(waiter)
+            raise
+
+    def _forget(self, waiter: asyncio.Future[_Slot]) -> None:
+        waiter.cancel()
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def _hand_over(self, slot: _Slot) -> None:
+        """Give a slot to the longest waiter, or put it back on the idle stack."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+        self._idle.append(slot)
+
+    async def _replace(self, slot: _Slot) -> PooledConnection:
+        if slot is not None:
+            self.replaced += 1
+            await self._close_raw(slot.raw)
+        return await self._new_connection()
+
+    async def _new_connection(self) -> PooledConnection:
+        return PooledConnection(await self._connect())
+
+    async def _connect(self) -> aiosqlite.Connection:
+        raw = await aiosqlite.connect(self._database, uri=not self._is_file, isolation_level=None)
+        raw.row_factory = sqlite3.Row
+        await raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self._is_file:
+            await raw.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a crashed process; only power loss may drop
+            # the last commits, which is the trade-off every WAL deployment makes.
+            await raw.execute("PRAGMA synchronous = NORMAL")
+        await raw.execute("PRAGMA foreign_keys = ON")
+        return raw
+
+    async def _close_raw(self, raw: aiosqlite.Connection) -> None:
+        try:
+            await asyncio.wait_for(raw.close(), timeout=self.close_timeout)
+        except (TimeoutError, sqlite3.Error, ValueError) as error:
+            logger.warning("could not close a SQLite connection cleanly: %s", error)
+            raw.stop()
