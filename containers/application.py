@@ -1,0 +1,73 @@
+"""Wirework's container: which provider builds which service from which settings.
+
+Read it as a table of the application. Every service provider is in async mode, so
+`await container.X()` works the same for the real service, a plain fake and an async fake.
+"""
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from config import Settings
+from containers.lifecycle import LifecycleContainer
+from containers.resources import managed
+from providers.backends.base import UserBackend
+from providers.backends.sqlite import SQLiteBackend
+from providers.background import BackgroundService
+from providers.cache import CacheService
+from providers.database import DatabaseService
+
+
+def user_backend_for(database: DatabaseService) -> UserBackend:
+    """The user repository that speaks the dialect of the configured database."""
+    if database.dialect == "sqlite":
+        return SQLiteBackend(database=database)
+    raise NotImplementedError(f"no user backend for the {database.dialect!r} dialect yet")
+
+
+ASYNC_SERVICES = ("database", "cache", "background", "users")
+"""Providers that always return awaitables, so real services and fakes are used alike."""
+
+
+class Container(containers.DeclarativeContainer):
+    """The application's services, each built from one section of `Settings`."""
+
+    instance_type = LifecycleContainer
+
+    settings = providers.Singleton(Settings)
+
+    database = providers.Resource(
+        managed,
+        DatabaseService,
+        url=settings.provided.database.url,
+        min_size=settings.provided.database.min_size,
+        max_size=settings.provided.database.max_size,
+        acquire_timeout=settings.provided.database.acquire_timeout,
+        reload_mode=settings.provided.reload_mode,
+    )
+
+    cache = providers.Resource(
+        managed,
+        CacheService,
+        max_size=settings.provided.cache.max_size,
+        default_ttl=settings.provided.cache.default_ttl,
+        reload_mode=settings.provided.reload_mode,
+    )
+
+    background = providers.Resource(
+        managed,
+        BackgroundService,
+        lock_url=settings.provided.background.lock_url,
+        stop_timeout=settings.provided.background.stop_timeout,
+        reload_mode=settings.provided.reload_mode,
+    )
+
+    users = providers.Factory(user_backend_for, database=database)
+
+    def __new__(cls, **overriding_providers: Any) -> Any:
+        container = super().__new__(cls, **overriding_providers)
+        # Decided here rather than by whatever the first call returns: a plain fake
+        # called first would otherwise switch a provider to sync mode for good.
+        for name in ASYNC_SERVICES:
+            container.providers[name].enable_async_mode()
+        return container

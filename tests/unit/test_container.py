@@ -1,0 +1,216 @@
+"""The container: settings reach every service, lifecycles are ordered, overrides are safe."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
+
+import pytest
+from dependency_injector import containers, providers
+
+from config import Settings
+from containers import Container, override_services
+from containers.lifecycle import LifecycleContainer
+from providers.backends.sqlite import SQLiteBackend
+from providers.database import DatabaseService
+
+
+@pytest.fixture
+def container() -> Container:
+    container = Container()
+    container.settings.override(Settings(database={"url": "sqlite:///:memory:"}))
+    return container
+
+
+async def test_container_has_the_designed_providers(container: Container) -> None:
+    assert set(container.providers) == {"settings", "database", "cache", "background", "users"}
+    for name in ("database", "cache", "background"):
+        assert isinstance(container.providers[name], providers.Resource)
+
+
+async def test_resources_start_and_stop_through_the_container(container: Container) -> None:
+    await container.init_resources()
+    database = await container.database()
+    cache = await container.cache()
+    assert database.is_initialized
+    assert cache.is_initialized
+    users = await container.users()
+    assert isinstance(users, SQLiteBackend)
+    assert users.database is database  # one pool for the whole application
+    await container.shutdown_resources()
+    assert not database.is_initialized
+    assert not cache.is_initialized
+    assert not container.database.initialized
+
+
+async def test_settings_override_reconfigures_every_service() -> None:
+    container = Container()
+    container.settings.override(
+        Settings(database={"url": "sqlite:///:memory:", "max_size": 2}, cache={"max_size": 3})
+    )
+    await container.init_resources()
+    try:
+        assert (await container.database()).get_stats()["max_size"] == 2
+        cache = await container.cache()
+        for number in range(5):
+            await cache.set(f"k{number}", number)
+        assert cache.get_stats()["entries"] == 3
+    finally:
+        await container.shutdown_resources()
+
+
+async def test_reload_mode_from_settings_opens_nothing() -> None:
+    container = Container()
+    container.settings.override(Settings(reload_mode=True, database={"url": "sqlite:///:memory:"}))
+    await container.init_resources()
+    try:
+        database = await container.database()
+        cache = await container.cache()
+        background = await container.background()
+        assert database.reload_mode
+        assert not database.is_initialized
+        assert database.connection_pool is None
+        assert not cache.is_initialized
+        await background.start()
+        assert not background.is_running
+    finally:
+        await container.shutdown_resources()
+
+
+def test_bad_settings_fail_at_construction_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_DATABASE__MAX_SIZE", "0")
+    container = Container()
+    with pytest.raises(ValueError, match=r"database\.max_size"):
+        container.settings()
+
+
+# -- overrides: the dependency-injector traps the container designs around -------------
+
+
+async def test_plain_fake_before_start_keeps_init_awaitable_and_starts_nothing_real(
+    container: Container,
+) -> None:
+    fake = MagicMock()
+    with override_services(container, database=fake, cache=MagicMock(), background=MagicMock()):
+        result = container.init_resources()
+        assert result is not None  # dependency-injector would return None here
+        await result
+        assert await container.database() is fake
+        assert not container.database.initialized  # the real pool was never opened
+        await container.shutdown_resources()
+
+
+async def test_real_teardown_runs_after_a_plain_fake_override_is_reset(
+    container: Container,
+) -> None:
+    with override_services(container, database=MagicMock()):
+        await container.database()  # would switch the provider to sync mode for good
+    await container.init_resources()
+    database = await container.database()
+    assert isinstance(database, DatabaseService)
+    assert database.is_initialized
+    await container.shutdown_resources()
+    assert not database.is_initialized  # the async teardown really ran
+
+
+async def test_async_fake_is_awaited_like_the_real_service(container: Container) -> None:
+    fake_cache = AsyncMock()
+    fake_cache.get.return_value = "from the fake"
+    with override_services(container, cache=fake_cache):
+        cache = await container.cache()
+        assert await cache.get("key") == "from the fake"
+
+
+async def test_override_after_start_restores_the_original_and_leaks_nothing(
+    container: Container,
+) -> None:
+    await container.init_resources()
+    real = await container.database()
+    fake = MagicMock()
+    with override_services(container, database=fake):
+        assert await container.database() is fake
+    assert await container.database() is real
+    with override_services(container, database=fake):
+        await container.shutdown_resources()  # shut down while overridden ...
+    assert not real.is_initialized  # ... still closes the real pool
+
+
+async def test_override_is_restored_when_the_body_raises(container: Container) -> None:
+    fake = MagicMock()
+    with pytest.raises(RuntimeError, match="boom"), override_services(container, database=fake):
+        raise RuntimeError("boom")
+    assert not container.database.overridden
+
+
+def test_override_of_an_unknown_service_names_the_known_ones(container: Container) -> None:
+    with (
+        pytest.raises(ValueError, match=r"no service 'databse'.*database"),
+        override_services(container, databse=MagicMock()),
+    ):
+        pass
+
+
+async def test_users_provider_can_be_overridden_directly(container: Container) -> None:
+    fake_users = AsyncMock()
+    with container.users.override(fake_users):
+        assert await container.users() is fake_users
+
+
+async def test_resolving_users_does_not_close_the_database(container: Container) -> None:
+    # dependency-injector's Closing[...] marker would shut down every resource reachable
+    # from the marked one; Wirework resolves services without it, so the pool stays open.
+    await container.init_resources()
+    try:
+        for _ in range(3):
+            await container.users()
+        assert (await container.database()).is_initialized
+    finally:
+        await container.shutdown_resources()
+
+
+# -- lifecycle order -----------------------------------------------------------------------
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def resource(self, name: str, fail: bool = False, **_: Any) -> AsyncIterator[str]:
+        if fail:
+            raise RuntimeError(f"{name} failed to start")
+        self.events.append(f"start {name}")
+        try:
+            yield name
+        finally:
+            self.events.append(f"stop {name}")
+
+
+def _ordered_container(recorder: _Recorder, *, fail_second: bool = False) -> Any:
+    base = providers.Resource(recorder.resource, "base")
+
+    class Ordered(containers.DeclarativeContainer):  # type: ignore[misc]
+        instance_type = LifecycleContainer
+        # Declared before the resource it needs, and reaching it only through a Factory.
+        top = providers.Resource(
+            recorder.resource, "top", fail=fail_second, link=providers.Factory(dict, inner=base)
+        )
+        bottom = base
+
+    return Ordered()
+
+
+async def test_shutdown_reverses_start_up_even_through_indirect_dependencies() -> None:
+    recorder = _Recorder()
+    container = _ordered_container(recorder)
+    await container.init_resources()
+    await container.shutdown_resources()
+    assert recorder.events == ["start base", "start top", "stop top", "stop base"]
+
+
+async def test_failed_start_up_closes_what_had_started() -> None:
+    recorder = _Recorder()
+    container = _ordered_container(recorder, fail_second=True)
+    with pytest.raises(RuntimeError, match="top failed to start"):
+        await container.init_resources()
+    assert recorder.events == ["start base", "stop base"]
