@@ -1,12 +1,28 @@
 """Fixtures shared across unit, integration and performance tests."""
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test sees only its own settings: no stray APP_* variables, no developer .env.
+
+    Running from an empty folder also keeps the default SQLite file out of the checkout.
+    """
+    for name in list(os.environ):
+        if name.startswith("APP_") and not name.startswith("APP_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("APP_ENVIRONMENT", "test")
+    monkeypatch.chdir(tmp_path)
+    yield
 
 
 @pytest.fixture
