@@ -1,0 +1,87 @@
+"""The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, runtime_checkable
+
+
+class _Missing(enum.Enum):
+    MISSING = enum.auto()
+
+
+MISSING: Final = _Missing.MISSING
+"""A `get` default that no cached value can equal: `None`, `0` and `""` are real values."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counters a store can report without a round trip (`get_stats()` is synchronous)."""
+
+    entries: int | None
+    """Entries held, expired-but-not-yet-dropped included; `None` if only the server knows."""
+    hits: int
+    """`get` calls that found a live value."""
+    misses: int
+    """`get` calls that found nothing, or only an expired entry."""
+    evictions: int
+    """Live entries dropped to make room (`max_size` reached); expiry is not an eviction."""
+    expirations: int
+    """Expired entries this store has dropped itself (on read or while making room)."""
+
+
+class CacheStore(Protocol):
+    """Where `CacheService` keeps its entries. The store owns expiry (memory clock or Redis TTL).
+
+    `ttl` is always a validated positive number of seconds; `math.inf` means "never expires".
+    A store that serialises (Redis: JSON) may accept only values that survive the round trip.
+    """
+
+    backend: str
+    """Short name reported in stats, e.g. ``"memory"`` or ``"redis"``."""
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the live value for `key`, or `default`; counts a hit or a miss.
+
+        A hit refreshes recency where the store keeps an LRU order. Same contract as
+        `CacheService.get`, which is bound to it while the service is ready.
+        """
+        ...
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        """Store `value` under `key` for `ttl` seconds, replacing any previous entry."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove `key`; return whether a live entry was there."""
+        ...
+
+    async def clear(self) -> None:
+        """Remove every entry this store owns (only its namespace on a shared server)."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when the store can serve; raise otherwise (readiness checks call this)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections or memory; the store is not used afterwards."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Counters for `CacheService.get_stats()`; must not do I/O."""
+        ...
+
+
+@runtime_checkable
+class LocalCacheStore(CacheStore, Protocol):
+    """A store in this process: its entries can be shown, and `set` needs no await."""
+
+    @property
+    def entries(self) -> Mapping[str, Any]:
+        """A live read-only view of key -> value that neither counts nor refreshes recency."""
+        ...
+
+    def set_nowait(self, key: str, value: Any, ttl: float) -> None:
+        """Synchronous `set`."""
+        ...

@@ -1,0 +1,81 @@
+"""The guide's cache load case, and memory checks: the cache frees and bounds what it holds."""
+
+import asyncio
+import gc
+import time
+
+import psutil
+
+from providers.cache import CacheService
+from tests.helpers import FakeClock
+
+MIB = 1024 * 1024
+
+
+def _rss() -> int:
+    gc.collect()
+    return int(psutil.Process().memory_info().rss)
+
+
+async def test_cache_concurrent_operations(cache_service: CacheService) -> None:
+    async def cache_operation_task(key: str) -> str | None:
+        await cache_service.set(key, f"value_{key}")
+        value: str | None = await cache_service.get(key)
+        return value
+
+    start_time = time.perf_counter()
+    results = await asyncio.gather(*(cache_operation_task(f"key_{i}") for i in range(100)))
+    elapsed = time.perf_counter() - start_time
+
+    assert len(results) == 100
+    assert results == [f"value_key_{i}" for i in range(100)]
+    assert elapsed < 2.0  # the guide's bound
+    assert cache_service.get_stats()["evictions"] == 90  # max_size is 10
+
+
+async def test_cache_service_memory_usage() -> None:
+    """The cache half of the guide's memory case: ten services, used, closed, collected."""
+    initial_memory = _rss()
+
+    services = []
+    for i in range(10):
+        service = CacheService()
+        await service.initialize()
+        for j in range(100):
+            await service.set(f"key_{i}_{j}", f"value_{i}_{j}")
+        services.append(service)
+    for service in services:
+        await service.close()
+
+    assert all(service.get_stats()["entries"] == 0 for service in services)
+    assert _rss() - initial_memory < 50 * MIB  # the guide's bound
+
+
+async def test_memory_stays_bounded_by_max_size() -> None:
+    """200 MiB of values through a 1,000-entry cache must not keep more than a sliver."""
+    service = CacheService(max_size=1_000)
+    await service.initialize()
+    initial_memory = _rss()
+
+    for i in range(200_000):
+        await service.set(f"key_{i}", bytes(1024) + i.to_bytes(4))
+
+    assert service.get_stats()["entries"] == 1_000
+    assert _rss() - initial_memory < 50 * MIB
+    await service.close()
+
+
+async def test_memory_stays_bounded_when_entries_expire_unread() -> None:
+    """A cache far from full still lets go of expired values that nobody reads again."""
+    clock = FakeClock()
+    service = CacheService(max_size=1_000_000, default_ttl=1, clock=clock)
+    await service.initialize()
+    initial_memory = _rss()
+
+    for i in range(200_000):
+        await service.set(f"key_{i}", bytes(1024) + i.to_bytes(4))
+        clock.advance(0.01)  # each value expires 100 inserts after it was set
+
+    assert service.get_stats()["entries"] <= 110
+    assert _rss() - initial_memory < 50 * MIB
+    await service.close()
