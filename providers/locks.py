@@ -1,0 +1,114 @@
+"""Leases that let exclusive background tasks run at most once per interval across instances.
+
+`BackgroundService` asks its `TaskLock` for the lease on a task's name before each due run
+of an exclusive task. Only the in-process `LocalTaskLock` exists today; Redis lease locks
+and PostgreSQL advisory locks arrive with the scale-out work as new branches of
+`create_task_lock`, behind the same interface.
+"""
+
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+__all__ = ["LocalTaskLock", "TaskLock", "create_task_lock"]
+
+
+class TaskLock(Protocol):
+    """Named, expiring leases held by one holder (one lock object = one application instance).
+
+    A holder keeps a lease by renewing it; nobody else can take it until it expires. Holders
+    that stop renewing (crashed, shut down) lose it after `ttl`, so a successor never runs
+    a task sooner than one lease after the last run.
+    """
+
+    async def initialize(self) -> None:
+        """Prepare the backend (connect, check the server); called once before use."""
+        ...
+
+    async def try_acquire(self, name: str, ttl: float) -> bool:
+        """Take or renew the lease on `name` for `ttl` seconds from now.
+
+        Returns False, without waiting, while another holder's lease on `name` is alive.
+        """
+        ...
+
+    async def ping(self) -> None:
+        """Return when the lock can serve; raise otherwise (readiness checks call this)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. Leases are left to expire, so no interval runs twice."""
+        ...
+
+
+def create_task_lock(
+    lock_url: str | None, *, clock: Callable[[], float] = time.monotonic
+) -> TaskLock:
+    """Choose the lock backend from `lock_url`; unset (or empty) means in-process only.
+
+    Raises `ValueError` naming the scheme for any URL this version cannot serve yet.
+    """
+    if not lock_url:
+        return LocalTaskLock(clock=clock)
+    # Name only the scheme: the rest of the URL may carry a password.
+    scheme = urlsplit(lock_url).scheme or lock_url.partition(":")[0]
+    raise ValueError(
+        f"unsupported lock_url scheme {scheme!r}: only the in-process lock (lock_url unset) "
+        "is available; Redis and PostgreSQL task locks arrive with the scale-out work"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Lease:
+    holder: str
+    expires_at: float
+
+
+class LocalTaskLock:
+    """Leases in this process's memory: exclusive tasks run once per interval here only.
+
+    `clock` (monotonic seconds) decides expiry, so tests can move time by hand.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._holder = uuid.uuid4().hex
+        self._leases: dict[str, _Lease] = {}
+        self._closed = False
+
+    def sibling(self) -> "LocalTaskLock":
+        """Another holder over the same leases, as a second instance would be (for tests)."""
+        other = LocalTaskLock(clock=self._clock)
+        other._leases = self._leases
+        return other
+
+    async def initialize(self) -> None:
+        """Nothing to prepare in memory."""
+
+    async def try_acquire(self, name: str, ttl: float) -> bool:
+        """Take or renew the lease on `name`; False while another holder's lease is alive."""
+        self._check_open()
+        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
+            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        now = self._clock()
+        lease = self._leases.get(name)
+        if lease is not None and lease.holder != self._holder and lease.expires_at > now:
+            return False
+        self._leases[name] = _Lease(self._holder, now + ttl)
+        return True
+
+    async def ping(self) -> None:
+        """Raise once closed; memory is otherwise always available."""
+        self._check_open()
+
+    async def close(self) -> None:
+        """Stop serving; leases stay until they expire (see `TaskLock.close`)."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("task lock is closed")
