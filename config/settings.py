@@ -39,6 +39,10 @@ class DatabaseSettings(_Section):
     acquire_timeout: float = Field(
         5.0, gt=0, le=300, description="seconds to wait for a free connection"
     )
+    max_inactive_connection_lifetime: float = Field(
+        300.0, gt=0, description="PostgreSQL: seconds an idle connection lives before it is closed"
+    )
+    migrate_on_start: bool = Field(True, description="apply pending schema migrations at start-up")
 
     @field_validator("url")
     @classmethod
@@ -129,3 +133,9 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: object) -> object:
+        # `APP_API_KEY=` in a .env means "not set", not "the empty string is the key".
+        return None if isinstance(value, str) and not value.strip() else value

@@ -12,6 +12,7 @@ from config import Settings
 from containers.lifecycle import LifecycleContainer
 from containers.resources import managed
 from providers.backends.base import UserBackend
+from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
 from providers.background import BackgroundService
 from providers.cache import CacheService
@@ -20,9 +21,9 @@ from providers.database import DatabaseService
 
 def user_backend_for(database: DatabaseService) -> UserBackend:
     """The user repository that speaks the dialect of the configured database."""
-    if database.dialect == "sqlite":
-        return SQLiteBackend(database=database)
-    raise NotImplementedError(f"no user backend for the {database.dialect!r} dialect yet")
+    if database.dialect == "postgresql":
+        return PostgresBackend(database=database)
+    return SQLiteBackend(database=database)
 
 
 ASYNC_SERVICES = ("database", "cache", "background", "users")
@@ -43,6 +44,8 @@ class Container(containers.DeclarativeContainer):
         min_size=settings.provided.database.min_size,
         max_size=settings.provided.database.max_size,
         acquire_timeout=settings.provided.database.acquire_timeout,
+        max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
+        migrate=settings.provided.database.migrate_on_start,
         reload_mode=settings.provided.reload_mode,
     )
 
@@ -62,7 +65,9 @@ class Container(containers.DeclarativeContainer):
         reload_mode=settings.provided.reload_mode,
     )
 
-    users = providers.Factory(user_backend_for, database=database)
+    # A resource rather than a factory: built once per start-up, so a request pays a lookup,
+    # and rebuilt on the next start-up, so it never holds a pool that was closed.
+    users = providers.Resource(managed, user_backend_for, database=database)
 
     def __new__(cls, **overriding_providers: Any) -> Any:
         container = super().__new__(cls, **overriding_providers)

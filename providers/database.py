@@ -4,16 +4,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from providers.pools.sqlite import (
+from providers.migrations import apply_migrations
+from providers.pools.base import (
+    ConnectionPool,
     PooledConnection,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
-    SQLitePool,
 )
-from providers.schema import apply_schema
+from providers.pools.postgres import PostgresPool
+from providers.pools.sqlite import SQLitePool
 
 __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ServiceNotInitializedError(RuntimeError):
@@ -23,6 +27,7 @@ class ServiceNotInitializedError(RuntimeError):
 class DatabaseService:
     """A pool of database connections shared by every repository of the application.
 
+    The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg).
     With no URL it uses a private in-memory SQLite database, so `DatabaseService()` works
     anywhere. In reload mode (the supervising process of `--reload`) it opens nothing.
     """
@@ -35,43 +40,59 @@ class DatabaseService:
         max_size: int = 5,
         acquire_timeout: float = 5.0,
         close_timeout: float = 5.0,
+        max_inactive_connection_lifetime: float = 300.0,
+        migrate: bool = True,
         reload_mode: bool = False,
     ) -> None:
-        if url is not None and url.startswith(("postgresql://", "postgres://")):
-            raise NotImplementedError(
-                "PostgreSQL URLs are not supported yet: use sqlite:///path or sqlite:///:memory:"
-            )
         self.url = url
         self.reload_mode = reload_mode
-        self._pool = SQLitePool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            acquire_timeout=acquire_timeout,
-            close_timeout=close_timeout,
-        )
+        self.migrate_on_start = migrate
+        self._pool: ConnectionPool
+        if url is not None and url.startswith(POSTGRES_SCHEMES):
+            self._pool = PostgresPool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                acquire_timeout=acquire_timeout,
+                close_timeout=close_timeout,
+                max_inactive_connection_lifetime=max_inactive_connection_lifetime,
+            )
+        else:
+            self._pool = SQLitePool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                acquire_timeout=acquire_timeout,
+                close_timeout=close_timeout,
+            )
         self._initialized = False
 
     @property
     def dialect(self) -> str:
-        """Which SQL dialect repositories must speak on this pool."""
-        return "sqlite"
+        """Which SQL dialect repositories must speak on this pool: sqlite or postgresql."""
+        return self._pool.dialect
 
     @property
     def is_initialized(self) -> bool:
         return self._initialized
 
     async def initialize(self) -> None:
-        """Open the pool and make sure the schema exists; a no-op in reload mode."""
+        """Open the pool and bring the schema up to date; a no-op in reload mode."""
         if self.reload_mode or self._initialized:
             return
         await self._pool.open()
-        try:
-            await apply_schema(self._pool.execute, self.dialect)
-        except BaseException:
-            await self._pool.close()
-            raise
         self._initialized = True
+        if self.migrate_on_start:
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
+
+    async def migrate(self) -> list[int]:
+        """Apply pending schema migrations (safe when several instances do it at once)."""
+        async with self.get_connection_context() as connection:
+            return await apply_migrations(connection, self.dialect)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""

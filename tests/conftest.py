@@ -1,9 +1,14 @@
 """Fixtures shared across unit, integration and performance tests."""
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 from providers.background import BackgroundService
@@ -12,7 +17,7 @@ from providers.database import DatabaseService
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each test sees only its own settings: no stray APP_* variables, no developer .env.
 
     Running from an empty folder also keeps the default SQLite file out of the checkout.
@@ -22,7 +27,6 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(name)
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
     monkeypatch.chdir(tmp_path)
-    yield
 
 
 @pytest.fixture
@@ -50,3 +54,37 @@ async def background_service() -> AsyncIterator[BackgroundService]:
     yield service
     if service.is_running:
         await service.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The PostgreSQL server CI provides; tests that need it skip cleanly without it."""
+    url = os.environ.get("APP_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("APP_TEST_POSTGRES_URL not set: PostgreSQL tests need a server")
+    return url
+
+
+def _admin(server_url: str, statement: str) -> None:
+    """Run one statement on the server from a thread of its own, outside the test's loop."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(server_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards: runs never share data."""
+    name = f"wirework_test_{uuid.uuid4().hex[:16]}"
+    _admin(postgres_server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
+    finally:
+        _admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

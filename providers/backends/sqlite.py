@@ -1,117 +1,16 @@
 """User repository on SQLite, using the same pool as the rest of the application."""
 
 import sqlite3
-import time
-from datetime import UTC, datetime
-from typing import Any
 
-from providers.backends.base import DuplicateUserError, User, checked_columns
-from providers.database import DatabaseService
-
-_SELECT = "SELECT id, username, email, password_hash, is_active, created_at, updated_at FROM users"
-_RETURNING = "RETURNING id, username, email, password_hash, is_active, created_at, updated_at"
+from providers.backends.sql import SQLUserBackend
 
 
-def _to_user(row: dict[str, Any]) -> User:
-    return User(
-        id=row["id"],
-        username=row["username"],
-        email=row["email"],
-        password_hash=row["password_hash"],
-        is_active=bool(row["is_active"]),
-        created_at=datetime.fromtimestamp(row["created_at"], UTC),
-        updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
-    )
+class SQLiteBackend(SQLUserBackend):
+    """Users in SQLite: `SQLiteBackend(url)` or `SQLiteBackend(database=shared_pool)`."""
 
-
-def _duplicate_field(error: sqlite3.IntegrityError) -> str | None:
-    """Name the column behind 'UNIQUE constraint failed: users.email', if that is the cause."""
-    message = str(error)
-    if "UNIQUE constraint failed" not in message:
-        return None
-    return message.rsplit(".", 1)[-1]
-
-
-class SQLiteBackend:
-    """Users in SQLite: either on its own pool (`SQLiteBackend(url)`) or on a shared one."""
-
-    def __init__(self, url: str | None = None, *, database: DatabaseService | None = None) -> None:
-        if database is not None and url is not None:
-            raise ValueError("pass either url or database, not both")
-        self._owns_database = database is None
-        self.database = database if database is not None else DatabaseService(url)
-
-    async def initialize(self) -> None:
-        """Open the pool this backend owns; a shared pool is opened by its owner."""
-        if self._owns_database:
-            await self.database.initialize()
-
-    async def close(self) -> None:
-        if self._owns_database:
-            await self.database.close()
-
-    async def create_user(self, data: dict[str, Any]) -> User:
-        """Insert a user; a taken username or email raises `DuplicateUserError`."""
-        values = checked_columns(dict(data), required=("username", "email"))
-        values.setdefault("is_active", True)
-        values.setdefault("password_hash", None)
-        now = time.time()
-        values["created_at"] = values["updated_at"] = now
-        columns = ", ".join(values)
-        placeholders = ", ".join(f":{name}" for name in values)
-        sql = f"INSERT INTO users ({columns}) VALUES ({placeholders}) {_RETURNING}"
-        return _to_user((await self._write(sql, values))["rows"][0])
-
-    async def get_user_by_id(self, user_id: int) -> User | None:
-        return await self._one(f"{_SELECT} WHERE id = :id", {"id": user_id})
-
-    async def get_user_by_username(self, username: str) -> User | None:
-        return await self._one(f"{_SELECT} WHERE username = :username", {"username": username})
-
-    async def get_user_by_email(self, email: str) -> User | None:
-        return await self._one(f"{_SELECT} WHERE email = :email", {"email": email})
-
-    async def update_user(self, user_id: int, updates: dict[str, Any]) -> User | None:
-        """Change the given fields; None when the user does not exist."""
-        values = checked_columns(dict(updates))
-        if not values:
-            return await self.get_user_by_id(user_id)
-        assignments = ", ".join(f"{name} = :{name}" for name in values)
-        sql = (
-            f"UPDATE users SET {assignments}, updated_at = :updated_at WHERE id = :id {_RETURNING}"
-        )
-        result = await self._write(sql, {**values, "updated_at": time.time(), "id": user_id})
-        return _to_user(result["rows"][0]) if result["rows"] else None
-
-    async def delete_user(self, user_id: int) -> bool:
-        result = await self.database.execute_query(
-            "DELETE FROM users WHERE id = :id", {"id": user_id}
-        )
-        return bool(result["affected"])
-
-    async def list_users(self, limit: int = 50, offset: int = 0) -> list[User]:
-        """One page of users in id order."""
-        if limit < 0 or offset < 0:
-            raise ValueError(
-                f"limit and offset must not be negative, got limit={limit}, offset={offset}"
-            )
-        sql = f"{_SELECT} ORDER BY id LIMIT :limit OFFSET :offset"
-        result = await self.database.execute_query(sql, {"limit": limit, "offset": offset})
-        return [_to_user(row) for row in result["rows"]]
-
-    async def count_users(self) -> int:
-        result = await self.database.execute_query("SELECT COUNT(*) AS total FROM users")
-        return int(result["rows"][0]["total"])
-
-    async def _one(self, sql: str, params: dict[str, Any]) -> User | None:
-        rows = (await self.database.execute_query(sql, params))["rows"]
-        return _to_user(rows[0]) if rows else None
-
-    async def _write(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await self.database.execute_query(sql, params)
-        except sqlite3.IntegrityError as error:
-            field = _duplicate_field(error)
-            if field is None:
-                raise
-            raise DuplicateUserError(field) from error
+    def duplicate_field(self, error: Exception) -> str | None:
+        """Name the column behind 'UNIQUE constraint failed: users.email'."""
+        message = str(error)
+        if not isinstance(error, sqlite3.IntegrityError) or "UNIQUE constraint" not in message:
+            return None
+        return message.rsplit(".", 1)[-1]

@@ -9,40 +9,27 @@ against writers in other processes.
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import sqlite3
-import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import aiosqlite
 
+from providers.pools.base import (
+    PoolClosedError,
+    PooledConnection,
+    QueryParams,
+    QueryResult,
+    is_read_only,
+    pool_timeout_error,
+)
+
 logger = logging.getLogger(__name__)
 
-QueryParams = Mapping[str, Any] | Sequence[Any] | None
-QueryResult = dict[str, Any]
-
 BUSY_TIMEOUT_MS = 5_000
-_READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES")
-_METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
-_connection_numbers = itertools.count(1)
-
-
-class PoolTimeoutError(TimeoutError):
-    """Every connection stayed in use for the whole acquire timeout."""
-
-
-class PoolClosedError(RuntimeError):
-    """The pool was closed (or never opened) when a connection was asked for."""
-
-
-def is_read_only(sql: str) -> bool:
-    """Whether a statement can skip the write lock; anything unsure counts as a write."""
-    return sql.lstrip()[:7].upper().startswith(_READ_ONLY_PREFIXES)
 
 
 def sqlite_target(url: str | None) -> tuple[str, bool]:
@@ -58,46 +45,18 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
     return url.removeprefix("sqlite:///"), True
 
 
-class PooledConnection(Mapping[str, Any]):
-    """One open connection plus the metadata the guide reads (`conn["id"]`, …).
-
-    Equality is identity, so `conn in pool["available"]` asks about this connection.
-    """
-
-    __slots__ = ("_broken", "created_at", "id", "last_used", "query_count", "raw")
+class SQLiteConnection(PooledConnection):
+    """One aiosqlite connection (and its worker thread) lent out by `SQLitePool`."""
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
+        super().__init__("sqlite")
         self.raw = raw
-        self.id = f"sqlite-{next(_connection_numbers)}"
-        self.created_at = time.time()
-        self.last_used: float | None = None
-        self.query_count = 0
-        self._broken = False
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in _METADATA_KEYS:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_METADATA_KEYS)
-
-    def __len__(self) -> int:
-        return len(_METADATA_KEYS)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __repr__(self) -> str:
-        return f"<PooledConnection {self.id} queries={self.query_count}>"
+        self.broken = False
 
     @property
     def is_usable(self) -> bool:
         """False once the connection broke or was closed underneath us."""
-        if self._broken:
+        if self.broken:
             return False
         try:
             _ = self.raw.in_transaction  # raises ValueError once aiosqlite closed it
@@ -107,8 +66,7 @@ class PooledConnection(Mapping[str, Any]):
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement (autocommit) and return its rows as dicts and its row count."""
-        self.query_count += 1
-        self.last_used = time.time()
+        self._mark_used()
         bound = {} if params is None else params
         try:
             if is_read_only(sql):
@@ -119,18 +77,20 @@ class PooledConnection(Mapping[str, Any]):
             return {"rows": [dict(row) for row in rows], "affected": max(cursor.rowcount, 0)}
         except ValueError as error:
             # aiosqlite's "Connection closed" / "no active connection": the link is gone.
-            self._broken = True
+            self.broken = True
             raise ConnectionError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
-            self._broken = not self.is_usable
+            self.broken = not self.is_usable
             raise
 
 
-_Slot = PooledConnection | None  # None: room to open a new connection
+_Slot = SQLiteConnection | None  # None: room to open a new connection
 
 
 class SQLitePool:
     """Hands out at most `max_size` connections, first come first served."""
+
+    dialect = "sqlite"
 
     def __init__(
         self,
@@ -157,7 +117,7 @@ class SQLitePool:
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[_Slot] = []
         self._waiters: deque[asyncio.Future[_Slot]] = deque()
-        self._in_use: set[PooledConnection] = set()
+        self._in_use: set[SQLiteConnection] = set()
         self._write_lock = asyncio.Lock()
         self._open = False
         self._closed = False
@@ -219,7 +179,7 @@ class SQLitePool:
 
     # -- borrowing -------------------------------------------------------------------
 
-    async def acquire(self) -> PooledConnection:
+    async def acquire(self) -> SQLiteConnection:
         """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
         if not self._open:
             raise PoolClosedError("Database service not initialized")
@@ -233,8 +193,9 @@ class SQLitePool:
         self.acquired += 1
         return connection
 
-    async def release(self, connection: PooledConnection) -> None:
+    async def release(self, borrowed: PooledConnection) -> None:
         """Return a borrowed connection; a broken one is closed and its place freed."""
+        connection = cast(SQLiteConnection, borrowed)
         if connection not in self._in_use:
             if self._closed:
                 return  # close() already closed every borrowed connection
@@ -252,7 +213,7 @@ class SQLitePool:
             try:
                 await connection.raw.rollback()
             except (sqlite3.Error, ValueError):
-                connection._broken = True
+                connection.broken = True
         if connection.is_usable:
             self._hand_over(connection)
         else:
@@ -301,10 +262,7 @@ class SQLitePool:
                 return waiter.result()  # handed over at the very moment the timer fired
             self._forget(waiter)
             self.timeouts += 1
-            raise PoolTimeoutError(
-                f"no database connection free after {self.acquire_timeout}s: all {self.max_size} "
-                f"connections of the pool are in use (raise database.max_size or acquire_timeout)"
-            ) from None
+            raise pool_timeout_error(self.max_size, self.acquire_timeout) from None
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._hand_over(waiter.result())  # cancelled after a hand-over: pass it on
@@ -326,14 +284,14 @@ class SQLitePool:
                 return
         self._idle.append(slot)
 
-    async def _replace(self, slot: _Slot) -> PooledConnection:
+    async def _replace(self, slot: _Slot) -> SQLiteConnection:
         if slot is not None:
             self.replaced += 1
             await self._close_raw(slot.raw)
         return await self._new_connection()
 
-    async def _new_connection(self) -> PooledConnection:
-        return PooledConnection(await self._connect())
+    async def _new_connection(self) -> SQLiteConnection:
+        return SQLiteConnection(await self._connect())
 
     async def _connect(self) -> aiosqlite.Connection:
         raw = await aiosqlite.connect(self._database, uri=not self._is_file, isolation_level=None)

@@ -18,7 +18,9 @@ def test_defaults_run_on_a_laptop_with_nothing_installed() -> None:
     assert settings.api_key is None
 
 
-def test_environment_variables_use_the_prefix_and_nested_delimiter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variables_use_the_prefix_and_nested_delimiter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("APP_RELOAD_MODE", "true")
     monkeypatch.setenv("APP_DATABASE__URL", "postgresql://app@db/app")
     monkeypatch.setenv("APP_DATABASE__MAX_SIZE", "20")

@@ -1,0 +1,99 @@
+"""What every pool hands out and raises, whichever database driver is behind it."""
+
+import itertools
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+QueryParams = Mapping[str, Any] | Sequence[Any] | None
+QueryResult = dict[str, Any]
+
+_READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES", "SHOW")
+_METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
+_connection_numbers = itertools.count(1)
+
+
+class PoolTimeoutError(TimeoutError):
+    """Every connection stayed in use for the whole acquire timeout."""
+
+
+class PoolClosedError(RuntimeError):
+    """The pool was closed (or never opened) when a connection was asked for."""
+
+
+def is_read_only(sql: str) -> bool:
+    """Whether a statement only reads; anything unsure counts as a write."""
+    return sql.lstrip()[:7].upper().startswith(_READ_ONLY_PREFIXES)
+
+
+def pool_timeout_error(max_size: int, timeout: float) -> PoolTimeoutError:
+    """The one message for an exhausted pool, naming its size and the timeout."""
+    return PoolTimeoutError(
+        f"no database connection free after {timeout}s: all {max_size} connections of the "
+        "pool are in use (raise database.max_size or database.acquire_timeout)"
+    )
+
+
+class PooledConnection(Mapping[str, Any]):
+    """A borrowed connection plus the metadata the guide reads (`conn["id"]`, …).
+
+    Equality is identity, so `conn in pool["available"]` asks about this connection.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.id = f"{prefix}-{next(_connection_numbers)}"
+        self.created_at = time.time()
+        self.last_used: float | None = None
+        self.query_count = 0
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _METADATA_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_METADATA_KEYS)
+
+    def __len__(self) -> int:
+        return len(_METADATA_KEYS)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} queries={self.query_count}>"
+
+    def _mark_used(self) -> None:
+        self.query_count += 1
+        self.last_used = time.time()
+
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement: `{"rows": [dict, ...], "affected": n}`."""
+        raise NotImplementedError
+
+
+class ConnectionPool(Protocol):
+    """The pool interface `DatabaseService` drives, one implementation per driver."""
+
+    dialect: str
+    min_size: int
+    max_size: int
+    acquired: int
+    timeouts: int
+    replaced: int
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def acquire(self) -> PooledConnection: ...
+    async def release(self, connection: PooledConnection) -> None: ...
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult: ...
+
+    @property
+    def available(self) -> list[PooledConnection]: ...
+    @property
+    def in_use(self) -> list[PooledConnection]: ...
+    @property
+    def waiting(self) -> int: ...

@@ -1,0 +1,55 @@
+"""Translate `:name` parameters to PostgreSQL's `$n`, leaving literals and casts alone.
+
+Values are never put into the SQL text: the statement keeps numbered placeholders and the
+values travel separately, so a quote in a value can do no harm.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+# One alternation, scanned left to right: the first five branches are skipped verbatim,
+# only the last one (a `:name` not preceded by another colon) is a parameter.
+_TOKENS = re.compile(
+    r"""
+      '(?:[^']|'')*'                     # 'string literal' with '' escapes
+    | "(?:[^"]|"")*"                     # "quoted identifier"
+    | --[^\n]*                           # -- line comment
+    | /\*.*?\*/                          # /* block comment */
+    | \$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$  # $tag$ dollar-quoted $tag$
+    | ::                                 # a cast, never a parameter
+    | :(?P<name>[A-Za-z_]\w*)            # :name
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=512)
+def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """Return the statement with `$1, $2, …` and the parameter names in number order."""
+    names: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name is None:
+            return match.group(0)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _TOKENS.sub(replace, sql), tuple(names)
+
+
+def bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> tuple[str, list[Any]]:
+    """Statement and argument list for asyncpg; a missing or extra name is a `ValueError`."""
+    if params is None or not isinstance(params, Mapping):
+        return sql, list(params or ())
+    numbered, names = to_numbered(sql)
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise ValueError(f"no value given for parameter(s): {', '.join(missing)}")
+    unused = sorted(set(params) - set(names))
+    if unused:
+        raise ValueError(f"parameter(s) not used by the statement: {', '.join(unused)}")
+    return numbered, [params[name] for name in names]
