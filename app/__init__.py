@@ -1,0 +1,1 @@
+"""Wirework's HTTP application: `app.main.create_app` and the `python -m app` command line."""

@@ -1,0 +1,154 @@
+"""`python -m app`: serve the API, check that the services can start, show the settings.
+
+Reload mode and `serve --reload`: uvicorn's supervising process only watches files; it
+spawns a worker subprocess that imports `app.main` and serves. The supervisor must open
+nothing and the worker everything. The supervisor is inert by construction: it never
+imports `app.main` nor starts a container (resources open only in the app's lifespan).
+So `serve` does not export `APP_RELOAD_MODE=true`: spawned workers inherit the
+environment, and a worker in reload mode would serve with no database. For the same
+reason `serve` refuses to start when `APP_RELOAD_MODE=true` is already set.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import uvicorn
+from pydantic import ValidationError
+
+from app.security import InsecureConfigurationError, refuse_open_production
+from app.service_status import ping_services, settle
+from config import Settings
+from containers import Container
+
+APP_IMPORT_PATH: Final = "app.main:app"
+CHECK_TIMEOUT: Final = 5.0
+"""Seconds `check` gives each service to answer its ping."""
+
+_PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+_SOURCE_PACKAGES: Final = ("app", "config", "containers", "providers")
+"""What `--reload` watches: the project's code, not `.venv` or `data/`."""
+
+ServerRunner = Callable[..., None]
+ContainerFactory = Callable[[], Container]
+
+
+def _mask_url_password(url: str) -> str:
+    """`postgresql://user:***@host/db` for a URL that embeds a password; others unchanged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    username = userinfo.partition(":")[0]
+    return parts._replace(netloc=f"{username}:***@{hostinfo}").geturl()
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, str) and "://" in value:
+        return _mask_url_password(value)
+    return value
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON data, with secrets and passwords inside URLs masked."""
+    # JSON mode already renders SecretStr fields (api_key) as "**********".
+    masked: dict[str, Any] = _masked(settings.model_dump(mode="json"))
+    return masked
+
+
+def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
+    """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
+    settings = Settings()  # what the server (with --reload: each worker) will run with
+    refuse_open_production(settings)
+    if settings.reload_mode:
+        print(
+            "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
+            "this server could not serve data; it is only for a reloading supervisor, which "
+            "`serve --reload` sets up by itself. Unset APP_RELOAD_MODE.",
+            file=sys.stderr,
+        )
+        return 2
+    options: dict[str, Any] = {"host": args.host, "port": args.port}
+    if args.reload:
+        options["reload"] = True
+        options["reload_dirs"] = [str(_PROJECT_ROOT / name) for name in _SOURCE_PACKAGES]
+    run_server(APP_IMPORT_PATH, **options)
+    return 0
+
+
+async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
+    """Start the services, ping each, print how each did, close them; 1 if any failed."""
+    settings: Settings = container.settings()
+    database_url = _mask_url_password(settings.database.url)
+    print(f"environment {settings.environment}, database {database_url}")
+    try:
+        await settle(container.init_resources())
+    except Exception as error:
+        print(f"start-up failed: {type(error).__name__}: {error}")
+        return 1
+    try:
+        results = await ping_services(container, timeout)
+    finally:
+        await settle(container.shutdown_resources())
+    for result in results:
+        outcome = "ok" if result.ok else f"FAILED {result.error}: {result.detail}"
+        print(f"{result.service:<10} {outcome}")
+    failed = [result.service for result in results if not result.ok]
+    if failed:
+        print(f"not ready: {', '.join(failed)}")
+        return 1
+    print("all services ready")
+    return 0
+
+
+def show_settings() -> int:
+    """Print the effective settings (environment, `.env`, defaults) as JSON."""
+    print(json.dumps(masked_settings(Settings()), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Serve the Wirework API, check its services, show its settings.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="serve the HTTP API with uvicorn")
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--port", type=int, default=8000, help="port to bind (default %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--reload", action="store_true", help="restart when the code changes (development only)"
+    )
+    commands.add_parser("check", help="start every service, ping it, report; exit 1 on failure")
+    commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    run_server: ServerRunner = uvicorn.run,
+    container_factory: ContainerFactory = Container,
+) -> int:
+    """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args, run_server)
+        if args.command == "check":
+            return asyncio.run(check_services(container_factory()))
+        return show_settings()
+    except (ValidationError, InsecureConfigurationError) as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2

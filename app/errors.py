@@ -1,0 +1,107 @@
+"""One error body for every failure: `{"error": code, "detail": ...}`, never a traceback.
+
+`install_error_handlers` shapes what FastAPI raises (HTTP errors, validation errors);
+`UnhandledErrorMiddleware` is the catch-all that turns any other exception into a logged
+500. It sits inside Starlette's `ServerErrorMiddleware` and does not re-raise, so test
+clients and servers see a plain 500 response rather than the exception.
+"""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.schemas import ErrorResponse
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
+
+_DESCRIPTIONS: Final = {
+    400: "The request body is not valid JSON.",
+    401: "`X-API-Key` is missing or wrong (only when `APP_API_KEY` is set).",
+    404: "No user has this id.",
+    409: "Another user already has this username or email; `detail` names which.",
+    422: "The input is invalid; `detail` lists each problem with its location.",
+    500: "A service failed; the cause is in the server log, not in the response.",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses an endpoint can return."""
+    return {
+        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in status_codes
+    }
+
+
+def error_code(status_code: int) -> str:
+    """A stable snake_case code for a status: 404 gives `not_found`."""
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        return "error"
+    return phrase.lower().replace(" ", "_").replace("-", "_")
+
+
+def error_response(
+    status_code: int, error: str, detail: Any, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A response with the API's error body."""
+    return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, exc.headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = exc.errors()
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    # Only where and what: pydantic's `input` would echo the submitted value (a password too).
+    detail = [
+        {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
+        for problem in problems
+    ]
+    return error_response(422, "validation_error", detail)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Give HTTP and validation errors the API's error body."""
+    # The decorator form keeps each handler's precise exception type for mypy.
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+
+
+class UnhandledErrorMiddleware:
+    """Catch-all: log any exception that escaped the handlers and answer a bare JSON 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise  # half a response is out: only the server can end it (by closing)
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
+            await response(scope, receive, send)

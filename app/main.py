@@ -1,0 +1,93 @@
+"""The FastAPI application: `create_app(container)` wires routers to a container.
+
+`app = create_app()` below opens nothing at import time (so `uvicorn app.main:app` and
+tests can import it freely); every resource starts in the lifespan and stops with it.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from typing import Final
+
+from fastapi import FastAPI
+
+from app.errors import UnhandledErrorMiddleware, install_error_handlers
+from app.metrics import HttpMetrics, MetricsMiddleware
+from app.routers import health, metrics, stats, users
+from app.security import (
+    ApiKeyMiddleware,
+    configured_api_key,
+    document_api_key,
+    refuse_open_production,
+)
+from app.service_status import settle
+from containers import Container
+
+logger = logging.getLogger(__name__)
+
+ROUTERS: Final = (users.router, health.router, stats.router, metrics.router)
+"""Every endpoint, the busiest first: a request is matched against routes in this order."""
+
+READINESS_TIMEOUT: Final = 2.0
+"""Seconds each service gets to answer a readiness ping."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Check the settings, start the services and the scheduler; undo it all on the way out.
+
+    Overrides made before start-up are honoured: an overridden service is never started
+    (its fake stands in). If start-up fails half-way, whatever had started is closed.
+    """
+    container: Container = app.state.container
+    settings = container.settings()
+    refuse_open_production(settings)
+    if settings.reload_mode:
+        logger.warning(
+            "reload_mode is on: the services open nothing, so data endpoints will fail; "
+            "it is meant for a reloading supervisor, not for a process that serves"
+        )
+    app.state.api_key = configured_api_key(settings)
+    await settle(container.init_resources())
+    try:
+        background = await container.background()
+        await settle(background.start())
+        try:
+            yield
+        finally:
+            await settle(background.stop())
+    finally:
+        await settle(container.shutdown_resources())
+
+
+def create_app(
+    container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
+) -> FastAPI:
+    """Build the application around `container` (a fresh `Container()` when None)."""
+    app = FastAPI(
+        # The routers' routes are served flat. FastAPI's include_router keeps each router
+        # nested and matches a request through it twice, which cost ~13 µs of a ~60 µs
+        # request here. Router prefixes, tags and responses are already on the routes.
+        routes=[route for router in ROUTERS for route in router.routes],
+        title="Wirework",
+        summary="Users, health, readiness, statistics and metrics over a DI container.",
+        version=version("wirework"),
+        lifespan=lifespan,
+    )
+    app.state.container = container if container is not None else Container()
+    app.state.readiness_timeout = readiness_timeout
+    app.state.metrics = HttpMetrics()
+
+    install_error_handlers(app)
+    # Each add_middleware wraps the previous ones: the request meets metrics first (so
+    # they count the 401s and the catch-all's 500s), then the catch-all, then the key check.
+    app.add_middleware(ApiKeyMiddleware, state=app.state)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    document_api_key(app)
+    return app
+
+
+app = create_app()

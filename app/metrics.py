@@ -1,0 +1,201 @@
+"""Prometheus metrics: HTTP traffic measured per request, service figures read per scrape.
+
+Each application owns its `CollectorRegistry`, so several apps in one process (tests)
+never collide in prometheus-client's global registry. Service figures are not mirrored
+into gauges on every change; `/metrics` reads each service's `get_stats()` when scraped.
+"""
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.service_status import SERVICE_NAMES, read_stats
+from containers import Container
+
+logger = logging.getLogger(__name__)
+
+UNMATCHED_ROUTE = "unmatched"
+"""Route label of requests no route matched: one label, however many paths are probed."""
+
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
+"""Method label of any other method, so made-up methods cannot grow the label set."""
+
+
+class HttpMetrics:
+    """Request count by method, route template and status, and request latency."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self._requests = Counter(
+            "wirework_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "wirework_http_request_duration_seconds",
+            "Time from receiving a request to sending the end of its response.",
+            ("method", "route"),
+            registry=self.registry,
+        )
+
+        # Labelled children by (method, route, status): `labels()` validates and locks on
+        # every call, and this runs on every request. The set is bounded by the routes.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one answered request."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self._requests.labels(method, route, str(status)),
+                self._latency.labels(method, route),
+            )
+            self._children[key] = children
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware (no per-request task or body buffering) feeding `HttpMetrics`."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            # The router put the matched route in the scope: label by its template
+            # (`/api/users/{user_id}`), not the raw path, to keep label sets bounded.
+            route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
+            self.metrics.observe(method, route, status, time.perf_counter() - started)
+
+
+def _number(stats: Mapping[str, Any], key: str) -> float | None:
+    value = stats.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+class ServiceStatsCollector(Collector):
+    """One scrape's snapshot of the services' `get_stats()`, as Prometheus metric families."""
+
+    def __init__(self, stats: Mapping[str, Mapping[str, Any] | None]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "wirework_service_stats_up",
+            "1 when the service answered get_stats() during this scrape, else 0.",
+            labels=("service",),
+        )
+        for name, stats in self._stats.items():
+            up.add_metric((name,), 0.0 if stats is None else 1.0)
+        yield up
+        yield from self._database(self._stats.get("database") or {})
+        yield from self._cache(self._stats.get("cache") or {})
+        yield from self._background(self._stats.get("background") or {})
+
+    @staticmethod
+    def _database(stats: Mapping[str, Any]) -> Iterator[Metric]:
+        connections = GaugeMetricFamily(
+            "wirework_db_pool_connections",
+            "Open pool connections, by state (in_use or available).",
+            labels=("state",),
+        )
+        for state, key in (
+            ("in_use", "in_use_connections"),
+            ("available", "available_connections"),
+        ):
+            if (value := _number(stats, key)) is not None:
+                connections.add_metric((state,), value)
+        yield connections
+        if (max_size := _number(stats, "max_size")) is not None:
+            yield GaugeMetricFamily(
+                "wirework_db_pool_max_size", "Most connections the pool may open.", max_size
+            )
+
+    @staticmethod
+    def _cache(stats: Mapping[str, Any]) -> Iterator[Metric]:
+        counters = (
+            ("wirework_cache_hits", "Cache lookups that found a live entry.", "hit_count"),
+            ("wirework_cache_misses", "Cache lookups that found nothing live.", "miss_count"),
+            ("wirework_cache_evictions", "Live entries dropped to make room.", "evictions"),
+        )
+        for name, documentation, key in counters:
+            if (value := _number(stats, key)) is not None:
+                yield CounterMetricFamily(name, documentation, value)
+        if (entries := _number(stats, "entries")) is not None:
+            yield GaugeMetricFamily("wirework_cache_entries", "Entries held now.", entries)
+
+    @staticmethod
+    def _background(stats: Mapping[str, Any]) -> Iterator[Metric]:
+        if "status" in stats:
+            running = 1.0 if stats["status"] == "running" else 0.0
+            yield GaugeMetricFamily(
+                "wirework_background_running", "1 while the scheduler runs.", running
+            )
+        runs = CounterMetricFamily(
+            "wirework_background_task_runs",
+            "Finished runs of a background task, failed ones included.",
+            labels=("task",),
+        )
+        errors = CounterMetricFamily(
+            "wirework_background_task_errors",
+            "Runs of a background task that raised or timed out.",
+            labels=("task",),
+        )
+        task_stats = stats.get("task_stats")
+        for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
+            if (value := _number(counts, "runs")) is not None:
+                runs.add_metric((task,), value)
+            if (value := _number(counts, "errors")) is not None:
+                errors.add_metric((task,), value)
+        yield runs
+        yield errors
+
+
+async def render_metrics(metrics: HttpMetrics, container: Container) -> bytes:
+    """The Prometheus text exposition: HTTP metrics plus a fresh read of every service."""
+    snapshot: dict[str, Mapping[str, Any] | None] = {}
+    for name in SERVICE_NAMES:
+        try:
+            snapshot[name] = await read_stats(await getattr(container, name)())
+        except Exception:  # one broken service must not hide every other metric
+            logger.warning("reading %s stats for /metrics failed", name, exc_info=True)
+            snapshot[name] = None
+    return generate_latest(metrics.registry) + generate_latest(ServiceStatsCollector(snapshot))

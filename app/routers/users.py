@@ -1,0 +1,138 @@
+"""The users resource: create, list, read, update and delete.
+
+Reads of one user go through the cache (`user:{id}`, the cache's default TTL); every
+write deletes that entry after the database has changed, so the next read is fresh.
+"""
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+
+from app.dependencies import cache_service, users_repository
+from app.errors import error_responses
+from app.schemas import UserCreate, UserPublic, UserUpdate
+from app.security import hash_password
+from providers.backends.base import DuplicateUserError
+
+router = APIRouter(
+    prefix="/api/users",
+    tags=["users"],
+    responses=error_responses(401, 500),
+)
+
+SQLITE_MAX_INTEGER: Final = 2**63 - 1
+"""Larger ids and offsets cannot reach the database, so they are a 422, not a 500."""
+
+UserId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER, description="the user's id")]
+
+
+class _UserNotFoundError(LookupError):
+    """Raised inside the cache loader so that a missing user is never cached."""
+
+
+def _cache_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def _not_found(user_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user with id {user_id}")
+
+
+def _conflict(error: DuplicateUserError) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, detail=str(error))
+
+
+async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
+    """The repository's columns for the fields the client sent; a password becomes its hash."""
+    fields = body.model_dump(exclude_unset=True, exclude={"password"})
+    if body.password is not None:
+        fields["password_hash"] = await hash_password(body.password)
+    return fields
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user",
+    responses=error_responses(400, 409, 422),
+)
+async def create_user(body: UserCreate, request: Request, response: Response) -> UserPublic:
+    """Store a new user; `Location` points at it. 409 when the username or email is taken."""
+    fields = await _stored_fields(body)
+    fields.setdefault("is_active", body.is_active)
+    users = await users_repository(request)
+    try:
+        user = await users.create_user(fields)
+    except DuplicateUserError as error:
+        raise _conflict(error) from None
+    response.headers["Location"] = str(request.url_for("get_user", user_id=user.id))
+    return UserPublic.model_validate(user)
+
+
+@router.get("", summary="List users", responses=error_responses(422))
+async def list_users(
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=SQLITE_MAX_INTEGER, description="users to skip")] = 0,
+) -> list[UserPublic]:
+    """One page of users in id order; the `X-Total-Count` header holds the number of users."""
+    users = await users_repository(request)
+    page = await users.list_users(limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(await users.count_users())
+    return [UserPublic.model_validate(user) for user in page]
+
+
+@router.get(
+    "/{user_id}",
+    name="get_user",
+    summary="Read a user",
+    response_model=UserPublic,  # validates the cached dict once, on the way out
+    responses=error_responses(404, 422),
+)
+async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
+    """One user, served from the cache when it holds a fresh copy."""
+    users = await users_repository(request)
+    cache = await cache_service(request)
+
+    async def load() -> dict[str, Any]:
+        user = await users.get_user_by_id(user_id)
+        if user is None:
+            raise _UserNotFoundError
+        # Only the public fields, as JSON: safe to share through Redis, never the hash.
+        return UserPublic.model_validate(user).model_dump(mode="json")
+
+    try:
+        return await cache.get_or_set(_cache_key(user_id), load)
+    except _UserNotFoundError:
+        raise _not_found(user_id) from None
+
+
+@router.patch("/{user_id}", summary="Update a user", responses=error_responses(400, 404, 409, 422))
+async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> UserPublic:
+    """Change only the fields sent; 409 when the new username or email is taken."""
+    fields = await _stored_fields(body)
+    users = await users_repository(request)
+    try:
+        user = await users.update_user(user_id, fields)
+    except DuplicateUserError as error:
+        raise _conflict(error) from None
+    if user is None:
+        raise _not_found(user_id)
+    await (await cache_service(request)).delete(_cache_key(user_id))
+    return UserPublic.model_validate(user)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a user",
+    responses=error_responses(404, 422),
+)
+async def delete_user(user_id: UserId, request: Request) -> None:
+    """Remove the user; 404 when there is none."""
+    users = await users_repository(request)
+    if not await users.delete_user(user_id):
+        raise _not_found(user_id)
+    await (await cache_service(request)).delete(_cache_key(user_id))

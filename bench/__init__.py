@@ -1,0 +1,1 @@
+"""Benchmarks for Wirework's services; `make bench` runs them all."""

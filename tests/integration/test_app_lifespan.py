@@ -1,0 +1,140 @@
+"""The lifespan: what starts with the app, what stops with it, and what refuses to start."""
+
+import importlib
+import sys
+from typing import Any
+from unittest.mock import AsyncMock
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.security import InsecureConfigurationError
+from containers import Container, override_services
+from tests.integration.conftest import make_settings
+
+
+def test_pool_is_closed_after_the_lifespan(container: Container, app: FastAPI) -> None:
+    async def database() -> Any:
+        return await container.database()
+
+    with TestClient(app) as client:
+        assert client.portal is not None
+        service = client.portal.call(database)
+        assert service.is_initialized
+        assert service.connection_count >= 1
+        assert client.get("/api/users").status_code == 200
+    assert not service.is_initialized
+    assert service.connection_pool is None
+    assert not container.database.initialized
+
+
+async def test_services_start_and_stop_with_the_app(container: Container, app: FastAPI) -> None:
+    async with LifespanManager(app):
+        database = await container.database()
+        cache = await container.cache()
+        background = await container.background()
+        assert database.is_initialized
+        assert cache.is_initialized
+        assert background.is_running
+    assert not database.is_initialized
+    assert not cache.is_initialized
+    assert not background.is_running
+
+
+def test_nothing_opens_before_the_lifespan(container: Container) -> None:
+    create_app(container)
+    for name in ("database", "cache", "background"):
+        assert not getattr(container, name).initialized, name
+
+
+def test_importing_app_main_opens_nothing() -> None:
+    sys.modules.pop("app.main", None)
+    module = importlib.import_module("app.main")
+    container = module.app.state.container
+    for name in ("database", "cache", "background"):
+        assert not getattr(container, name).initialized, name
+
+
+def test_production_without_api_key_refuses_to_start(container: Container) -> None:
+    container.settings.override(make_settings(environment="production"))
+    with (
+        pytest.raises(InsecureConfigurationError, match="APP_API_KEY"),
+        TestClient(create_app(container)),
+    ):
+        pass  # pragma: no cover - never reached
+    assert not container.database.initialized
+
+
+async def test_production_refusal_through_an_asgi_server(container: Container) -> None:
+    container.settings.override(make_settings(environment="production", api_key=""))
+    with pytest.raises(RuntimeError, match="APP_API_KEY"):
+        async with LifespanManager(create_app(container)):
+            pass  # pragma: no cover - never reached
+
+
+def test_production_with_an_api_key_starts(container: Container) -> None:
+    container.settings.override(make_settings(environment="production", api_key="s3cret"))
+    with TestClient(create_app(container)) as client:
+        assert client.get("/api/users", headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+async def test_a_failed_scheduler_start_closes_what_had_started(container: Container) -> None:
+    seen: dict[str, Any] = {}
+
+    async def broken_start() -> None:
+        seen["database"] = await container.database()
+        seen["database_was_open"] = seen["database"].is_initialized
+        raise RuntimeError("scheduler could not start")
+
+    background = AsyncMock()
+    background.start.side_effect = broken_start
+    with (
+        override_services(container, background=background),
+        pytest.raises(RuntimeError, match="scheduler could not start"),
+    ):
+        async with LifespanManager(create_app(container)):
+            pass  # pragma: no cover - never reached
+    assert seen["database_was_open"]
+    assert not seen["database"].is_initialized
+    assert not container.cache.initialized
+    background.stop.assert_not_awaited()
+
+
+async def test_the_scheduler_is_stopped_before_the_services_close(container: Container) -> None:
+    order: list[str] = []
+    background = AsyncMock()
+
+    async def stop() -> None:
+        order.append(f"stop (database open: {(await container.database()).is_initialized})")
+
+    background.stop.side_effect = stop
+    with override_services(container, background=background):
+        async with LifespanManager(create_app(container)):
+            background.start.assert_awaited_once()
+    assert order == ["stop (database open: True)"]
+
+
+async def test_services_overridden_before_start_up_are_never_started(container: Container) -> None:
+    database, cache = AsyncMock(), AsyncMock()
+    with override_services(container, database=database, cache=cache):
+        async with LifespanManager(create_app(container)) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                assert (await client.get("/api/ready")).status_code == 200
+    database.initialize.assert_not_called()
+    cache.initialize.assert_not_called()
+    database.ping.assert_awaited_once()
+
+
+def test_reload_mode_opens_nothing_and_says_so(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    container.settings.override(make_settings(reload_mode=True))
+    with TestClient(create_app(container)) as client:
+        assert client.get("/api/health").status_code == 200
+        assert client.get("/api/ready").status_code == 503
+    assert "reload_mode is on" in caplog.text

@@ -1,0 +1,39 @@
+"""Error codes and the service helpers the endpoints share."""
+
+from unittest.mock import AsyncMock, MagicMock
+
+import pytest
+
+from app.errors import error_code
+from app.service_status import read_stats, settle
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (401, "unauthorized"),
+        (404, "not_found"),
+        (405, "method_not_allowed"),
+        (409, "conflict"),
+        (599, "error"),
+    ],
+)
+def test_error_codes_follow_the_status_phrase(status: int, code: str) -> None:
+    assert error_code(status) == code
+
+
+async def test_settle_accepts_values_and_awaitables() -> None:
+    async def seven() -> int:
+        return 7
+
+    assert await settle(7) == 7
+    assert await settle(seven()) == 7
+
+
+async def test_stats_are_read_from_sync_and_async_fakes() -> None:
+    sync_fake = MagicMock()
+    sync_fake.get_stats.return_value = {"status": "ok"}
+    async_fake = AsyncMock()
+    async_fake.get_stats.return_value = {"status": "ok"}
+    assert await read_stats(sync_fake) == {"status": "ok"}
+    assert await read_stats(async_fake) == {"status": "ok"}

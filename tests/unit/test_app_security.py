@@ -1,0 +1,67 @@
+"""The API key settings check and password hashing."""
+
+import pytest
+from argon2 import PasswordHasher
+
+from app.security import (
+    InsecureConfigurationError,
+    configured_api_key,
+    hash_password,
+    needs_api_key,
+    refuse_open_production,
+)
+from config import Settings
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **{"api_key": None, **values})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [None, ""])
+def test_no_key_or_a_blank_one_leaves_the_api_open(key: str | None) -> None:
+    assert configured_api_key(settings(api_key=key)) is None
+
+
+def test_a_key_is_compared_as_bytes() -> None:
+    assert configured_api_key(settings(api_key="s3cret")) == b"s3cret"
+
+
+@pytest.mark.parametrize("key", [None, ""])
+def test_production_refuses_to_run_open(key: str | None) -> None:
+    with pytest.raises(InsecureConfigurationError, match="APP_API_KEY is not set"):
+        refuse_open_production(settings(environment="production", api_key=key))
+
+
+@pytest.mark.parametrize(
+    ("environment", "key"), [("production", "s3cret"), ("development", None), ("test", None)]
+)
+def test_other_combinations_are_allowed(environment: str, key: str | None) -> None:
+    refuse_open_production(settings(environment=environment, api_key=key))
+
+
+async def test_passwords_are_stored_as_salted_argon2id_hashes() -> None:
+    first = await hash_password("correct horse")
+    second = await hash_password("correct horse")
+    assert first.startswith("$argon2id$")
+    assert first != second  # a fresh salt each time
+    assert "correct horse" not in first
+    assert PasswordHasher().verify(first, "correct horse")
+
+
+@pytest.mark.parametrize(
+    ("path", "guarded"),
+    [
+        ("/api/users", True),
+        ("/api/users/{user_id}", True),
+        ("/api/users/7", True),
+        ("/api/stats", True),
+        ("/api/anything-new", True),
+        ("/api/health", False),
+        ("/api/ready", False),
+        ("/metrics", False),
+        ("/docs", False),
+        ("/openapi.json", False),
+    ],
+)
+def test_everything_under_api_is_guarded_except_the_probes(path: str, guarded: bool) -> None:
+    assert needs_api_key(path) is guarded

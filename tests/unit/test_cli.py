@@ -1,0 +1,173 @@
+"""`python -m app`: serve, check and settings, with uvicorn and the container injected."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock
+
+import pytest
+
+from app.cli import APP_IMPORT_PATH, main, masked_settings
+from config import Settings
+from containers import Container, override_services
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No APP_* variable or .env file from the developer's shell reaches these tests."""
+    for name in list(os.environ):
+        if name.startswith("APP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+class RecordingRunner:
+    """Stands in for `uvicorn.run` and remembers how it was called."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+
+def memory_container() -> Container:
+    container = Container()
+    container.settings.override(Settings(_env_file=None, database={"url": "sqlite:///:memory:"}))
+    return container
+
+
+def test_serve_defaults_to_localhost_8000() -> None:
+    runner = RecordingRunner()
+    assert main(["serve"], run_server=runner) == 0
+    assert runner.calls == [((APP_IMPORT_PATH,), {"host": "127.0.0.1", "port": 8000})]
+
+
+def test_serve_passes_host_and_port() -> None:
+    runner = RecordingRunner()
+    assert main(["serve", "--host", "0.0.0.0", "--port", "8011"], run_server=runner) == 0  # noqa: S104
+    assert runner.calls[0][1] == {"host": "0.0.0.0", "port": 8011}  # noqa: S104
+
+
+def test_serve_reload_watches_the_source_and_leaves_workers_out_of_reload_mode() -> None:
+    runner = RecordingRunner()
+    assert main(["serve", "--reload"], run_server=runner) == 0
+    [(args, options)] = runner.calls
+    assert args == (APP_IMPORT_PATH,)
+    assert options["reload"] is True
+    watched = {Path(directory).name for directory in options["reload_dirs"]}
+    assert watched == {"app", "config", "containers", "providers"}
+    assert all(Path(directory).is_dir() for directory in options["reload_dirs"])
+    # Workers inherit the environment: reload mode there would serve with no database.
+    assert "APP_RELOAD_MODE" not in os.environ
+
+
+def test_serve_refuses_to_start_a_server_in_reload_mode(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_RELOAD_MODE", "true")
+    runner = RecordingRunner()
+    assert main(["serve", "--reload"], run_server=runner) == 2
+    assert runner.calls == []
+    assert "Unset APP_RELOAD_MODE" in capsys.readouterr().err
+
+
+def test_serve_refuses_an_open_production(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    runner = RecordingRunner()
+    assert main(["serve"], run_server=runner) == 2
+    assert runner.calls == []
+    assert "APP_API_KEY" in capsys.readouterr().err
+
+
+def test_serve_reports_a_bad_setting_before_starting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_DATABASE__URL", "mysql://db/app")
+    runner = RecordingRunner()
+    assert main(["serve"], run_server=runner) == 2
+    assert runner.calls == []
+    error = capsys.readouterr().err
+    assert error.startswith("configuration error:")
+    assert "database.url" in error
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "serve" in capsys.readouterr().err
+
+
+def test_settings_prints_effective_values_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_API_KEY", "top-secret-key")
+    monkeypatch.setenv("APP_CACHE__BACKEND", "redis")
+    monkeypatch.setenv("APP_CACHE__URL", "redis://:hunter2@cache.internal:6379/0")
+    monkeypatch.setenv("APP_BACKGROUND__LOCK_URL", "postgresql://app:pa55@db:5432/locks")
+    assert main(["settings"]) == 0
+    output = capsys.readouterr().out
+    printed = json.loads(output)
+    assert printed["api_key"] == "**********"
+    assert printed["cache"]["url"] == "redis://:***@cache.internal:6379/0"
+    assert printed["background"]["lock_url"] == "postgresql://app:***@db:5432/locks"
+    assert printed["cache"]["backend"] == "redis"
+    assert printed["database"]["url"] == "sqlite:///./data/wirework.db"
+    for secret in ("top-secret-key", "hunter2", "pa55"):
+        assert secret not in output
+
+
+def test_masking_leaves_urls_without_password_alone() -> None:
+    settings = Settings(_env_file=None, cache={"backend": "redis", "url": "redis://user@h:1/0"})
+    assert masked_settings(settings)["cache"]["url"] == "redis://user@h:1/0"
+
+
+def test_check_reports_every_service(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"], container_factory=memory_container) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "environment development, database sqlite:///:memory:",
+        "database   ok",
+        "cache      ok",
+        "background ok",
+        "all services ready",
+    ]
+
+
+def test_check_names_a_failing_service_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    container = memory_container()
+    cache = AsyncMock()
+    cache.ping.side_effect = ConnectionError("no route to cache")
+    with override_services(container, cache=cache):
+        assert main(["check"], container_factory=lambda: container) == 1
+    output = capsys.readouterr().out
+    assert "cache      FAILED ConnectionError: no route to cache" in output
+    assert output.splitlines()[-1] == "not ready: cache"
+
+
+def test_check_closes_what_it_started(capsys: pytest.CaptureFixture[str]) -> None:
+    container = memory_container()
+    assert main(["check"], container_factory=lambda: container) == 0
+    for name in ("database", "cache", "background"):
+        assert not getattr(container, name).initialized, name
+
+
+def test_check_reports_a_start_up_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    container = Container()
+    container.settings.override(
+        Settings(_env_file=None, database={"url": "sqlite:////proc/no-such-dir/app.db"})
+    )
+    assert main(["check"], container_factory=lambda: container) == 1
+    output = capsys.readouterr().out
+    assert "start-up failed:" in output
+    assert not container.database.initialized
+
+
+def test_check_of_the_default_settings_creates_the_sqlite_file(tmp_path: Path) -> None:
+    """Zero set-up: the default database file appears under ./data/ (here, a temp dir)."""
+    assert main(["check"]) == 0
+    assert (tmp_path / "data" / "wirework.db").is_file()
