@@ -1,4 +1,4 @@
-"""`python -m app`: serve the API, check that the services can start, show the settings.
+"""`python -m app`: serve the API, check the services, migrate the schema, show the settings.
 
 Reload mode and `serve --reload`: uvicorn's supervising process only watches files; it
 spawns a worker subprocess that imports `app.main` and serves. The supervisor must open
@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import uvicorn
 from pydantic import ValidationError
@@ -25,6 +24,7 @@ from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services, settle
 from config import Settings
 from containers import Container
+from providers.pools.base import redacted_url
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -38,21 +38,11 @@ ServerRunner = Callable[..., None]
 ContainerFactory = Callable[[], Container]
 
 
-def _mask_url_password(url: str) -> str:
-    """`postgresql://user:***@host/db` for a URL that embeds a password; others unchanged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    username = userinfo.partition(":")[0]
-    return parts._replace(netloc=f"{username}:***@{hostinfo}").geturl()
-
-
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, str) and "://" in value:
-        return _mask_url_password(value)
+        return redacted_url(value)
     return value
 
 
@@ -86,7 +76,7 @@ def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
 async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
     """Start the services, ping each, print how each did, close them; 1 if any failed."""
     settings: Settings = container.settings()
-    database_url = _mask_url_password(settings.database.url)
+    database_url = redacted_url(settings.database.url)
     print(f"environment {settings.environment}, database {database_url}")
     try:
         await settle(container.init_resources())
@@ -105,6 +95,23 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
         print(f"not ready: {', '.join(failed)}")
         return 1
     print("all services ready")
+    return 0
+
+
+async def migrate_schema(container: Container) -> int:
+    """Apply pending schema migrations and say which; start-up does the same by default."""
+    settings: Settings = container.settings()
+    no_auto_migration = settings.database.model_copy(update={"migrate_on_start": False})
+    container.settings.override(settings.model_copy(update={"database": no_auto_migration}))
+    try:
+        database = await container.database()
+        applied = await database.migrate()
+    except Exception as error:
+        print(f"migration failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await settle(container.shutdown_resources())
+    print(f"applied migrations {applied}" if applied else "schema already up to date")
     return 0
 
 
@@ -132,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("check", help="start every service, ping it, report; exit 1 on failure")
     commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
+    commands.add_parser("migrate", help="apply pending schema migrations to the database")
     return parser
 
 
@@ -148,6 +156,8 @@ def main(
             return serve(args, run_server)
         if args.command == "check":
             return asyncio.run(check_services(container_factory()))
+        if args.command == "migrate":
+            return asyncio.run(migrate_schema(container_factory()))
         return show_settings()
     except (ValidationError, InsecureConfigurationError) as error:
         print(f"configuration error: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@ import itertools
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
@@ -11,6 +12,16 @@ QueryResult = dict[str, Any]
 _READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES", "SHOW")
 _METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
 _connection_numbers = itertools.count(1)
+
+
+def redacted_url(url: str) -> str:
+    """The URL with any password replaced by `***`, for messages, logs and stats."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    username = userinfo.partition(":")[0]
+    return parts._replace(netloc=f"{username}:***@{hostinfo}").geturl()
 
 
 class PoolTimeoutError(TimeoutError):

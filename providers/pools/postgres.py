@@ -10,7 +10,6 @@ import contextlib
 import logging
 import re
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -21,6 +20,7 @@ from providers.pools.base import (
     QueryResult,
     is_read_only,
     pool_timeout_error,
+    redacted_url,
 )
 from providers.pools.named_params import bind
 
@@ -35,15 +35,6 @@ _LINK_ERRORS = (
 )
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _ROW_COUNT = re.compile(r"(\d+)$")
-
-
-def redacted(url: str) -> str:
-    """The URL with any password replaced, for messages and stats."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _affected(status: str) -> int:
@@ -130,7 +121,7 @@ class PostgresPool:
             )
         except (OSError, asyncpg.PostgresError) as error:
             raise ConnectionError(
-                f"cannot connect to PostgreSQL at {redacted(self.url)}: {error}"
+                f"cannot connect to PostgreSQL at {redacted_url(self.url)}: {error}"
             ) from error
 
     async def close(self) -> None:

@@ -171,3 +171,25 @@ def test_check_of_the_default_settings_creates_the_sqlite_file(tmp_path: Path) -
     """Zero set-up: the default database file appears under ./data/ (here, a temp dir)."""
     assert main(["check"]) == 0
     assert (tmp_path / "data" / "wirework.db").is_file()
+
+
+def test_migrate_applies_pending_migrations_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_DATABASE__URL", f"sqlite:///{tmp_path}/migrate.db")
+    monkeypatch.setenv("APP_DATABASE__MIGRATE_ON_START", "false")
+    assert main(["migrate"]) == 0
+    assert "applied migrations [1]" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert "schema already up to date" in capsys.readouterr().out
+
+
+def test_migrate_reports_an_unreachable_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_DATABASE__URL", "postgresql://app:hunter2@127.0.0.1:1/app")
+    monkeypatch.setenv("APP_DATABASE__ACQUIRE_TIMEOUT", "1")
+    assert main(["migrate"]) == 1
+    error = capsys.readouterr().err
+    assert "migration failed: ConnectionError" in error
+    assert "hunter2" not in error
