@@ -22,7 +22,9 @@ from app.security import (
     refuse_open_production,
 )
 from app.service_status import settle
+from app.tasks import register_tasks
 from containers import Container
+from providers.background import BackgroundService
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await settle(container.init_resources())
     try:
         background = await container.background()
+        if isinstance(background, BackgroundService):  # a test's fake needs no tasks
+            register_tasks(background, await container.cache(), settings)
         await settle(background.start())
         try:
             yield

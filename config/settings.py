@@ -15,6 +15,11 @@ SUPPORTED_DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 SUPPORTED_LOCK_SCHEMES = ("redis://", "rediss://", "postgresql://", "postgres://")
 
 
+def _scheme(url: str) -> str:
+    """Only the scheme of a rejected URL goes into a message: the rest may hold a password."""
+    return url.partition("://")[0] if "://" in url else url.partition(":")[0]
+
+
 class Environment(StrEnum):
     """Where the application runs; production turns on the strict start-up checks."""
 
@@ -25,7 +30,7 @@ class Environment(StrEnum):
 
 class _Section(BaseModel):
     # A misspelt key in a section is a mistake the user wants to hear about at start-up.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 class DatabaseSettings(_Section):
@@ -50,7 +55,7 @@ class DatabaseSettings(_Section):
         if not url.startswith(SUPPORTED_DATABASE_SCHEMES):
             allowed = ", ".join(SUPPORTED_DATABASE_SCHEMES)
             raise ValueError(
-                f"unsupported database URL {url!r}: it must start with one of {allowed}"
+                f"unsupported database URL scheme {_scheme(url)!r}: use one of {allowed}"
             )
         return url
 
@@ -88,7 +93,7 @@ class CacheSettings(_Section):
             raise ValueError("backend 'redis' needs url (set APP_CACHE__URL=redis://host:6379/0)")
         if self.url is not None and not self.url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(
-                f"unsupported cache URL {self.url!r}: it must start with redis://, rediss:// or unix://"
+                f"unsupported cache URL scheme {_scheme(self.url)!r}: use redis://, rediss:// or unix://"
             )
         return self
 
@@ -102,13 +107,16 @@ class BackgroundSettings(_Section):
     stop_timeout: float = Field(
         5.0, gt=0, le=300, description="seconds stop() waits for running tasks"
     )
+    heartbeat_interval: float | None = Field(
+        None, gt=0, description="seconds between cluster heartbeats (an exclusive task); unset: off"
+    )
 
     @field_validator("lock_url")
     @classmethod
     def _known_lock_scheme(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(SUPPORTED_LOCK_SCHEMES):
             allowed = ", ".join(SUPPORTED_LOCK_SCHEMES)
-            raise ValueError(f"unsupported lock URL {url!r}: it must start with one of {allowed}")
+            raise ValueError(f"unsupported lock URL scheme {_scheme(url)!r}: use one of {allowed}")
         return url
 
 
@@ -123,6 +131,8 @@ class Settings(BaseSettings):
         # A .env file may hold other tools' variables; sections still reject unknown keys.
         extra="ignore",
         frozen=True,
+        # Errors name the setting and the rule, never the value: it may be a secret.
+        hide_input_in_errors=True,
     )
 
     environment: Environment = Environment.DEVELOPMENT
@@ -133,6 +143,13 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
+
+    @property
+    def task_lock_url(self) -> str | None:
+        """Where exclusive tasks lock: `background.lock_url`, else the Redis cache, else here."""
+        if self.background.lock_url:
+            return self.background.lock_url
+        return self.cache.url if self.cache.backend == "redis" else None
 
     @field_validator("api_key", mode="before")
     @classmethod

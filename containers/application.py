@@ -17,6 +17,7 @@ from providers.backends.sqlite import SQLiteBackend
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
+from providers.stores import create_cache_store
 
 
 def user_backend_for(database: DatabaseService) -> UserBackend:
@@ -55,12 +56,19 @@ class Container(containers.DeclarativeContainer):
         max_size=settings.provided.cache.max_size,
         default_ttl=settings.provided.cache.default_ttl,
         reload_mode=settings.provided.reload_mode,
+        store=providers.Factory(
+            create_cache_store,
+            backend=settings.provided.cache.backend,
+            url=settings.provided.cache.url,
+            namespace=settings.provided.cache.namespace,
+            max_size=settings.provided.cache.max_size,
+        ),
     )
 
     background = providers.Resource(
         managed,
         BackgroundService,
-        lock_url=settings.provided.background.lock_url,
+        lock_url=settings.provided.task_lock_url,
         stop_timeout=settings.provided.background.stop_timeout,
         reload_mode=settings.provided.reload_mode,
     )

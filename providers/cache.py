@@ -5,7 +5,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, TypeVar
 
-from providers.stores.base import MISSING, CacheStore, LocalCacheStore
+from providers.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
 from providers.stores.memory import MemoryStore
 
 T = TypeVar("T")
@@ -52,6 +52,8 @@ class CacheService:
         # The local store's `set_nowait` while ready, else None: one check covers both.
         self._set_now: Callable[[str, Any, float], None] | None = None
         self._flights: dict[str, asyncio.Future[Any]] = {}
+        # A store shared by processes also elects one of them to run `factory` (get_or_set).
+        self._shared_fill = self._store.fill if isinstance(self._store, SharedFillStore) else None
 
     @property
     def is_initialized(self) -> bool:
@@ -133,6 +135,8 @@ class CacheService:
     ) -> T:
         """Return the cached value, or await `factory()` once for all concurrent callers.
 
+        Once per process; with a `SharedFillStore` (Redis), about once across the processes.
+
         Counts like `get`: a hit if the value was cached when called, else one miss, whether
         this caller runs `factory` or waits for another that does. A `factory` exception
         reaches every waiting caller and nothing is cached. If the caller running `factory` is
@@ -158,8 +162,11 @@ class CacheService:
         flight: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
         try:
-            value = await factory()
-            await self._store.set(key, value, ttl)
+            if self._shared_fill is not None:
+                value = await self._shared_fill(key, factory, ttl)
+            else:
+                value = await factory()
+                await self._store.set(key, value, ttl)
         except Exception as exc:
             flight.set_exception(exc)
             flight.exception()  # marks it retrieved: with no waiters, only the leader re-raises
@@ -176,7 +183,7 @@ class CacheService:
         """Counters for /api/stats; never does I/O, so it is safe to call at any time."""
         store_stats = self._store.stats()
         lookups = store_stats.hits + store_stats.misses
-        return {
+        stats: dict[str, Any] = {
             "status": self._status,
             "backend": self._store.backend,
             "entries": store_stats.entries,
@@ -187,6 +194,9 @@ class CacheService:
             "expirations": store_stats.expirations,
             "default_ttl": self._default_ttl,
         }
+        if store_stats.errors is not None:  # only a store with a server has failed calls
+            stats["errors"] = store_stats.errors
+        return stats
 
 
 __all__ = ["NOT_INITIALIZED", "CacheService"]

@@ -1,9 +1,8 @@
 """Leases that let exclusive background tasks run at most once per interval across instances.
 
 `BackgroundService` asks its `TaskLock` for the lease on a task's name before each due run
-of an exclusive task. Only the in-process `LocalTaskLock` exists today; Redis lease locks
-and PostgreSQL advisory locks arrive with the scale-out work as new branches of
-`create_task_lock`, behind the same interface.
+of an exclusive task: `LocalTaskLock` here (one process), `RedisTaskLock` (leases in Redis)
+and `PostgresTaskLock` (advisory locks), chosen by `create_task_lock` from the lock URL.
 """
 
 import math
@@ -50,15 +49,25 @@ def create_task_lock(
 ) -> TaskLock:
     """Choose the lock backend from `lock_url`; unset (or empty) means in-process only.
 
-    Raises `ValueError` naming the scheme for any URL this version cannot serve yet.
+    `redis://` and `rediss://` give Redis leases, `postgresql://` and `postgres://`
+    advisory locks; any other scheme is a `ValueError` naming only the scheme.
     """
     if not lock_url:
         return LocalTaskLock(clock=clock)
     # Name only the scheme: the rest of the URL may carry a password.
     scheme = urlsplit(lock_url).scheme or lock_url.partition(":")[0]
+    # Imported here: an application that uses neither server never loads its client.
+    if scheme in ("redis", "rediss"):
+        from providers.redis_lock import RedisTaskLock  # noqa: PLC0415
+
+        return RedisTaskLock(lock_url, clock=clock)
+    if scheme in ("postgresql", "postgres"):
+        from providers.postgres_lock import PostgresTaskLock  # noqa: PLC0415
+
+        return PostgresTaskLock(lock_url)
     raise ValueError(
-        f"unsupported lock_url scheme {scheme!r}: only the in-process lock (lock_url unset) "
-        "is available; Redis and PostgreSQL task locks arrive with the scale-out work"
+        f"unsupported lock_url scheme {scheme!r}: use redis://, rediss://, postgresql:// "
+        "or leave lock_url unset for the in-process lock"
     )
 
 

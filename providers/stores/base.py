@@ -1,9 +1,11 @@
 """The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+
+T = TypeVar("T")
 
 
 class _Missing(enum.Enum):
@@ -28,6 +30,9 @@ class StoreStats:
     """Live entries dropped to make room (`max_size` reached); expiry is not an eviction."""
     expirations: int
     """Expired entries this store has dropped itself (on read or while making room)."""
+    errors: int | None = None
+    """Calls a remote store could not serve (server down, or unreadable data), each degraded to
+    a miss or a skipped write; `None` for a store without a server."""
 
 
 class CacheStore(Protocol):
@@ -84,4 +89,20 @@ class LocalCacheStore(CacheStore, Protocol):
 
     def set_nowait(self, key: str, value: Any, ttl: float) -> None:
         """Synchronous `set`."""
+        ...
+
+
+@runtime_checkable
+class SharedFillStore(CacheStore, Protocol):
+    """A store shared by several processes that elects one of them to fill a missing key.
+
+    `CacheService.get_or_set` already runs `factory` once per key within a process; with
+    such a store it also runs it (about) once across every process sharing the entries.
+    """
+
+    async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
+        """Store and return `factory()`'s value, or the one another process is filling in.
+
+        Waiting for another process is bounded: if no value arrives in time, `factory` runs here.
+        """
         ...

@@ -146,7 +146,7 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
     """
     namespace = f"wirework-test-{uuid.uuid4().hex[:16]}"
     yield namespace
-    with redis.Redis.from_url(redis_url) as client:
+    with redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5) as client:
         names = list(client.scan_iter(match=f"{namespace}*", count=500))
         if names:
             client.unlink(*names)
@@ -155,7 +155,7 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
 @pytest.fixture
 async def redis_client(redis_url: str) -> AsyncIterator["redis.asyncio.Redis"]:
     """A plain client for looking at what the code under test wrote."""
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
     yield client
     await client.aclose()
 

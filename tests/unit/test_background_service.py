@@ -666,10 +666,12 @@ async def test_unavailable_lock_counts_as_an_error_and_spares_other_tasks(
     assert service.tasks["exclusive"].last_error == "ConnectionError: lock server down"
 
 
-@pytest.mark.parametrize("lock_url", ["redis://localhost:6379/0", "postgresql://db/app"])
-def test_server_locks_are_not_available_yet(lock_url: str) -> None:
-    with pytest.raises(ValueError, match="scale-out"):
-        BackgroundService(lock_url=lock_url)
+@pytest.mark.parametrize(
+    ("lock_url", "lock_type"),
+    [("redis://localhost:6379/0", "RedisTaskLock"), ("postgresql://db/app", "PostgresTaskLock")],
+)
+def test_lock_url_chooses_the_server_lock(lock_url: str, lock_type: str) -> None:
+    assert type(BackgroundService(lock_url=lock_url).lock).__name__ == lock_type
 
 
 def test_lock_url_and_lock_are_exclusive() -> None:

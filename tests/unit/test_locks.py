@@ -5,6 +5,8 @@ import math
 import pytest
 
 from providers.locks import LocalTaskLock, create_task_lock
+from providers.postgres_lock import PostgresTaskLock
+from providers.redis_lock import RedisTaskLock
 from tests.helpers import FakeClock
 
 
@@ -95,19 +97,21 @@ def test_factory_builds_the_local_lock_when_no_url_is_set(lock_url: str | None) 
 
 
 @pytest.mark.parametrize(
-    ("lock_url", "scheme"),
+    ("lock_url", "lock_type"),
     [
-        ("redis://:hunter2@localhost:6379/0", "redis"),
-        ("rediss://cache.example:6380", "rediss"),
-        ("postgresql://app:hunter2@db/app", "postgresql"),
-        ("postgres://db/app", "postgres"),
+        ("redis://:hunter2@localhost:6379/0", RedisTaskLock),
+        ("rediss://cache.example:6380", RedisTaskLock),
+        ("postgresql://app:hunter2@db/app", PostgresTaskLock),
+        ("postgres://db/app", PostgresTaskLock),
     ],
 )
-def test_factory_says_server_locks_arrive_with_scale_out(lock_url: str, scheme: str) -> None:
-    with pytest.raises(ValueError, match="scale-out") as raised:
-        create_task_lock(lock_url)
+def test_factory_picks_the_server_lock_by_scheme(lock_url: str, lock_type: type) -> None:
+    assert isinstance(create_task_lock(lock_url), lock_type)  # built, not yet connected
 
-    assert repr(scheme) in str(raised.value)
+
+def test_factory_names_an_unknown_scheme_without_the_password() -> None:
+    with pytest.raises(ValueError, match="'zookeeper'") as raised:
+        create_task_lock("zookeeper://admin:hunter2@zk/locks")
     assert "hunter2" not in str(raised.value)
 
 

@@ -74,3 +74,22 @@ def test_settings_are_frozen_so_services_cannot_drift_from_them() -> None:
     settings = Settings()
     with pytest.raises(ValidationError):
         settings.reload_mode = True  # type: ignore[misc]
+
+
+def test_task_lock_defaults_to_the_redis_cache_and_an_explicit_url_wins() -> None:
+    assert Settings().task_lock_url is None
+    on_redis = Settings(cache={"backend": "redis", "url": "redis://cache:6379/0"})
+    assert on_redis.task_lock_url == "redis://cache:6379/0"
+    explicit = Settings(
+        cache={"backend": "redis", "url": "redis://cache:6379/0"},
+        background={"lock_url": "postgresql://db/app"},
+    )
+    assert explicit.task_lock_url == "postgresql://db/app"
+
+
+def test_errors_never_echo_a_rejected_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_DATABASE__URL", "mysql://app:hunter2@db/app")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "'mysql'" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

@@ -1,0 +1,141 @@
+"""A circuit breaker for a remote server: an outage costs one timeout, not one per request.
+
+It also keeps the log readable: one warning now and then, not one per failed call.
+"""
+
+import enum
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Unavailable(enum.Enum):
+    """The type of `UNAVAILABLE` (an enum, so `is UNAVAILABLE` narrows types)."""
+
+    UNAVAILABLE = enum.auto()
+
+
+UNAVAILABLE: Final = Unavailable.UNAVAILABLE
+"""What `CircuitBreaker.call` returns instead of a result when the server was skipped or failed."""
+
+
+class CircuitBreaker:
+    """Skips the server for `retry_after` seconds after a failure, then lets one call try again.
+
+    `failures` are the exception types that mean "the server cannot serve"; anything else
+    (a bug, a cancellation) propagates untouched. While open, warnings go to `logger` at most
+    once per `warn_every` seconds, each saying what the callers do meanwhile (`fallback`).
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        failures: tuple[type[Exception], ...],
+        fallback: str,
+        logger: logging.Logger,
+        retry_after: float = 1.0,
+        warn_every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not retry_after > 0:
+            raise ValueError(
+                f"retry_after must be a positive number of seconds, got {retry_after!r}"
+            )
+        self._server = server
+        self._failures = failures
+        self._fallback = fallback
+        self._logger = logger
+        self._retry_after = retry_after
+        self._warn_every = warn_every
+        self._clock = clock
+        self._retry_at: float | None = None  # None while closed (the server answers)
+        self._next_warning = -math.inf
+        self._unreported = 0  # failed or skipped calls since the last warning
+        self.failed_calls = 0
+        """Calls that got `UNAVAILABLE`: failed, or skipped while the breaker was open."""
+
+    @property
+    def is_open(self) -> bool:
+        """True while the server is treated as down (until a call gets through again)."""
+        return self._retry_at is not None
+
+    async def call(
+        self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T | Unavailable:
+        """Await `command(...)`, or return `UNAVAILABLE` at once while the breaker is open."""
+        if self._skipping():
+            self.failed_calls += 1
+            self._unreported += 1
+            return UNAVAILABLE
+        try:
+            result = await command(*args, **kwargs)
+        except self._failures as error:
+            self.failed_calls += 1
+            self._unreported += 1
+            self.record_failure(error)
+            return UNAVAILABLE
+        self.record_success()
+        return result
+
+    async def check(
+        self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Await `command(...)` even while open and let its failure propagate (pings, `clear`).
+
+        The outcome still opens or closes the breaker, so a readiness probe notices recovery.
+        """
+        try:
+            result = await command(*args, **kwargs)
+        except self._failures as error:
+            self.record_failure(error)
+            raise
+        self.record_success()
+        return result
+
+    def record_failure(self, error: Exception) -> None:
+        """Open (or keep open) the breaker; warn unless a warning went out recently."""
+        now = self._clock()
+        self._retry_at = now + self._retry_after
+        if now < self._next_warning:
+            return
+        self._next_warning = now + self._warn_every
+        self._logger.warning(
+            "%s is unreachable (%s: %s); %s. Next attempt in %.1f s; %d call(s) affected "
+            "since the last warning.",
+            self._server,
+            type(error).__name__,
+            error,
+            self._fallback,
+            self._retry_after,
+            self._unreported,
+        )
+        self._unreported = 0
+
+    def record_success(self) -> None:
+        """Close the breaker: the server answered."""
+        if self._retry_at is None:
+            return
+        self._retry_at = None
+        self._next_warning = -math.inf  # the next outage is reported at once
+        self._logger.info("%s answers again", self._server)
+
+    def _skipping(self) -> bool:
+        """True while open; once `retry_after` has passed, lets this call probe the server."""
+        retry_at = self._retry_at
+        if retry_at is None:
+            return False
+        now = self._clock()
+        if now < retry_at:
+            return True
+        # Half-open: this call tries; concurrent callers keep skipping until it reports back.
+        self._retry_at = now + self._retry_after
+        return False
+
+
+__all__ = ["UNAVAILABLE", "CircuitBreaker", "Unavailable"]

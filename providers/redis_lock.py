@@ -1,0 +1,85 @@
+"""Task leases in Redis: an exclusive task runs on one instance per interval across a cluster."""
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable
+
+from providers.circuit_breaker import CircuitBreaker
+from providers.redis_client import SERVER_FAILURES, Leases, connect
+
+logger = logging.getLogger(__name__)
+
+
+class RedisTaskLock:
+    """A `TaskLock` holding leases at ``{namespace}:{name}`` in Redis, one token per instance.
+
+    Leases expire on Redis's clock; `clock` only paces the pause after a failure. While Redis
+    cannot answer, `try_acquire` returns False: a task is skipped rather than run everywhere.
+    The default namespace sits outside the cache's, so clearing the cache never drops a lease.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "wirework-task-lock",
+        socket_timeout: float = 0.5,
+        connect_timeout: float | None = None,
+        retry_after: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not namespace:
+            raise ValueError("namespace must not be empty: it keeps the task leases apart")
+        self._redis = connect(
+            url,
+            socket_timeout=socket_timeout,
+            connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
+        )
+        self._leases = Leases(self._redis)
+        self._breaker = CircuitBreaker(
+            "Redis task lock",
+            failures=SERVER_FAILURES,
+            fallback="exclusive tasks are skipped",
+            logger=logger,
+            retry_after=retry_after,
+            clock=clock,
+        )
+        self._prefix = f"{namespace}:"
+        self._holder = uuid.uuid4().hex
+        self._closed = False
+
+    async def initialize(self) -> None:
+        """Check that Redis answers, so a wrong `lock_url` fails at start-up."""
+        await self.ping()
+
+    async def try_acquire(self, name: str, ttl: float) -> bool:
+        """Take or renew the lease on `name` for `ttl` seconds.
+
+        False while another holder's lease is alive, and while Redis cannot answer.
+        """
+        self._check_open()
+        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
+            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        taken = await self._breaker.call(self._leases.take, self._prefix + name, self._holder, ttl)
+        return taken is True
+
+    async def ping(self) -> None:
+        """Ask Redis even during an outage, so readiness sees it end; raise if it cannot serve."""
+        self._check_open()
+        await self._breaker.check(self._redis.ping)
+
+    async def close(self) -> None:
+        """Close the connections; leases are left to expire, so no interval runs twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._redis.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("task lock is closed")
+
+
+__all__ = ["RedisTaskLock"]

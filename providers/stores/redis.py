@@ -1,0 +1,345 @@
+"""A cache store in Redis, shared by every instance: JSON values and Redis's own expiry.
+
+While Redis is down it serves plain misses, so requests keep working from the database.
+"""
+
+import asyncio
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from itertools import islice
+from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
+
+from providers.circuit_breaker import UNAVAILABLE, CircuitBreaker, Unavailable
+from providers.redis_client import SERVER_FAILURES, Leases, connect
+from providers.stores.base import MISSING, StoreStats
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+_NO_EXPIRY_FROM: Final = 2**53 / 1000
+"""TTLs from here on (some 285,000 years) are stored without expiry: Redis rejects huge PX."""
+
+_FILL_LEASE_MARK: Final = "\x00fill:"
+"""Fill leases live at ``{namespace}:\\x00fill:{key}``; cache keys starting so are reserved."""
+
+_SCAN_BATCH: Final = 500
+"""Keys asked of each SCAN step, and unlinked per UNLINK."""
+
+_UNSYNCED_LIMIT: Final = 100_000
+"""Keys remembered as written during an outage; past this, recovery clears the namespace."""
+
+_FIRST_POLL: Final = 0.005
+_LONGEST_POLL: Final = 0.1
+"""Seconds between looks at a key another process fills: doubling from the first to the longest."""
+
+
+class ValueCodec(Protocol):
+    """Turns cached values into the bytes Redis keeps, and back."""
+
+    def encode(self, value: Any) -> bytes:
+        """Raise `TypeError` or `ValueError` for a value this codec cannot represent."""
+        ...
+
+    def decode(self, data: bytes) -> Any:
+        """Raise `ValueError` for data this codec did not write."""
+        ...
+
+
+def _reject(value: Any) -> NoReturn:
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+class JsonCodec:
+    """UTF-8 JSON: readable in redis-cli and safe to decode, unlike pickle.
+
+    JSON's rules apply: tuples come back as lists, and dict keys as strings.
+    """
+
+    def encode(self, value: Any) -> bytes:
+        """Compact JSON text; `TypeError` names the first type JSON cannot hold."""
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_reject)
+        return text.encode()
+
+    def decode(self, data: bytes) -> Any:
+        """The value `encode` wrote; `ValueError` for anything that is not JSON."""
+        return json.loads(data)
+
+
+JSON_CODEC: Final = JsonCodec()
+
+
+def _expiry_milliseconds(ttl: float) -> int | None:
+    """Redis PX for an entry that lives `ttl` seconds (rounded up); None: no expiry."""
+    if ttl >= _NO_EXPIRY_FROM:  # math.inf among them
+        return None
+    return max(1, math.ceil(ttl * 1000))
+
+
+def _glob_literal(text: str) -> str:
+    """`text` escaped for a Redis MATCH pattern, so a namespace like ``a*`` matches only itself."""
+    return "".join("\\" + char if char in "\\*?[]" else char for char in text)
+
+
+class RedisStore:
+    """Entries in Redis at ``{namespace}:{key}``, shared by every instance on that namespace.
+
+    Redis expires entries itself. When it cannot answer within the timeouts, lookups are misses
+    and writes are skipped (counted in `errors`, logged at most every 30 s), and Redis is left
+    alone for `retry_after` seconds after each failure: an outage costs one timeout, not one per
+    request. Keys written or deleted meanwhile are unlinked when Redis answers again, before
+    anything is read: it would otherwise serve their pre-outage values. `clock` times the pause
+    and the waits of `fill`.
+    """
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "wirework",
+        socket_timeout: float = 0.5,
+        connect_timeout: float | None = None,
+        retry_after: float = 1.0,
+        fill_lease: float = 2.0,
+        codec: ValueCodec = JSON_CODEC,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not namespace:
+            raise ValueError("namespace must not be empty: it keeps this cache's keys apart")
+        if not (fill_lease > 0 and math.isfinite(fill_lease)):
+            raise ValueError(f"fill_lease must be a positive number of seconds, got {fill_lease!r}")
+        self._redis = connect(
+            url,
+            socket_timeout=socket_timeout,
+            connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
+        )
+        self._leases = Leases(self._redis)
+        self._breaker = CircuitBreaker(
+            "Redis cache",
+            failures=SERVER_FAILURES,
+            fallback="cache lookups are misses and writes are skipped",
+            logger=logger,
+            retry_after=retry_after,
+            clock=clock,
+        )
+        self._prefix = f"{namespace}:"
+        self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
+        self._pattern = _glob_literal(self._prefix) + "*"
+        self._fill_lease = fill_lease
+        self._codec = codec
+        self._clock = clock
+        self._hits = 0
+        self._misses = 0
+        self._unreadable = 0
+        self._unsynced: set[str] = set()
+        self._unsynced_overflow = False
+        self._resync_lock = asyncio.Lock()
+        self._closed = False
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the value for `key`, or `default` when absent, expired or Redis is down."""
+        value = await self._read(key)
+        if value is MISSING:
+            self._misses += 1
+            return default
+        self._hits += 1
+        return value
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        """Store `value` for `ttl` seconds; skipped while Redis is down.
+
+        The value is encoded first, so one that cannot be stored fails even during an outage.
+        """
+        data = self._encode(key, value)
+        expiry = _expiry_milliseconds(ttl)
+        stored = await self._command(self._redis.set, self._prefix + key, data, px=expiry)
+        if stored is UNAVAILABLE:
+            self._mark_unsynced(key)
+
+    async def delete(self, key: str) -> bool:
+        """Remove `key`; False when it was absent, or when Redis is down (it goes on recovery)."""
+        removed = await self._command(self._redis.unlink, self._prefix + key)
+        if removed is UNAVAILABLE:
+            self._mark_unsynced(key)
+            return False
+        return removed > 0
+
+    async def clear(self) -> None:
+        """Remove the keys of this namespace only (SCAN + UNLINK in batches, never FLUSHDB).
+
+        Unlike the other calls it raises while Redis is down: a clear must not look done when it
+        was not.
+        """
+        await self._breaker.check(self._unlink_namespace)
+
+    async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
+        """Run `factory` for `key` in one process at a time, under a lease of `fill_lease` s.
+
+        The others poll for the value it stores. They run `factory` themselves if its lease ends
+        without a value (one of them takes the lease next), if `fill_lease` seconds pass, or if
+        Redis is down.
+        """
+        lease = self._lease_prefix + key
+        token = uuid.uuid4().hex
+        deadline = self._clock() + self._fill_lease
+        while True:
+            taken = await self._command(self._leases.take, lease, token, self._fill_lease)
+            if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody can coordinate
+                return await self._fill_under_lease(key, lease, token, factory, ttl)
+            value = await self._wait_for_fill(key, lease, deadline)
+            if value is not MISSING:
+                return value  # type: ignore[no-any-return]
+            if self._clock() >= deadline:
+                return await self._produce(key, factory, ttl)
+
+    async def ping(self) -> None:
+        """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
+        if self._closed:
+            raise RuntimeError("Redis cache store is closed")
+        await self._breaker.check(self._redis.ping)
+
+    async def close(self) -> None:
+        """Close the connections; entries stay in Redis for the other instances."""
+        self._closed = True
+        await self._redis.aclose()
+
+    def stats(self) -> StoreStats:
+        """This instance's counters; entries, evictions and expirations are Redis's business."""
+        return StoreStats(
+            entries=None,
+            hits=self._hits,
+            misses=self._misses,
+            evictions=0,
+            expirations=0,
+            errors=self._breaker.failed_calls + self._unreadable,
+        )
+
+    async def _command(
+        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> R | Unavailable:
+        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
+        if (self._unsynced or self._unsynced_overflow) and not await self._resync():
+            return UNAVAILABLE
+        return await self._breaker.call(command, *args, **kwargs)
+
+    def _mark_unsynced(self, key: str) -> None:
+        """Remember a write Redis missed: the value it still holds for `key` is out of date."""
+        if len(self._unsynced) < _UNSYNCED_LIMIT:
+            self._unsynced.add(key)
+        else:
+            self._unsynced_overflow = True
+
+    async def _resync(self) -> bool:
+        """Unlink the keys an outage missed; True once done.
+
+        Until then no call reaches Redis, so nobody is served a value this process replaced.
+        """
+        async with self._resync_lock:  # later callers wait here rather than read stale values
+            if self._unsynced_overflow:
+                if await self._breaker.call(self._unlink_namespace) is UNAVAILABLE:
+                    return False
+                self._unsynced_overflow = False
+                self._unsynced.clear()
+            while self._unsynced:
+                if await self._breaker.call(self._unlink_unsynced_batch) is UNAVAILABLE:
+                    return False
+        return True
+
+    async def _unlink_unsynced_batch(self) -> None:
+        batch = list(islice(self._unsynced, _SCAN_BATCH))
+        await self._redis.unlink(*(self._prefix + key for key in batch))
+        self._unsynced.difference_update(batch)
+
+    async def _read(self, key: str) -> Any:
+        """The value for `key`, or `MISSING` (absent, unreadable, or Redis down); not counted."""
+        data = await self._command(self._redis.get, self._prefix + key)
+        if data is UNAVAILABLE or data is None:
+            return MISSING
+        return self._decode(key, data)
+
+    def _encode(self, key: str, value: Any) -> bytes:
+        try:
+            return self._codec.encode(value)
+        except (TypeError, ValueError) as error:
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(
+                f"cannot cache {key!r} in Redis: {error} (the value is a {type(value).__name__}). "
+                "Cache JSON-compatible values (str, int, float, bool, None, and lists and dicts "
+                "of them), or convert the value first."
+            ) from error
+
+    def _decode(self, key: str, data: bytes | str) -> Any:
+        # Bytes unless the URL asks redis-py to decode replies; JSON reads either.
+        raw = data.encode() if isinstance(data, str) else data
+        try:
+            return self._codec.decode(raw)
+        except ValueError as error:
+            # Not written by this codec: a miss, so the caller recomputes and overwrites it.
+            self._unreadable += 1
+            logger.warning("Redis cache entry %r is unreadable, counted as a miss: %s", key, error)
+            return MISSING
+
+    async def _unlink_namespace(self) -> None:
+        batch: list[Any] = []
+        async for name in self._redis.scan_iter(match=self._pattern, count=_SCAN_BATCH):
+            batch.append(name)
+            if len(batch) == _SCAN_BATCH:
+                await self._redis.unlink(*batch)
+                batch = []
+        if batch:
+            await self._redis.unlink(*batch)
+
+    async def _fill_under_lease(
+        self, key: str, lease: str, token: str, factory: Callable[[], Awaitable[T]], ttl: float
+    ) -> T:
+        """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
+        try:
+            value = await self._read(key)
+            if value is MISSING:
+                return await self._produce(key, factory, ttl)
+            return value  # type: ignore[no-any-return]
+        finally:
+            await self._command(self._leases.release, lease, token)
+
+    async def _produce(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
+        value = await factory()
+        await self.set(key, value, ttl)
+        return value
+
+    async def _wait_for_fill(self, key: str, lease: str, deadline: float) -> Any:
+        """Poll for the value another process is filling.
+
+        `MISSING` once its lease is gone, at `deadline`, or when Redis stops answering.
+        """
+        delay = _FIRST_POLL
+        while (remaining := deadline - self._clock()) > 0:
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(2 * delay, _LONGEST_POLL)
+            polled = await self._command(self._poll, key, lease)
+            if polled is UNAVAILABLE:
+                return MISSING
+            data, leased = polled
+            if data is not None:
+                return self._decode(key, data)
+            if not leased:
+                return MISSING
+        return MISSING
+
+    async def _poll(self, key: str, lease: str) -> tuple[bytes | str | None, bool]:
+        """The stored data for `key`, and whether its fill lease is still held (one round trip)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._prefix + key)
+            pipe.exists(lease)
+            data, leased = await pipe.execute()
+        return data, bool(leased)
+
+
+__all__ = ["JSON_CODEC", "JsonCodec", "RedisStore", "ValueCodec"]

@@ -1,0 +1,45 @@
+"""Building cache stores: the factory the container calls, and options refused up front.
+
+No server is needed: stores connect lazily, so everything here fails (or not) without I/O.
+"""
+
+import math
+from typing import Any
+
+import pytest
+
+from providers.stores import MemoryStore, create_cache_store
+from providers.stores.redis import RedisStore
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"namespace": ""}, "namespace must not be empty"),
+        ({"fill_lease": 0}, "fill_lease must be a positive"),
+        ({"socket_timeout": -1}, "socket_timeout must be a positive"),
+        ({"connect_timeout": math.inf}, "connect_timeout must be a positive"),
+        ({"retry_after": math.nan}, "retry_after must be a positive"),
+    ],
+)
+def test_bad_options_fail_at_construction(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RedisStore("redis://127.0.0.1:6379/0", **options)
+
+
+def test_a_url_that_is_not_redis_fails_at_construction() -> None:
+    with pytest.raises(ValueError, match="redis://"):
+        RedisStore("http://127.0.0.1:6379")
+
+
+async def test_the_factory_builds_the_store_the_settings_name() -> None:
+    memory = create_cache_store("memory", url=None, namespace="unused", max_size=5)
+    shared = create_cache_store("redis", url="redis://127.0.0.1:6379/0", namespace="a", max_size=5)
+
+    assert isinstance(memory, MemoryStore)
+    assert isinstance(shared, RedisStore)
+    await shared.close()  # built without I/O: nothing to wait for
+    with pytest.raises(ValueError, match="Redis cache store needs a url"):
+        create_cache_store("redis", url=None, namespace="app", max_size=5)
+    with pytest.raises(ValueError, match="unknown cache backend 'memcached'"):
+        create_cache_store("memcached", url=None, namespace="app", max_size=5)
