@@ -49,6 +49,15 @@ class PostgresConnection(PooledConnection):
     def __init__(self, raw: Any) -> None:
         super().__init__("postgres")
         self.raw = raw
+        self.server_pid: int = raw.get_server_pid()
+
+    @property
+    def is_lost(self) -> bool:
+        """True once the link closed; asyncpg may already have taken the proxy back."""
+        try:
+            return bool(self.raw.is_closed())
+        except asyncpg.InterfaceError:  # released to asyncpg's pool when the link dropped
+            return True
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with `:name` parameters bound as `$n` values."""
@@ -57,7 +66,7 @@ class PostgresConnection(PooledConnection):
         try:
             return await self._run(sql, statement, args)
         except _LINK_ERRORS as error:
-            if not self.raw.is_closed():
+            if not self.is_lost:
                 raise
             raise ConnectionError(f"PostgreSQL connection {self.id} was lost: {error}") from error
 
@@ -173,9 +182,9 @@ class PostgresPool:
                 f"connection {connection['id']} is not checked out from this pool (released twice?)"
             )
         self._in_use.discard(connection)
-        if connection.raw.is_closed():
+        if connection.is_lost:
             self.replaced += 1
-            self._known.pop(connection.raw.get_server_pid(), None)
+            self._known.pop(connection.server_pid, None)
         with contextlib.suppress(asyncpg.InterfaceError):
             await self._pool.release(connection.raw, timeout=self.close_timeout)
 
