@@ -8,6 +8,7 @@ from providers.migrations import apply_migrations
 from providers.pools.base import (
     ConnectionPool,
     PooledConnection,
+    PoolLimits,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
@@ -47,24 +48,14 @@ class DatabaseService:
         self.url = url
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
+        limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool
         if url is not None and url.startswith(POSTGRES_SCHEMES):
             self._pool = PostgresPool(
-                url,
-                min_size=min_size,
-                max_size=max_size,
-                acquire_timeout=acquire_timeout,
-                close_timeout=close_timeout,
-                max_inactive_connection_lifetime=max_inactive_connection_lifetime,
+                url, limits, max_inactive_connection_lifetime=max_inactive_connection_lifetime
             )
         else:
-            self._pool = SQLitePool(
-                url,
-                min_size=min_size,
-                max_size=max_size,
-                acquire_timeout=acquire_timeout,
-                close_timeout=close_timeout,
-            )
+            self._pool = SQLitePool(url, limits)
         self._initialized = False
 
     @property

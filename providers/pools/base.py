@@ -3,6 +3,7 @@
 import itertools
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -22,6 +23,26 @@ def redacted_url(url: str) -> str:
     userinfo, _, hostinfo = parts.netloc.rpartition("@")
     username = userinfo.partition(":")[0]
     return parts._replace(netloc=f"{username}:***@{hostinfo}").geturl()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """How many connections a pool may hold and how long it waits; checked when built."""
+
+    min_size: int = 1
+    max_size: int = 5
+    acquire_timeout: float = 5.0
+    close_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.max_size < 1:
+            raise ValueError(f"max_size must be at least 1, got {self.max_size}")
+        if not 0 <= self.min_size <= self.max_size:
+            raise ValueError(
+                f"min_size must be between 0 and max_size ({self.max_size}), got {self.min_size}"
+            )
+        if not self.acquire_timeout > 0:
+            raise ValueError(f"acquire_timeout must be positive, got {self.acquire_timeout}")
 
 
 class PoolTimeoutError(TimeoutError):

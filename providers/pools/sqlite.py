@@ -21,6 +21,7 @@ import aiosqlite
 from providers.pools.base import (
     PoolClosedError,
     PooledConnection,
+    PoolLimits,
     QueryParams,
     QueryResult,
     is_read_only,
@@ -95,25 +96,11 @@ class SQLitePool:
     def __init__(
         self,
         url: str | None = None,
-        *,
-        min_size: int = 1,
-        max_size: int = 5,
-        acquire_timeout: float = 5.0,
-        close_timeout: float = 5.0,
+        limits: PoolLimits = PoolLimits(),
     ) -> None:
-        if max_size < 1:
-            raise ValueError(f"max_size must be at least 1, got {max_size}")
-        if not 0 <= min_size <= max_size:
-            raise ValueError(
-                f"min_size must be between 0 and max_size ({max_size}), got {min_size}"
-            )
-        if acquire_timeout <= 0:
-            raise ValueError(f"acquire_timeout must be positive, got {acquire_timeout}")
         self.url = url
-        self.min_size = min_size
-        self.max_size = max_size
-        self.acquire_timeout = acquire_timeout
-        self.close_timeout = close_timeout
+        self.min_size, self.max_size = limits.min_size, limits.max_size
+        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[_Slot] = []
         self._waiters: deque[asyncio.Future[_Slot]] = deque()
