@@ -24,11 +24,6 @@ class TestDataFactory:
         data.update(overrides or {})
         return data
 
-    @staticmethod
-    def create_cache_entry(key: str, value: Any, ttl: float = 3600) -> dict[str, Any]:
-        now = time.time()
-        return {"key": key, "value": value, "expires_at": now + ttl, "created_at": now}
-
 
 class AsyncTestHelper:
     """Waits on conditions instead of sleeping a fixed time."""
