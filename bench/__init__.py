@@ -1,1 +1,1 @@
-"""Benchmarks for Wirework's services; `make bench` runs them all."""
+"""Benchmarks of Wirework against the libraries users would pick instead; `make bench`."""

@@ -1,8 +1,8 @@
-"""Entry point for `make bench`."""
+"""Entry point for `make bench`: `python -m bench [--quick]`."""
 
-import asyncio
+import sys
 
-from bench.core_rates import main
+from bench.runner import main
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Cache: 90 % get / 10 % set over 10k keys, max_size 5k, a TTL on every entry.
+
+Every contender is driven by the same loop through two coroutine functions, `get(key)` and
+`set(key, value)`, as an application would await them. Each round runs the contender for a
+fixed time on the same pre-drawn sequence of operations and reports operations per second.
+"""
+
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+
+KEYS = 10_000
+MAX_SIZE = 5_000
+TTL = 60.0
+WRITE_SHARE = 0.1
+SEQUENCE = 100_000
+CHUNK = 1_000
+
+Get = Callable[[str], Awaitable[Any]]
+Set = Callable[[str, Any], Awaitable[Any]]
+
+BARE = "bare OrderedDict LRU (limit)"
+AIOCACHE = "aiocache SimpleMemoryCache"
+CASHEWS = "cashews mem://"
+CACHETOOLS = "cachetools TTLCache"
+PEERS = (AIOCACHE, CASHEWS, CACHETOOLS)
+
+
+def _operations() -> list[tuple[bool, str]]:
+    draw = random.Random(42)
+    return [(draw.random() < WRITE_SHARE, f"key-{draw.randrange(KEYS)}") for _ in range(SEQUENCE)]
+
+
+def _bare_lru() -> tuple[Get, Set]:
+    """The least a TTL'd LRU in an async function can do: the limit to measure against."""
+    entries: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+    clock = time.monotonic
+
+    async def get(key: str) -> Any:
+        entry = entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= clock():
+            del entries[key]
+            return None
+        entries.move_to_end(key)
+        return entry[0]
+
+    async def set_(key: str, value: Any) -> None:
+        if key in entries:
+            entries.move_to_end(key)
+        elif len(entries) >= MAX_SIZE:
+            entries.popitem(last=False)
+        entries[key] = (value, clock() + TTL)
+
+    return get, set_
+
+
+def _cachetools() -> tuple[Get, Set]:
+    from cachetools import TTLCache  # noqa: PLC0415 (a bench extra)
+
+    cache: TTLCache[str, Any] = TTLCache(maxsize=MAX_SIZE, ttl=TTL)
+
+    async def get(key: str) -> Any:
+        return cache.get(key)
+
+    async def set_(key: str, value: Any) -> None:
+        cache[key] = value
+
+    return get, set_
+
+
+async def _aiocache() -> tuple[Get, Set]:
+    from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    # aiocache's memory cache has no size bound; its defaults (a 5 s timeout per call) stay.
+    cache = SimpleMemoryCache()
+
+    async def set_(key: str, value: Any) -> None:
+        await cache.set(key, value, ttl=TTL)
+
+    return cache.get, set_
+
+
+async def _cashews() -> tuple[Get, Set]:
+    from cashews import Cache  # noqa: PLC0415
+
+    cache = Cache()
+    cache.setup(f"mem://?size={MAX_SIZE}")
+    await cache.init()
+
+    async def set_(key: str, value: Any) -> None:
+        await cache.set(key, value, expire=TTL)
+
+    return cache.get, set_
+
+
+async def _wirework() -> tuple[Get, Set, Callable[[], Awaitable[None]]]:
+    from providers.cache import CacheService  # noqa: PLC0415
+
+    cache = CacheService(max_size=MAX_SIZE, default_ttl=TTL)
+    await cache.initialize()
+    return cache.get, cache.set, cache.close
+
+
+def _round(operations: list[tuple[bool, str]], get: Get, set_: Set, seconds: float) -> Any:
+    async def measure() -> float:
+        done = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while True:
+            start = done % SEQUENCE
+            for write, key in operations[start : start + CHUNK]:
+                if write:
+                    await set_(key, key)
+                else:
+                    await get(key)
+            done += CHUNK
+            now = time.perf_counter()
+            if now >= deadline:
+                return done / (now - started)
+
+    return measure
+
+
+def run(options: Options) -> BenchmarkResult:
+    result = BenchmarkResult("cache: 90% get / 10% set, 10k keys, max 5k, TTL", "ops/s")
+    seconds = options.pick(0.4, 0.2)
+    rounds = options.pick(7, 3)
+
+    async def main() -> None:
+        operations = _operations()
+        wirework_get, wirework_set, close = await _wirework()
+        contenders = {
+            "wirework CacheService": (wirework_get, wirework_set),
+            BARE: _bare_lru(),
+            AIOCACHE: await _aiocache(),
+            CASHEWS: await _cashews(),
+            CACHETOOLS: _cachetools(),
+        }
+        samples = await interleave_async(
+            [(name, _round(operations, *pair, seconds)) for name, pair in contenders.items()],
+            rounds=rounds,
+        )
+        await close()
+        result.rows = rows_from(samples, {AIOCACHE: "no size bound"})
+
+    with timed(result):
+        run_async(main)
+    result.ratio_target(BARE, 0.6)
+    fastest_peer = max(PEERS, key=lambda name: result.row(name).median)
+    result.ratio_target(fastest_peer, 5.0)
+    result.notes.append(
+        f"{SEQUENCE:,} pre-drawn operations, {seconds} s per contender per round, {rounds} rounds"
+    )
+    return result

@@ -1,0 +1,220 @@
+"""Pool: acquire + `SELECT 1` + release from 50 concurrent tasks, on SQLite and PostgreSQL.
+
+Every contender fetches the row (a pool that skipped reading the result would win for the
+wrong reason). A round runs a fixed number of operations spread over the 50 tasks and
+reports operations per second.
+"""
+
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+
+TASKS = 50
+POOL_SIZE = 5
+
+Operation = Callable[[], Awaitable[Any]]
+
+BARE_QUEUE = "bare asyncio.Queue of 5 aiosqlite (limit)"
+SINGLE = "one raw aiosqlite connection"
+SQLALCHEMY = "SQLAlchemy async engine, pool 5"
+BARE_ASYNCPG = "bare asyncpg pool of 5 (limit)"
+
+
+def _round(operation: Operation, operations: int) -> Callable[[], Awaitable[float]]:
+    async def measure() -> float:
+        remaining = operations
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                await operation()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(TASKS)))
+        return operations / (time.perf_counter() - started)
+
+    return measure
+
+
+async def _wirework(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    from providers.database import DatabaseService  # noqa: PLC0415
+
+    service = DatabaseService(url, min_size=POOL_SIZE, max_size=POOL_SIZE, migrate=False)
+    await service.initialize()
+
+    async def operation() -> Any:
+        async with service.get_connection_context() as connection:
+            return await connection.execute("SELECT 1")
+
+    return operation, service.close
+
+
+async def _sqlalchemy(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    from sqlalchemy import text  # noqa: PLC0415 (a bench extra)
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+    from sqlalchemy.pool import AsyncAdaptedQueuePool  # noqa: PLC0415
+
+    engine = create_async_engine(
+        url, poolclass=AsyncAdaptedQueuePool, pool_size=POOL_SIZE, max_overflow=0
+    )
+    select_one = text("SELECT 1")
+
+    async def operation() -> Any:
+        async with engine.connect() as connection:
+            return (await connection.execute(select_one)).fetchall()
+
+    return operation, engine.dispose
+
+
+async def _bare_queue(path: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    import aiosqlite  # noqa: PLC0415
+
+    connections = [await aiosqlite.connect(path, isolation_level=None) for _ in range(POOL_SIZE)]
+    idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+    for connection in connections:
+        idle.put_nowait(connection)
+
+    async def operation() -> Any:
+        connection = await idle.get()
+        try:
+            return await connection.execute_fetchall("SELECT 1")
+        finally:
+            idle.put_nowait(connection)
+
+    async def close() -> None:
+        for connection in connections:
+            await connection.close()
+
+    return operation, close
+
+
+async def _single(path: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    import aiosqlite  # noqa: PLC0415
+
+    connection = await aiosqlite.connect(path, isolation_level=None)
+
+    async def operation() -> Any:
+        return await connection.execute_fetchall("SELECT 1")
+
+    return operation, connection.close
+
+
+async def _bare_asyncpg(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    import asyncpg  # noqa: PLC0415
+
+    pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE)
+
+    async def operation() -> Any:
+        async with pool.acquire() as connection:
+            return await connection.fetch("SELECT 1")
+
+    return operation, pool.close
+
+
+async def _compare(
+    result: BenchmarkResult,
+    builders: dict[str, Callable[[], Awaitable[tuple[Operation, Callable[[], Awaitable[None]]]]]],
+    operations: int,
+    rounds: int,
+) -> None:
+    closers = []
+    contenders = []
+    try:
+        for name, build in builders.items():
+            operation, close = await build()
+            closers.append(close)
+            contenders.append((name, _round(operation, operations)))
+        result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
+    finally:
+        for close in closers:
+            await close()
+
+
+def run_sqlite(options: Options) -> BenchmarkResult:
+    result = BenchmarkResult("pool: acquire + SELECT 1 + release, 50 tasks, SQLite file", "ops/s")
+    operations = options.pick(4_000, 2_000)
+    rounds = options.pick(7, 3)
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory(prefix="wirework-bench-") as folder:
+            # One file for all: Wirework opens it first and puts it in WAL mode, which then
+            # holds for every contender, so they all read the same database the same way.
+            path = str(Path(folder) / "bench.db")
+            await _compare(
+                result,
+                {
+                    "wirework DatabaseService": lambda: _wirework(f"sqlite:///{path}"),
+                    BARE_QUEUE: lambda: _bare_queue(path),
+                    SINGLE: lambda: _single(path),
+                    SQLALCHEMY: lambda: _sqlalchemy(f"sqlite+aiosqlite:///{path}"),
+                },
+                operations,
+                rounds,
+            )
+
+    with timed(result):
+        run_async(main)
+    result.ratio_target(SQLALCHEMY, 3.0)
+    result.ratio_target(SINGLE, 1.5)
+    result.ratio_target(BARE_QUEUE, 0.85)
+    result.notes.append(f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds")
+    return result
+
+
+def postgres_url(options: Options) -> str | None:
+    return options.postgres_url or os.environ.get("APP_TEST_POSTGRES_URL") or None
+
+
+async def _reachable(url: str) -> str | None:
+    """None when PostgreSQL answers at `url`, else why not."""
+    import asyncpg  # noqa: PLC0415
+
+    try:
+        connection = await asyncpg.connect(url, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"{type(error).__name__}: {error}"
+    await connection.close()
+    return None
+
+
+def run_postgres(options: Options) -> BenchmarkResult:
+    result = BenchmarkResult("pool: acquire + SELECT 1 + release, 50 tasks, PostgreSQL", "ops/s")
+    url = postgres_url(options)
+    if url is None:
+        result.skipped = "no PostgreSQL: set APP_TEST_POSTGRES_URL or pass --postgres-url"
+        return result
+    operations = options.pick(6_000, 3_000)
+    rounds = options.pick(7, 3)
+    alchemy_url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+    async def main() -> None:
+        problem = await _reachable(url)
+        if problem is not None:
+            result.skipped = f"PostgreSQL not reachable ({problem})"
+            return
+        await _compare(
+            result,
+            {
+                "wirework DatabaseService": lambda: _wirework(url),
+                BARE_ASYNCPG: lambda: _bare_asyncpg(url),
+                SQLALCHEMY: lambda: _sqlalchemy(alchemy_url),
+            },
+            operations,
+            rounds,
+        )
+
+    with timed(result):
+        run_async(main)
+    if result.skipped is None:
+        result.ratio_target(BARE_ASYNCPG, 0.9)
+        result.notes.append(
+            f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds"
+        )
+    return result
