@@ -11,6 +11,7 @@ reason `serve` refuses to start when `APP_RELOAD_MODE=true` is already set.
 
 import argparse
 import asyncio
+import copy
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any, Final
 
 import uvicorn
 from pydantic import ValidationError
+from uvicorn.config import LOGGING_CONFIG
 
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services, settle
@@ -53,6 +55,18 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     return masked
 
 
+def server_log_config() -> dict[str, Any]:
+    """uvicorn's logging, with Wirework's own loggers shown at INFO through its handler.
+
+    Otherwise only warnings of `app.*` and `providers.*` reach the terminal, and the lines
+    that say the scheduler started, stopped and the services closed are lost.
+    """
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    for package in _SOURCE_PACKAGES:
+        config["loggers"][package] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
     """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
     settings = Settings()  # what the server (with --reload: each worker) will run with
@@ -65,7 +79,14 @@ def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
             file=sys.stderr,
         )
         return 2
-    options: dict[str, Any] = {"host": args.host, "port": args.port}
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        # After SIGTERM: stop accepting, let in-flight requests finish for this long, then
+        # cancel them; the lifespan then stops the scheduler and closes the services.
+        "timeout_graceful_shutdown": settings.server.shutdown_timeout,
+        "log_config": server_log_config(),
+    }
     if args.reload:
         options["reload"] = True
         options["reload_dirs"] = [str(_PROJECT_ROOT / name) for name in _SOURCE_PACKAGES]

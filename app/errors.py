@@ -15,21 +15,35 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
+from providers.pools.base import DatabaseStorageError, PoolTimeoutError
 
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
+DATABASE_UNAVAILABLE: Final = "database_unavailable"
+RETRY_AFTER_SECONDS: Final = "1"
+
+_UNAVAILABLE_DETAILS: Final[dict[type[Exception], str]] = {
+    DatabaseStorageError: "the database cannot store changes right now (its storage is "
+    "read-only, full or failing); nothing was changed, retry later",
+    PoolTimeoutError: "every database connection stayed busy; retry later",
+    ConnectionError: "the connection to the database was lost during this request; retry it",
+}
+"""Failures a client can retry: each answers 503 with a fixed sentence, never the message."""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
     401: "`X-API-Key` is missing or wrong (only when `APP_API_KEY` is set).",
     404: "No user has this id.",
     409: "Another user already has this username or email; `detail` names which.",
+    413: "The body is larger than `APP_SERVER__MAX_BODY_SIZE` bytes; it was not read.",
     422: "The input is invalid; `detail` lists each problem with its location.",
     500: "A service failed; the cause is in the server log, not in the response.",
+    503: "The database is unreachable, busy or read-only for now; retry after `Retry-After`.",
 }
 
 
@@ -56,8 +70,24 @@ def error_response(
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, for the `Allow` header of a 405.
+
+    Routes are served flat, one per operation, so the router's own 405 names only the
+    first route whose path matched (`Allow: POST` on `/api/users`, which also has GET).
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,11 +102,24 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return error_response(422, "validation_error", detail)
 
 
+async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    detail = next(text for kind, text in _UNAVAILABLE_DETAILS.items() if isinstance(exc, kind))
+    # The message may name a file, a host or SQL: the log gets it, the client does not.
+    logger.warning(
+        "%s %s answered 503: %s: %s", request.method, request.url.path, type(exc).__name__, exc
+    )
+    return error_response(
+        503, DATABASE_UNAVAILABLE, detail, headers={"Retry-After": RETRY_AFTER_SECONDS}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Give HTTP and validation errors the API's error body."""
+    """Give HTTP and validation errors the API's error body; retryable failures a 503."""
     # The decorator form keeps each handler's precise exception type for mypy.
     app.exception_handler(HTTPException)(_http_error)
     app.exception_handler(RequestValidationError)(_validation_error)
+    for kind in _UNAVAILABLE_DETAILS:
+        app.exception_handler(kind)(_service_unavailable)
 
 
 class UnhandledErrorMiddleware:

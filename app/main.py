@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.metrics import HttpMetrics, MetricsMiddleware
+from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, users
 from app.security import (
     ApiKeyMiddleware,
@@ -23,6 +24,7 @@ from app.security import (
 )
 from app.service_status import settle
 from app.tasks import register_tasks
+from config import ServerSettings
 from containers import Container
 from providers.background import BackgroundService
 
@@ -51,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "it is meant for a reloading supervisor, not for a process that serves"
         )
     app.state.api_key = configured_api_key(settings)
+    app.state.max_body_size = settings.server.max_body_size
     await settle(container.init_resources())
     try:
         background = await container.background()
@@ -61,8 +64,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             await settle(background.stop())
+            logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
         await settle(container.shutdown_resources())
+        logger.info("services closed: database pool, cache, task lock")
 
 
 def create_app(
@@ -82,11 +87,14 @@ def create_app(
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
     app.state.metrics = HttpMetrics()
+    app.state.max_body_size = ServerSettings().max_body_size  # the lifespan applies the setting
 
     install_error_handlers(app)
     # Each add_middleware wraps the previous ones: the request meets metrics first (so
-    # they count the 401s and the catch-all's 500s), then the catch-all, then the key check.
+    # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
+    # size limit, then the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
+    app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 

@@ -6,19 +6,26 @@ into gauges on every change; `/metrics` reads each service's `get_stats()` when 
 """
 
 import logging
+import math
 import time
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from typing import Any
+from itertools import accumulate
+from typing import Any, Final
 
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
     GCCollector,
     Histogram,
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,42 +43,74 @@ OTHER_METHOD = "OTHER"
 
 
 class HttpMetrics:
-    """Request count by method, route template and status, and request latency."""
+    """Request count by method, route template and status, and request latency.
+
+    Recorded in plain dicts (every request is answered on one event loop, so nothing needs
+    a lock) and turned into Prometheus families when scraped. prometheus-client's labelled
+    `Counter` and `Histogram` lock on every update and cost ~4 µs of a ~55 µs request here
+    (`make bench`); these dicts cost a fraction of that. The label sets are bounded by the
+    routes and the methods the middleware lets through.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self._requests = Counter(
-            "wirework_http_requests",
-            "HTTP requests answered, by method, route template and status code.",
-            ("method", "route", "status"),
-            registry=self.registry,
-        )
-        self._latency = Histogram(
-            "wirework_http_request_duration_seconds",
-            "Time from receiving a request to sending the end of its response.",
-            ("method", "route"),
-            registry=self.registry,
-        )
-
-        # Labelled children by (method, route, status): `labels()` validates and locks on
-        # every call, and this runs on every request. The set is bounded by the routes.
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._requests: dict[tuple[str, str, int], int] = {}
+        # (method, route) -> answers per bucket of LATENCY_BUCKETS (not cumulative), then the sum.
+        self._latency: dict[tuple[str, str], list[float]] = {}
+        self.registry.register(_HttpCollector(self._requests, self._latency))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
+        requests = self._requests
         key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self._requests.labels(method, route, str(status)),
-                self._latency.labels(method, route),
+        requests[key] = requests.get(key, 0) + 1
+        series = self._latency.get((method, route))
+        if series is None:
+            series = self._latency[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 1)
+        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+
+LATENCY_BUCKETS: Final = tuple(Histogram.DEFAULT_BUCKETS)
+"""Upper bounds (seconds, `+Inf` last) of the latency histogram: prometheus-client's default."""
+_BUCKET_LABELS: Final = tuple(
+    "+Inf" if bound == math.inf else repr(bound) for bound in LATENCY_BUCKETS
+)
+
+
+class _HttpCollector(Collector):
+    """`HttpMetrics`' figures as the `wirework_http_*` families, built at scrape time."""
+
+    def __init__(
+        self,
+        requests: Mapping[tuple[str, str, int], int],
+        latency: Mapping[tuple[str, str], list[float]],
+    ) -> None:
+        self._requests = requests
+        self._latency = latency
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "wirework_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            labels=("method", "route", "status"),
+        )
+        for (method, route, status), count in self._requests.items():
+            requests.add_metric((method, route, str(status)), count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "wirework_http_request_duration_seconds",
+            "Time from receiving a request to sending the end of its response.",
+            labels=("method", "route"),
+        )
+        for labels, series in self._latency.items():
+            cumulative = accumulate(series[:-1])
+            latency.add_metric(
+                labels, list(zip(_BUCKET_LABELS, cumulative, strict=True)), series[-1]
             )
-            self._children[key] = children
-        count, latency = children
-        count.inc()
-        latency.observe(seconds)
+        yield latency
 
 
 class MetricsMiddleware:

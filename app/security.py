@@ -27,6 +27,14 @@ SECURITY_SCHEME: Final = "ApiKey"
 _HEADER_NAME: Final = API_KEY_HEADER.lower().encode()
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
+MIN_API_KEY_LENGTH: Final = 32
+MIN_API_KEY_DISTINCT: Final = 8
+"""What production asks of `APP_API_KEY` (see `api_key_weakness`)."""
+_STRONG_KEY_HINT: Final = (
+    f"set APP_API_KEY to a random secret of at least {MIN_API_KEY_LENGTH} characters "
+    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+)
+
 _password_hasher = PasswordHasher()  # argon2id with the library's current recommended costs
 
 
@@ -41,14 +49,36 @@ def configured_api_key(settings: Settings) -> bytes | None:
     return settings.api_key.get_secret_value().encode()
 
 
+def api_key_weakness(key: bytes) -> str | None:
+    """Why `key` is too weak to guard production data, or None when it is strong enough.
+
+    Weak: shorter than `MIN_API_KEY_LENGTH` characters, or built from fewer than
+    `MIN_API_KEY_DISTINCT` different characters (`aaaa…`, `0101…`). Placeholders such as
+    `changeme` or `secret` fail the length rule; `secrets.token_urlsafe(32)` passes both.
+    """
+    if len(key) < MIN_API_KEY_LENGTH:
+        return f"it has {len(key)} characters, fewer than {MIN_API_KEY_LENGTH}"
+    if len(set(key)) < MIN_API_KEY_DISTINCT:
+        return f"it uses fewer than {MIN_API_KEY_DISTINCT} different characters"
+    return None
+
+
 def refuse_open_production(settings: Settings) -> None:
-    """Raise unless a production deployment has an API key guarding its data."""
-    if settings.environment == Environment.PRODUCTION and configured_api_key(settings) is None:
+    """Raise unless a production deployment has a strong API key guarding its data."""
+    if settings.environment != Environment.PRODUCTION:
+        return
+    key = configured_api_key(settings)
+    if key is None:
         raise InsecureConfigurationError(
             "refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is not set, "
-            "so /api/users and /api/stats would be open to anyone; set APP_API_KEY to a "
-            "long random secret (for example: python -c 'import secrets; "
-            "print(secrets.token_urlsafe(32))')"
+            f"so /api/users and /api/stats would be open to anyone; {_STRONG_KEY_HINT}"
+        )
+    weakness = api_key_weakness(key)
+    if weakness is not None:
+        # The message says why, never what: the key itself must not reach a log.
+        raise InsecureConfigurationError(
+            f"refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is too weak "
+            f"({weakness}), so it could be guessed; {_STRONG_KEY_HINT}"
         )
 
 

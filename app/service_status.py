@@ -33,6 +33,8 @@ class PingResult:
     service: str
     error: str | None = None
     detail: str | None = None
+    timed_out: bool = False
+    """True when the service gave no answer within the timeout (`detail` says so)."""
 
     @property
     def ok(self) -> bool:
@@ -47,7 +49,9 @@ async def _ping(container: Container, name: str, timeout: float) -> PingResult:
             await settle(service.ping())
     except Exception as error:  # a readiness probe reports failures, it does not raise them
         if isinstance(error, TimeoutError) and deadline.expired():
-            return PingResult(name, "TimeoutError", f"no answer within {timeout:g} s")
+            return PingResult(
+                name, "TimeoutError", f"no answer within {timeout:g} s", timed_out=True
+            )
         return PingResult(name, type(error).__name__, str(error))
     return PingResult(name)
 

@@ -5,7 +5,15 @@ from config.settings import (
     CacheSettings,
     DatabaseSettings,
     Environment,
+    ServerSettings,
     Settings,
 )
 
-__all__ = ["BackgroundSettings", "CacheSettings", "DatabaseSettings", "Environment", "Settings"]
+__all__ = [
+    "BackgroundSettings",
+    "CacheSettings",
+    "DatabaseSettings",
+    "Environment",
+    "ServerSettings",
+    "Settings",
+]

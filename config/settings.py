@@ -120,6 +120,22 @@ class BackgroundSettings(_Section):
         return url
 
 
+class ServerSettings(_Section):
+    """How the HTTP server treats requests: the largest body it reads, how long it drains."""
+
+    max_body_size: int = Field(
+        1_048_576,
+        ge=1,
+        description="bytes a request body may have; a larger one is refused with 413 unread",
+    )
+    shutdown_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="seconds `serve` gives in-flight requests after SIGTERM before cancelling them",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of a Wirework application, from `APP_*` variables and `.env`."""
 
@@ -143,6 +159,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
+    server: ServerSettings = ServerSettings()
 
     @property
     def task_lock_url(self) -> str | None:

@@ -12,7 +12,6 @@ from config import Settings
 from containers.lifecycle import LifecycleContainer
 from containers.resources import managed
 from providers.backends.base import UserBackend
-from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
 from providers.background import BackgroundService
 from providers.cache import CacheService
@@ -23,6 +22,9 @@ from providers.stores import create_cache_store
 def user_backend_for(database: DatabaseService) -> UserBackend:
     """The user repository that speaks the dialect of the configured database."""
     if database.dialect == "postgresql":
+        # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
+        from providers.backends.postgres import PostgresBackend  # noqa: PLC0415
+
         return PostgresBackend(database=database)
     return SQLiteBackend(database=database)
 

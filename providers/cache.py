@@ -49,8 +49,6 @@ class CacheService:
         """What the memory store holds (read-only, live); `None` for a remote store."""
         self._status: Literal["not_initialized", "initialized", "closed"] = "not_initialized"
         self._ready = False
-        # The local store's `set_nowait` while ready, else None: one check covers both.
-        self._set_now: Callable[[str, Any, float], None] | None = None
         self._flights: dict[str, asyncio.Future[Any]] = {}
         # A store shared by processes also elects one of them to run `factory` (get_or_set).
         self._shared_fill = self._store.fill if isinstance(self._store, SharedFillStore) else None
@@ -80,10 +78,11 @@ class CacheService:
         self._status = "initialized"
         self._ready = True
         # Lookups are the hot path: while ready, `get` *is* the store's `get` (same contract),
-        # one coroutine per lookup instead of two. `close()` removes it again.
+        # one coroutine per lookup instead of two; a local store's `set` is bound the same way,
+        # default ttl included. `close()` removes both again.
         self.get = self._store.get  # type: ignore[method-assign]
         if self._local is not None:
-            self._set_now = self._local.set_nowait
+            self.set = self._local.bind_set(self._default_ttl, _check_ttl)  # type: ignore[method-assign]
 
     async def close(self) -> None:
         """Close the store; later calls raise `RuntimeError`. Closing twice is harmless."""
@@ -91,7 +90,7 @@ class CacheService:
             return
         self._ready = False
         vars(self).pop("get", None)
-        self._set_now = None
+        vars(self).pop("set", None)
         self._status = "closed"
         await self._store.close()
 
@@ -110,10 +109,6 @@ class CacheService:
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None)."""
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
-        set_now = self._set_now
-        if set_now is not None:
-            set_now(key, value, ttl)
-            return
         if not self._ready:
             raise RuntimeError(NOT_INITIALIZED)
         await self._store.set(key, value, ttl)

@@ -1,7 +1,7 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from providers.migrations import apply_migrations
@@ -13,7 +13,6 @@ from providers.pools.base import (
     QueryParams,
     QueryResult,
 )
-from providers.pools.postgres import PostgresPool
 from providers.pools.sqlite import SQLitePool
 
 __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
@@ -51,6 +50,9 @@ class DatabaseService:
         limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool
         if url is not None and url.startswith(POSTGRES_SCHEMES):
+            # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
+            from providers.pools.postgres import PostgresPool  # noqa: PLC0415
+
             self._pool = PostgresPool(
                 url, limits, max_inactive_connection_lifetime=max_inactive_connection_lifetime
             )
@@ -119,14 +121,9 @@ class DatabaseService:
         """Give a borrowed connection back; releasing one twice is a ValueError."""
         await self._pool.release(connection)
 
-    @asynccontextmanager
-    async def get_connection_context(self) -> AsyncIterator[PooledConnection]:
+    def get_connection_context(self) -> "BorrowedConnection":
         """Borrow a connection for the body of an `async with`, released on any exit."""
-        connection = await self.get_connection()
-        try:
-            yield connection
-        finally:
-            await self._pool.release(connection)
+        return BorrowedConnection(self._require_initialized, self._pool)
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with bound `:name` parameters: `{"rows": [...], "affected": n}`."""
@@ -147,6 +144,7 @@ class DatabaseService:
             "max_size": self._pool.max_size,
             "waiting": self._pool.waiting,
             "acquired": self._pool.acquired,
+            "peak_in_use_connections": self._pool.peak_in_use,
             "acquire_timeouts": self._pool.timeouts,
             "replaced_connections": self._pool.replaced,
         }
@@ -154,3 +152,33 @@ class DatabaseService:
     def _require_initialized(self) -> None:
         if not self._initialized:
             raise ServiceNotInitializedError("Database service not initialized")
+
+
+class BorrowedConnection:
+    """`async with service.get_connection_context() as connection:` borrows, then releases.
+
+    A plain class rather than `@asynccontextmanager`: no generator to drive, which saves
+    ~2 µs per borrow on the pool's hot path (`make bench`).
+    """
+
+    __slots__ = ("_check", "_connection", "_pool")
+
+    def __init__(self, check: Callable[[], None], pool: ConnectionPool) -> None:
+        self._check = check
+        self._pool = pool
+        self._connection: PooledConnection | None = None
+
+    async def __aenter__(self) -> PooledConnection:
+        self._check()
+        self._connection = await self._pool.acquire()
+        return self._connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._pool.release(connection)

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ import pytest
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
+from tests.servers import RedisServerProcess
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +90,15 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
         yield urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
     finally:
         _admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def spare_redis(tmp_path: Path) -> AsyncIterator[RedisServerProcess]:
+    """A running private Redis server that the test may stop and restart (never the shared one)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not installed: outage tests start a Redis server of their own")
+    server = RedisServerProcess(binary, tmp_path)
+    await server.start()
+    yield server
+    await server.stop()

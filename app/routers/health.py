@@ -1,13 +1,33 @@
 """Liveness and readiness: is the process up, and can it serve right now."""
 
+import logging
+from typing import Final
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.dependencies import app_container
 from app.schemas import HealthResponse, ReadinessResponse, ServiceCheck
-from app.service_status import ping_services
+from app.service_status import PingResult, ping_services
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["health"])
+
+PING_FAILED_DETAIL: Final = "the ping failed; the cause is in the server log"
+"""What readiness says of a failed ping. The exception's own message stays in the log: it
+may name a host, a port, a file path or a URL, and readiness answers anyone who asks."""
+
+
+def _check(result: PingResult) -> ServiceCheck:
+    if result.ok:
+        return ServiceCheck(status="ok")
+    if not result.timed_out:
+        logger.warning(
+            "readiness: %s failed its ping: %s: %s", result.service, result.error, result.detail
+        )
+    detail = result.detail if result.timed_out else PING_FAILED_DETAIL
+    return ServiceCheck(status="error", error=result.error, detail=detail)
 
 
 @router.get("/health", summary="Liveness")
@@ -23,14 +43,9 @@ async def health() -> HealthResponse:
     responses={503: {"model": ReadinessResponse, "description": "A service did not answer."}},
 )
 async def ready(request: Request) -> JSONResponse:
-    """Ping every service at once; 503 names each that failed, with its error type and message."""
+    """Ping every service at once; 503 names each that failed, with its error type."""
     results = await ping_services(app_container(request), request.app.state.readiness_timeout)
-    checks = {
-        result.service: ServiceCheck(
-            status="ok" if result.ok else "error", error=result.error, detail=result.detail
-        )
-        for result in results
-    }
+    checks = {result.service: _check(result) for result in results}
     all_ok = all(result.ok for result in results)
     body = ReadinessResponse(status="ready" if all_ok else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if all_ok else 503)

@@ -17,7 +17,7 @@ from providers.backends.base import DuplicateUserError
 router = APIRouter(
     prefix="/api/users",
     tags=["users"],
-    responses=error_responses(401, 500),
+    responses=error_responses(401, 500, 503),
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1
@@ -54,7 +54,7 @@ async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a user",
-    responses=error_responses(400, 409, 422),
+    responses=error_responses(400, 409, 413, 422),
 )
 async def create_user(body: UserCreate, request: Request, response: Response) -> UserPublic:
     """Store a new user; `Location` points at it. 409 when the username or email is taken."""
@@ -92,10 +92,11 @@ async def list_users(
 )
 async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
     """One user, served from the cache when it holds a fresh copy."""
-    users = await users_repository(request)
     cache = await cache_service(request)
 
     async def load() -> dict[str, Any]:
+        # The repository is looked up only on a miss: a hit costs one container lookup.
+        users = await users_repository(request)
         user = await users.get_user_by_id(user_id)
         if user is None:
             raise _UserNotFoundError
@@ -108,7 +109,9 @@ async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
         raise _not_found(user_id) from None
 
 
-@router.patch("/{user_id}", summary="Update a user", responses=error_responses(400, 404, 409, 422))
+@router.patch(
+    "/{user_id}", summary="Update a user", responses=error_responses(400, 404, 409, 413, 422)
+)
 async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> UserPublic:
     """Change only the fields sent; 409 when the new username or email is taken."""
     fields = await _stored_fields(body)

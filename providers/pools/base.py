@@ -1,6 +1,7 @@
 """What every pool hands out and raises, whichever database driver is behind it."""
 
 import itertools
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,14 +16,21 @@ _METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
 _connection_numbers = itertools.count(1)
 
 
+_SECRET_QUERY_PARAMETER = re.compile(r"(?i)(^|&)((?:ssl)?password|passwd|pwd)=[^&]*")
+"""`?password=…` (libpq, redis-py) and its spellings: a URL may carry its secret there too."""
+
+
 def redacted_url(url: str) -> str:
     """The URL with any password replaced by `***`, for messages, logs and stats."""
     parts = urlsplit(url)
-    if parts.password is None:
+    query = _SECRET_QUERY_PARAMETER.sub(r"\1\2=***", parts.query)
+    if parts.password is None and query == parts.query:
         return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    username = userinfo.partition(":")[0]
-    return parts._replace(netloc=f"{username}:***@{hostinfo}").geturl()
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{hostinfo}"
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,14 @@ class PoolTimeoutError(TimeoutError):
 
 class PoolClosedError(RuntimeError):
     """The pool was closed (or never opened) when a connection was asked for."""
+
+
+class DatabaseStorageError(RuntimeError):
+    """The database's storage refused a statement: it is read-only, full or failing.
+
+    The statement changed nothing. Fix the storage (permissions, an immutable flag, a
+    read-only mount, free space); the pool reconnects by itself once it works again.
+    """
 
 
 def is_read_only(sql: str) -> bool:
@@ -114,6 +130,8 @@ class ConnectionPool(Protocol):
     min_size: int
     max_size: int
     acquired: int
+    peak_in_use: int
+    """The most connections ever borrowed at once: never above `max_size`."""
     timeouts: int
     replaced: int
 

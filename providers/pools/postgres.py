@@ -6,7 +6,6 @@ per physical connection, one timeout message, and figures read from asyncpg's co
 """
 
 import asyncio
-import contextlib
 import logging
 import re
 from typing import Any, cast
@@ -103,6 +102,7 @@ class PostgresPool:
         self._in_use: set[PostgresConnection] = set()
         self._waiting = 0
         self.acquired = 0
+        self.peak_in_use = 0
         self.timeouts = 0
         self.replaced = 0
 
@@ -158,6 +158,7 @@ class PostgresPool:
         connection.raw = raw
         self._in_use.add(connection)
         self.acquired += 1
+        self.peak_in_use = max(self.peak_in_use, len(self._in_use))
         return connection
 
     async def release(self, borrowed: PooledConnection) -> None:
@@ -170,14 +171,38 @@ class PostgresPool:
                 f"connection {connection['id']} is not checked out from this pool (released twice?)"
             )
         self._in_use.discard(connection)
-        if connection.is_lost:
+        lost = connection.is_lost
+        try:
+            await self._pool.release(connection.raw, timeout=self.close_timeout)
+        except _LINK_ERRORS as error:
+            # The server dropped the link while it was borrowed (pg_terminate_backend, a
+            # restart) and asyncpg's reset on release hit the dead socket. asyncpg has
+            # terminated it and opens a replacement on demand: nothing for the caller to
+            # handle, and raising here would hide the statement's own outcome.
+            logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
+            lost = True
+        if lost:
             self.replaced += 1
             self._known.pop(connection.server_pid, None)
-        with contextlib.suppress(asyncpg.InterfaceError):
-            await self._pool.release(connection.raw, timeout=self.close_timeout)
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a pooled connection."""
+        """Run one statement on a pooled connection; a read on a lost link runs once more."""
+        try:
+            return await self._execute_once(sql, params)
+        except ConnectionError:
+            pool = self._pool
+            if pool is None:
+                raise
+            # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
+            # timeout); the links opened with it are likely gone too, even if asyncpg has not
+            # read their end yet. Replace them all on their next borrowing, so the next
+            # request succeeds. A read changed nothing, so it is safe to run again now.
+            await pool.expire_connections()
+            if not is_read_only(sql):
+                raise
+            return await self._execute_once(sql, params)
+
+    async def _execute_once(self, sql: str, params: QueryParams) -> QueryResult:
         connection = await self.acquire()
         try:
             return await connection.execute(sql, params)

@@ -1,7 +1,7 @@
 """The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
@@ -78,6 +78,14 @@ class CacheStore(Protocol):
         ...
 
 
+class SetWithDefault(Protocol):
+    """`async set(key, value, ttl=None)`: what `CacheService.set` is while the cache is ready."""
+
+    def __call__(
+        self, key: str, value: Any, ttl: float | None = None
+    ) -> Coroutine[Any, Any, None]: ...
+
+
 @runtime_checkable
 class LocalCacheStore(CacheStore, Protocol):
     """A store in this process: its entries can be shown, and `set` needs no await."""
@@ -89,6 +97,10 @@ class LocalCacheStore(CacheStore, Protocol):
 
     def set_nowait(self, key: str, value: Any, ttl: float) -> None:
         """Synchronous `set`."""
+        ...
+
+    def bind_set(self, default_ttl: float, check_ttl: Callable[[float], float]) -> SetWithDefault:
+        """`set` taking an optional ttl: `default_ttl` when None, else `check_ttl(ttl)`."""
         ...
 
 

@@ -4,15 +4,10 @@ Services are swapped with `override_services(container, ...)`, the documented wa
 by patching a module. The settings never read a developer's `.env` or touch `./data/`.
 """
 
-import asyncio
 import os
-import shutil
-import signal
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock
 
@@ -158,88 +153,3 @@ async def redis_client(redis_url: str) -> AsyncIterator["redis.asyncio.Redis"]:
     client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
     yield client
     await client.aclose()
-
-
-def _free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class RedisServerProcess:
-    """A private redis-server on a spare loopback port, for tests that take Redis down.
-
-    It keeps nothing on disk, so a restart on the same port comes back empty.
-    """
-
-    def __init__(self, binary: str, directory: Path) -> None:
-        self.port = _free_loopback_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._binary = binary
-        self._directory = directory
-        self._process: asyncio.subprocess.Process | None = None
-        self._paused = False
-
-    async def start(self) -> None:
-        """Start the server (again) on `port` and wait until it answers PING."""
-        self._process = await asyncio.create_subprocess_exec(
-            self._binary,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self._directory)),
-            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        async with asyncio.timeout(10):
-            while not await self._answers():
-                if self._process.returncode is not None:
-                    raise RuntimeError(f"redis-server on port {self.port} exited at start-up")
-                await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        """Terminate the server and wait for it to exit; clients now get connection refused."""
-        process, self._process = self._process, None
-        if process is None or process.returncode is not None:
-            return
-        if self._paused:
-            self.resume()
-        process.terminate()
-        await process.wait()
-
-    def pause(self) -> None:
-        """Freeze the server (SIGSTOP): connections stay open but nothing answers."""
-        assert self._process is not None
-        self._process.send_signal(signal.SIGSTOP)
-        self._paused = True
-
-    def resume(self) -> None:
-        """Unfreeze the server (SIGCONT); it answers what was sent meanwhile."""
-        assert self._process is not None
-        self._process.send_signal(signal.SIGCONT)
-        self._paused = False
-
-    async def _answers(self) -> bool:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return False
-        try:
-            writer.write(b"PING\r\n")
-            await writer.drain()
-            return await reader.readline() == b"+PONG\r\n"
-        except OSError:
-            return False
-        finally:
-            writer.close()
-
-
-@pytest.fixture
-async def spare_redis(tmp_path: Path) -> AsyncIterator[RedisServerProcess]:
-    """A running private Redis server that the test may stop and restart (never the shared one)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server not installed: outage tests start a Redis server of their own")
-    server = RedisServerProcess(binary, tmp_path)
-    await server.start()
-    yield server
-    await server.stop()

@@ -76,10 +76,11 @@ async def test_production_refusal_through_an_asgi_server(container: Container) -
             pass  # pragma: no cover - never reached
 
 
-def test_production_with_an_api_key_starts(container: Container) -> None:
-    container.settings.override(make_settings(environment="production", api_key="s3cret"))
+def test_production_with_a_strong_api_key_starts(container: Container) -> None:
+    key = "k" + "0123456789abcdef" * 2
+    container.settings.override(make_settings(environment="production", api_key=key))
     with TestClient(create_app(container)) as client:
-        assert client.get("/api/users", headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert client.get("/api/users", headers={"X-API-Key": key}).status_code == 200
 
 
 async def test_a_failed_scheduler_start_closes_what_had_started(container: Container) -> None:

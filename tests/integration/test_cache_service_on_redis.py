@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from providers.cache import CacheService
 from providers.stores.redis import RedisStore
 from tests.helpers import AsyncTestHelper
-from tests.integration.conftest import RedisServerProcess
+from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis
 

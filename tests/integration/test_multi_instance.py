@@ -6,104 +6,46 @@ another one wrote, an exclusive periodic task runs once per interval cluster-wid
 losing an instance leaves the others serving.
 """
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import ServerProcess
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_INTERVAL = 0.2
-START_TIMEOUT = 30.0
-
-
-@dataclass
-class Instance:
-    process: subprocess.Popen[bytes]
-    url: str
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_serving(instance: Instance) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if instance.process.poll() is not None:
-            raise RuntimeError(
-                f"instance at {instance.url} exited with {instance.process.returncode}"
-            )
-        try:
-            if httpx.get(f"{instance.url}/api/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"instance at {instance.url} not ready after {START_TIMEOUT}s")
 
 
 @pytest.fixture
 def cluster(
     postgres_url: str, redis_url: str, redis_namespace: str, tmp_path: Path
-) -> Iterator[list[Instance]]:
-    environment = {
-        **os.environ,
+) -> Iterator[list[ServerProcess]]:
+    settings = {
         "APP_ENVIRONMENT": "test",
         "APP_DATABASE__URL": postgres_url,
         "APP_CACHE__BACKEND": "redis",
         "APP_CACHE__URL": redis_url,
         "APP_CACHE__NAMESPACE": redis_namespace,
         "APP_BACKGROUND__HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
-        "PYTHONPATH": str(PROJECT_ROOT),
     }
-    instances = []
-    logs = ExitStack()
-    for number in range(3):
-        port = _free_port()
-        log = logs.enter_context((tmp_path / f"instance-{number}.log").open("wb"))
-        process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        instances.append(Instance(process, f"http://127.0.0.1:{port}"))
+    instances = [ServerProcess(settings, tmp_path, f"instance-{number}") for number in range(3)]
     try:
         for instance in instances:
-            _wait_until_serving(instance)
+            instance.start()
+        for instance in instances:
+            instance.wait_until_ready()
         yield instances
     finally:
         for instance in instances:
-            if instance.process.poll() is None:
-                instance.process.send_signal(signal.SIGTERM)
-        for instance in instances:
-            try:
-                instance.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                instance.process.kill()
-                instance.process.wait()
-        logs.close()
+            instance.stop()
 
 
-def _heartbeat_runs(instances: list[Instance]) -> int:
+def _heartbeat_runs(instances: list[ServerProcess]) -> int:
     total = 0
     for instance in instances:
         stats = httpx.get(f"{instance.url}/api/stats", timeout=5).json()
@@ -111,7 +53,7 @@ def _heartbeat_runs(instances: list[Instance]) -> int:
     return total
 
 
-def test_three_instances_behave_as_one(cluster: list[Instance]) -> None:
+def test_three_instances_behave_as_one(cluster: list[ServerProcess]) -> None:
     clients = [instance.client() for instance in cluster]
 
     # Users created round-robin are visible from every instance.
@@ -152,8 +94,7 @@ def test_three_instances_behave_as_one(cluster: list[Instance]) -> None:
     )
 
     # Losing an instance leaves the others serving, and the heartbeat carries on.
-    cluster[0].process.kill()
-    cluster[0].process.wait()
+    cluster[0].kill()
     survivors = cluster[1:]
     for client in clients[1:]:
         assert client.get("/api/health").status_code == 200

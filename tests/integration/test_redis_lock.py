@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from providers.background import BackgroundService
 from providers.locks import TaskLock
 from providers.redis_lock import RedisTaskLock
-from tests.integration.conftest import RedisServerProcess
+from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from providers.stores import MISSING, CacheStore, SharedFillStore
 from providers.stores.redis import RedisStore
-from tests.integration.conftest import RedisServerProcess
+from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis
 

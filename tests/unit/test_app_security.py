@@ -33,7 +33,13 @@ def test_production_refuses_to_run_open(key: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("environment", "key"), [("production", "s3cret"), ("development", None), ("test", None)]
+    ("environment", "key"),
+    [
+        ("production", "k" + "0123456789abcdef" * 2),
+        ("development", None),
+        ("development", "short"),
+        ("test", None),
+    ],
 )
 def test_other_combinations_are_allowed(environment: str, key: str | None) -> None:
     refuse_open_production(settings(environment=environment, api_key=key))

@@ -8,7 +8,7 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from app.cli import APP_IMPORT_PATH, main, masked_settings
+from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
 from containers import Container, override_services
 
@@ -41,13 +41,24 @@ def memory_container() -> Container:
 def test_serve_defaults_to_localhost_8000() -> None:
     runner = RecordingRunner()
     assert main(["serve"], run_server=runner) == 0
-    assert runner.calls == [((APP_IMPORT_PATH,), {"host": "127.0.0.1", "port": 8000})]
+    assert runner.calls == [
+        (
+            (APP_IMPORT_PATH,),
+            {
+                "host": "127.0.0.1",
+                "port": 8000,
+                "timeout_graceful_shutdown": 10.0,
+                "log_config": server_log_config(),
+            },
+        )
+    ]
 
 
 def test_serve_passes_host_and_port() -> None:
     runner = RecordingRunner()
     assert main(["serve", "--host", "0.0.0.0", "--port", "8011"], run_server=runner) == 0  # noqa: S104
-    assert runner.calls[0][1] == {"host": "0.0.0.0", "port": 8011}  # noqa: S104
+    options = runner.calls[0][1]
+    assert (options["host"], options["port"]) == ("0.0.0.0", 8011)  # noqa: S104
 
 
 def test_serve_reload_watches_the_source_and_leaves_workers_out_of_reload_mode() -> None:

@@ -1,0 +1,162 @@
+"""Graceful shutdown: SIGTERM with requests in flight.
+
+A request is made "in flight" deterministically: the client sends the headers and half the
+body, so the server has accepted it and the application is waiting for the rest. Then the
+test sends SIGTERM, checks that new connections are refused, sends the rest, and expects
+every in-flight request to complete. The process must exit within the configured grace
+time (`APP_SERVER__SHUTDOWN_TIMEOUT`), after stopping the scheduler and closing the pool.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import StartServer
+from tests.servers import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+IN_FLIGHT = 5
+SHUTDOWN_TIMEOUT = 3.0
+SETTLE = 0.5
+"""Seconds for the server to read what the clients sent before the test signals it."""
+
+
+@dataclass
+class HalfSentRequest:
+    """A POST /api/users whose body is only half sent."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    rest: bytes
+
+    @classmethod
+    async def open(cls, port: int, username: str) -> "HalfSentRequest":
+        body = json.dumps({"username": username, "email": f"{username}@example.com"}).encode()
+        head = (
+            "POST /api/users HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        half = len(body) // 2
+        writer.write(head + body[:half])
+        await writer.drain()
+        return cls(reader, writer, body[half:])
+
+    async def finish(self) -> tuple[int, dict[str, object]]:
+        """Send the rest of the body; the response's status and JSON body."""
+        self.writer.write(self.rest)
+        await self.writer.drain()
+        response = await asyncio.wait_for(self.reader.read(), timeout=10)
+        self.writer.close()
+        head, _, body = response.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        return status, json.loads(body) if body else {}
+
+    def abandon(self) -> None:
+        self.writer.close()
+
+
+def _refuses_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+    return False
+
+
+async def _wait_until_refusing(server: ServerProcess, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not _refuses_connections(server.port):
+        assert time.monotonic() < deadline, "the server still accepts connections after SIGTERM"
+        await asyncio.sleep(0.02)
+
+
+def _settings(database: Path) -> dict[str, str]:
+    return {
+        "APP_DATABASE__URL": f"sqlite:///{database}",
+        "APP_SERVER__SHUTDOWN_TIMEOUT": str(SHUTDOWN_TIMEOUT),
+        "APP_BACKGROUND__HEARTBEAT_INTERVAL": "0.2",  # so the scheduler has a task to cancel
+    }
+
+
+async def test_sigterm_finishes_in_flight_requests_then_closes_everything(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "graceful.db"
+    server = start_server(_settings(database))
+    requests = [await HalfSentRequest.open(server.port, f"inflight{n}") for n in range(IN_FLIGHT)]
+    await asyncio.sleep(SETTLE)
+
+    server.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    await _wait_until_refusing(server)  # a request that arrives now is refused, not dropped
+    assert server.process is not None
+    assert server.process.poll() is None, "the server exited with requests in flight"
+
+    outcomes = await asyncio.gather(*(request.finish() for request in requests))
+    assert [status for status, _ in outcomes] == [201] * IN_FLIGHT, outcomes
+    exit_status = await asyncio.to_thread(server.wait, SHUTDOWN_TIMEOUT + 10)
+    shutdown_seconds = time.monotonic() - signalled
+
+    # uvicorn shuts down, then re-raises the SIGTERM it caught: the conventional status.
+    assert exit_status == -signal.SIGTERM, server.log()
+    assert shutdown_seconds < SHUTDOWN_TIMEOUT, f"took {shutdown_seconds:.1f} s"
+    log = server.log()
+    assert "background scheduler stopped: its tasks are cancelled" in log
+    assert "services closed: database pool, cache, task lock" in log
+    assert "Application shutdown complete" in log
+    assert "Finished server process" in log
+    assert "ignored cancellation" not in log  # every scheduled task ended when cancelled
+    print(f"\ngraceful shutdown with {IN_FLIGHT} requests in flight: {shutdown_seconds:.2f} s")
+    # SQLite removes the WAL file when the last connection closes cleanly: the pool closed.
+    assert not os.path.exists(f"{database}-wal")  # noqa: ASYNC240  # the server is gone
+
+    server.start()
+    server.wait_until_ready()
+    with server.client() as client:
+        stored = {user["username"] for user in client.get("/api/users").json()}
+    assert stored == {f"inflight{n}" for n in range(IN_FLIGHT)}
+
+
+async def test_a_request_that_never_finishes_is_cut_off_at_the_grace_time(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "stalled.db"
+    server = start_server(_settings(database))
+    stalled = await HalfSentRequest.open(server.port, "stalled")
+    await asyncio.sleep(SETTLE)
+
+    server.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    exit_status = await asyncio.to_thread(server.wait, SHUTDOWN_TIMEOUT + 10)
+    shutdown_seconds = time.monotonic() - signalled
+    stalled.abandon()
+
+    assert exit_status == -signal.SIGTERM, server.log()
+    # It waited for the request, but not past the grace time (plus the lifespan's close).
+    assert SHUTDOWN_TIMEOUT - 0.5 <= shutdown_seconds < SHUTDOWN_TIMEOUT + 5, shutdown_seconds
+    log = server.log()
+    assert "timeout graceful shutdown exceeded" in log
+    print(
+        f"\nshutdown with a stalled request: {shutdown_seconds:.2f} s (grace {SHUTDOWN_TIMEOUT} s)"
+    )
+    assert "services closed: database pool, cache, task lock" in log
+    assert not os.path.exists(f"{database}-wal")  # noqa: ASYNC240  # the server is gone
+
+    server.start()
+    server.wait_until_ready()
+    with server.client() as client:
+        assert client.get("/api/users").headers["x-total-count"] == "0"

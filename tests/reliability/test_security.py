@@ -1,0 +1,404 @@
+"""Security: the API key compare, strict input, the body size limit, responses that leak
+nothing, masked settings, and a production that refuses a missing or weak key."""
+
+import hmac
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.main import create_app
+from app.security import (
+    MIN_API_KEY_LENGTH,
+    InsecureConfigurationError,
+    api_key_weakness,
+    refuse_open_production,
+)
+from config import Settings
+from containers import Container, override_services
+from tests.integration.conftest import make_settings
+from tests.reliability.conftest import StartServer
+from tests.servers import PROJECT_ROOT
+
+KEY = "test-key-" + "0123456789abcdef" * 2
+AUTH = {"X-API-Key": KEY}
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
+LIMIT = 4096
+
+
+def _app(settings: Settings) -> tuple[Container, FastAPI]:
+    container = Container()
+    container.settings.override(settings)
+    return container, create_app(container)
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a SQLite file under a telling path, with a key and a small body limit."""
+    database = tmp_path / "secret-location" / "users.db"
+    _, app = _app(
+        make_settings(
+            api_key=KEY,
+            database={"url": f"sqlite:///{database}"},
+            server={"max_body_size": LIMIT},
+        )
+    )
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+# --- the API key ------------------------------------------------------------------------
+
+
+async def test_the_api_key_is_compared_with_hmac_compare_digest(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    constant_time = hmac.compare_digest
+
+    def spy(sent: bytes, expected: bytes) -> bool:
+        compared.append((sent, expected))
+        return constant_time(sent, expected)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    near_miss = KEY[:-1] + "x"  # same length, differs in the last character only
+    for sent, status in [(near_miss, 401), ("x", 401), (KEY, 200)]:
+        response = await client.get("/api/users", headers={"X-API-Key": sent})
+        assert response.status_code == status
+    # Every key sent, however close or far, went through the constant-time compare.
+    expected = KEY.encode()
+    assert compared == [(near_miss.encode(), expected), (b"x", expected), (expected, expected)]
+
+
+# --- strict input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/users", {"username": "eve", "email": "e@x.org", "is_admin": True}),
+        ("POST", "/api/users", {"username": "eve", "email": "e@x.org", "password_hash": "x"}),
+        ("PATCH", "/api/users/1", {"role": "admin"}),
+        ("PATCH", "/api/users/1", {"id": 2}),
+    ],
+)
+async def test_unknown_fields_are_rejected_not_ignored(
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any]
+) -> None:
+    created = await client.post(
+        "/api/users", json={"username": "ada", "email": "a@x.org"}, headers=AUTH
+    )
+    assert created.status_code == 201
+
+    response = await client.request(method, path, json=body, headers=AUTH)
+
+    assert response.status_code == 422
+    [unknown] = set(body) - {"username", "email"}
+    assert {"loc": ["body", unknown], "msg": "Extra inputs are not permitted"}.items() <= (
+        response.json()["detail"][0].items()
+    )
+    stored = (await client.get("/api/users", headers=AUTH)).json()
+    assert [(user["id"], user["username"]) for user in stored] == [(1, "ada")]
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "yes", None])
+async def test_booleans_are_strict(client: httpx.AsyncClient, flag: object) -> None:
+    body = {"username": "bob", "email": "b@x.org", "is_active": flag}
+    response = await client.post("/api/users", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "is_active"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        (
+            "POST",
+            "/api/users",
+            {"username": "bob", "email": "b@x.org", "password": None},
+            "password",
+        ),
+        ("PATCH", "/api/users/1", {"email": None}, "email"),
+    ],
+)
+async def test_null_is_refused_where_the_document_offers_none(
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = await client.request(method, path, json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert (
+        response.json()["detail"][0]["msg"] == f"Value error, {field} may be omitted but not null"
+    )
+
+
+# --- the body size limit ----------------------------------------------------------------------
+
+
+def _padded_user(size: int) -> bytes:
+    """A user body of exactly `size` bytes (padded with spaces, which JSON ignores)."""
+    body = json.dumps({"username": "padded", "email": "p@x.org"}).encode()
+    return body + b" " * (size - len(body))
+
+
+async def test_a_declared_body_over_the_limit_is_refused_unread(
+    client: httpx.AsyncClient,
+) -> None:
+    read = []
+
+    async def body() -> AsyncIterator[bytes]:
+        read.append(1)
+        yield _padded_user(LIMIT + 1)
+
+    response = await client.post(
+        "/api/users",
+        content=body(),
+        headers={**AUTH, "Content-Type": "application/json", "Content-Length": str(LIMIT + 1)},
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "content_too_large",
+        "detail": f"the request body is larger than the limit of {LIMIT} bytes",
+    }
+    assert read == [], "the body was read although its declared length was over the limit"
+    assert (await client.get("/api/users", headers=AUTH)).headers["x-total-count"] == "0"
+
+
+async def test_a_streamed_body_is_cut_off_at_the_limit(client: httpx.AsyncClient) -> None:
+    chunk = 1024
+    sent: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(10_000):  # 10 MiB if it were all read
+            sent.append(chunk)
+            yield b" " * chunk
+
+    response = await client.post(
+        "/api/users", content=endless(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "content_too_large"
+    assert sum(sent) <= LIMIT + chunk, f"read {sum(sent)} bytes of a body over {LIMIT}"
+
+
+async def test_a_body_at_the_limit_is_accepted(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/users",
+        content=_padded_user(LIMIT),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201
+
+
+def test_the_default_limit_is_one_mebibyte() -> None:
+    assert Settings(_env_file=None).server.max_body_size == 1_048_576
+
+
+@pytest.mark.slow
+def test_the_real_server_refuses_a_large_body_before_it_is_sent(
+    start_server: StartServer,
+) -> None:
+    server = start_server({"APP_DATABASE__URL": "sqlite:///:memory:"})
+    head = (
+        "POST /api/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {2 * 1_048_576}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(head)  # and not one byte of the 2 MiB body
+        answer = connection.makefile("rb")
+        status_line = answer.readline().rstrip(b"\r\n")
+        headers = dict(
+            line.rstrip(b"\r\n").lower().split(b": ", 1) for line in iter(answer.readline, b"\r\n")
+        )
+        rest = answer.read(int(headers[b"content-length"]))
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
+    assert b'"error":"content_too_large"' in rest
+
+
+# --- nothing leaks ------------------------------------------------------------------------
+
+
+def _leaks(text: str, *secrets: str) -> list[str]:
+    """What a response body must never carry: a traceback, SQL, a path, a setting."""
+    markers = [
+        "Traceback",
+        'File "',
+        "sqlite3",
+        "asyncpg",
+        "SELECT ",
+        "INSERT INTO",
+        " FROM users",
+        "site-packages",
+        str(PROJECT_ROOT),
+        *secrets,
+    ]
+    return [marker for marker in markers if marker and marker in text]
+
+
+class _LeakyError(Exception):
+    """Stands for a driver error whose message carries SQL, a file path and a URL."""
+
+
+LEAKY_MESSAGE = (
+    "no such table: users [SQL: SELECT id, username FROM users WHERE id = 1] "
+    "at /srv/app/secret-location/users.db via postgresql://app:hunter2@db.internal/app"
+)
+
+
+@pytest.fixture
+def leaky_container() -> Iterator[Container]:
+    """Every service fails with a message full of things a client must not see."""
+    container = Container()
+    container.settings.override(make_settings(api_key=KEY))
+    users = AsyncMock()
+    for method in ("create_user", "list_users", "get_user_by_id", "update_user", "delete_user"):
+        getattr(users, method).side_effect = _LeakyError(LEAKY_MESSAGE)
+    database = MagicMock()
+    database.ping = AsyncMock(side_effect=sqlite3.OperationalError(LEAKY_MESSAGE))
+    database.get_stats.side_effect = _LeakyError(LEAKY_MESSAGE)
+    cache = MagicMock()
+    cache.ping = AsyncMock(side_effect=ConnectionError(LEAKY_MESSAGE))
+    cache.get_or_set = AsyncMock(side_effect=_LeakyError(LEAKY_MESSAGE))
+    cache.get_stats.return_value = {"status": "initialized"}
+    with override_services(container, users=users, database=database, cache=cache):
+        yield container
+
+
+async def test_no_response_leaks_a_traceback_sql_a_path_or_a_setting(
+    leaky_container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "/api/users", {"headers": AUTH}),
+        ("POST", "/api/users", {"headers": AUTH, "json": {"username": "ada", "email": "a@x.org"}}),
+        ("GET", "/api/users/1", {"headers": AUTH}),
+        ("PATCH", "/api/users/1", {"headers": AUTH, "json": {"email": "b@x.org"}}),
+        ("DELETE", "/api/users/1", {"headers": AUTH}),
+        ("GET", "/api/stats", {"headers": AUTH}),
+        ("GET", "/api/ready", {}),
+        ("GET", "/api/users", {"headers": {"X-API-Key": "wrong"}}),
+        ("POST", "/api/users", {"headers": JSON_AUTH, "content": b'{"username": '}),
+        ("POST", "/api/users", {"headers": AUTH, "json": {"username": "x", "password": "p"}}),
+        ("PUT", "/api/users", {"headers": AUTH}),
+        ("GET", "/nowhere/../../etc/passwd", {}),
+        ("GET", "/metrics", {}),
+    ]
+    app = create_app(leaky_container)
+    seen = set()
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for method, path, options in requests:
+                response = await client.request(method, path, **options)
+                seen.add(response.status_code)
+                leaked = _leaks(response.text, KEY, "hunter2", "secret-location", "db.internal")
+                assert not leaked, f"{method} {path} ({response.status_code}) leaks {leaked}"
+    assert {200, 400, 401, 404, 405, 422, 500, 503} <= seen
+    # The log keeps what the responses leave out, for the operator.
+    assert LEAKY_MESSAGE in caplog.text
+
+
+# --- settings and production ---------------------------------------------------------------
+
+
+def test_settings_command_masks_every_secret(tmp_path: Path) -> None:
+    secrets = {
+        "APP_API_KEY": KEY,
+        "APP_DATABASE__URL": "postgresql://app:db-pa55word@db.internal:5432/app?sslpassword=tls-s3cret",
+        "APP_CACHE__BACKEND": "redis",
+        "APP_CACHE__URL": "redis://:cache-pa55word@cache.internal:6379/0",
+        "APP_BACKGROUND__LOCK_URL": "redis://cache.internal:6379/1?password=lock-pa55word",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "app", "settings"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), **secrets},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    shown = json.loads(completed.stdout)
+    for secret in (KEY, "db-pa55word", "tls-s3cret", "cache-pa55word", "lock-pa55word"):
+        assert secret not in completed.stdout
+    assert shown["api_key"] == "**********"
+    assert shown["database"]["url"] == ("postgresql://app:***@db.internal:5432/app?sslpassword=***")
+    assert shown["cache"]["url"] == "redis://:***@cache.internal:6379/0"
+    assert shown["background"]["lock_url"] == "redis://cache.internal:6379/1?password=***"
+
+
+def _production(key: str | None) -> Settings:
+    return make_settings(environment="production", api_key=key)
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (None, "is not set"),
+        ("changeme", "is too weak (it has 8 characters, fewer than 32)"),
+        ("x" * 31, "is too weak (it has 31 characters, fewer than 32)"),
+        ("ab" * 40, "is too weak (it uses fewer than 8 different characters)"),
+        ("0123456" * 10, "is too weak (it uses fewer than 8 different characters)"),
+    ],
+)
+def test_production_refuses_a_missing_or_weak_key(key: str | None, reason: str) -> None:
+    with pytest.raises(InsecureConfigurationError) as refused:
+        refuse_open_production(_production(key))
+    message = str(refused.value)
+    assert f"APP_API_KEY {reason}" in message
+    assert "secrets.token_urlsafe(32)" in message
+    if key is not None:
+        assert key not in message
+
+
+@pytest.mark.parametrize(
+    "key", ["k" + "0123456789abcdef" * 2, "Tr0ub4dor&3-correct-horse-battery-staple"]
+)
+def test_production_accepts_a_strong_key(key: str) -> None:
+    assert api_key_weakness(key.encode()) is None
+    refuse_open_production(_production(key))
+
+
+def test_a_generated_key_is_strong() -> None:
+    import secrets  # noqa: PLC0415  # the very call the refusal message recommends
+
+    for _ in range(100):
+        key = secrets.token_urlsafe(32)
+        assert len(key) >= MIN_API_KEY_LENGTH
+        assert api_key_weakness(key.encode()) is None
+
+
+@pytest.mark.parametrize("key", ["", "short-key"])
+def test_serve_refuses_production_with_a_missing_or_weak_key(key: str, tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", "1"],  # never bound: it stops first
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "APP_ENVIRONMENT": "production",
+            "APP_API_KEY": key,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("configuration error: refusing to start")
+    assert "APP_API_KEY" in completed.stderr
+    if key:
+        assert key not in completed.stderr

@@ -1,0 +1,185 @@
+"""Real server processes for tests: Wirework itself (`python -m app serve`) and Redis.
+
+Both listen on a spare loopback port and are always stopped by the fixture that started
+them. Traffic never leaves 127.0.0.1.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30.0
+"""Seconds a server gets to answer its readiness probe; generous for a busy 2-core machine."""
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServerProcess:
+    """One `python -m app serve` on a spare loopback port, its output in `log_path`.
+
+    `settings` are `APP_*` variables on top of the test's environment (the autouse
+    `isolated_settings` fixture has already removed the developer's). It runs in
+    `directory`, so no `.env` and no `./data/` of the checkout reach it.
+    """
+
+    def __init__(self, settings: Mapping[str, str], directory: Path, name: str = "server") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = directory / f"{name}.log"
+        self._settings = dict(settings)
+        self._directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ServerProcess":
+        """Start the process (again, on the same port); returns at once, see `wait_until_ready`."""
+        environment = {**os.environ, **self._settings, "PYTHONPATH": str(PROJECT_ROOT)}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+                [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
+                cwd=self._directory,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self._running().pid
+
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until `/api/ready` answers 200; raise with the server log if it never does."""
+        process = self._running()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"server at {self.url} exited with {process.returncode}:\n{self.log()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/api/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server at {self.url} not ready after {timeout} s:\n{self.log()}")
+
+    def client(self, **options: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10, **options)  # type: ignore[arg-type]
+
+    def async_client(self, **options: object) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10, **options)  # type: ignore[arg-type]
+
+    def send_signal(self, sig: signal.Signals) -> None:
+        self._running().send_signal(sig)
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to flush, close or say goodbye."""
+        process = self._running()
+        process.kill()
+        process.wait()
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the process to exit; its status. Raises `subprocess.TimeoutExpired`."""
+        return self._running().wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within 15 s; safe to call twice."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _running(self) -> "subprocess.Popen[bytes]":
+        if self.process is None:
+            raise RuntimeError("the server was never started")
+        return self.process
+
+
+class RedisServerProcess:
+    """A private redis-server on a spare loopback port, for tests that take Redis down.
+
+    It keeps nothing on disk, so a restart on the same port comes back empty.
+    """
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._binary = binary
+        self._directory = directory
+        self._process: asyncio.subprocess.Process | None = None
+        self._paused = False
+
+    async def start(self) -> None:
+        """Start the server (again) on `port` and wait until it answers PING."""
+        self._process = await asyncio.create_subprocess_exec(
+            self._binary,
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self._directory)),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with asyncio.timeout(10):
+            while not await self._answers():
+                if self._process.returncode is not None:
+                    raise RuntimeError(f"redis-server on port {self.port} exited at start-up")
+                await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Terminate the server and wait for it to exit; clients now get connection refused."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        if self._paused:
+            process.send_signal(signal.SIGCONT)
+            self._paused = False
+        process.terminate()
+        await process.wait()
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open but nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+        self._paused = True
+
+    def resume(self) -> None:
+        """Unfreeze the server (SIGCONT); it answers what was sent meanwhile."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+        self._paused = False
+
+    async def _answers(self) -> bool:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return False
+        try:
+            writer.write(b"PING\r\n")
+            await writer.drain()
+            return await reader.readline() == b"+PONG\r\n"
+        except OSError:
+            return False
+        finally:
+            writer.close()
