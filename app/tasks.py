@@ -33,4 +33,4 @@ def register_tasks(background: BackgroundService, cache: CacheService, settings:
         beat: dict[str, Any] = {"instance": instance_name(), "at": time.time()}
         await cache.set(HEARTBEAT_KEY, beat, ttl=interval * 3)
 
-    background.add_task(HEARTBEAT_TASK, heartbeat, interval, exclusive=True)
+    background.add_task(HEARTBEAT_TASK, heartbeat, interval, exclusive=True, timeout=interval)
