@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from uvicorn.config import LOGGING_CONFIG
 
 from app.security import InsecureConfigurationError, refuse_open_production
-from app.service_status import ping_services, settle
+from app.service_status import ping_services
 from config import Settings
 from containers import Container
 from providers.pools.base import redacted_url
@@ -100,14 +100,14 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
     database_url = redacted_url(settings.database.url)
     print(f"environment {settings.environment}, database {database_url}")
     try:
-        await settle(container.init_resources())
+        await container.init_resources()
     except Exception as error:
         print(f"start-up failed: {type(error).__name__}: {error}")
         return 1
     try:
         results = await ping_services(container, timeout)
     finally:
-        await settle(container.shutdown_resources())
+        await container.shutdown_resources()
     for result in results:
         outcome = "ok" if result.ok else f"FAILED {result.error}: {result.detail}"
         print(f"{result.service:<10} {outcome}")
@@ -131,7 +131,7 @@ async def migrate_schema(container: Container) -> int:
         print(f"migration failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     finally:
-        await settle(container.shutdown_resources())
+        await container.shutdown_resources()
     print(f"applied migrations {applied}" if applied else "schema already up to date")
     return 0
 

@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     app.state.api_key = configured_api_key(settings)
     app.state.max_body_size = settings.server.max_body_size
-    await settle(container.init_resources())
+    await container.init_resources()
     try:
         background = await container.background()
         if isinstance(background, BackgroundService):  # a test's fake needs no tasks
@@ -66,7 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await settle(background.stop())
             logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
-        await settle(container.shutdown_resources())
+        await container.shutdown_resources()
         logger.info("services closed: database pool, cache, task lock")
 
 

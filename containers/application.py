@@ -4,7 +4,7 @@ Read it as a table of the application. Every service provider is in async mode, 
 `await container.X()` works the same for the real service, a plain fake and an async fake.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
@@ -78,6 +78,16 @@ class Container(containers.DeclarativeContainer):
     # A resource rather than a factory: built once per start-up, so a request pays a lookup,
     # and rebuilt on the next start-up, so it never holds a pool that was closed.
     users = providers.Resource(managed, user_backend_for, database=database)
+
+    if TYPE_CHECKING:  # instances are LifecycleContainer: both are always coroutines
+
+        async def init_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        ) -> None: ...
+
+        async def shutdown_resources(
+            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        ) -> None: ...
 
     def __new__(cls, **overriding_providers: Any) -> Any:
         container = super().__new__(cls, **overriding_providers)
