@@ -1,6 +1,10 @@
 """What the Redis cache store and the Redis task lock share: a fail-fast client and leases."""
 
+import logging
 import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from redis.asyncio import Redis
@@ -8,6 +12,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from providers.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
 """Exceptions meaning "Redis cannot serve now": unreachable, timed out, or refusing commands."""
@@ -77,4 +83,48 @@ class Leases:
         return bool(await self._release(keys=[key], args=[token]))
 
 
-__all__ = ["SERVER_FAILURES", "Leases", "connect", "lease_milliseconds"]
+@dataclass(frozen=True, slots=True)
+class GuardedRedis:
+    """A bounded client, its lease scripts, and the breaker every call to it goes through."""
+
+    client: Redis
+    leases: Leases
+    breaker: CircuitBreaker
+
+
+def guarded_redis(
+    url: str,
+    *,
+    server: str,
+    fallback: str,
+    logger: logging.Logger,
+    socket_timeout: float,
+    connect_timeout: float | None,
+    retry_after: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> GuardedRedis:
+    """Everything a Redis-backed service needs; `connect_timeout` defaults to `socket_timeout`."""
+    client = connect(
+        url,
+        socket_timeout=socket_timeout,
+        connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
+    )
+    breaker = CircuitBreaker(
+        server,
+        failures=SERVER_FAILURES,
+        fallback=fallback,
+        logger=logger,
+        retry_after=retry_after,
+        clock=clock,
+    )
+    return GuardedRedis(client, Leases(client), breaker)
+
+
+__all__ = [
+    "SERVER_FAILURES",
+    "GuardedRedis",
+    "Leases",
+    "connect",
+    "guarded_redis",
+    "lease_milliseconds",
+]

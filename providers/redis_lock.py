@@ -6,8 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from providers.circuit_breaker import CircuitBreaker
-from providers.redis_client import SERVER_FAILURES, Leases, connect
+from providers.redis_client import guarded_redis
 
 logger = logging.getLogger(__name__)
 
@@ -32,20 +31,17 @@ class RedisTaskLock:
     ) -> None:
         if not namespace:
             raise ValueError("namespace must not be empty: it keeps the task leases apart")
-        self._redis = connect(
+        guarded = guarded_redis(
             url,
-            socket_timeout=socket_timeout,
-            connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
-        )
-        self._leases = Leases(self._redis)
-        self._breaker = CircuitBreaker(
-            "Redis task lock",
-            failures=SERVER_FAILURES,
+            server="Redis task lock",
             fallback="exclusive tasks are skipped",
             logger=logger,
+            socket_timeout=socket_timeout,
+            connect_timeout=connect_timeout,
             retry_after=retry_after,
             clock=clock,
         )
+        self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
         self._prefix = f"{namespace}:"
         self._holder = uuid.uuid4().hex
         self._closed = False

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from itertools import islice
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
 
-from providers.circuit_breaker import UNAVAILABLE, CircuitBreaker, Unavailable
-from providers.redis_client import SERVER_FAILURES, Leases, connect
+from providers.circuit_breaker import UNAVAILABLE, Unavailable
+from providers.redis_client import guarded_redis
 from providers.stores.base import MISSING, StoreStats
 
 logger = logging.getLogger(__name__)
@@ -116,20 +116,17 @@ class RedisStore:
             raise ValueError("namespace must not be empty: it keeps this cache's keys apart")
         if not (fill_lease > 0 and math.isfinite(fill_lease)):
             raise ValueError(f"fill_lease must be a positive number of seconds, got {fill_lease!r}")
-        self._redis = connect(
+        guarded = guarded_redis(
             url,
-            socket_timeout=socket_timeout,
-            connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
-        )
-        self._leases = Leases(self._redis)
-        self._breaker = CircuitBreaker(
-            "Redis cache",
-            failures=SERVER_FAILURES,
+            server="Redis cache",
             fallback="cache lookups are misses and writes are skipped",
             logger=logger,
+            socket_timeout=socket_timeout,
+            connect_timeout=connect_timeout,
             retry_after=retry_after,
             clock=clock,
         )
+        self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
         self._prefix = f"{namespace}:"
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
         self._pattern = _glob_literal(self._prefix) + "*"
