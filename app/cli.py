@@ -26,7 +26,7 @@ from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from config import Settings
 from containers import Container
-from providers.pools.base import redacted_url
+from providers.urls import redacted_url
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0

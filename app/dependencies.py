@@ -11,8 +11,8 @@ where a direct `await container.repo()` measured ~0.94x.
 from fastapi import Request
 
 from containers import Container
-from providers.backends.base import UserBackend
 from providers.cache import CacheService
+from providers.users.base import UserBackend
 
 
 def app_container(request: Request) -> Container:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
-from providers.pools.base import DatabaseStorageError, PoolTimeoutError
+from providers.database.pools.base import DatabaseStorageError, PoolTimeoutError
 
 logger = logging.getLogger(__name__)
 

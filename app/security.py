@@ -6,11 +6,9 @@ endpoint is protected without anyone remembering to add a dependency. It also co
 far less per request than a FastAPI security dependency (measured ~1 µs vs ~20 µs).
 """
 
-import asyncio
 import hmac
 from typing import Any, Final
 
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,8 +32,6 @@ _STRONG_KEY_HINT: Final = (
     f"set APP_API_KEY to a random secret of at least {MIN_API_KEY_LENGTH} characters "
     "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 )
-
-_password_hasher = PasswordHasher()  # argon2id with the library's current recommended costs
 
 
 class InsecureConfigurationError(RuntimeError):
@@ -140,8 +136,3 @@ def document_api_key(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
-
-
-async def hash_password(password: str) -> str:
-    """The argon2 hash to store; computed in a thread, as hashing is deliberately CPU-heavy."""
-    return await asyncio.to_thread(_password_hasher.hash, password)

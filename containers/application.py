@@ -11,19 +11,19 @@ from dependency_injector import containers, providers
 from config import Settings
 from containers.lifecycle import LifecycleContainer
 from containers.resources import managed
-from providers.backends.base import UserBackend
-from providers.backends.sqlite import SQLiteBackend
 from providers.background import BackgroundService
 from providers.cache import CacheService
+from providers.cache.stores import create_cache_store
 from providers.database import DatabaseService
-from providers.stores import create_cache_store
+from providers.users.base import UserBackend
+from providers.users.sqlite import SQLiteBackend
 
 
 def user_backend_for(database: DatabaseService) -> UserBackend:
     """The user repository that speaks the dialect of the configured database."""
     if database.dialect == "postgresql":
         # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
-        from providers.backends.postgres import PostgresBackend  # noqa: PLC0415
+        from providers.users.postgres import PostgresBackend  # noqa: PLC0415
 
         return PostgresBackend(database=database)
     return SQLiteBackend(database=database)

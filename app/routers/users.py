@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from app.dependencies import cache_service, users_repository
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
-from app.security import hash_password
-from providers.backends.base import DuplicateUserError
+from providers.users.base import DuplicateUserError
+from providers.users.passwords import hash_password
 
 router = APIRouter(
     prefix="/api/users",

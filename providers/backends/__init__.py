@@ -1,0 +1,1 @@
+"""Public import path of the user repositories (they live in `providers.users`)."""

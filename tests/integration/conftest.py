@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from config import Settings
 from containers import Container, override_services
-from providers.backends.base import User
+from providers.users.base import User
 
 
 def make_settings(**overrides: Any) -> Settings:

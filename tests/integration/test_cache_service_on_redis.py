@@ -16,7 +16,7 @@ import redis.asyncio
 from redis.exceptions import RedisError
 
 from providers.cache import CacheService
-from providers.stores.redis import RedisStore
+from providers.cache.stores.redis import RedisStore
 from tests.helpers import AsyncTestHelper
 from tests.servers import RedisServerProcess
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from providers.database import DatabaseService
-from providers.migrations import MIGRATIONS, Migration, apply_migrations
+from providers.database.migrations import MIGRATIONS, Migration, apply_migrations
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from providers.background import BackgroundService
-from providers.postgres_lock import PostgresTaskLock, advisory_key
+from providers.background.locks.postgres import PostgresTaskLock, advisory_key
 
 pytestmark = pytest.mark.postgres
 

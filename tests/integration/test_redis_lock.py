@@ -14,8 +14,8 @@ import redis.asyncio
 from redis.exceptions import RedisError
 
 from providers.background import BackgroundService
-from providers.locks import TaskLock
-from providers.redis_lock import RedisTaskLock
+from providers.background.locks import TaskLock
+from providers.background.locks.redis import RedisTaskLock
 from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis

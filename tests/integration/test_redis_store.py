@@ -16,8 +16,8 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from providers.stores import MISSING, CacheStore, SharedFillStore
-from providers.stores.redis import RedisStore
+from providers.cache.stores import MISSING, CacheStore, SharedFillStore
+from providers.cache.stores.redis import RedisStore
 from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis
@@ -295,7 +295,7 @@ async def test_a_stopped_server_gives_misses_and_skipped_writes_then_recovers(
     store = make_store(spare_redis.url, socket_timeout=0.2, retry_after=0.2)
     await store.set("k", "v", ttl=60)
     assert await store.get("k") == "v"
-    caplog.set_level(logging.INFO, logger="providers.stores.redis")
+    caplog.set_level(logging.INFO, logger="providers.cache.stores.redis")
 
     await spare_redis.stop()
 

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from providers.backends.base import DuplicateUserError
-from providers.backends.postgres import PostgresBackend
-from providers.backends.sql import SQLUserBackend
-from providers.backends.sqlite import SQLiteBackend
+from providers.users.base import DuplicateUserError
+from providers.users.postgres import PostgresBackend
+from providers.users.sql import SQLUserBackend
+from providers.users.sqlite import SQLiteBackend
 from tests.helpers import TestDataFactory
 
 

@@ -24,7 +24,7 @@ from asgi_lifespan import LifespanManager
 from app.main import create_app
 from containers import Container
 from providers.database import DatabaseService
-from providers.pools.base import DatabaseStorageError
+from providers.database.pools.base import DatabaseStorageError
 from tests.integration.conftest import make_settings
 from tests.reliability.conftest import StartServer
 from tests.servers import RedisServerProcess

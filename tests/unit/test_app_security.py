@@ -6,11 +6,11 @@ from argon2 import PasswordHasher
 from app.security import (
     InsecureConfigurationError,
     configured_api_key,
-    hash_password,
     needs_api_key,
     refuse_open_production,
 )
 from config import Settings
+from providers.users.passwords import hash_password
 
 
 def settings(**values: object) -> Settings:

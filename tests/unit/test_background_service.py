@@ -18,13 +18,13 @@ from unittest.mock import AsyncMock
 import pytest
 
 from providers.background import LEASE_INTERVALS, BackgroundService, BackgroundTask
-from providers.locks import LocalTaskLock
+from providers.background.locks import LocalTaskLock
 from tests.helpers import AsyncTestHelper, FakeClock
 
 wait_for = AsyncTestHelper.wait_for_condition
 run_with_timeout = AsyncTestHelper.run_with_timeout
 
-LOGGER = "providers.background"
+LOGGER = "providers.background.scheduler"
 
 
 class RecordingLock:

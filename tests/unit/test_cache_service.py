@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from providers.cache import CacheService
-from providers.stores import StoreStats
+from providers.cache.stores import StoreStats
 from tests.helpers import FakeClock
 
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from providers.circuit_breaker import UNAVAILABLE, CircuitBreaker
+from providers.redis_connection.circuit_breaker import UNAVAILABLE, CircuitBreaker
 from tests.helpers import FakeClock
 
 logger = logging.getLogger("tests.circuit_breaker")

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from providers.locks import LocalTaskLock, create_task_lock
-from providers.postgres_lock import PostgresTaskLock
-from providers.redis_lock import RedisTaskLock
+from providers.background.locks import LocalTaskLock, create_task_lock
+from providers.background.locks.postgres import PostgresTaskLock
+from providers.background.locks.redis import RedisTaskLock
 from tests.helpers import FakeClock
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from providers.stores import MISSING, CacheStore, LocalCacheStore, MemoryStore
+from providers.cache.stores import MISSING, CacheStore, LocalCacheStore, MemoryStore
 from tests.helpers import FakeClock
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from providers.pools.named_params import bind, to_numbered
+from providers.database.pools.named_params import bind, to_numbered
 
 
 @pytest.mark.parametrize(

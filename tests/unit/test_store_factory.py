@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from providers.stores import MemoryStore, create_cache_store
-from providers.stores.redis import RedisStore
+from providers.cache.stores import MemoryStore, create_cache_store
+from providers.cache.stores.redis import RedisStore
 
 
 @pytest.mark.parametrize(

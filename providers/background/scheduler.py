@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-from providers.locks import TaskLock, create_task_lock
+from providers.background.locks import TaskLock, create_task_lock
 
 __all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
 

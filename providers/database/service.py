@@ -4,8 +4,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from providers.migrations import apply_migrations
-from providers.pools.base import (
+from providers.database.migrations import apply_migrations
+from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
     PoolLimits,
@@ -13,7 +13,7 @@ from providers.pools.base import (
     QueryParams,
     QueryResult,
 )
-from providers.pools.sqlite import SQLitePool
+from providers.database.pools.sqlite import SQLitePool
 
 __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
 
@@ -51,7 +51,7 @@ class DatabaseService:
         self._pool: ConnectionPool
         if url is not None and url.startswith(POSTGRES_SCHEMES):
             # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
-            from providers.pools.postgres import PostgresPool  # noqa: PLC0415
+            from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
             self._pool = PostgresPool(
                 url, limits, max_inactive_connection_lifetime=max_inactive_connection_lifetime

@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from itertools import islice
 from typing import Any, Protocol
 
-from providers.stores.base import SetWithDefault, StoreStats
+from providers.cache.stores.base import SetWithDefault, StoreStats
 
 _PURGE_SCAN = 8
 """How many least recently used entries an insert checks for expired ones (bounded work)."""

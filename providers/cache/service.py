@@ -5,8 +5,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, TypeVar
 
-from providers.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
-from providers.stores.memory import MemoryStore
+from providers.cache.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
+from providers.cache.stores.memory import MemoryStore
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from providers.circuit_breaker import CircuitBreaker
+from providers.redis_connection.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
 """Exceptions meaning "Redis cannot serve now": unreachable, timed out, or refusing commands."""

@@ -3,8 +3,14 @@
 import time
 from collections.abc import Callable
 
-from providers.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore, StoreStats
-from providers.stores.memory import MemoryStore
+from providers.cache.stores.base import (
+    MISSING,
+    CacheStore,
+    LocalCacheStore,
+    SharedFillStore,
+    StoreStats,
+)
+from providers.cache.stores.memory import MemoryStore
 
 
 def create_cache_store(
@@ -25,7 +31,7 @@ def create_cache_store(
         if not url:
             raise ValueError("the Redis cache store needs a url, e.g. redis://localhost:6379/0")
         # Imported here: a memory-only application never loads the Redis client.
-        from providers.stores.redis import RedisStore  # noqa: PLC0415
+        from providers.cache.stores.redis import RedisStore  # noqa: PLC0415
 
         return RedisStore(url, namespace=namespace, clock=clock)
     raise ValueError(f"unknown cache backend {backend!r}: expected 'memory' or 'redis'")

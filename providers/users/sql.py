@@ -9,8 +9,8 @@ from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.backends.base import DuplicateUserError, User, checked_columns
 from providers.database import DatabaseService
+from providers.users.base import DuplicateUserError, User, checked_columns
 
 _SELECT = "SELECT id, username, email, password_hash, is_active, created_at, updated_at FROM users"
 _RETURNING = "RETURNING id, username, email, password_hash, is_active, created_at, updated_at"

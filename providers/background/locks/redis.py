@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from providers.redis_client import guarded_redis
+from providers.redis_connection.client import guarded_redis
 
 logger = logging.getLogger(__name__)
 

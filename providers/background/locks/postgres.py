@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from providers.pools.base import redacted_url
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import cast
 
 import aiosqlite
 
-from providers.pools.base import (
+from providers.database.pools.base import (
     DatabaseStorageError,
     PoolClosedError,
     PooledConnection,

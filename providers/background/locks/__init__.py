@@ -58,11 +58,11 @@ def create_task_lock(
     scheme = urlsplit(lock_url).scheme or lock_url.partition(":")[0]
     # Imported here: an application that uses neither server never loads its client.
     if scheme in ("redis", "rediss"):
-        from providers.redis_lock import RedisTaskLock  # noqa: PLC0415
+        from providers.background.locks.redis import RedisTaskLock  # noqa: PLC0415
 
         return RedisTaskLock(lock_url, clock=clock)
     if scheme in ("postgresql", "postgres"):
-        from providers.postgres_lock import PostgresTaskLock  # noqa: PLC0415
+        from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
 
         return PostgresTaskLock(lock_url)
     raise ValueError(

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import asyncpg
 
-from providers.pools.base import (
+from providers.database.pools.base import (
     PoolClosedError,
     PooledConnection,
     PoolLimits,
@@ -20,9 +20,9 @@ from providers.pools.base import (
     QueryResult,
     is_read_only,
     pool_timeout_error,
-    redacted_url,
 )
-from providers.pools.named_params import bind
+from providers.database.pools.named_params import bind
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
 

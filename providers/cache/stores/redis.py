@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from itertools import islice
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
 
-from providers.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_client import guarded_redis
-from providers.stores.base import MISSING, StoreStats
+from providers.cache.stores.base import MISSING, StoreStats
+from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
+from providers.redis_connection.client import guarded_redis
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from providers.pools.base import PooledConnection
+from providers.database.pools.base import PooledConnection
 
 logger = logging.getLogger(__name__)
 

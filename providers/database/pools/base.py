@@ -1,12 +1,10 @@
 """What every pool hands out and raises, whichever database driver is behind it."""
 
 import itertools
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
@@ -14,23 +12,6 @@ QueryResult = dict[str, Any]
 _READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES", "SHOW")
 _METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
 _connection_numbers = itertools.count(1)
-
-
-_SECRET_QUERY_PARAMETER = re.compile(r"(?i)(^|&)((?:ssl)?password|passwd|pwd)=[^&]*")
-"""`?password=…` (libpq, redis-py) and its spellings: a URL may carry its secret there too."""
-
-
-def redacted_url(url: str) -> str:
-    """The URL with any password replaced by `***`, for messages, logs and stats."""
-    parts = urlsplit(url)
-    query = _SECRET_QUERY_PARAMETER.sub(r"\1\2=***", parts.query)
-    if parts.password is None and query == parts.query:
-        return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        netloc = f"{userinfo.partition(':')[0]}:***@{hostinfo}"
-    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,10 @@
+"""Periodic tasks: `BackgroundService` and the task locks that make a task exclusive."""
+
+from providers.background.scheduler import (
+    LEASE_INTERVALS,
+    BackgroundService,
+    BackgroundTask,
+    TaskFunction,
+)
+
+__all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]

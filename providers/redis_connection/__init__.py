@@ -1,0 +1,1 @@
+"""One guarded Redis client (circuit breaker, warning throttle) shared by the cache and locks."""

@@ -1,0 +1,1 @@
+"""The user repository: one SQL implementation, one thin subclass per database dialect."""
