@@ -1,5 +1,5 @@
 """The database: `DatabaseService` over a connection pool per driver, and schema migrations."""
 
-from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotInitializedError
+from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotReadyError
 
-__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
+__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from providers.errors import ServiceNotReadyError
 from providers.redis_connection.client import guarded_redis
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class RedisTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")
 
 
 __all__ = ["RedisTaskLock"]

@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
 
 from providers.cache.stores.base import MISSING, StoreStats
+from providers.errors import ServiceNotReadyError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
 from providers.redis_connection.client import guarded_redis
 
@@ -200,7 +201,7 @@ class RedisStore:
     async def ping(self) -> None:
         """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
         if self._closed:
-            raise RuntimeError("Redis cache store is closed")
+            raise ServiceNotReadyError("Redis cache store is closed")
         await self._breaker.check(self._redis.ping)
 
     async def close(self) -> None:

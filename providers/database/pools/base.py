@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from providers.errors import ServiceNotReadyError, WireworkError
+
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
 
@@ -34,15 +36,15 @@ class PoolLimits:
             raise ValueError(f"acquire_timeout must be positive, got {self.acquire_timeout}")
 
 
-class PoolTimeoutError(TimeoutError):
+class PoolTimeoutError(WireworkError, TimeoutError):
     """Every connection stayed in use for the whole acquire timeout."""
 
 
-class PoolClosedError(RuntimeError):
+class PoolClosedError(ServiceNotReadyError):
     """The pool was closed (or never opened) when a connection was asked for."""
 
 
-class DatabaseStorageError(RuntimeError):
+class DatabaseStorageError(WireworkError, RuntimeError):
     """The database's storage refused a statement: it is read-only, full or failing.
 
     The statement changed nothing. Fix the storage (permissions, an immutable flag, a

@@ -22,6 +22,7 @@ from providers.database.pools.base import (
     pool_timeout_error,
 )
 from providers.database.pools.named_params import bind
+from providers.errors import DatabaseConnectionLostError
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ class PostgresConnection(PooledConnection):
         except _LINK_ERRORS as error:
             if not self.is_lost:
                 raise
-            raise ConnectionError(f"PostgreSQL connection {self.id} was lost: {error}") from error
+            raise DatabaseConnectionLostError(
+                f"PostgreSQL connection {self.id} was lost: {error}"
+            ) from error
 
     async def _run(self, sql: str, statement: str, args: list[Any]) -> QueryResult:
         if is_read_only(sql):

@@ -30,6 +30,7 @@ from providers.database.pools.base import (
     is_read_only,
     pool_timeout_error,
 )
+from providers.errors import DatabaseConnectionLostError
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class SQLiteConnection(PooledConnection):
         except ValueError as error:
             # aiosqlite's "Connection closed" / "no active connection": the link is gone.
             self.broken = True
-            raise ConnectionError(f"SQLite connection {self.id} is closed") from error
+            raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
             self.broken = not self.is_usable
             raise
