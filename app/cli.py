@@ -13,9 +13,11 @@ import argparse
 import asyncio
 import copy
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, Final
 
 import uvicorn
@@ -24,6 +26,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
+from app.startup_report import describe_start_failure
 from config import Settings
 from containers import Container
 from providers.urls import redacted_url
@@ -90,8 +93,24 @@ def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
     if args.reload:
         options["reload"] = True
         options["reload_dirs"] = [str(_PROJECT_ROOT / name) for name in _SOURCE_PACKAGES]
-    run_server(APP_IMPORT_PATH, **options)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down, so the process would
+    # die of it and `make run` report "Terminated"; a graceful stop is a success: exit 0.
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        run_server(APP_IMPORT_PATH, **options)
+    except StoppedBySignal:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+class StoppedBySignal(Exception):  # noqa: N818  # not a failure: the server was asked to stop
+    """SIGTERM arrived outside uvicorn's own handling: the server has stopped."""
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise StoppedBySignal
 
 
 async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
@@ -102,7 +121,7 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
     try:
         await container.init_resources()
     except Exception as error:
-        print(f"start-up failed: {type(error).__name__}: {error}")
+        print(describe_start_failure(error, settings))
         return 1
     try:
         results = await ping_services(container, timeout)
@@ -128,7 +147,7 @@ async def migrate_schema(container: Container) -> int:
         database = await container.database()
         applied = await database.migrate()
     except Exception as error:
-        print(f"migration failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"migration failed: {describe_start_failure(error, settings)}", file=sys.stderr)
         return 1
     finally:
         await container.shutdown_resources()

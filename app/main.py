@@ -23,6 +23,7 @@ from app.security import (
     refuse_open_production,
 )
 from app.service_status import settle
+from app.startup_report import StartupFailureReport
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
@@ -97,6 +98,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(StartupFailureReport, state=app.state)
 
     document_api_key(app)
     return app

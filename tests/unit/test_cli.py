@@ -202,5 +202,6 @@ def test_migrate_reports_an_unreachable_database(
     monkeypatch.setenv("APP_DATABASE__ACQUIRE_TIMEOUT", "1")
     assert main(["migrate"]) == 1
     error = capsys.readouterr().err
-    assert "migration failed: ConnectionError" in error
+    assert "migration failed: start-up failed: cannot connect to PostgreSQL" in error
+    assert "setting: APP_DATABASE__URL" in error
     assert "hunter2" not in error

@@ -14,9 +14,10 @@ from itertools import islice
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
 
 from providers.cache.stores.base import MISSING, StoreStats
-from providers.errors import ServiceNotReadyError
+from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import guarded_redis
+from providers.redis_connection.client import SERVER_FAILURES, guarded_redis
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,9 @@ class RedisStore:
         self._unsynced_overflow = False
         self._resync_lock = asyncio.Lock()
         self._closed = False
+        self._url = url
+        # Until the first ping answers or a call is made, a failed ping is a start-up failure.
+        self._in_service = False
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
@@ -199,9 +203,24 @@ class RedisStore:
                 return await self._produce(key, factory, ttl)
 
     async def ping(self) -> None:
-        """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
+        """Ask Redis even while calls are skipped: readiness must see an outage and its end.
+
+        Before the store has served (no call yet, no ping answered) this is the start-up
+        check: a failure is a `ServiceStartError`, and no warning promises misses from a
+        store that never served.
+        """
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
+        if not self._in_service:
+            try:
+                await self._redis.ping()
+            except SERVER_FAILURES as error:
+                raise ServiceStartError(
+                    f"the Redis cache at {redacted_url(self._url)} does not answer: {error}",
+                    hint="start Redis there, or correct the URL",
+                ) from error
+            self._in_service = True
+            return
         await self._breaker.check(self._redis.ping)
 
     async def close(self) -> None:
@@ -224,6 +243,7 @@ class RedisStore:
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
         """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
+        self._in_service = True
         if (self._unsynced or self._unsynced_overflow) and not await self._resync():
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)

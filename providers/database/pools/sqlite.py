@@ -30,7 +30,7 @@ from providers.database.pools.base import (
     is_read_only,
     pool_timeout_error,
 )
-from providers.errors import DatabaseConnectionLostError
+from providers.errors import DatabaseConnectionLostError, ServiceStartError
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,16 @@ class SQLitePool:
     async def open(self) -> None:
         """Open `min_size` connections; a memory database also gets a keeper connection."""
         if self._is_file:
-            Path(self._database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self._database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ServiceStartError(
+                    f"cannot create the folder {folder} for the SQLite database "
+                    f"{self._database}: {error.strerror or error}",
+                    hint="point the URL at a folder this user may create files in, "
+                    "or create the folder and give this user write access to it",
+                ) from error
         else:
             # Keeps the in-memory database alive while the pool holds no connection.
             self._keeper = await self._connect()
@@ -173,6 +182,12 @@ class SQLitePool:
                 connection = await self._new_connection()
                 self._idle.pop(0)
                 self._idle.append(connection)
+        except sqlite3.Error as error:
+            await self.close()
+            raise ServiceStartError(
+                f"cannot open the SQLite database {self._database}: {error}",
+                hint="check that the file and its folder are readable and writable by this user",
+            ) from error
         except BaseException:
             await self.close()
             raise
