@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import copy
 import json
+import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +29,13 @@ from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
 from config import Settings
+from config.diagnostics import (
+    NearMissInProductionError,
+    UnknownSetting,
+    UnparsableLine,
+    check_sources,
+    refuse_near_misses,
+)
 from containers import Container
 from providers.urls import redacted_url
 
@@ -70,10 +78,25 @@ def server_log_config() -> dict[str, Any]:
     return config
 
 
-def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
+def report_source_problems() -> list[UnknownSetting | UnparsableLine]:
+    """Warn about unknown `APP_*` names and unparsable env-file lines; return them."""
+    # python-dotenv's own warning names a line but not the file: ours says both.
+    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
+    problems = check_sources()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return problems
+
+
+def serve(
+    args: argparse.Namespace,
+    run_server: ServerRunner,
+    problems: Sequence[UnknownSetting | UnparsableLine] = (),
+) -> int:
     """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
     settings = Settings()  # what the server (with --reload: each worker) will run with
     refuse_open_production(settings)
+    refuse_near_misses(settings, problems)
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -191,14 +214,15 @@ def main(
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
     args = build_parser().parse_args(argv)
+    problems = report_source_problems()
     try:
         if args.command == "serve":
-            return serve(args, run_server)
+            return serve(args, run_server, problems)
         if args.command == "check":
             return asyncio.run(check_services(container_factory()))
         if args.command == "migrate":
             return asyncio.run(migrate_schema(container_factory()))
         return show_settings()
-    except (ValidationError, InsecureConfigurationError) as error:
+    except (ValidationError, InsecureConfigurationError, NearMissInProductionError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

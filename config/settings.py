@@ -4,11 +4,15 @@ Environment variables use the prefix `APP_` and `__` between a section and its f
 for example `APP_DATABASE__URL` or `APP_CACHE__BACKEND`.
 """
 
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.sources import DEFAULT_ENV_FILE, layered_sources
+from providers.urls import redacted_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/wirework.db"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
@@ -31,6 +35,11 @@ class Environment(StrEnum):
 class _Section(BaseModel):
     # A misspelt key in a section is a mistake the user wants to hear about at start-up.
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # A URL may carry a password: repr() and str() show it as ***, as logs should.
+        for name, value in super().__repr_args__():
+            yield name, redacted_url(value) if isinstance(value, str) and "://" in value else value
 
 
 class DatabaseSettings(_Section):
@@ -142,7 +151,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APP_",
         env_nested_delimiter="__",
-        env_file=".env",
+        env_file=DEFAULT_ENV_FILE,  # then .env.{environment}: see config/sources.py
         env_file_encoding="utf-8",
         # A .env file may hold other tools' variables; sections still reject unknown keys.
         extra="ignore",
@@ -160,6 +169,20 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
     server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`.env` then `.env.{environment}` (or `APP_ENV_FILE`), and `APP_SECRETS_DIR`."""
+        return layered_sources(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
 
     @property
     def task_lock_url(self) -> str | None:
