@@ -111,6 +111,10 @@ def serve(
         # After SIGTERM: stop accepting, let in-flight requests finish for this long, then
         # cancel them; the lifespan then stops the scheduler and closes the services.
         "timeout_graceful_shutdown": settings.server.shutdown_timeout,
+        # Behind a proxy: scheme and client address from the trusted ones' X-Forwarded-*
+        # (the host is taken by app.proxy, under the same rule).
+        "proxy_headers": settings.server.proxy_headers,
+        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
         "log_config": server_log_config(),
     }
     if args.reload:

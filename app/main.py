@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.metrics import HttpMetrics, MetricsMiddleware
+from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, users
 from app.security import (
@@ -95,6 +96,7 @@ def create_app(
     # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
     # size limit, then the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
+    app.add_middleware(ForwardedHostMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -143,6 +143,16 @@ class ServerSettings(_Section):
         le=600,
         description="seconds `serve` gives in-flight requests after SIGTERM before cancelling them",
     )
+    proxy_headers: bool = Field(
+        True,
+        description="take the scheme, client address and host from X-Forwarded-Proto, -For "
+        "and -Host, when the peer is in forwarded_allow_ips",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="trusted proxies: comma-separated addresses or networks (10.0.0.0/8), or *",
+    )
 
 
 class Settings(BaseSettings):

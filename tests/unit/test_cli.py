@@ -48,6 +48,8 @@ def test_serve_defaults_to_localhost_8000() -> None:
                 "host": "127.0.0.1",
                 "port": 8000,
                 "timeout_graceful_shutdown": 10.0,
+                "proxy_headers": True,
+                "forwarded_allow_ips": "127.0.0.1",
                 "log_config": server_log_config(),
             },
         )
