@@ -7,6 +7,7 @@ from typing import Any, Final, Literal, TypeVar
 
 from providers.cache.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
 from providers.cache.stores.memory import MemoryStore
+from providers.durations import positive_seconds
 
 T = TypeVar("T")
 
@@ -18,9 +19,7 @@ _LEADER_GONE: Final = object()
 
 def _check_ttl(ttl: float) -> float:
     """Return `ttl` if it is a positive number of seconds (`math.inf`: never expires)."""
-    if not ttl > 0:  # also rejects NaN, for which every comparison is False
-        raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
-    return ttl
+    return positive_seconds("ttl", ttl, infinite=True)
 
 
 class CacheService:

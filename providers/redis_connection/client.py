@@ -13,6 +13,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from providers.durations import positive_seconds
 from providers.redis_connection.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
@@ -25,9 +26,8 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis
     Connecting is lazy (no I/O here). A broken connection is retried once at once, so a pooled
     connection that a restarted server dropped is replaced unnoticed; a timeout is never retried.
     """
-    for name, value in (("socket_timeout", socket_timeout), ("connect_timeout", connect_timeout)):
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    positive_seconds("socket_timeout", socket_timeout)
+    positive_seconds("connect_timeout", connect_timeout)
     return Redis.from_url(
         url,
         socket_timeout=socket_timeout,
@@ -39,9 +39,7 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis
 
 def lease_milliseconds(ttl: float) -> int:
     """`ttl` seconds as a Redis PX value, rounded up so a lease never ends early."""
-    if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
-    return max(1, math.ceil(ttl * 1000))
+    return max(1, math.ceil(positive_seconds("ttl", ttl) * 1000))
 
 
 _TAKE_OR_RENEW: Final = """

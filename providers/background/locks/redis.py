@@ -1,11 +1,11 @@
 """Task leases in Redis: an exclusive task runs on one instance per interval across a cluster."""
 
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable
 
+from providers.durations import positive_seconds
 from providers.redis_connection.client import guarded_redis
 
 logger = logging.getLogger(__name__)
@@ -56,8 +56,7 @@ class RedisTaskLock:
         False while another holder's lease is alive, and while Redis cannot answer.
         """
         self._check_open()
-        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        positive_seconds("ttl", ttl)
         taken = await self._breaker.call(self._leases.take, self._prefix + name, self._holder, ttl)
         return taken is True
 

@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
 
 from providers.cache.stores.base import MISSING, StoreStats
+from providers.durations import positive_seconds
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
 from providers.redis_connection.client import guarded_redis
 
@@ -114,8 +115,7 @@ class RedisStore:
     ) -> None:
         if not namespace:
             raise ValueError("namespace must not be empty: it keeps this cache's keys apart")
-        if not (fill_lease > 0 and math.isfinite(fill_lease)):
-            raise ValueError(f"fill_lease must be a positive number of seconds, got {fill_lease!r}")
+        positive_seconds("fill_lease", fill_lease)
         guarded = guarded_redis(
             url,
             server="Redis cache",
