@@ -585,7 +585,8 @@ def test_tasks_cannot_be_added_behind_the_services_back(
 async def test_exclusive_task_holds_the_local_lease_while_it_runs(
     make_service: Callable[..., BackgroundService], mock_task: AsyncMock
 ) -> None:
-    service = make_service(clock=FakeClock())
+    clock = FakeClock()
+    service = make_service(clock=clock)
     lock = service.lock
     assert isinstance(lock, LocalTaskLock)
     service.add_task("report", mock_task, 0.01, exclusive=True)
@@ -593,7 +594,8 @@ async def test_exclusive_task_holds_the_local_lease_while_it_runs(
     await service.start()
     assert await wait_for(lambda: mock_task.called)
 
-    assert not await lock.sibling().try_acquire("report", 1)  # another instance must wait
+    other_instance = LocalTaskLock(clock=clock, leases=lock.leases)
+    assert not await other_instance.try_acquire("report", 1)  # it must wait
 
 
 async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
@@ -601,7 +603,8 @@ async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
 ) -> None:
     clock = FakeClock(start=1000.0)
     lock = LocalTaskLock(clock=clock)
-    assert await lock.sibling().try_acquire("report", 0.025)  # held until 1000.025
+    other_instance = LocalTaskLock(clock=clock, leases=lock.leases)
+    assert await other_instance.try_acquire("report", 0.025)  # held until 1000.025
     service = make_service(clock=clock, lock=lock)
     service.add_task("report", mock_task, 0.01, exclusive=True)
 
