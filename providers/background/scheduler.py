@@ -41,6 +41,11 @@ run (perhaps a little late) to renew it, short enough for a successor to take ov
 
 CLOSED: Final = "Background service is closed"
 
+TIMER_RESOLUTION: Final = 0.001
+"""The timer waits at least this long between wake-ups: due times closer together than
+this are started by one wake-up (at most this much later), instead of one wake-up each,
+which would keep the event loop spinning with thousands of schedules."""
+
 
 @dataclass(slots=True, eq=False)
 class BackgroundTask:
@@ -187,7 +192,11 @@ class BackgroundService:
         self._running = True
         now = self._clock()
         for task in self._tasks.values():
-            self._schedule(task, self._first_due(task, now))
+            due = task.due = self._first_due(task, now)
+            self._heap.append((due, next(self._order), task))
+        heapq.heapify(self._heap)
+        if self._heap:
+            self._arm(self._heap[0][0])
         logger.info("background scheduler started with %d task(s)", len(self._tasks))
 
     async def stop(self) -> None:
@@ -298,8 +307,10 @@ class BackgroundService:
         if self._timer is not None:
             self._timer.cancel()
         self._timer_due = due
-        delay = max(0.0, due - self._clock())
-        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+        delay = due - self._clock()
+        if delay > 0:
+            delay = max(delay, TIMER_RESOLUTION)
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire)
 
     def _fire(self) -> None:
         """Start every run that is due, then arm the timer for the next due time."""
@@ -323,57 +334,70 @@ class BackgroundService:
                 self._schedule(task, _next_due(due, task.interval, now)[0])
 
     def _start_run(self, task: BackgroundTask) -> None:
-        run = asyncio.create_task(self._run_once(task), name=f"background:{task.name}")
-        self._runs[task.name] = run
-        run.add_done_callback(lambda finished: self._run_finished(task, finished))
+        self._runs[task.name] = asyncio.create_task(self._run(task), name=f"background:{task.name}")
 
-    def _run_finished(self, task: BackgroundTask, run: asyncio.Task[None]) -> None:
-        """Queue the task's next due time, unless the run ended its schedule."""
-        self._retiring.pop(run, None)
+    async def _run(self, task: BackgroundTask) -> None:
+        """Run `task` once, then queue its next due time unless the run ended its schedule.
+
+        One coroutine does the run and its bookkeeping, without a done callback or a nested
+        coroutine per run: with thousands of schedules, that per-run work is the budget.
+        """
+        run = asyncio.current_task()
+        try:
+            if task.enabled and (not task.exclusive or await self._take_lease(task)):
+                task.last_run = time.time()
+                started = self._clock()
+                try:
+                    if task.timeout is None:
+                        await task.func()
+                    else:
+                        await self._call_with_timeout(task)
+                except Exception as error:
+                    self._record_error(task, error, "failed")
+                task.runs += 1
+                task.last_duration = self._clock() - started
+        except asyncio.CancelledError:
+            if self._runs.get(task.name) is run:  # not from stop() or remove_task()
+                del self._runs[task.name]
+                task.due = None
+                logger.warning(
+                    "background task %r raised CancelledError on its own and is no longer "
+                    "scheduled; remove and add it again to restart it",
+                    task.name,
+                )
+            raise
+        finally:
+            if run is not None:
+                self._retiring.pop(run, None)
         if self._runs.get(task.name) is not run:
-            return  # cancelled by remove_task() or stop()
+            return  # stopped or removed while its function swallowed the cancellation
         del self._runs[task.name]
-        if run.cancelled():
-            task.due = None
-            logger.warning(
-                "background task %r raised CancelledError on its own and is no longer "
-                "scheduled; remove and add it again to restart it",
-                task.name,
-            )
-        elif (error := run.exception()) is not None:
-            task.due = None
-            logger.error("background task %r stopped unexpectedly", task.name, exc_info=error)
-        elif task.due is not None:
+        if task.due is not None:
             due, missed = _next_due(task.due, task.interval, self._clock())
             task.skipped += missed
             self._schedule(task, due)
 
-    async def _run_once(self, task: BackgroundTask) -> None:
-        if not task.enabled:
-            return
-        if task.exclusive:
-            try:
-                won = await self._lock.try_acquire(task.name, task.interval * LEASE_INTERVALS)
-            except Exception as error:
-                self._record_error(task, error, "could not take its lock")
-                return
-            if not won:
-                task.skipped += 1
-                return
-        task.last_run = time.time()
-        started = self._clock()
+    async def _take_lease(self, task: BackgroundTask) -> bool:
+        """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
+        try:
+            won = await self._lock.try_acquire(task.name, task.interval * LEASE_INTERVALS)
+        except Exception as error:
+            self._record_error(task, error, "could not take its lock")
+            return False
+        if not won:
+            task.skipped += 1
+        return won
+
+    async def _call_with_timeout(self, task: BackgroundTask) -> None:
         deadline = asyncio.timeout(task.timeout)
         try:
             async with deadline:
                 await task.func()
-        except Exception as error:
-            if isinstance(error, TimeoutError) and deadline.expired():
-                task.timeouts += 1
-                self._record_error(task, error, f"timed out after {task.timeout} s")
-            else:
-                self._record_error(task, error, "failed")
-        task.runs += 1
-        task.last_duration = self._clock() - started
+        except TimeoutError as error:
+            if not deadline.expired():
+                raise  # the function's own TimeoutError: an ordinary failure
+            task.timeouts += 1
+            self._record_error(task, error, f"timed out after {task.timeout} s")
 
     @staticmethod
     def _record_error(task: BackgroundTask, error: Exception, what: str) -> None:
