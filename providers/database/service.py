@@ -14,6 +14,12 @@ from providers.database.pools.base import (
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
+from providers.database.transaction import (
+    IsolationLevel,
+    Transaction,
+    TransactionCounts,
+    begin_statement,
+)
 
 __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
 
@@ -59,6 +65,7 @@ class DatabaseService:
         else:
             self._pool = SQLitePool(url, limits)
         self._initialized = False
+        self._transactions = TransactionCounts()
 
     @property
     def dialect(self) -> str:
@@ -130,6 +137,16 @@ class DatabaseService:
         self._require_initialized()
         return await self._pool.execute(sql, params)
 
+    def transaction(self, isolation: IsolationLevel | None = None) -> Transaction:
+        """`async with db.transaction() as tx:` commits on exit, rolls back on any error.
+
+        `tx.execute_query` binds and returns like `execute_query`. `isolation` sets
+        PostgreSQL's level (`read_committed`, `repeatable_read`, `serializable`); SQLite
+        transactions are always serializable, so any level is met there.
+        """
+        self._require_initialized()
+        return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
+
     def get_stats(self) -> dict[str, Any]:
         """Pool figures for `/api/stats` and readiness."""
         available = len(self._pool.available) if self._initialized else 0
@@ -147,6 +164,9 @@ class DatabaseService:
             "peak_in_use_connections": self._pool.peak_in_use,
             "acquire_timeouts": self._pool.timeouts,
             "replaced_connections": self._pool.replaced,
+            "open_transactions": self._transactions.open,
+            "committed_transactions": self._transactions.committed,
+            "rolled_back_transactions": self._transactions.rolled_back,
         }
 
     def _require_initialized(self) -> None:

@@ -109,3 +109,10 @@ async def test_every_statement_shape_returns_its_rows_and_count(database: Databa
     """Each case runs in order on one database and gives the same result on both dialects."""
     outcomes = {name: await database.execute_query(sql, params) for name, sql, params, _ in CASES}
     assert outcomes == {name: expected for name, _, _, expected in CASES}
+
+
+async def test_a_transaction_gives_the_same_results(database: DatabaseService) -> None:
+    """`tx.execute_query` has the shape of `execute_query`, statement for statement."""
+    async with database.transaction() as tx:
+        outcomes = {name: await tx.execute_query(sql, params) for name, sql, params, _ in CASES}
+    assert outcomes == {name: expected for name, _, _, expected in CASES}

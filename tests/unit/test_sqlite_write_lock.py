@@ -1,6 +1,7 @@
 """SQLite's write lock covers every in-process writer: borrowed connections and migrations too."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,10 @@ def _user(number: int) -> dict[str, str]:
 
 
 @pytest.fixture
-async def file_service(tmp_path: Path) -> DatabaseService:
+async def file_service(tmp_path: Path) -> AsyncIterator[DatabaseService]:
     service = DatabaseService(f"sqlite:///{tmp_path}/writers.db", max_size=5, acquire_timeout=30)
     await service.initialize()
-    yield service  # type: ignore[misc]
+    yield service
     await service.close()
 
 
