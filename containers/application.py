@@ -37,6 +37,7 @@ class Container(containers.DeclarativeContainer):
         acquire_timeout=settings.provided.database.acquire_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
+        migrations=settings.provided.database.migrations,
         reload_mode=settings.provided.reload_mode,
     )
 

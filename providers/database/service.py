@@ -1,10 +1,10 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from providers.database.migrations import apply_migrations
+from providers.database.migrator import WIREWORK_MIGRATIONS, apply_migrations, load_migrations
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
@@ -48,11 +48,13 @@ class DatabaseService:
         close_timeout: float = 5.0,
         max_inactive_connection_lifetime: float = 300.0,
         migrate: bool = True,
+        migrations: Sequence[str] = (),
         reload_mode: bool = False,
     ) -> None:
         self.url = url
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
+        self.migration_packages = (WIREWORK_MIGRATIONS, *migrations)
         limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool
         if url is not None and url.startswith(POSTGRES_SCHEMES):
@@ -89,10 +91,14 @@ class DatabaseService:
                 await self.close()
                 raise
 
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations (safe when several instances do it at once)."""
+    async def migrate(self) -> list[str]:
+        """Apply pending schema migrations, Wirework's then the application's packages.
+
+        Safe when several instances do it at once. Returns what was applied ('wirework:1').
+        """
+        sources = [load_migrations(package) for package in self.migration_packages]
         async with self.get_connection_context() as connection:
-            return await apply_migrations(connection, self.dialect)
+            return await apply_migrations(connection, self.dialect, sources)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""
