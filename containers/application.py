@@ -44,7 +44,6 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Resource(
         managed,
         CacheService,
-        max_size=settings.provided.cache.max_size,
         default_ttl=settings.provided.cache.default_ttl,
         reload_mode=settings.provided.reload_mode,
         store=providers.Factory(

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from providers.background.locks import TaskLock, create_task_lock
+from providers.durations import positive_seconds
 
 __all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
 
@@ -79,13 +80,6 @@ class BackgroundTask:
         }
 
 
-def _positive_seconds(what: str, value: float) -> float:
-    """Return `value` if it is a positive finite number of seconds."""
-    if not (value > 0 and math.isfinite(value)):  # `not >` also rejects NaN
-        raise ValueError(f"{what} must be a positive finite number of seconds, got {value!r}")
-    return value
-
-
 def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
     """The first due time on `previous_due`'s grid that is not in the past, and how many
     grid points were passed over (they fell due while the previous run was still going)."""
@@ -113,7 +107,7 @@ class BackgroundService:
         if lock is not None and lock_url:
             raise ValueError("pass either lock_url or lock, not both")
         self._reload_mode = reload_mode
-        self._stop_timeout = _positive_seconds("stop_timeout", stop_timeout)
+        self._stop_timeout = positive_seconds("stop_timeout", stop_timeout)
         self._clock = clock
         self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
@@ -220,9 +214,9 @@ class BackgroundService:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):
             raise TypeError(f"func for background task {name!r} must be an async callable")
-        _positive_seconds("interval", interval)
+        positive_seconds("interval", interval)
         if timeout is not None:
-            _positive_seconds("timeout", timeout)
+            positive_seconds("timeout", timeout)
         task = BackgroundTask(name, func, interval, exclusive, timeout)
         self._tasks[name] = task
         if self._running:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
 
+from providers.durations import positive_seconds
+
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
 
@@ -35,8 +37,7 @@ class PoolLimits:
             raise ValueError(
                 f"min_size must be between 0 and max_size ({self.max_size}), got {self.min_size}"
             )
-        if not self.acquire_timeout > 0:
-            raise ValueError(f"acquire_timeout must be positive, got {self.acquire_timeout}")
+        positive_seconds("acquire_timeout", self.acquire_timeout, infinite=True)
 
 
 class PoolTimeoutError(TimeoutError):
