@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from providers.background.locks import TaskLock, create_task_lock
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 __all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
 
@@ -136,7 +137,7 @@ class BackgroundService:
     async def initialize(self) -> None:
         """Prepare the lock backend; in reload mode open nothing."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._initialized:
             return
         await self._lock.initialize()
@@ -145,7 +146,7 @@ class BackgroundService:
     async def start(self) -> None:
         """Start every task's schedule; each runs once right away. No-op in reload mode."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._running:
             return
         await self.initialize()
@@ -192,7 +193,7 @@ class BackgroundService:
     async def ping(self) -> None:
         """Raise when the scheduler cannot serve: closed, or its lock backend is down."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._initialized:
             await self._lock.ping()
 

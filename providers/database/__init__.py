@@ -3,7 +3,7 @@ and the generic `Repository` every table's repository is built from."""
 
 from providers.database.pools.base import UniqueViolationError
 from providers.database.repository import Page, QueryRunner, Repository
-from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotInitializedError
+from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotReadyError
 from providers.database.transaction import (
     Transaction,
     TransactionAbortedError,
@@ -16,7 +16,7 @@ __all__ = [
     "PoolTimeoutError",
     "QueryRunner",
     "Repository",
-    "ServiceNotInitializedError",
+    "ServiceNotReadyError",
     "Transaction",
     "TransactionAbortedError",
     "TransactionClosedError",

@@ -20,14 +20,11 @@ from providers.database.transaction import (
     TransactionCounts,
     begin_statement,
 )
+from providers.errors import ServiceNotReadyError
 
-__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
+__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-class ServiceNotInitializedError(RuntimeError):
-    """A service was used before `initialize()` (or after `close()`)."""
 
 
 class DatabaseService:
@@ -177,7 +174,7 @@ class DatabaseService:
 
     def _require_initialized(self) -> None:
         if not self._initialized:
-            raise ServiceNotInitializedError("Database service not initialized")
+            raise ServiceNotReadyError("Database service not initialized")
 
 
 class BorrowedConnection:

@@ -13,16 +13,17 @@ from types import TracebackType
 from typing import Literal
 
 from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
+from providers.errors import WireworkError
 
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("read_committed", "repeatable_read", "serializable")
 
 
-class TransactionClosedError(RuntimeError):
+class TransactionClosedError(WireworkError, RuntimeError):
     """A statement was sent to a transaction outside its `async with` block."""
 
 
-class TransactionAbortedError(RuntimeError):
+class TransactionAbortedError(WireworkError, RuntimeError):
     """A statement inside the transaction failed, so the transaction was rolled back.
 
     PostgreSQL refuses to commit after a failed statement, and SQLite is held to the same

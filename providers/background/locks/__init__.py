@@ -13,6 +13,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 __all__ = ["LocalTaskLock", "TaskLock", "create_task_lock"]
 
@@ -120,4 +121,4 @@ class LocalTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")

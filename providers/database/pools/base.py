@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
 
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError, WireworkError
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
@@ -40,15 +41,15 @@ class PoolLimits:
         positive_seconds("acquire_timeout", self.acquire_timeout, infinite=True)
 
 
-class PoolTimeoutError(TimeoutError):
+class PoolTimeoutError(WireworkError, TimeoutError):
     """Every connection stayed in use for the whole acquire timeout."""
 
 
-class PoolClosedError(RuntimeError):
+class PoolClosedError(ServiceNotReadyError):
     """The pool was closed (or never opened) when a connection was asked for."""
 
 
-class DatabaseStorageError(RuntimeError):
+class DatabaseStorageError(WireworkError, RuntimeError):
     """The database's storage refused a statement: it is read-only, full or failing.
 
     The statement changed nothing. Fix the storage (permissions, an immutable flag, a
@@ -56,7 +57,7 @@ class DatabaseStorageError(RuntimeError):
     """
 
 
-class UniqueViolationError(ValueError):
+class UniqueViolationError(WireworkError, ValueError):
     """A write collided with a unique constraint; nothing was written.
 
     Raised by both pools alike, so a repository needs no per-driver code to answer 409.

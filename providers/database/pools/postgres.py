@@ -23,6 +23,7 @@ from providers.database.pools.base import (
     is_read_only,
 )
 from providers.database.pools.named_params import bind
+from providers.errors import DatabaseConnectionLostError
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ class PostgresConnection(PooledConnection):
         except _STATUS_LINK_ERRORS as error:
             if not self.is_lost:
                 raise
-            raise ConnectionError(f"PostgreSQL connection {self.id} was lost: {error}") from error
+            raise DatabaseConnectionLostError(
+                f"PostgreSQL connection {self.id} was lost: {error}"
+            ) from error
         return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
 
 

@@ -33,6 +33,7 @@ from providers.database.pools.base import (
     UniqueViolationError,
     is_read_only,
 )
+from providers.errors import DatabaseConnectionLostError, WireworkError
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
     return url.removeprefix("sqlite:///"), True
 
 
-class WriteOrderError(RuntimeError):
+class WriteOrderError(WireworkError, RuntimeError):
     """A task that holds SQLite's write lock asked for it again through another connection.
 
     It would wait for itself forever. Run the statement on the connection or transaction
@@ -162,7 +163,7 @@ class SQLiteConnection(PooledConnection):
         except ValueError as error:
             # aiosqlite's "Connection closed" / "no active connection": the link is gone.
             self.broken = True
-            raise ConnectionError(f"SQLite connection {self.id} is closed") from error
+            raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
             self.broken = not self.is_usable
             raise
