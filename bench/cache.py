@@ -160,7 +160,7 @@ def run(options: Options) -> BenchmarkResult:
         run_async(main)
     result.ratio_target(BARE, 0.6)
     fastest_peer = max(PEERS, key=lambda name: result.row(name).median)
-    result.ratio_target(fastest_peer, 5.0)
+    result.ratio_target(fastest_peer, 3.0)
     result.notes.append(
         f"{SEQUENCE:,} pre-drawn operations, {seconds} s per contender per round, {rounds} rounds"
     )

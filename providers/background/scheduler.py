@@ -27,6 +27,8 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from providers.background.locks import TaskLock, create_task_lock
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 __all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
 
@@ -95,13 +97,6 @@ class BackgroundTask:
         }
 
 
-def _positive_seconds(what: str, value: float) -> float:
-    """Return `value` if it is a positive finite number of seconds."""
-    if not (value > 0 and math.isfinite(value)):  # `not >` also rejects NaN
-        raise ValueError(f"{what} must be a positive finite number of seconds, got {value!r}")
-    return value
-
-
 def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
     """The first due time on `previous_due`'s grid that is not in the past, and how many
     grid points were passed over (they fell due while the previous run was still going)."""
@@ -138,7 +133,7 @@ class BackgroundService:
         if lock is not None and lock_url:
             raise ValueError("pass either lock_url or lock, not both")
         self._reload_mode = reload_mode
-        self._stop_timeout = _positive_seconds("stop_timeout", stop_timeout)
+        self._stop_timeout = positive_seconds("stop_timeout", stop_timeout)
         self._spread_first_runs = spread_first_runs
         self._clock = clock
         self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
@@ -174,7 +169,7 @@ class BackgroundService:
     async def initialize(self) -> None:
         """Prepare the lock backend; in reload mode open nothing."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._initialized:
             return
         await self._lock.initialize()
@@ -183,7 +178,7 @@ class BackgroundService:
     async def start(self) -> None:
         """Start every task's schedule (see the first-run policy). No-op in reload mode."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._running:
             return
         await self.initialize()
@@ -240,7 +235,7 @@ class BackgroundService:
     async def ping(self) -> None:
         """Raise when the scheduler cannot serve: closed, or its lock backend is down."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._initialized:
             await self._lock.ping()
 
@@ -262,9 +257,9 @@ class BackgroundService:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):
             raise TypeError(f"func for background task {name!r} must be an async callable")
-        _positive_seconds("interval", interval)
+        positive_seconds("interval", interval)
         if timeout is not None:
-            _positive_seconds("timeout", timeout)
+            positive_seconds("timeout", timeout)
         task = BackgroundTask(name, func, interval, exclusive, timeout)
         self._tasks[name] = task
         if self._running:

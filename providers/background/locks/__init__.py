@@ -5,13 +5,15 @@ of an exclusive task: `LocalTaskLock` here (one process), `RedisTaskLock` (lease
 and `PostgresTaskLock` (advisory locks), chosen by `create_task_lock` from the lock URL.
 """
 
-import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 __all__ = ["Lease", "LocalTaskLock", "TaskLock", "create_task_lock"]
 
@@ -109,8 +111,7 @@ class LocalTaskLock:
     async def try_acquire(self, name: str, ttl: float) -> bool:
         """Take or renew the lease on `name`; False while another holder's lease is alive."""
         self._check_open()
-        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        positive_seconds("ttl", ttl)
         now = self._clock()
         lease = self._leases.get(name)
         if lease is not None and lease.holder != self._holder and lease.expires_at > now:
@@ -128,4 +129,4 @@ class LocalTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")
