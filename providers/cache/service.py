@@ -8,6 +8,7 @@ from typing import Any, Final, Literal, TypeVar
 from providers.cache.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
 from providers.cache.stores.memory import MemoryStore
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 T = TypeVar("T")
 
@@ -72,7 +73,9 @@ class CacheService:
         if self._reload_mode:
             return
         if self._status == "closed":
-            raise RuntimeError("Cache service is closed; create a new one to use the cache again")
+            raise ServiceNotReadyError(
+                "Cache service is closed; create a new one to use the cache again"
+            )
         await self._store.ping()
         self._status = "initialized"
         self._ready = True
@@ -88,32 +91,32 @@ class CacheService:
     async def ping(self) -> None:
         """Raise unless the service is initialized and its store answers."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the cached value, or `default` when absent or expired (counted as a miss)."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         return await self._store.get(key, default)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None)."""
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.set(key, value, ttl)
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         return await self._store.delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.clear()
 
     async def get_or_set(
@@ -129,7 +132,7 @@ class CacheService:
         cancelled, the waiters look again (counted) and the first of them runs it for the rest.
         """
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
         value = await self._store.get(key, MISSING)
         while value is MISSING:

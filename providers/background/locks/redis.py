@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Final, Unpack
 
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class RedisTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")
 
 
 __all__ = ["RedisTaskLock"]

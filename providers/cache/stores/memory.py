@@ -8,6 +8,7 @@ from itertools import islice
 from typing import Any
 
 from providers.cache.stores.base import StoreStats
+from providers.errors import ServiceNotReadyError
 
 _PURGE_SCAN = 8
 """How many least recently used entries an insert checks for expired ones (bounded work)."""
@@ -121,7 +122,7 @@ class MemoryStore:
     async def ping(self) -> None:
         """Raise once closed; memory is otherwise always available."""
         if self._closed:
-            raise RuntimeError("Memory cache store is closed")
+            raise ServiceNotReadyError("Memory cache store is closed")
 
     async def close(self) -> None:
         """Free the entries now rather than when the store is garbage-collected."""

@@ -15,6 +15,7 @@ from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
 from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
 from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
 
@@ -191,7 +192,7 @@ class RedisStore:
     async def ping(self) -> None:
         """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
         if self._closed:
-            raise RuntimeError("Redis cache store is closed")
+            raise ServiceNotReadyError("Redis cache store is closed")
         await self._breaker.check(self._redis.ping)
 
     async def close(self) -> None:
