@@ -28,8 +28,12 @@ KEY_FIGURES: Final = (
     "entries",
     "hit_rate",
     "tasks",
+    "runs",
+    "errors",
+    "last_error",
+    "last_run",
 )
-"""Shown first when a service reports them; every other figure follows."""
+"""Figures and table columns shown first when a service reports them; the rest follow."""
 _TIME_SUFFIXES: Final = ("_run", "_at", "_time")
 """Figures named so hold a Unix time, shown as a UTC clock time."""
 
@@ -98,6 +102,11 @@ def display(name: str, value: Any) -> str:
 
 
 Figures = tuple[tuple[str, str], ...]
+_RANK: Final = {name: position for position, name in enumerate(KEY_FIGURES)}
+
+
+def _key_first(name: str) -> int:
+    return _RANK.get(name, len(_RANK))
 
 
 def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]]:
@@ -106,7 +115,8 @@ def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]
     tables: list[FigureTable] = []
     for name, value in stats.items():
         if isinstance(value, Mapping) and all(isinstance(row, Mapping) for row in value.values()):
-            columns = tuple(dict.fromkeys(column for row in value.values() for column in row))
+            names = dict.fromkeys(column for row in value.values() for column in row)
+            columns = tuple(sorted(names, key=_key_first))
             rows = tuple(
                 (str(row_name), tuple(display(column, row.get(column)) for column in columns))
                 for row_name, row in value.items()
@@ -116,8 +126,7 @@ def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]
             figures.extend((f"{name}.{key}", display(key, item)) for key, item in value.items())
         else:
             figures.append((name, display(name, value)))
-    rank = {name: position for position, name in enumerate(KEY_FIGURES)}
-    figures.sort(key=lambda figure: rank.get(figure[0], len(rank)))
+    figures.sort(key=lambda figure: _key_first(figure[0]))
     return tuple(figures), tuple(tables)
 
 

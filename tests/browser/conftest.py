@@ -14,7 +14,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from tests.servers import ServerProcess
 
@@ -52,6 +60,7 @@ def playwright() -> Iterator[Playwright]:
             "Chromium not found: browser tests need Debian's chromium package "
             "(.ci/run installs it; or set WIREWORK_CHROMIUM to a Chromium binary)"
         )
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as driver:
         yield driver
 
@@ -75,7 +84,7 @@ class Traffic:
         """Response headers and bodies as received, summed over every finished request."""
         total = 0
         for request in self.requests:
-            if request.failure is None and request.response() is not None:
+            if request.failure is None and request.url.startswith("http"):
                 sizes = request.sizes()
                 total += sizes["responseHeadersSize"] + sizes["responseBodySize"]
         return total

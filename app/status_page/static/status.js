@@ -58,6 +58,8 @@
     keyInput.value = "";
     refresh();
   });
-  refresh();
+  if (keyRequired) {
+    refresh(); // otherwise the server already sent the first snapshot with the page
+  }
   setInterval(refresh, everyMs);
 })();
