@@ -11,15 +11,25 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from itertools import islice
-from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
+from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
+from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import SERVER_FAILURES, guarded_redis
+from providers.redis_connection.client import (
+    SERVER_FAILURES,
+    ConnectionOptions,
+    RedisRole,
+    guarded_redis,
+)
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
+
+_ROLE: Final = RedisRole(
+    "Redis cache", fallback="cache lookups are misses and writes are skipped", logger=logger
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -107,29 +117,15 @@ class RedisStore:
         url: str,
         *,
         namespace: str = "wirework",
-        socket_timeout: float = 0.5,
-        connect_timeout: float | None = None,
-        retry_after: float = 1.0,
         fill_lease: float = 2.0,
         codec: ValueCodec = JSON_CODEC,
         clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
-        if not namespace:
-            raise ValueError("namespace must not be empty: it keeps this cache's keys apart")
-        if not (fill_lease > 0 and math.isfinite(fill_lease)):
-            raise ValueError(f"fill_lease must be a positive number of seconds, got {fill_lease!r}")
-        guarded = guarded_redis(
-            url,
-            server="Redis cache",
-            fallback="cache lookups are misses and writes are skipped",
-            logger=logger,
-            socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
-            retry_after=retry_after,
-            clock=clock,
-        )
+        positive_seconds("fill_lease", fill_lease)
+        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
         self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = f"{namespace}:"
+        self._prefix = guarded.prefix
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
         self._pattern = _glob_literal(self._prefix) + "*"
         self._fill_lease = fill_lease
