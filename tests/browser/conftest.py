@@ -54,7 +54,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API keeps an event loop running while it is open, and
+# pytest-asyncio cannot run the other modules' tests beside it.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if chromium_path() is None:
         reason = (
@@ -69,7 +71,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright gives each launch a fresh temporary profile (--user-data-dir).
     chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
