@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from bench import cache, http, injection, memory, pool, scheduler, startup
+from bench import cache, http, injection, memory, pool, scheduler, startup, transactions
 from bench.harness import BenchmarkResult, Options, log
 from bench.load import generator
 
@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[Options], BenchmarkResult | list[BenchmarkResult
     "cache-growth": cache.run_growth,
     "pool": pool.run_sqlite,
     "postgres": pool.run_postgres,
+    "transactions": transactions.run,
     "http": http.run,
     "injection": injection.run,
     "scheduler": scheduler.run,
