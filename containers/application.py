@@ -1,15 +1,16 @@
 """Wirework's container: which provider builds which service from which settings.
 
-Read it as a table of the application. Every service provider is in async mode, so
-`await container.X()` works the same for the real service, a plain fake and an async fake.
+Read it as a table of the application. Every service (a `providers.Resource`) and every
+provider built from one is awaited: `await container.X()` works the same for the real
+service, a plain fake and an async fake, before or after start-up.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from dependency_injector import containers, providers
 
 from config import Settings
-from containers.lifecycle import LifecycleContainer
+from containers.lifecycle import LifecycleContainer, declare_async_mode
 from containers.resources import managed
 from providers.background import BackgroundService
 from providers.cache import CacheService
@@ -27,10 +28,6 @@ def user_backend_for(database: DatabaseService) -> UserBackend:
 
         return PostgresBackend(database=database)
     return SQLiteBackend(database=database)
-
-
-ASYNC_SERVICES = ("database", "cache", "background", "users")
-"""Providers that always return awaitables, so real services and fakes are used alike."""
 
 
 class Container(containers.DeclarativeContainer):
@@ -89,10 +86,7 @@ class Container(containers.DeclarativeContainer):
             self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
         ) -> None: ...
 
-    def __new__(cls, **overriding_providers: Any) -> Any:
+    def __new__(cls, **overriding_providers: Any) -> Self:
         container = super().__new__(cls, **overriding_providers)
-        # Decided here rather than by whatever the first call returns: a plain fake
-        # called first would otherwise switch a provider to sync mode for good.
-        for name in ASYNC_SERVICES:
-            container.providers[name].enable_async_mode()
+        declare_async_mode(container)
         return container
