@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 from config import Settings
 from containers.lifecycle import LifecycleContainer, declare_async_mode
 from containers.resources import managed
+from containers.settings import SettingsProvider, rebind_redefined
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
@@ -35,7 +36,7 @@ class Container(containers.DeclarativeContainer):
 
     instance_type = LifecycleContainer
 
-    settings = providers.Singleton(Settings)
+    settings: SettingsProvider[Settings] = SettingsProvider(Settings)
 
     database = providers.Resource(
         managed,
@@ -85,6 +86,21 @@ class Container(containers.DeclarativeContainer):
         async def shutdown_resources(
             self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
         ) -> None: ...
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        """A subclass may redefine `settings` (or any provider): inherited ones then use it."""
+        super().__init_subclass__(**options)
+        settings = cls.cls_providers.get("settings")
+        if settings is not None and not (
+            isinstance(settings, SettingsProvider) and issubclass(settings.cls, Settings)
+        ):
+            raise TypeError(
+                f"{cls.__name__} redefines `settings` as {type(settings).__name__}: inherited "
+                "services could not rely on it. Declare "
+                "`settings = SettingsProvider(YourSettings)` with `class YourSettings(Settings)`, "
+                "or override it on an instance: `container.settings.override(YourSettings())`."
+            )
+        rebind_redefined(cls)
 
     def __new__(cls, **overriding_providers: Any) -> Self:
         container = super().__new__(cls, **overriding_providers)
