@@ -36,7 +36,7 @@ class Container(containers.DeclarativeContainer):
 
     instance_type = LifecycleContainer
 
-    settings: SettingsProvider[Settings] = SettingsProvider(Settings)
+    settings = SettingsProvider(Settings)
 
     database = providers.Resource(
         managed,
