@@ -35,9 +35,9 @@ def rebind_redefined(container_class: Any) -> None:
 
     Without this, `class App(Container): settings = SettingsProvider(AppSettings)` would
     leave every inherited service reading the base class's `settings`. This is
-    dependency-injector's `containers.copy` applied to every subclass: inherited providers
-    and the subclass's own are copied once, with each redefined provider standing in for
-    the one it replaces.
+    dependency-injector's `containers.copy` applied to every subclass: the providers are
+    copied once, each reference to a redefined provider leading to its replacement. A
+    redefined provider may use those redefined before it in the class body.
     """
     inherited: dict[str, providers.Provider[Any]] = container_class.inherited_providers
     own: dict[str, providers.Provider[Any]] = container_class.cls_providers
@@ -45,9 +45,11 @@ def rebind_redefined(container_class: Any) -> None:
     if not redefined:
         return
     memo: dict[int, Any] = {}
-    for name, new in redefined.items():
-        memo[id(inherited[name])] = new
-        memo[id(new)] = new
+    copies: dict[str, providers.Provider[Any]] = {}
+    for name, new in redefined.items():  # class-body order
+        copies[name] = providers.deepcopy(new, memo)
+        memo[id(inherited[name])] = memo[id(new)] = copies[name]
     rest = {name: p for name, p in {**inherited, **own}.items() if name not in redefined}
-    for name, copied in providers.deepcopy(rest, memo).items():
+    copies.update(providers.deepcopy(rest, memo))
+    for name, copied in copies.items():
         setattr(container_class, name, copied)

@@ -121,6 +121,17 @@ class TestSettingsSubclass:
             class Broken(Container):
                 settings = providers.Singleton(AppSettings)  # type: ignore[assignment]
 
+    def test_a_redefined_provider_uses_the_subclass_copies_of_the_others(self) -> None:
+        """A redefined `users` naming `Container.database` gets the subclass's `database`."""
+
+        class Rebuilt(Container):
+            settings = SettingsProvider(AppSettings)
+            users = providers.Resource(dict, database=Container.database)
+
+        edges = dependency_edges(Rebuilt())
+        assert edges["users"] == ("database",)
+        assert [path for path in edges if path.endswith("database")] == ["database"]
+
     def test_the_base_container_is_untouched_by_a_subclass(self) -> None:
         """Rebinding copies the inherited providers; `Container` keeps its own."""
         assert AppContainer.database is not Container.database
