@@ -29,7 +29,6 @@ from app.startup_report import StartupFailureReport
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
-from providers.background import BackgroundService
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await container.init_resources()
     try:
         background = await container.background()
-        if isinstance(background, BackgroundService):  # a test's fake needs no tasks
-            register_tasks(background, await container.cache(), settings)
+        register_tasks(background, await container.cache(), settings)
         await settle(background.start())
         try:
             yield
@@ -69,8 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await settle(background.stop())
             logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
-        await container.shutdown_resources()
-        logger.info("services closed: database pool, cache, task lock")
+        await container.shutdown_resources()  # logs the provider path of each one it closed
 
 
 def create_app(

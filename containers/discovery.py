@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from dependency_injector import containers, providers
 
-__all__ = ["Service", "dependency_edges", "resources", "services"]
+__all__ = ["Service", "declared_paths", "dependency_edges", "resources", "services"]
 
 Provider = providers.Provider[Any]
 Resource = providers.BaseResource[Any]
@@ -46,6 +46,13 @@ def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ..
     return {service.path: service.depends_on for service in services(container)}
 
 
+def declared_paths(container: Any) -> dict[Provider, str]:
+    """Provider -> its declared path, nested containers included, for a container or its class."""
+    declared: dict[Provider, str] = {}
+    _declare(declared, container.providers, prefix="")
+    return declared
+
+
 def resources(container: containers.Container, *, skip_overridden: bool = False) -> list[Service]:
     """Every resource reachable from `container`, each after the resources it depends on.
 
@@ -63,8 +70,7 @@ class _Walk:
     def __init__(self, container: containers.Container, skip_overridden: bool) -> None:
         self.skip_overridden = skip_overridden
         self.roots = container.providers
-        self.declared: dict[Provider, str] = {}
-        _declare(self.declared, self.roots, prefix="")
+        self.declared = declared_paths(container)
         self.paths: dict[Provider, str] = {}
         self.stand_ins: set[Provider] = set()
         # For each provider walked: the resources it reaches without passing another one.

@@ -7,18 +7,33 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from containers import Container, override_services
+from containers.discovery import Service, services
 
 
-def test_ready_when_every_service_answers(client: TestClient) -> None:
+def test_ready_when_every_service_answers(client: TestClient, container: Container) -> None:
     response = client.get("/api/ready")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
         "checks": {
-            name: {"status": "ok", "error": None, "detail": None}
-            for name in ("database", "cache", "background")
+            path: {"status": "ok", "error": None, "detail": None}
+            for path in _services_with(client, container, "ping")
         },
     }
+
+
+def _services_with(client: TestClient, container: Container, method: str) -> list[str]:
+    """Paths of the container's services whose object has `method`, from the container."""
+
+    async def instance(service: Service) -> object:
+        return await service.provider()
+
+    assert client.portal is not None
+    return [
+        service.path
+        for service in services(container)
+        if hasattr(client.portal.call(instance, service), method)
+    ]
 
 
 def test_not_ready_names_the_failing_service(container: Container) -> None:

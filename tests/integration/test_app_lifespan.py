@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.security import InsecureConfigurationError
 from containers import Container, override_services
+from containers.discovery import services
 from tests.integration.conftest import make_settings
 
 
@@ -47,16 +48,16 @@ async def test_services_start_and_stop_with_the_app(container: Container, app: F
 
 def test_nothing_opens_before_the_lifespan(container: Container) -> None:
     create_app(container)
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 def test_importing_app_main_opens_nothing() -> None:
     sys.modules.pop("app.main", None)
     module = importlib.import_module("app.main")
     container = module.app.state.container
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 def test_production_without_api_key_refuses_to_start(container: Container) -> None:

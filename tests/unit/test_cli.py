@@ -11,6 +11,7 @@ import pytest
 from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
 from containers import Container, override_services
+from containers.discovery import services
 
 
 @pytest.fixture(autouse=True)
@@ -165,8 +166,8 @@ def test_check_names_a_failing_service_and_exits_1(capsys: pytest.CaptureFixture
 def test_check_closes_what_it_started(capsys: pytest.CaptureFixture[str]) -> None:
     container = memory_container()
     assert main(["check"], container_factory=lambda: container) == 0
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 def test_check_reports_a_start_up_failure(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,7 @@ class TestContainerGraph:
         """Every provider, in declaration order, with the dependencies its arguments name."""
         nodes = container_graph(Container())
         assert [(node.path, node.kind) for node in nodes] == [
-            ("settings", "Singleton"),
+            ("settings", "SettingsProvider"),
             ("database", "Resource"),
             ("cache", "Resource"),
             ("background", "Resource"),
@@ -75,7 +75,7 @@ class TestMermaid:
         """Arrows go from a dependency to its user, as on the page."""
         assert mermaid(container_graph(Container())) == (
             "flowchart LR\n"
-            '    settings["settings<br/>Singleton"]\n'
+            '    settings["settings<br/>SettingsProvider"]\n'
             '    database["database<br/>Resource"]\n'
             '    cache["cache<br/>Resource"]\n'
             '    background["background<br/>Resource"]\n'
