@@ -1,0 +1,160 @@
+"""`/status` and its panel over HTTP: what each service's probe shows, and who may see it."""
+
+import asyncio
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.status_page.snapshot import State, display, take_snapshot
+from config import Settings
+from containers import Container, override_services
+from tests.integration.conftest import make_settings
+
+API_KEY = "status-test-key-" + "Zr4k9PqW" * 3
+
+
+def reports(snapshot: Any) -> dict[str, Any]:
+    return {report.path: report for report in snapshot.services}
+
+
+class TestSnapshot:
+    async def test_started_services_are_ok_with_their_figures(self, container: Container) -> None:
+        await container.init_resources()
+        try:
+            found = reports(await take_snapshot(container, timeout=2))
+        finally:
+            await container.shutdown_resources()
+        assert {path: report.state for path, report in found.items()} == {
+            "settings": State.NOT_PROBED,
+            "database": State.OK,
+            "cache": State.OK,
+            "background": State.OK,
+            "users": State.OK,
+        }
+        database = dict(found["database"].figures)
+        assert list(database)[:5] == [
+            "status",
+            "in_use_connections",
+            "available_connections",
+            "waiting",
+            "acquire_timeouts",
+        ]
+        assert dict(found["cache"].figures)["hit_rate"] == "0.0%"
+
+    async def test_services_not_started_are_never_started_by_a_look(
+        self, container: Container
+    ) -> None:
+        found = reports(await take_snapshot(container, timeout=2))
+        assert found["database"].state is State.NOT_STARTED
+        assert not container.database.initialized
+
+    async def test_failing_timed_out_and_figureless_services(self, container: Container) -> None:
+        """Each failure stays on its own card: type, detail, and no figures."""
+        failing = MagicMock(spec_set=["ping", "get_stats"])
+        failing.ping.side_effect = ConnectionError("refused")
+        hung = MagicMock(spec_set=["ping", "get_stats"])
+        hung.ping = AsyncMock(side_effect=asyncio.Event().wait)
+        broken_stats = MagicMock(spec_set=["ping", "get_stats"])
+        broken_stats.get_stats.side_effect = RuntimeError("boom")
+        with override_services(container, database=failing, cache=hung, background=broken_stats):
+            found = reports(await take_snapshot(container, timeout=0.05))
+        assert (found["database"].state, found["database"].error) == (
+            State.FAILING,
+            "ConnectionError",
+        )
+        assert found["database"].detail == "refused"
+        assert found["database"].figures == ()
+        assert (found["cache"].state, found["cache"].detail) == (
+            State.TIMED_OUT,
+            "no answer within 0.05 s",
+        )
+        assert (found["background"].state, found["background"].error) == (State.OK, "RuntimeError")
+
+    async def test_task_counters_become_a_table(self, container: Container) -> None:
+        scheduler = MagicMock(spec_set=["ping", "get_stats"])
+        scheduler.get_stats.return_value = {
+            "status": "running",
+            "task_stats": {
+                "sweep": {
+                    "interval": 5,
+                    "runs": 3,
+                    "errors": 1,
+                    "last_error": "E: x",
+                    "last_run": 0.0,
+                }
+            },
+        }
+        with override_services(container, background=scheduler):
+            table = reports(await take_snapshot(container, timeout=2))["background"].tables[0]
+        assert table.name == "task_stats"
+        assert table.columns == ("runs", "errors", "last_error", "last_run", "interval")
+        assert table.rows == (("sweep", ("3", "1", "E: x", "00:00:00 UTC", "5")),)
+
+    @pytest.mark.parametrize(
+        ("name", "value", "shown"),
+        [
+            ("entries", None, "—"),
+            ("exclusive", True, "yes"),
+            ("last_run", 86400.5, "00:00:00 UTC"),
+            ("last_duration", 0.012345, "0.0123"),
+            ("hit_rate", "50.0%", "50.0%"),
+        ],
+    )
+    def test_display(self, name: str, value: Any, shown: str) -> None:
+        assert display(name, value) == shown
+
+
+class TestPage:
+    def test_open_page_arrives_filled_in(self, client: TestClient) -> None:
+        page = client.get("/status")
+        assert page.status_code == 200
+        assert 'data-service="database" data-state="ok"' in page.text
+        assert 'data-node="settings"' in page.text
+        assert 'data-figure="in_use_connections"' in page.text
+
+    def test_assets_are_served_by_the_app(self, client: TestClient) -> None:
+        for asset in ("status.js", "status.css"):
+            assert client.get(f"/status-assets/{asset}").status_code == 200
+
+    def test_a_failing_service_does_not_break_the_page(
+        self, client: TestClient, container: Container
+    ) -> None:
+        failing = MagicMock(spec_set=["ping", "get_stats"])
+        failing.ping.side_effect = OSError("disk gone")
+        with override_services(container, database=failing):
+            page = client.get("/status")
+        assert page.status_code == 200
+        assert 'data-service="database" data-state="failing"' in page.text
+        assert "OSError: disk gone" in page.text
+
+
+class TestWithApiKey:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return make_settings(api_key=API_KEY)
+
+    def test_page_holds_no_data_without_the_key(self, client: TestClient) -> None:
+        page = client.get("/status")
+        assert page.status_code == 200
+        assert 'data-key-required="true"' in page.text
+        assert "data-service" not in page.text
+        assert "data-figure" not in page.text
+        assert "data-node" not in page.text
+
+    def test_panel_needs_the_key(self, client: TestClient) -> None:
+        assert client.get("/api/status/panel").status_code == 401
+        assert client.get("/api/status/panel", headers={"X-API-Key": "wrong"}).status_code == 401
+        panel = client.get("/api/status/panel", headers={"X-API-Key": API_KEY})
+        assert panel.status_code == 200
+        assert 'data-service="database" data-state="ok"' in panel.text
+        assert panel.headers["cache-control"] == "no-store"
+
+    def test_page_before_start_up_asks_for_the_key(self, settings: Settings) -> None:
+        """No lifespan yet, so the key is unknown: the page shows nothing rather than all."""
+        container = Container()
+        container.settings.override(settings)
+        page = TestClient(create_app(container)).get("/status")
+        assert "data-service" not in page.text
