@@ -13,7 +13,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from bench import cache, http, injection, memory, pool, scheduler, startup, transactions
+from bench import (
+    cache,
+    http,
+    injection,
+    memory,
+    pool,
+    redis_cache,
+    scheduler,
+    startup,
+    transactions,
+)
 from bench.harness import BenchmarkResult, Options, log
 from bench.load import generator
 
@@ -29,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Options], BenchmarkResult | list[BenchmarkResult
     "pool": pool.run_sqlite,
     "postgres": pool.run_postgres,
     "transactions": transactions.run,
+    "redis": redis_cache.run,
     "http": http.run,
     "injection": injection.run,
     "scheduler": scheduler.run,
@@ -47,6 +58,7 @@ PEERS = (
     "fastapi",
     "uvicorn",
     "dependency-injector",
+    "redis",
 )
 
 
@@ -119,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="PostgreSQL for the pool benchmark (default: $APP_TEST_POSTGRES_URL; else skipped)",
     )
     parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="Redis for the Redis cache benchmark (default: $APP_TEST_REDIS_URL; else skipped)",
+    )
+    parser.add_argument(
         "--load-generator",
         choices=("auto", "wrk", "python"),
         default="auto",
@@ -135,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         quick=arguments.quick,
         postgres_url=arguments.postgres_url,
+        redis_url=arguments.redis_url,
         load_generator=arguments.load_generator,
     )
     chosen = [name.strip() for name in arguments.only.split(",") if name.strip()] or list(

@@ -144,7 +144,7 @@ class RedisStore:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
-        value = await self._read(key)
+        value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
         if value is MISSING:
             self._misses += 1
             return default
@@ -235,12 +235,22 @@ class RedisStore:
             errors=self._breaker.failed_calls + self._unreadable,
         )
 
-    async def _command(
+    def _command(
+        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[R | Unavailable]:
+        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed.
+
+        A plain function returning the call's awaitable: the common case (nothing to forget)
+        adds no coroutine of its own to every cache call.
+        """
+        if self._unsynced or self._unsynced_overflow:
+            return self._resynced_command(command, *args, **kwargs)
+        return self._breaker.call(command, *args, **kwargs)
+
+    async def _resynced_command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
-        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
-        self._in_service = True
-        if (self._unsynced or self._unsynced_overflow) and not await self._resync():
+        if not await self._resync():
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
@@ -272,9 +282,8 @@ class RedisStore:
         await self._redis.unlink(*(self._prefix + key for key in batch))
         self._unsynced.difference_update(batch)
 
-    async def _read(self, key: str) -> Any:
-        """The value for `key`, or `MISSING` (absent, unreadable, or Redis down); not counted."""
-        data = await self._command(self._redis.get, self._prefix + key)
+    def _loaded(self, key: str, data: bytes | str | Unavailable | None) -> Any:
+        """The value in what a GET returned, or `MISSING` (absent, unreadable, Redis down)."""
         if data is UNAVAILABLE or data is None:
             return MISSING
         return self._decode(key, data)
@@ -316,7 +325,7 @@ class RedisStore:
     ) -> T:
         """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
         try:
-            value = await self._read(key)
+            value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
             if value is MISSING:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]
