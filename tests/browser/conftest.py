@@ -54,7 +54,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running while it
+# is open, and pytest-asyncio cannot start one for the async tests that follow.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if chromium_path() is None:
         reason = (
@@ -69,7 +71,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright gives each launch a fresh temporary profile (--user-data-dir).
     chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
@@ -127,7 +129,12 @@ def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """`python -m app serve` with a heartbeat task, so the scheduler has a task to show."""
     process = ServerProcess(
-        {"APP_BACKGROUND__HEARTBEAT_INTERVAL": "1", "APP_ENVIRONMENT": "development"}, tmp_path
+        {
+            "APP_BACKGROUND__HEARTBEAT_INTERVAL": "1",
+            "APP_ENVIRONMENT": "development",
+            "APP_SERVER__SHUTDOWN_TIMEOUT": "1",  # a browser keeps connections open
+        },
+        tmp_path,
     )
     process.start().wait_until_ready()
     yield process

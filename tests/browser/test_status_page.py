@@ -60,6 +60,16 @@ def test_every_service_shows_its_readiness_and_figures(page: Page, server: Serve
     expect(page.locator("#refreshed")).to_contain_text("refreshed")
 
 
+def test_the_page_says_when_the_server_stops_answering(page: Page, server: ServerProcess) -> None:
+    """The last cards stay on screen and the refresh line says the refresh failed."""
+    page.goto(f"{server.url}/status")
+    expect(card(page, "database")).to_have_attribute("data-state", "ok")
+    server.stop()
+    expect(page.locator("#refreshed")).to_contain_text("refresh failed", timeout=ONE_REFRESH_MS)
+    expect(page.locator("#refreshed")).to_have_class(re.compile(r"\bstale\b"))
+    expect(card(page, "database")).to_be_visible()
+
+
 class FailingCache:
     """A cache whose server went away: its ping raises, its figures are unavailable."""
 
@@ -170,6 +180,8 @@ def test_no_figure_is_shown_before_the_key_is_entered(
 
     page.fill("#api-key", "not-the-key")
     page.click("text=Show status")
+    expect(page.locator("#key-message")).to_contain_text("refused")
+    page.wait_for_timeout(ONE_REFRESH_MS)  # a later tick keeps the message and shows nothing
     expect(page.locator("#key-message")).to_contain_text("refused")
     expect(page.locator("article.card")).to_have_count(0)
 
