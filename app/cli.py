@@ -134,7 +134,7 @@ async def migrate_schema(container: Container) -> int:
         return 1
     finally:
         await container.shutdown_resources()
-    print(f"applied migrations {applied}" if applied else "schema already up to date")
+    print(f"applied migrations: {', '.join(applied)}" if applied else "schema already up to date")
     return 0
 
 

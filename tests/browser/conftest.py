@@ -54,9 +54,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-# Package scope, not session: Playwright's sync API keeps an event loop running while it
-# is open, and pytest-asyncio cannot start one for the async tests that follow.
-@pytest.fixture(scope="package")
+# Module scope, not session: the sync API keeps an event loop running while it is open, and
+# pytest-asyncio cannot run the other modules' tests beside it.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if chromium_path() is None:
         reason = (
@@ -71,7 +71,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright gives each launch a fresh temporary profile (--user-data-dir).
     chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
