@@ -25,7 +25,6 @@ import uvicorn
 from pydantic import ValidationError
 from uvicorn.config import LOGGING_CONFIG
 
-from app.container_graph import container_graph
 from app.graph_drawing import mermaid
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
@@ -39,6 +38,7 @@ from config.diagnostics import (
     refuse_near_misses,
 )
 from containers import Container
+from containers.discovery import services
 from providers.urls import redacted_url
 
 APP_IMPORT_PATH: Final = "app.main:app"
@@ -185,8 +185,8 @@ async def migrate_schema(container: Container) -> int:
 
 
 def print_graph(container: Container) -> int:
-    """Print the container's providers and dependencies as a Mermaid flowchart; starts nothing."""
-    print(mermaid(container_graph(container)), end="")
+    """Print the container's services and dependencies as a Mermaid flowchart; starts nothing."""
+    print(mermaid(services(container)), end="")
     return 0
 
 
@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
     commands.add_parser("migrate", help="apply pending schema migrations to the database")
     commands.add_parser(
-        "graph", help="print the container's providers and dependencies as a Mermaid flowchart"
+        "graph", help="print the container's services and dependencies as a Mermaid flowchart"
     )
     return parser
 
