@@ -243,6 +243,7 @@ class RedisStore:
         A plain function returning the call's awaitable: the common case (nothing to forget)
         adds no coroutine of its own to every cache call.
         """
+        self._in_service = True
         if self._unsynced or self._unsynced_overflow:
             return self._resynced_command(command, *args, **kwargs)
         return self._breaker.call(command, *args, **kwargs)
