@@ -75,6 +75,7 @@ class _Walk:
         self.stand_ins: set[Provider] = set()
         # For each provider walked: the resources it reaches without passing another one.
         self.reached: dict[Provider, tuple[Resource, ...]] = {}
+        self.children: dict[Provider, list[tuple[str, Provider]]] = {}
         self.order: list[Resource] = []
         self.on_stack: list[Provider] = []
 
@@ -104,8 +105,9 @@ class _Walk:
             self._refuse_cycle(provider)
             return ()  # a loop through non-resources (a container giving itself) is harmless
         self.paths[provider] = self.declared.get(provider, path)
+        self.children[provider] = list(self._children(provider))
         self.on_stack.append(provider)
-        for label, child in self._children(provider):
+        for label, child in self.children[provider]:
             self.visit(child, f"{self.paths[provider]}{label}")
         self.on_stack.pop()
         if isinstance(provider, providers.BaseResource):
@@ -117,13 +119,16 @@ class _Walk:
 
     def _children_reached(self, provider: Provider) -> tuple[Resource, ...]:
         found: dict[Resource, None] = {}
-        for _, child in self._children(provider):
+        for _, child in self.children[provider]:
             found.update(dict.fromkeys(self.reached.get(child, ())))
         return tuple(found)
 
     def _children(self, provider: Provider) -> Iterator[tuple[str, Provider]]:
         """What `provider` uses, each with the suffix that names it under `provider`."""
         overriding = provider.overridden
+        related = list(provider.related)
+        if not related:
+            return
         for child in overriding:
             if isinstance(child, providers.BaseResource):
                 self.stand_ins.add(child)
@@ -131,7 +136,7 @@ class _Walk:
         if self.skip_overridden and overriding:
             return
         labels = _labels(provider)
-        for child in provider.related:
+        for child in related:
             if child not in overriding:
                 yield labels.get(child, f".{type(child).__name__}"), child
 
