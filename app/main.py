@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from app.api_docs import install_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.metrics import HttpMetrics, MetricsMiddleware
+from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, status, users
 from app.security import (
@@ -24,6 +25,7 @@ from app.security import (
     refuse_open_production,
 )
 from app.service_status import settle
+from app.startup_report import StartupFailureReport
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
@@ -94,9 +96,11 @@ def create_app(
     # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
     # size limit, then the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
+    app.add_middleware(ForwardedHostMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(StartupFailureReport, state=app.state)
 
     document_api_key(app)
     install_offline_docs(app)

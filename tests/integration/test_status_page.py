@@ -28,7 +28,6 @@ class TestSnapshot:
         finally:
             await container.shutdown_resources()
         assert {path: report.state for path, report in found.items()} == {
-            "settings": State.NOT_PROBED,
             "database": State.OK,
             "cache": State.OK,
             "background": State.OK,
@@ -112,7 +111,7 @@ class TestPage:
         page = client.get("/status")
         assert page.status_code == 200
         assert 'data-service="database" data-state="ok"' in page.text
-        assert 'data-node="settings"' in page.text
+        assert 'data-node="users"' in page.text
         assert 'data-figure="in_use_connections"' in page.text
 
     def test_assets_are_served_by_the_app(self, client: TestClient) -> None:

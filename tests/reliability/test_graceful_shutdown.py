@@ -116,8 +116,9 @@ async def test_sigterm_finishes_in_flight_requests_then_closes_everything(
     exit_status = await asyncio.to_thread(server.wait, SHUTDOWN_TIMEOUT + 10)
     shutdown_seconds = time.monotonic() - signalled
 
-    # uvicorn shuts down, then re-raises the SIGTERM it caught: the conventional status.
-    assert exit_status == -signal.SIGTERM, server.log()
+    # A graceful stop is a success: `serve` exits 0 rather than die of the SIGTERM uvicorn
+    # re-raises, so `make run` and supervisors do not report a failure.
+    assert exit_status == 0, server.log()
     assert shutdown_seconds < SHUTDOWN_TIMEOUT, f"took {shutdown_seconds:.1f} s"
     log = server.log()
     assert "background scheduler stopped: its tasks are cancelled" in log
@@ -150,7 +151,7 @@ async def test_a_request_that_never_finishes_is_cut_off_at_the_grace_time(
     shutdown_seconds = time.monotonic() - signalled
     stalled.abandon()
 
-    assert exit_status == -signal.SIGTERM, server.log()
+    assert exit_status == 0, server.log()
     # It waited for the request, but not past the grace time (plus the lifespan's close).
     assert SHUTDOWN_TIMEOUT - 0.5 <= shutdown_seconds < SHUTDOWN_TIMEOUT + 5, shutdown_seconds
     log = server.log()

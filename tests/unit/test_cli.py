@@ -49,6 +49,8 @@ def test_serve_defaults_to_localhost_8000() -> None:
                 "host": "127.0.0.1",
                 "port": 8000,
                 "timeout_graceful_shutdown": 10.0,
+                "proxy_headers": True,
+                "forwarded_allow_ips": "127.0.0.1",
                 "log_config": server_log_config(),
             },
         )
@@ -203,5 +205,6 @@ def test_migrate_reports_an_unreachable_database(
     monkeypatch.setenv("APP_DATABASE__ACQUIRE_TIMEOUT", "1")
     assert main(["migrate"]) == 1
     error = capsys.readouterr().err
-    assert "migration failed: ConnectionError" in error
+    assert "migration failed: start-up failed: cannot connect to PostgreSQL" in error
+    assert "setting: APP_DATABASE__URL" in error
     assert "hunter2" not in error
