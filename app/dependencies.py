@@ -48,33 +48,45 @@ def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads lik
     return Depends(_resolver(provider))
 
 
-Resolver = Callable[[Request], Awaitable[Any]]
-_RESOLVERS: set[Resolver] = set()
-"""The dependencies `Inject` made: `@inject` resolves exactly these itself."""
+class _Lookup:
+    """Finds, on a container instance, the provider declared on its class as `provider`."""
 
+    def __init__(self, provider: providers.Provider[Any]) -> None:
+        self.provider = provider
+        self.paths: dict[type[Any], tuple[str, ...]] = {}  # one per container class
 
-def _resolver(provider: providers.Provider[Any]) -> Resolver:
-    paths: dict[type[Any], tuple[str, ...]] = {}
-
-    def path_in(container: containers.Container) -> tuple[str, ...]:
+    def path_in(self, container: containers.Container) -> tuple[str, ...]:
         declared_by: type[Any] = getattr(container, "declarative_parent")  # noqa: B009  # the stubs mistype it
-        if declared_by not in paths:
-            path = declared_paths(declared_by).get(provider)
-            if path is None:
+        path = self.paths.get(declared_by)
+        if path is None:
+            declared = declared_paths(declared_by).get(self.provider)
+            if declared is None:
                 raise LookupError(
-                    f"{provider!r} is not declared on {declared_by.__name__}: "
-                    f"Inject() takes a provider of the container class the app was built with"
+                    f"{self.provider!r} is not declared on {declared_by.__name__}: "
+                    "Inject() takes a provider of the container class the app was built with"
                 )
-            paths[declared_by] = tuple(path.split("."))
-        return paths[declared_by]
+            path = self.paths[declared_by] = tuple(declared.split("."))
+        return path
 
-    async def resolve(request: Request) -> Any:
-        target: Any = request.app.state.container
-        for name in path_in(target):
+    async def __call__(self, container: containers.Container) -> Any:
+        target: Any = container
+        for name in self.path_in(container):
             target = getattr(target, name)
         return await target()
 
-    _RESOLVERS.add(resolve)
+
+Resolver = Callable[[Request], Awaitable[Any]]
+_LOOKUPS: dict[Resolver, _Lookup] = {}
+"""The dependencies `Inject` made, and their lookups: `@inject` calls these itself."""
+
+
+def _resolver(provider: providers.Provider[Any]) -> Resolver:
+    lookup = _Lookup(provider)
+
+    async def resolve(request: Request) -> Any:
+        return await lookup(request.app.state.container)
+
+    _LOOKUPS[resolve] = lookup
     return resolve
 
 
@@ -90,12 +102,12 @@ def inject(endpoint: EndpointT) -> EndpointT:
     """
     signature = inspect.signature(endpoint)
     hints = get_type_hints(endpoint, include_extras=True)
-    injected: dict[str, Resolver] = {}
+    injected: dict[str, _Lookup] = {}
     kept: list[inspect.Parameter] = []
     for name, parameter in signature.parameters.items():
-        resolver = _injected_by(hints.get(name), parameter.default)
-        if resolver is not None:
-            injected[name] = resolver
+        lookup = _injected_by(hints.get(name), parameter.default)
+        if lookup is not None:
+            injected[name] = lookup
         else:
             kept.append(parameter.replace(annotation=hints.get(name, parameter.annotation)))
     if not injected:
@@ -111,8 +123,9 @@ def inject(endpoint: EndpointT) -> EndpointT:
     @functools.wraps(endpoint)
     async def with_services(*args: Any, **values: Any) -> Any:
         request = values.pop(request_name) if added_request else values[request_name]
-        for name, resolve in injected.items():
-            values[name] = await resolve(request)
+        container = request.app.state.container
+        for name, lookup in injected.items():
+            values[name] = await lookup(container)
         return await endpoint(*args, **values)
 
     with_services.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -121,12 +134,12 @@ def inject(endpoint: EndpointT) -> EndpointT:
     return with_services  # type: ignore[return-value]
 
 
-def _injected_by(hint: Any, default: Any) -> Resolver | None:
-    """The `Inject` resolver a parameter asks for, in its `Annotated` hint or its default."""
+def _injected_by(hint: Any, default: Any) -> _Lookup | None:
+    """The `Inject` lookup a parameter asks for, in its `Annotated` hint or its default."""
     markers = [*get_args(hint)[1:]] if get_origin(hint) is Annotated else []
     for marker in [*markers, default]:
-        if isinstance(marker, DependsMarker) and marker.dependency in _RESOLVERS:
-            return marker.dependency
+        if isinstance(marker, DependsMarker) and marker.dependency in _LOOKUPS:
+            return _LOOKUPS[marker.dependency]
     return None
 
 
