@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from providers.database import DatabaseService, PoolTimeoutError
-from providers.errors import ServiceStartError
+from providers.errors import ServiceNotReadyError, ServiceStartError
 
 pytestmark = pytest.mark.postgres
 
@@ -75,6 +75,33 @@ async def test_double_release_raises(postgres_service: DatabaseService) -> None:
     with pytest.raises(ValueError, match="released twice"):
         await postgres_service.release_connection(connection)
     assert (await postgres_service.execute_query("SELECT 1 AS one"))["rows"] == [{"one": 1}]
+
+
+async def test_connection_used_after_release_is_refused(
+    postgres_service: DatabaseService,
+) -> None:
+    connection = await postgres_service.get_connection()
+    await postgres_service.release_connection(connection)
+    with pytest.raises(ConnectionError, match="released back to the pool"):
+        await connection.execute("SELECT 1")
+    assert (await postgres_service.execute_query("SELECT 1 AS one"))["rows"] == [{"one": 1}]
+
+
+async def test_borrower_waiting_when_the_pool_closes_is_told_so(postgres_url: str) -> None:
+    service = DatabaseService(
+        postgres_url, min_size=1, max_size=1, acquire_timeout=30, close_timeout=5
+    )
+    await service.initialize()
+    held = await service.get_connection()
+    waiting = asyncio.create_task(service.get_connection())
+    await asyncio.sleep(0.05)
+    assert service.get_stats()["waiting"] == 1
+    closing = asyncio.create_task(service.close())
+    with pytest.raises(ServiceNotReadyError, match="closed"):
+        await asyncio.wait_for(waiting, 2)  # not after the 30 s acquire timeout
+    await service.release_connection(held)  # close() is waiting for it: released, not lost
+    await closing
+    assert service.get_stats()["replaced_connections"] == 0
 
 
 @pytest.mark.parametrize("noticed", [False, True], ids=["before-noticed", "after-noticed"])

@@ -6,8 +6,12 @@ per physical connection, one timeout message, and figures read from asyncpg's co
 """
 
 import asyncio
+import contextlib
 import logging
+import math
 import re
+from collections import deque
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -65,23 +69,41 @@ def _unique_violation(error: Exception) -> UniqueViolationError:
 
 
 class PostgresConnection(PooledConnection):
-    """One physical PostgreSQL connection; its metadata lasts across borrowings."""
+    """One physical PostgreSQL connection; its metadata lasts across borrowings.
+
+    `raw` is asyncpg's proxy for the current borrowing (what its pool takes back); calls go
+    to the connection behind it (`_con`), as each call through the proxy costs a wrapper or
+    a `__getattr__`. The proxy's check against use after release is kept here: `_con` is
+    None between borrowings.
+    """
 
     def __init__(self, raw: Any) -> None:
         super().__init__("postgres")
         self.raw = raw
-        self.server_pid: int = raw.get_server_pid()
+        self._con: Any = raw._con
+        self.server_pid: int = self._con.get_server_pid()
+
+    def lend(self, raw: Any) -> None:
+        """Attach asyncpg's proxy for a new borrowing of this connection."""
+        self.raw, self._con = raw, raw._con
+
+    def take_back(self) -> None:
+        """Detach it on release: a late `execute` must not reach the next borrower."""
+        self._con = None
 
     @property
     def is_lost(self) -> bool:
-        """True once the link closed; asyncpg may already have taken the proxy back."""
-        try:
-            return bool(self.raw.is_closed())
-        except asyncpg.InterfaceError:  # released to asyncpg's pool when the link dropped
-            return True
+        """True once the link closed (or, for a late caller, once it was released)."""
+        return self._con is None or bool(self._con.is_closed())
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with `:name` parameters bound as `$n` values."""
+        con = self._con
+        if con is None:
+            raise DatabaseConnectionLostError(
+                f"PostgreSQL connection {self.id} was released back to the pool before this "
+                "statement: borrow a connection again"
+            )
         self._mark_used()
         statement, args = bind(sql, params)
         try:
@@ -89,7 +111,7 @@ class PostgresConnection(PooledConnection):
             # (`execute`), and guessing which from the SQL text loses rows. `_execute` is the
             # one both are built on: it returns rows and tag from one round trip, on the
             # connection's statement cache. The contract test covers it on every upgrade.
-            rows, status, _ = await self.raw._execute(statement, args, 0, None, return_status=True)
+            rows, status, _ = await con._execute(statement, args, 0, None, return_status=True)
         except asyncpg.UniqueViolationError as error:
             raise _unique_violation(error) from error
         except _STATUS_LINK_ERRORS as error:
@@ -99,6 +121,21 @@ class PostgresConnection(PooledConnection):
                 f"PostgreSQL connection {self.id} was lost: {error}"
             ) from error
         return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
+
+
+def _call_later(
+    delay: float, callback: Callable[[Any], None], arg: Any
+) -> asyncio.TimerHandle | None:
+    """A timer on the running loop; None for an infinite delay (nothing to arm)."""
+    if math.isinf(delay):
+        return None
+    return asyncio.get_running_loop().call_later(delay, callback, arg)
+
+
+def _terminate(raw: Any) -> None:
+    """Cut off a connection whose reset on release overran its bound."""
+    with contextlib.suppress(asyncpg.InterfaceError):  # the release finished meanwhile
+        raw.terminate()
 
 
 def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
@@ -138,11 +175,17 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         self.url = url
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
+        self._closing: Any = None  # the asyncpg pool while close() waits for borrowed ones
         self._known: dict[int, PostgresConnection] = {}  # by server process id
+        # Borrowers queue here rather than in asyncpg: at most `max_size` go on to asyncpg,
+        # which then always has a connection ready and needs no acquire deadline of its own.
+        self._free = limits.max_size
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._waiting = 0
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
+        self._free = self.max_size
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,
@@ -159,6 +202,11 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        self._closing = pool
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosedError("Database service was closed"))
         try:
             await asyncio.wait_for(pool.close(), self.close_timeout)
         except TimeoutError:
@@ -168,26 +216,34 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
                 self.close_timeout,
             )
             pool.terminate()
+        self._closing = None
         self._in_use.clear()
         self._known.clear()
 
     async def acquire(self) -> PostgresConnection:
-        """Borrow a connection, waiting up to `acquire_timeout` seconds."""
+        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
         if self._pool is None:
             raise PoolClosedError("Database service not initialized")
-        self._waiting += 1
+        if self._free and not self._waiters:
+            self._free -= 1
+        else:
+            await self._wait_in_line()
         try:
-            raw = await self._pool.acquire(timeout=self.acquire_timeout)
+            # A place in line was free, so asyncpg has an idle connection (or opens one,
+            # bounded by the connect timeout): no deadline needed here.
+            raw = await self._pool.acquire()
         except TimeoutError:
+            self._hand_over()
             raise self._timed_out() from None
-        finally:
-            self._waiting -= 1
-        pid = raw.get_server_pid()
+        except BaseException:
+            self._hand_over()
+            raise
+        pid = raw._con.get_server_pid()
         connection = self._known.get(pid)
         if connection is None:
             self._forget_retired()
             connection = self._known[pid] = PostgresConnection(raw)
-        connection.raw = raw
+        connection.lend(raw)
         return self._checked_out(connection)
 
     async def release(self, borrowed: PooledConnection) -> None:
@@ -196,18 +252,67 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         if not self._checked_in(connection, closed=self._pool is None):
             return  # close() already dealt with it
         lost = connection.is_lost
+        connection.take_back()
+        pool = self._pool or self._closing
+        # asyncpg resets the connection on release (rollback, RESET ALL, UNLISTEN, unlock):
+        # bounded by closing the link if it overruns `close_timeout`. One timer rather than
+        # asyncpg's own release timeout, whose asyncio.timeout() costs more on this hot path.
+        deadline = _call_later(self.close_timeout, _terminate, connection.raw)
         try:
-            await self._pool.release(connection.raw, timeout=self.close_timeout)
+            await pool.release(connection.raw)
         except _LINK_ERRORS as error:
             # The server dropped the link while it was borrowed (pg_terminate_backend, a
-            # restart) and asyncpg's reset on release hit the dead socket. asyncpg has
-            # terminated it and opens a replacement on demand: nothing for the caller to
-            # handle, and raising here would hide the statement's own outcome.
+            # restart) or the reset overran and was cut off. asyncpg has terminated it and
+            # opens a replacement on demand: nothing for the caller to handle, and raising
+            # here would hide the statement's own outcome.
             logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
             lost = True
+        except asyncio.CancelledError:
+            deadline = None  # asyncpg shields the release, so it goes on: the timer bounds it
+            raise
+        finally:
+            self._hand_over()
+            if deadline is not None:
+                deadline.cancel()
         if lost:
             self.replaced += 1
             self._known.pop(connection.server_pid, None)
+
+    async def _wait_in_line(self) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        # A timer that fails the waiter, rather than asyncio.timeout() (what asyncpg's own
+        # acquire deadline uses): cheaper on this hot path, and the task is never cancelled,
+        # so a hand-over and the deadline cannot both win: whichever settles it first does.
+        deadline = _call_later(self.acquire_timeout, self._expire, waiter)
+        self._waiting += 1
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._hand_over()  # cancelled after its turn came: pass the place on
+            else:
+                waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+        finally:
+            self._waiting -= 1
+            if deadline is not None:
+                deadline.cancel()
+
+    def _expire(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(self._timed_out())
+
+    def _hand_over(self) -> None:
+        """Give a freed place to the longest waiter, or keep it for the next borrower."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a pooled connection; a read on a lost link runs once more."""
