@@ -122,6 +122,7 @@ class MetricsMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: count and time every HTTP request, whatever its outcome."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -158,6 +159,7 @@ class ServiceStatsCollector(Collector):
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
+        """The services' figures, read from the container at scrape time."""
         up = GaugeMetricFamily(
             "wirework_service_stats_up",
             "1 when the service answered get_stats() during this scrape, else 0.",

@@ -96,6 +96,7 @@ class ApiKeyMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: a guarded path without the right key gets a 401."""
         if scope["type"] == "http" and needs_api_key(scope["path"]):
             expected: bytes | None = self.state.api_key
             if expected is not None and not _sent_key_matches(scope, expected):

@@ -73,6 +73,7 @@ class WriteLock:
         self._task: asyncio.Task[Any] | None = None
 
     async def acquire(self, connection: "SQLiteConnection") -> None:
+        """Wait for the write lock; a task whose own transaction holds it gets `WriteOrderError`."""
         task = asyncio.current_task()
         if self.holder is not None and self._task is task:
             raise WriteOrderError(
@@ -84,6 +85,7 @@ class WriteLock:
         self.holder, self._task = connection, task
 
     def release(self, connection: "SQLiteConnection") -> None:
+        """Give the write lock back if `connection` holds it."""
         if self.holder is connection:
             self.holder = self._task = None
             self._lock.release()
@@ -137,6 +139,7 @@ class SQLiteConnection(PooledConnection):
 
     @property
     def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
         return self.is_usable and self.raw.in_transaction
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
@@ -306,6 +309,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
 
     @property
     def is_open(self) -> bool:
+        """True between `open()` and `close()`."""
         return self._open
 
     # -- borrowing -------------------------------------------------------------------
@@ -358,10 +362,12 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
 
     @property
     def available(self) -> list[PooledConnection]:
+        """The idle connections, ready to lend."""
         return [slot for slot in self._idle if slot is not None]
 
     @property
     def waiting(self) -> int:
+        """Tasks waiting for a connection now."""
         return sum(1 for waiter in self._waiters if not waiter.done())
 
     # -- internals -------------------------------------------------------------------
