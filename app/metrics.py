@@ -47,10 +47,10 @@ class HttpMetrics:
     """Request count by method, route template and status, and request latency.
 
     Recorded in plain dicts (every request is answered on one event loop, so nothing needs
-    a lock) and turned into Prometheus families when scraped. prometheus-client's labelled
-    `Counter` and `Histogram` lock on every update and cost ~4 µs of a ~55 µs request here
-    (`make bench`); these dicts cost a fraction of that. The label sets are bounded by the
-    routes and the methods the middleware lets through.
+    a lock) and turned into Prometheus families when scraped: prometheus-client's labelled
+    `Counter` and `Histogram` lock on every update, a cost every request would pay
+    (docs/decisions.md §8). The label sets are bounded by the routes and the methods the
+    middleware lets through.
     """
 
     def __init__(self) -> None:
