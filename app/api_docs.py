@@ -5,8 +5,9 @@ route out they render blank. Here the same pages load the same assets from the
 application, out of the pinned `fastapi-offline` package (see docs/decisions.md).
 """
 
+from collections.abc import Callable
 from importlib.resources import files
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -38,25 +39,26 @@ def install_offline_docs(app: FastAPI) -> None:
     """Serve `/docs` and `/redoc` from bundled assets; build the app with `docs_url=None`."""
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS_DIRECTORY)), name="docs-assets")
 
-    def assets(request: Request) -> str:
-        return f"{request.scope.get('root_path', '')}{ASSETS_URL}"
-
-    def openapi_url(request: Request) -> str:
-        return f"{request.scope.get('root_path', '')}{app.openapi_url}"
+    def page(render: Callable[..., HTMLResponse], request: Request, **options: Any) -> HTMLResponse:
+        """`render`'s page for this request, its assets from this app, same-origin only."""
+        root = request.scope.get("root_path", "")
+        response = render(openapi_url=f"{root}{app.openapi_url}", **options)
+        response.headers.update(SAME_ORIGIN_ONLY)
+        return response
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url=openapi_url(request),
+        assets = f"{request.scope.get('root_path', '')}{ASSETS_URL}"
+        return page(
+            get_swagger_ui_html,
+            request,
             title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets(request)}/swagger-ui.css",
-            swagger_favicon_url=f"{assets(request)}/favicon.png",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
             oauth2_redirect_url=OAUTH2_REDIRECT_URL,
             swagger_ui_parameters=app.swagger_ui_parameters,
         )
-        page.headers.update(SAME_ORIGIN_ONLY)
-        return page
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
     async def swagger_ui_oauth2_redirect() -> HTMLResponse:
@@ -64,12 +66,12 @@ def install_offline_docs(app: FastAPI) -> None:
 
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url=openapi_url(request),
+        assets = f"{request.scope.get('root_path', '')}{ASSETS_URL}"
+        return page(
+            get_redoc_html,
+            request,
             title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{assets(request)}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets(request)}/favicon.png",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png",
             with_google_fonts=False,
         )
-        page.headers.update(SAME_ORIGIN_ONLY)
-        return page

@@ -69,7 +69,7 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
 
 
 def server_log_config() -> dict[str, Any]:
-    """uvicorn's logging, with Wirework's own loggers shown at INFO through its handler.
+    """Uvicorn's logging, with Wirework's own loggers shown at INFO through its handler.
 
     Otherwise only warnings of `app.*` and `providers.*` reach the terminal, and the lines
     that say the scheduler started, stopped and the services closed are lost.
@@ -197,6 +197,7 @@ def show_settings() -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `python -m app` command line: one subcommand per task."""
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description="Serve the Wirework API, check its services, show its settings.",

@@ -146,6 +146,7 @@ class UnhandledErrorMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: any exception below becomes a JSON 500, never a traceback."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

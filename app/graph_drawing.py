@@ -23,9 +23,12 @@ class GraphNode(Protocol):
     """What drawing needs of a service: a discovered `Service` or a status report."""
 
     @property
-    def path(self) -> str: ...
+    def path(self) -> str:
+        """The service's provider path."""
+
     @property
-    def depends_on(self) -> tuple[str, ...]: ...
+    def depends_on(self) -> tuple[str, ...]:
+        """Paths of the services it uses."""
 
 
 _MERMAID_KEYWORDS: Final = frozenset({"end", "graph", "subgraph", "flowchart", "style", "class"})
@@ -71,6 +74,8 @@ def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class PlacedNode:
+    """A service's box, at its column and row."""
+
     path: str
     x: int
     y: int
@@ -79,6 +84,8 @@ class PlacedNode:
 
 @dataclass(frozen=True, slots=True)
 class PlacedEdge:
+    """An arrow from a dependency to the service that uses it, as an SVG path."""
+
     source: str
     target: str
     path: str
@@ -87,6 +94,8 @@ class PlacedEdge:
 
 @dataclass(frozen=True, slots=True)
 class Layout:
+    """Where every box and arrow goes, and the drawing's size."""
+
     nodes: tuple[PlacedNode, ...]
     edges: tuple[PlacedEdge, ...]
     width: int

@@ -75,9 +75,9 @@ def create_app(
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
     app = FastAPI(
-        # The routers' routes are served flat. FastAPI's include_router keeps each router
-        # nested and matches a request through it twice, which cost ~13 µs of a ~60 µs
-        # request here. Router prefixes, tags and responses are already on the routes.
+        # The routers' routes are served flat: FastAPI's include_router keeps each router
+        # nested and matches a request through it twice (docs/decisions.md §8). Router
+        # prefixes, tags and responses are already on the routes.
         routes=[route for router in ROUTERS for route in router.routes],
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",

@@ -47,10 +47,10 @@ class HttpMetrics:
     """Request count by method, route template and status, and request latency.
 
     Recorded in plain dicts (every request is answered on one event loop, so nothing needs
-    a lock) and turned into Prometheus families when scraped. prometheus-client's labelled
-    `Counter` and `Histogram` lock on every update and cost ~4 µs of a ~55 µs request here
-    (`make bench`); these dicts cost a fraction of that. The label sets are bounded by the
-    routes and the methods the middleware lets through.
+    a lock) and turned into Prometheus families when scraped: prometheus-client's labelled
+    `Counter` and `Histogram` lock on every update, a cost every request would pay
+    (docs/decisions.md §8). The label sets are bounded by the routes and the methods the
+    middleware lets through.
     """
 
     def __init__(self) -> None:
@@ -122,6 +122,7 @@ class MetricsMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: count and time every HTTP request, whatever its outcome."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -158,6 +159,7 @@ class ServiceStatsCollector(Collector):
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
+        """The services' figures, read from the container at scrape time."""
         up = GaugeMetricFamily(
             "wirework_service_stats_up",
             "1 when the service answered get_stats() during this scrape, else 0.",

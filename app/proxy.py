@@ -59,6 +59,7 @@ class ForwardedHostMiddleware:
         self._trusted: TrustedProxies | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: take the forwarded host from a trusted proxy only."""
         if scope["type"] == "http":
             trusted = self._trusted
             if trusted is None:

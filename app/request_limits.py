@@ -57,6 +57,7 @@ class BodySizeLimitMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: refuse a body over the limit before reading it."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

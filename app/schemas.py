@@ -59,8 +59,8 @@ def _document_without_null(schema: dict[str, Any]) -> None:
     """Optional input fields may be omitted, never null: the document offers no `null`.
 
     In the models None only marks "not sent" (`X | None` keeps validation errors located
-    at the field); `_refuse_explicit_nulls` rejects a null that is sent. The document said
-    null was fine until schemathesis found the mismatch.
+    at the field); `_refuse_explicit_nulls` rejects a null that is sent, so the document must
+    not offer one.
     """
     for field in schema.get("properties", {}).values():
         branches = field.get("anyOf", [])

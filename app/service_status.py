@@ -39,6 +39,7 @@ class PingResult:
 
     @property
     def ok(self) -> bool:
+        """True when the service answered its ping."""
         return self.error is None
 
 

@@ -81,6 +81,7 @@ class StartupFailureReport:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: a failed start-up is reported in a few lines, not a traceback."""
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return

@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.sources import DEFAULT_ENV_FILE, layered_sources
+from config.sources import DEFAULT_ENV_FILE, file_sources
 from providers.urls import redacted_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/wirework.db"
@@ -206,8 +206,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """`.env` then `.env.{environment}` (or `APP_ENV_FILE`), and `APP_SECRETS_DIR`."""
-        return layered_sources(
-            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        return (
+            init_settings,
+            env_settings,
+            *file_sources(settings_cls, dotenv_settings, file_secret_settings),
         )
 
     @property

@@ -59,14 +59,12 @@ def secrets_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
     return Path(folder) if folder else None
 
 
-def layered_sources(
+def file_sources(
     settings_cls: type[BaseSettings],
-    init_settings: PydanticBaseSettingsSource,
-    env_settings: PydanticBaseSettingsSource,
     dotenv_settings: PydanticBaseSettingsSource,
     file_secret_settings: PydanticBaseSettingsSource,
-) -> tuple[PydanticBaseSettingsSource, ...]:
-    """pydantic-settings' sources, with the env files and secrets folder chosen above.
+) -> tuple[PydanticBaseSettingsSource, PydanticBaseSettingsSource]:
+    """pydantic-settings' env-file and secrets sources, reading the files chosen above.
 
     An explicit `Settings(_env_file=...)` or `_secrets_dir=...` (as tests pass) is kept.
     """
@@ -85,4 +83,4 @@ def layered_sources(
         file_secret_settings = NestedSecretsSettingsSource(
             file_secret_settings, secrets_dir=folder, secrets_dir_missing="error"
         )
-    return init_settings, env_settings, dotenv_settings, file_secret_settings
+    return dotenv_settings, file_secret_settings

@@ -70,8 +70,8 @@ class LifecycleContainer(containers.DynamicContainer):
                     await result
                 logger.debug("started %s", service.path)
         except BaseException as error:
-            if started:
-                logger.error("starting %s failed: closing what had started", started[-1].path)
+            if started:  # the last one is the one that failed; the caller reports the error
+                error.add_note(f"while starting {started[-1].path}")
             try:
                 await _shutdown(reversed(started))
             except Exception as teardown:

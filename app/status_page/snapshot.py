@@ -71,11 +71,14 @@ class FigureTable:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """Every service's readiness and figures, and when they were read."""
+
     services: tuple[ServiceReport, ...]
     taken_at: float = field(default_factory=time.time)
 
     @property
     def taken_at_text(self) -> str:
+        """When the snapshot was taken, in UTC, for the page's footer."""
         return datetime.fromtimestamp(self.taken_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

@@ -99,7 +99,8 @@ class BackgroundTask:
 
 def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
     """The first due time on `previous_due`'s grid that is not in the past, and how many
-    grid points were passed over (they fell due while the previous run was still going)."""
+    grid points were passed over (they fell due while the previous run was still going).
+    """
     steps = max(1, math.ceil((now - previous_due) / interval))
     return previous_due + steps * interval, steps - 1
 

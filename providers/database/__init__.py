@@ -1,5 +1,6 @@
 """The database: `DatabaseService` over a connection pool per driver, transactions, migrations,
-and the generic `Repository` every table's repository is built from."""
+and the generic `Repository` every table's repository is built from.
+"""
 
 from providers.database.pools.base import UniqueViolationError
 from providers.database.repository import Page, QueryRunner, Repository

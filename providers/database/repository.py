@@ -19,7 +19,8 @@ ModelT = TypeVar("ModelT")
 class QueryRunner(Protocol):
     """Where a statement runs: the `DatabaseService` (autocommit) or a transaction."""
 
-    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult: ...
+    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement with `:name` parameters bound; rows and affected count."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,6 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Any
 
 from providers.database.migrator import WIREWORK_MIGRATIONS, apply_migrations, load_migrations
@@ -196,12 +195,7 @@ class BorrowedConnection:
         self._connection = await self._pool.acquire()
         return self._connection
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             await self._pool.release(connection)

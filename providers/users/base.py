@@ -34,23 +34,38 @@ class DuplicateUserError(ValueError):
 class UserBackend(Protocol):
     """The user repository interface; `tx=` runs a method inside a caller's transaction."""
 
-    async def initialize(self) -> None: ...
-    async def close(self) -> None: ...
-    async def create_user(self, data: dict[str, Any], *, tx: QueryRunner | None = None) -> User: ...
-    async def get_user_by_id(
-        self, user_id: int, *, tx: QueryRunner | None = None
-    ) -> User | None: ...
+    async def initialize(self) -> None:
+        """Open what the repository owns (nothing when it shares the application's pool)."""
+
+    async def close(self) -> None:
+        """Release what `initialize()` opened."""
+
+    async def create_user(self, data: dict[str, Any], *, tx: QueryRunner | None = None) -> User:
+        """Insert a user; a taken username or email raises `DuplicateUserError`."""
+
+    async def get_user_by_id(self, user_id: int, *, tx: QueryRunner | None = None) -> User | None:
+        """The user with this id, or None."""
+
     async def get_user_by_username(
         self, username: str, *, tx: QueryRunner | None = None
-    ) -> User | None: ...
-    async def get_user_by_email(
-        self, email: str, *, tx: QueryRunner | None = None
-    ) -> User | None: ...
+    ) -> User | None:
+        """The user with this username, or None."""
+
+    async def get_user_by_email(self, email: str, *, tx: QueryRunner | None = None) -> User | None:
+        """The user with this e-mail address, or None."""
+
     async def update_user(
         self, user_id: int, updates: dict[str, Any], *, tx: QueryRunner | None = None
-    ) -> User | None: ...
-    async def delete_user(self, user_id: int, *, tx: QueryRunner | None = None) -> bool: ...
+    ) -> User | None:
+        """Change the given fields; None when the user does not exist."""
+
+    async def delete_user(self, user_id: int, *, tx: QueryRunner | None = None) -> bool:
+        """Remove the user; False when there was none."""
+
     async def list_users(
         self, limit: int = 50, offset: int = 0, *, tx: QueryRunner | None = None
-    ) -> list[User]: ...
-    async def count_users(self, *, tx: QueryRunner | None = None) -> int: ...
+    ) -> list[User]:
+        """One page of users in id order."""
+
+    async def count_users(self, *, tx: QueryRunner | None = None) -> int:
+        """How many users there are."""

@@ -36,10 +36,12 @@ class UserRepository(Repository[User]):
             await self.service.initialize()
 
     async def close(self) -> None:
+        """Close the pool this repository owns; a shared pool is closed by its owner."""
         if self._owns_database:
             await self.service.close()
 
     def to_model(self, row: Mapping[str, Any]) -> User:
+        """SQLite's 0/1 as a bool and epoch seconds as UTC datetimes, on both dialects."""
         return User(
             id=row["id"],
             username=row["username"],
@@ -61,14 +63,17 @@ class UserRepository(Repository[User]):
             raise DuplicateUserError(_field(error)) from error
 
     async def get_user_by_id(self, user_id: int, *, tx: QueryRunner | None = None) -> User | None:
+        """The user with this id, or None."""
         return await self.get(user_id, tx=tx)
 
     async def get_user_by_username(
         self, username: str, *, tx: QueryRunner | None = None
     ) -> User | None:
+        """The user with this username, or None."""
         return await self.find(username=username, tx=tx)
 
     async def get_user_by_email(self, email: str, *, tx: QueryRunner | None = None) -> User | None:
+        """The user with this e-mail address, or None."""
         return await self.find(email=email, tx=tx)
 
     async def update_user(
@@ -84,6 +89,7 @@ class UserRepository(Repository[User]):
             raise DuplicateUserError(_field(error)) from error
 
     async def delete_user(self, user_id: int, *, tx: QueryRunner | None = None) -> bool:
+        """Remove the user; False when there was none."""
         return await self.delete(user_id, tx=tx)
 
     async def list_users(
@@ -93,6 +99,7 @@ class UserRepository(Repository[User]):
         return await self.items(limit=limit, offset=offset, tx=tx)
 
     async def count_users(self, *, tx: QueryRunner | None = None) -> int:
+        """How many users there are."""
         return await self.count(tx=tx)
 
 

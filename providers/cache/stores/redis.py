@@ -225,7 +225,7 @@ class RedisStore:
         await self._redis.aclose()
 
     def stats(self) -> StoreStats:
-        """This instance's counters; entries, evictions and expirations are Redis's business."""
+        """Counters of this instance; entries, evictions and expirations are Redis's business."""
         return StoreStats(
             entries=None,
             hits=self._hits,

@@ -73,6 +73,7 @@ class WriteLock:
         self._task: asyncio.Task[Any] | None = None
 
     async def acquire(self, connection: "SQLiteConnection") -> None:
+        """Wait for the write lock; a task whose own transaction holds it gets `WriteOrderError`."""
         task = asyncio.current_task()
         if self.holder is not None and self._task is task:
             raise WriteOrderError(
@@ -84,6 +85,7 @@ class WriteLock:
         self.holder, self._task = connection, task
 
     def release(self, connection: "SQLiteConnection") -> None:
+        """Give the write lock back if `connection` holds it."""
         if self.holder is connection:
             self.holder = self._task = None
             self._lock.release()
@@ -137,6 +139,7 @@ class SQLiteConnection(PooledConnection):
 
     @property
     def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
         return self.is_usable and self.raw.in_transaction
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
@@ -206,8 +209,7 @@ async def _use_wal(raw: aiosqlite.Connection) -> None:
     """Switch the file to WAL, waiting up to the busy timeout for other openers.
 
     The switch needs an exclusive lock and SQLite does not wait for it in its busy handler:
-    pools opening a new file together got "database is locked" at once (1 run in ~35 of
-    `test_instances_starting_together_apply_each_migration_once`).
+    pools opening a new file together would get "database is locked" at once.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
@@ -306,6 +308,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
 
     @property
     def is_open(self) -> bool:
+        """True between `open()` and `close()`."""
         return self._open
 
     # -- borrowing -------------------------------------------------------------------
@@ -358,10 +361,12 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
 
     @property
     def available(self) -> list[PooledConnection]:
+        """The idle connections, ready to lend."""
         return [slot for slot in self._idle if slot is not None]
 
     @property
     def waiting(self) -> int:
+        """Tasks waiting for a connection now."""
         return sum(1 for waiter in self._waiters if not waiter.done())
 
     # -- internals -------------------------------------------------------------------
@@ -389,9 +394,9 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[_Slot] = loop.create_future()
         self._waiters.append(waiter)
-        # A timer that fails the waiter, rather than asyncio.timeout(): a third of the cost on
-        # this hot path (measured ~1 µs vs ~3.5 µs), and the task is never cancelled, so a
-        # hand-over and the deadline cannot both win: whichever settles the waiter first does.
+        # A timer that fails the waiter, rather than asyncio.timeout(): cheaper on this hot
+        # path (docs/decisions.md §8), and the task is never cancelled, so a hand-over and
+        # the deadline cannot both win: whichever settles the waiter first does.
         deadline = loop.call_later(self.acquire_timeout, self._expire, waiter)
         try:
             return await waiter
