@@ -229,8 +229,9 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         else:
             await self._wait_in_line()
         try:
-            # A place in line was free, so asyncpg has an idle connection (or opens one,
-            # bounded by the connect timeout): no deadline needed here.
+            # A place in line was free, so asyncpg has an idle connection, opens one (bounded
+            # by the connect timeout) or is finishing a cancelled release (bounded by its
+            # reset timer): no deadline needed here.
             raw = await self._pool.acquire()
         except TimeoutError:
             self._hand_over()
