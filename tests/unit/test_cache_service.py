@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
+from app.pytest_plugin import FakeClock
 from providers.cache import CacheService
 from providers.cache.stores import StoreStats
-from tests.helpers import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

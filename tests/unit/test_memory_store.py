@@ -2,13 +2,8 @@
 
 import pytest
 
+from app.pytest_plugin import FakeClock
 from providers.cache.stores import MISSING, CacheStore, LocalCacheStore, MemoryStore
-from tests.helpers import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def test_it_satisfies_both_store_interfaces(clock: FakeClock) -> None:
