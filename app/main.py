@@ -13,6 +13,7 @@ from typing import Final
 from fastapi import FastAPI
 
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
+from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, users
@@ -97,6 +98,8 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # Outermost: before the lifespan has run, nothing behind it has what it needs.
+    app.add_middleware(LifespanGuardMiddleware)
 
     document_api_key(app)
     return app
