@@ -6,6 +6,7 @@ import pytest
 
 from app.errors import error_code
 from app.service_status import read_stats, settle
+from providers.cache import CacheService
 
 
 @pytest.mark.parametrize(
@@ -31,9 +32,9 @@ async def test_settle_accepts_values_and_awaitables() -> None:
 
 
 async def test_stats_are_read_from_sync_and_async_fakes() -> None:
-    sync_fake = MagicMock()
+    sync_fake = MagicMock(spec_set=dir(CacheService))  # names only: every method synchronous
     sync_fake.get_stats.return_value = {"status": "ok"}
-    async_fake = AsyncMock()
+    async_fake = AsyncMock(spec_set=CacheService)  # every method a coroutine
     async_fake.get_stats.return_value = {"status": "ok"}
     assert await read_stats(sync_fake) == {"status": "ok"}
     assert await read_stats(async_fake) == {"status": "ok"}
