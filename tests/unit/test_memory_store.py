@@ -1,6 +1,8 @@
-"""MemoryStore on its own: the sentinel, expiry bookkeeping and the bounded purge."""
+"""MemoryStore on its own: expiry bookkeeping and the bounded purge.
 
-import pytest
+What every store does is tested once, for all of them, in
+`tests/integration/test_cache_contract.py`.
+"""
 
 from app.pytest_plugin import FakeClock
 from providers.cache.stores import MISSING, CacheStore, LocalCacheStore, MemoryStore
@@ -13,27 +15,25 @@ def test_it_satisfies_both_store_interfaces(clock: FakeClock) -> None:
     assert store.backend == "memory"
 
 
-async def test_absent_and_expired_keys_give_the_default(clock: FakeClock) -> None:
+async def test_an_entry_expires_exactly_at_its_ttl(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
-    store.set_nowait("none", None, ttl=5)
     store.set_nowait("short", 1, ttl=1)
-    clock.advance(1)
+    clock.advance(0.5)
+    assert await store.get("short", MISSING) == 1
 
-    assert await store.get("none", MISSING) is None
+    clock.advance(0.5)
+
     assert await store.get("short", MISSING) is MISSING
-    assert await store.get("absent", MISSING) is MISSING
-    assert await store.get("absent") is None
-    assert (store.stats().hits, store.stats().misses) == (1, 3)
 
 
 async def test_async_set_matches_set_nowait(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
 
     await store.set("k", [1], ttl=5)
+    store.set_nowait("j", [2], ttl=5)
 
-    assert await store.get("k") == [1]
-    assert await store.delete("k") is True
-    assert await store.get("k", MISSING) is MISSING
+    assert list(store.entries) == ["k", "j"]
+    assert [await store.get("k"), await store.get("j")] == [[1], [2]]
 
 
 async def test_stats_count_evictions_and_expirations_apart(clock: FakeClock) -> None:
@@ -73,16 +73,12 @@ def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> None:
     assert list(store.entries) == ["a", "b"]
 
 
-async def test_clear_keeps_counters_and_close_refuses_ping(clock: FakeClock) -> None:
+async def test_clear_keeps_the_counters(clock: FakeClock) -> None:
     store = MemoryStore(max_size=1, clock=clock)
     store.set_nowait("a", 1, ttl=10)
     store.set_nowait("b", 2, ttl=10)
 
     await store.clear()
+
     assert store.stats().entries == 0
     assert store.stats().evictions == 1
-    await store.ping()
-
-    await store.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        await store.ping()
