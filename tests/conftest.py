@@ -5,6 +5,7 @@ import asyncio
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +20,19 @@ from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
 from tests.servers import RedisServerProcess
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip reason, with how many tests it skipped, rather than one per test:
+    without PostgreSQL and Redis a hundred tests skip for two reasons."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped, by reason", sep="-")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"SKIPPED [{count}] {reason}")
 
 
 @pytest.fixture(autouse=True)
