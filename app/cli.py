@@ -22,6 +22,8 @@ import uvicorn
 from pydantic import ValidationError
 from uvicorn.config import LOGGING_CONFIG
 
+from app.container_graph import container_graph
+from app.graph_drawing import mermaid
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from config import Settings
@@ -132,7 +134,13 @@ async def migrate_schema(container: Container) -> int:
         return 1
     finally:
         await container.shutdown_resources()
-    print(f"applied migrations {applied}" if applied else "schema already up to date")
+    print(f"applied migrations: {', '.join(applied)}" if applied else "schema already up to date")
+    return 0
+
+
+def print_graph(container: Container) -> int:
+    """Print the container's providers and dependencies as a Mermaid flowchart; starts nothing."""
+    print(mermaid(container_graph(container)), end="")
     return 0
 
 
@@ -161,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="start every service, ping it, report; exit 1 on failure")
     commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
     commands.add_parser("migrate", help="apply pending schema migrations to the database")
+    commands.add_parser(
+        "graph", help="print the container's providers and dependencies as a Mermaid flowchart"
+    )
     return parser
 
 
@@ -179,6 +190,8 @@ def main(
             return asyncio.run(check_services(container_factory()))
         if args.command == "migrate":
             return asyncio.run(migrate_schema(container_factory()))
+        if args.command == "graph":
+            return print_graph(container_factory())
         return show_settings()
     except (ValidationError, InsecureConfigurationError) as error:
         print(f"configuration error: {error}", file=sys.stderr)

@@ -20,20 +20,36 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
 from providers.database.pools.base import DatabaseStorageError, PoolTimeoutError
+from providers.errors import DatabaseConnectionLostError, ServiceNotReadyError
 
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
 DATABASE_UNAVAILABLE: Final = "database_unavailable"
+SERVICE_UNAVAILABLE: Final = "service_unavailable"
 RETRY_AFTER_SECONDS: Final = "1"
 
-_UNAVAILABLE_DETAILS: Final[dict[type[Exception], str]] = {
-    DatabaseStorageError: "the database cannot store changes right now (its storage is "
-    "read-only, full or failing); nothing was changed, retry later",
-    PoolTimeoutError: "every database connection stayed busy; retry later",
-    ConnectionError: "the connection to the database was lost during this request; retry it",
+_UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
+    DatabaseStorageError: (
+        DATABASE_UNAVAILABLE,
+        "the database cannot store changes right now (its storage is read-only, full or "
+        "failing); nothing was changed, retry later",
+    ),
+    PoolTimeoutError: (DATABASE_UNAVAILABLE, "every database connection stayed busy; retry later"),
+    DatabaseConnectionLostError: (
+        DATABASE_UNAVAILABLE,
+        "the connection to the database was lost during this request; retry it",
+    ),
+    ServiceNotReadyError: (
+        SERVICE_UNAVAILABLE,
+        "the server is starting or stopping its services; retry later",
+    ),
 }
-"""Failures a client can retry: each answers 503 with a fixed sentence, never the message."""
+"""Failures a client can retry: each answers 503 with a fixed sentence, never the message.
+
+Only Wirework's own types are here: a built-in `ConnectionError` may come from any library
+and means nothing certain about the database, so it stays a 500.
+"""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
@@ -43,7 +59,8 @@ _DESCRIPTIONS: Final = {
     413: "The body is larger than `APP_SERVER__MAX_BODY_SIZE` bytes; it was not read.",
     422: "The input is invalid; `detail` lists each problem with its location.",
     500: "A service failed; the cause is in the server log, not in the response.",
-    503: "The database is unreachable, busy or read-only for now; retry after `Retry-After`.",
+    503: "The database is unreachable, busy or read-only, or the services are starting or "
+    "stopping; retry after `Retry-After`.",
 }
 
 
@@ -103,14 +120,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    detail = next(text for kind, text in _UNAVAILABLE_DETAILS.items() if isinstance(exc, kind))
+    code, detail = next(
+        answer for kind, answer in _UNAVAILABLE_DETAILS.items() if isinstance(exc, kind)
+    )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
     logger.warning(
         "%s %s answered 503: %s: %s", request.method, request.url.path, type(exc).__name__, exc
     )
-    return error_response(
-        503, DATABASE_UNAVAILABLE, detail, headers={"Retry-After": RETRY_AFTER_SECONDS}
-    )
+    return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -12,11 +12,12 @@ from typing import Final
 
 from fastapi import FastAPI
 
+from app.api_docs import install_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
 from app.request_limits import BodySizeLimitMiddleware
-from app.routers import health, metrics, stats, users
+from app.routers import health, metrics, stats, status, users
 from app.security import (
     ApiKeyMiddleware,
     configured_api_key,
@@ -31,7 +32,7 @@ from providers.background import BackgroundService
 
 logger = logging.getLogger(__name__)
 
-ROUTERS: Final = (users.router, health.router, stats.router, metrics.router)
+ROUTERS: Final = (users.router, health.router, stats.router, metrics.router, status.router)
 """Every endpoint, the busiest first: a request is matched against routes in this order."""
 
 READINESS_TIMEOUT: Final = 2.0
@@ -84,6 +85,8 @@ def create_app(
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_offline_docs
+        redoc_url=None,
     )
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
@@ -102,6 +105,7 @@ def create_app(
     app.add_middleware(LifespanGuardMiddleware)
 
     document_api_key(app)
+    install_offline_docs(app)
     return app
 
 

@@ -124,24 +124,34 @@ def _sent_key_matches(
 
 
 def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI schema on exactly the operations the middleware guards."""
+    """Declare the key in the OpenAPI schema exactly when the server enforces one.
+
+    With a key: the scheme, and `security` on exactly the operations the middleware guards.
+    Without: neither, and no 401 either, since nothing answers one. The document is built
+    once, from the settings of `app.state.container` when it is first asked for.
+    """
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build_schema()
-            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-            schemes[SECURITY_SCHEME] = {
-                "type": "apiKey",
-                "in": "header",
-                "name": API_KEY_HEADER,
-                "description": "Needed on /api/users* and /api/stats when the server sets "
-                "APP_API_KEY.",
-            }
+            enforced = configured_api_key(app.state.container.settings()) is not None
+            if enforced:
+                schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+                schemes[SECURITY_SCHEME] = {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": API_KEY_HEADER,
+                    "description": "Needed on /api/users* and /api/stats when the server sets "
+                    "APP_API_KEY.",
+                }
             for path, operations in schema.get("paths", {}).items():
                 if needs_api_key(path):
                     for operation in operations.values():
-                        operation["security"] = [{SECURITY_SCHEME: []}]
+                        if enforced:
+                            operation["security"] = [{SECURITY_SCHEME: []}]
+                        else:
+                            operation.get("responses", {}).pop("401", None)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -22,10 +22,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 
 from app.routers.users import UserId
 from app.schemas import UserCreate, UserPublic
+from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
 from providers.database import DatabaseService
 from providers.users.base import DuplicateUserError, UserBackend
-from providers.users.sqlite import SQLiteBackend
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Every contender fetches the row (a pool that skipped reading the result would win for the
 wrong reason). A round runs a fixed number of operations spread over the 50 tasks and
-reports operations per second.
+reports operations per second. The growth rows do the same with 1,000 borrowers queueing
+for the same 5 connections, Wirework beside the bare pool (the limit).
 """
 
 import asyncio
@@ -16,7 +17,9 @@ from typing import Any
 from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
 
 TASKS = 50
+MANY_TASKS = 1_000
 POOL_SIZE = 5
+WIREWORK = "wirework DatabaseService"
 
 Operation = Callable[[], Awaitable[Any]]
 
@@ -26,7 +29,7 @@ SQLALCHEMY = "SQLAlchemy async engine, pool 5"
 BARE_ASYNCPG = "bare asyncpg pool of 5 (limit)"
 
 
-def _round(operation: Operation, operations: int) -> Callable[[], Awaitable[float]]:
+def _round(operation: Operation, operations: int, tasks: int) -> Callable[[], Awaitable[float]]:
     async def measure() -> float:
         remaining = operations
 
@@ -37,7 +40,7 @@ def _round(operation: Operation, operations: int) -> Callable[[], Awaitable[floa
                 await operation()
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(TASKS)))
+        await asyncio.gather(*(worker() for _ in range(tasks)))
         return operations / (time.perf_counter() - started)
 
     return measure
@@ -123,6 +126,7 @@ async def _compare(
     builders: dict[str, Callable[[], Awaitable[tuple[Operation, Callable[[], Awaitable[None]]]]]],
     operations: int,
     rounds: int,
+    tasks: int = TASKS,
 ) -> None:
     closers = []
     contenders = []
@@ -130,15 +134,30 @@ async def _compare(
         for name, build in builders.items():
             operation, close = await build()
             closers.append(close)
-            contenders.append((name, _round(operation, operations)))
+            contenders.append((name, _round(operation, operations, tasks)))
         result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
     finally:
         for close in closers:
             await close()
 
 
-def run_sqlite(options: Options) -> BenchmarkResult:
+def _growth_target(few: BenchmarkResult, many: BenchmarkResult, limit: str) -> None:
+    """On the many-borrowers result: does Wirework keep its rate as well as the limit does?"""
+    kept = many.row(WIREWORK).median / few.row(WIREWORK).median
+    limit_kept = many.row(limit).median / few.row(limit).median
+    many.target(
+        f"wirework keeps >= 0.9x of the limit's rate from {TASKS} to {MANY_TASKS:,} tasks "
+        f"(wirework {kept:.2f}x, limit {limit_kept:.2f}x)",
+        kept / limit_kept,
+        kept / limit_kept >= 0.9,
+    )
+
+
+def run_sqlite(options: Options) -> list[BenchmarkResult]:
     result = BenchmarkResult("pool: acquire + SELECT 1 + release, 50 tasks, SQLite file", "ops/s")
+    many = BenchmarkResult(
+        f"pool: acquire + SELECT 1 + release, {MANY_TASKS:,} tasks, SQLite file", "ops/s"
+    )
     operations = options.pick(4_000, 2_000)
     rounds = options.pick(7, 3)
 
@@ -150,13 +169,23 @@ def run_sqlite(options: Options) -> BenchmarkResult:
             await _compare(
                 result,
                 {
-                    "wirework DatabaseService": lambda: _wirework(f"sqlite:///{path}"),
+                    WIREWORK: lambda: _wirework(f"sqlite:///{path}"),
                     BARE_QUEUE: lambda: _bare_queue(path),
                     SINGLE: lambda: _single(path),
                     SQLALCHEMY: lambda: _sqlalchemy(f"sqlite+aiosqlite:///{path}"),
                 },
                 operations,
                 rounds,
+            )
+            await _compare(
+                many,
+                {
+                    WIREWORK: lambda: _wirework(f"sqlite:///{path}"),
+                    BARE_QUEUE: lambda: _bare_queue(path),
+                },
+                operations,
+                rounds,
+                MANY_TASKS,
             )
 
     with timed(result):
@@ -165,7 +194,9 @@ def run_sqlite(options: Options) -> BenchmarkResult:
     result.ratio_target(SINGLE, 1.5)
     result.ratio_target(BARE_QUEUE, 0.85)
     result.notes.append(f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds")
-    return result
+    many.ratio_target(BARE_QUEUE, 0.85)
+    _growth_target(result, many, BARE_QUEUE)
+    return [result, many]
 
 
 def postgres_url(options: Options) -> str | None:
@@ -184,12 +215,15 @@ async def _reachable(url: str) -> str | None:
     return None
 
 
-def run_postgres(options: Options) -> BenchmarkResult:
+def run_postgres(options: Options) -> list[BenchmarkResult]:
     result = BenchmarkResult("pool: acquire + SELECT 1 + release, 50 tasks, PostgreSQL", "ops/s")
+    many = BenchmarkResult(
+        f"pool: acquire + SELECT 1 + release, {MANY_TASKS:,} tasks, PostgreSQL", "ops/s"
+    )
     url = postgres_url(options)
     if url is None:
         result.skipped = "no PostgreSQL: set APP_TEST_POSTGRES_URL or pass --postgres-url"
-        return result
+        return [result]
     operations = options.pick(6_000, 3_000)
     rounds = options.pick(7, 3)
     alchemy_url = "postgresql+asyncpg://" + url.split("://", 1)[1]
@@ -202,19 +236,27 @@ def run_postgres(options: Options) -> BenchmarkResult:
         await _compare(
             result,
             {
-                "wirework DatabaseService": lambda: _wirework(url),
+                WIREWORK: lambda: _wirework(url),
                 BARE_ASYNCPG: lambda: _bare_asyncpg(url),
                 SQLALCHEMY: lambda: _sqlalchemy(alchemy_url),
             },
             operations,
             rounds,
         )
+        await _compare(
+            many,
+            {WIREWORK: lambda: _wirework(url), BARE_ASYNCPG: lambda: _bare_asyncpg(url)},
+            operations,
+            rounds,
+            MANY_TASKS,
+        )
 
     with timed(result):
         run_async(main)
-    if result.skipped is None:
-        result.ratio_target(BARE_ASYNCPG, 0.9)
-        result.notes.append(
-            f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds"
-        )
-    return result
+    if result.skipped is not None:
+        return [result]
+    result.ratio_target(BARE_ASYNCPG, 0.9)
+    result.notes.append(f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds")
+    many.ratio_target(BARE_ASYNCPG, 0.9)
+    _growth_target(result, many, BARE_ASYNCPG)
+    return [result, many]

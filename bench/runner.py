@@ -25,6 +25,7 @@ TABLE_END = "<!-- latest table: end -->"
 
 BENCHMARKS: dict[str, Callable[[Options], BenchmarkResult | list[BenchmarkResult]]] = {
     "cache": cache.run,
+    "cache-growth": cache.run_growth,
     "pool": pool.run_sqlite,
     "postgres": pool.run_postgres,
     "http": http.run,

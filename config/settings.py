@@ -4,6 +4,7 @@ Environment variables use the prefix `APP_` and `__` between a section and its f
 for example `APP_DATABASE__URL` or `APP_CACHE__BACKEND`.
 """
 
+import importlib.util
 from enum import StrEnum
 from typing import Literal, Self
 
@@ -48,6 +49,21 @@ class DatabaseSettings(_Section):
         300.0, gt=0, description="PostgreSQL: seconds an idle connection lives before it is closed"
     )
     migrate_on_start: bool = Field(True, description="apply pending schema migrations at start-up")
+    migrations: tuple[str, ...] = Field(
+        (), description="your own migration packages (import names), applied after Wirework's"
+    )
+
+    @field_validator("migrations")
+    @classmethod
+    def _importable(cls, packages: tuple[str, ...]) -> tuple[str, ...]:
+        for package in packages:
+            try:
+                found = importlib.util.find_spec(package) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                raise ValueError(f"migration package {package!r} cannot be found on the path")
+        return packages
 
     @field_validator("url")
     @classmethod

@@ -15,19 +15,7 @@ from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
 from providers.database import DatabaseService
-from providers.users.base import UserBackend
-from providers.users.sqlite import SQLiteBackend
-
-
-def user_backend_for(database: DatabaseService) -> UserBackend:
-    """The user repository that speaks the dialect of the configured database."""
-    if database.dialect == "postgresql":
-        # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
-        from providers.users.postgres import PostgresBackend  # noqa: PLC0415
-
-        return PostgresBackend(database=database)
-    return SQLiteBackend(database=database)
-
+from providers.users.repository import UserRepository
 
 ASYNC_SERVICES = ("database", "cache", "background", "users")
 """Providers that always return awaitables, so real services and fakes are used alike."""
@@ -49,13 +37,13 @@ class Container(containers.DeclarativeContainer):
         acquire_timeout=settings.provided.database.acquire_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
+        migrations=settings.provided.database.migrations,
         reload_mode=settings.provided.reload_mode,
     )
 
     cache = providers.Resource(
         managed,
         CacheService,
-        max_size=settings.provided.cache.max_size,
         default_ttl=settings.provided.cache.default_ttl,
         reload_mode=settings.provided.reload_mode,
         store=providers.Factory(
@@ -77,7 +65,7 @@ class Container(containers.DeclarativeContainer):
 
     # A resource rather than a factory: built once per start-up, so a request pays a lookup,
     # and rebuilt on the next start-up, so it never holds a pool that was closed.
-    users = providers.Resource(managed, user_backend_for, database=database)
+    users = providers.Resource(managed, UserRepository, database=database)
 
     if TYPE_CHECKING:  # instances are LifecycleContainer: both are always coroutines
 

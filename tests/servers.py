@@ -10,11 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
@@ -183,3 +186,31 @@ class RedisServerProcess:
             return False
         finally:
             writer.close()
+
+
+class InProcessServer:
+    """uvicorn serving an application object on a spare loopback port, in a thread.
+
+    For tests that must reach the very container the server uses (to override a service
+    while it serves). `python -m app serve` (`ServerProcess`) is the real thing otherwise.
+    """
+
+    def __init__(self, app: "ASGIApp") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="in-process-server")
+
+    def __enter__(self) -> "InProcessServer":
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"in-process server on port {self.port} did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)

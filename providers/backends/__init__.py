@@ -1,1 +1,1 @@
-"""Public import path of the user repositories (they live in `providers.users`)."""
+"""Public import paths of the user repository under its historical per-database names."""

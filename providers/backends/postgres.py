@@ -1,5 +1,8 @@
-"""Public import path of `PostgresBackend` (it lives in `providers.users.postgres`)."""
+"""`PostgresBackend`: the user repository (`providers.users.repository`), by its public name.
 
-from providers.users.postgres import PostgresBackend
+One repository serves every dialect: the URL, or the shared `DatabaseService`, decides.
+"""
+
+from providers.users.repository import UserRepository as PostgresBackend
 
 __all__ = ["PostgresBackend"]

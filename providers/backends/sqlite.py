@@ -1,5 +1,8 @@
-"""Public import path of `SQLiteBackend` (it lives in `providers.users.sqlite`)."""
+"""`SQLiteBackend`: the user repository (`providers.users.repository`), by its public name.
 
-from providers.users.sqlite import SQLiteBackend
+One repository serves every dialect: the URL, or the shared `DatabaseService`, decides.
+"""
+
+from providers.users.repository import UserRepository as SQLiteBackend
 
 __all__ = ["SQLiteBackend"]

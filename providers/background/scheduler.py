@@ -1,15 +1,23 @@
 """The background scheduler: periodic async tasks that neither drift, overlap nor leak.
 
-Each scheduled task gets one asyncio task that sleeps until the next due time, runs the
-function, and computes the following due time from the previous *due* time (not from when
-the run ended), so a run's duration never shifts the schedule.
+One timer serves every schedule: a heap of due times, and one event-loop timer armed for the
+earliest. When a task falls due its run starts as an asyncio task of its own; when the run
+ends, the following due time is computed from the previous *due* time (not from when the
+run ended), so a run's duration never shifts the schedule, and due times that passed while
+it ran are skipped and counted. A schedule costs a heap entry between runs, not a sleeping
+asyncio task, and the timer wakes once per due time, not once per task.
 
-First-run policy: a task runs as soon as the scheduler starts (or as soon as it is added
-to a running scheduler), then once every `interval` seconds after that ("run now, then
-every interval").
+First-run policy: by default a task runs as soon as the scheduler starts (or as soon as it
+is added to a running scheduler), then once every `interval` seconds ("run now, then every
+interval"). With `spread_first_runs=True` each task's first run is instead put at a fixed
+point within its first interval, derived from its name, so thousands of tasks added at
+once do not all fall due at the same instant every interval.
 """
 
 import asyncio
+import hashlib
+import heapq
+import itertools
 import logging
 import math
 import time
@@ -19,6 +27,8 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from providers.background.locks import TaskLock, create_task_lock
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 __all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
 
@@ -32,6 +42,11 @@ LEASE_INTERVALS: Final = 1.5
 run (perhaps a little late) to renew it, short enough for a successor to take over soon."""
 
 CLOSED: Final = "Background service is closed"
+
+TIMER_RESOLUTION: Final = 0.001
+"""The timer waits at least this long between wake-ups: due times closer together than
+this are started by one wake-up (at most this much later), instead of one wake-up each,
+which would keep the event loop spinning with thousands of schedules."""
 
 
 @dataclass(slots=True, eq=False)
@@ -61,6 +76,9 @@ class BackgroundTask:
     """Wall-clock (Unix) time the latest run started."""
     last_duration: float | None = None
     """Seconds the latest finished run took."""
+    due: float | None = None
+    """When the next run is due (the current run's due time while it runs), on the
+    scheduler's clock; None while the task is not scheduled."""
 
     def stats(self) -> dict[str, Any]:
         """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
@@ -79,13 +97,6 @@ class BackgroundTask:
         }
 
 
-def _positive_seconds(what: str, value: float) -> float:
-    """Return `value` if it is a positive finite number of seconds."""
-    if not (value > 0 and math.isfinite(value)):  # `not >` also rejects NaN
-        raise ValueError(f"{what} must be a positive finite number of seconds, got {value!r}")
-    return value
-
-
 def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
     """The first due time on `previous_due`'s grid that is not in the past, and how many
     grid points were passed over (they fell due while the previous run was still going)."""
@@ -93,12 +104,20 @@ def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, 
     return previous_due + steps * interval, steps - 1
 
 
+def _phase(name: str) -> float:
+    """A stable fraction in [0, 1) for `name`: where its first run falls in the interval."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
 class BackgroundService:
     """Runs async functions every `interval` seconds until stopped.
 
     `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
-    waiting is real `asyncio.sleep`, so a fake clock should use intervals of a few ms.
+    waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
     `lock` replaces the lock chosen from `lock_url` (tests, custom backends).
+    `spread_first_runs` puts each task's first run at a stable point within its first
+    interval instead of at once (see the module docstring).
     """
 
     def __init__(
@@ -107,18 +126,26 @@ class BackgroundService:
         lock_url: str | None = None,
         *,
         stop_timeout: float = 5.0,
+        spread_first_runs: bool = False,
         clock: Callable[[], float] = time.monotonic,
         lock: TaskLock | None = None,
     ) -> None:
         if lock is not None and lock_url:
             raise ValueError("pass either lock_url or lock, not both")
         self._reload_mode = reload_mode
-        self._stop_timeout = _positive_seconds("stop_timeout", stop_timeout)
+        self._stop_timeout = positive_seconds("stop_timeout", stop_timeout)
+        self._spread_first_runs = spread_first_runs
         self._clock = clock
         self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
-        self._loops: dict[str, asyncio.Task[None]] = {}
-        # Loops of removed tasks that may still be finishing; stop() awaits them too.
+        # Tasks waiting for their next run, by due time. An entry whose task was removed, or
+        # whose due time changed since, is stale and dropped when it reaches the top.
+        self._heap: list[tuple[float, int, BackgroundTask]] = []
+        self._order = itertools.count()  # equal due times go first come, first served
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = math.inf
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        # Runs of removed tasks that may still be finishing; stop() awaits them too.
         self._retiring: dict[asyncio.Task[None], str] = {}
         self._running = False
         self._initialized = False
@@ -142,49 +169,59 @@ class BackgroundService:
     async def initialize(self) -> None:
         """Prepare the lock backend; in reload mode open nothing."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._initialized:
             return
         await self._lock.initialize()
         self._initialized = True
 
     async def start(self) -> None:
-        """Start every task's schedule; each runs once right away. No-op in reload mode."""
+        """Start every task's schedule (see the first-run policy). No-op in reload mode."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._running:
             return
         await self.initialize()
         if self._running or self._closed:  # a concurrent start() or close() came first
             return
         self._running = True
-        first_due = self._clock()
+        now = self._clock()
         for task in self._tasks.values():
-            self._spawn(task, first_due)
+            due = task.due = self._first_due(task, now)
+            self._heap.append((due, next(self._order), task))
+        heapq.heapify(self._heap)
+        if self._heap:
+            self._arm(self._heap[0][0])
         logger.info("background scheduler started with %d task(s)", len(self._tasks))
 
     async def stop(self) -> None:
-        """Cancel every task and wait for them, at most `stop_timeout` seconds."""
+        """Cancel every run in progress and wait for them, at most `stop_timeout` seconds."""
         self._running = False
-        active, self._loops = self._loops, {}
-        loops = {loop: name for name, loop in active.items()} | self._retiring
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_due = None, math.inf
+        self._heap.clear()
+        for task in self._tasks.values():
+            task.due = None
+        active, self._runs = self._runs, {}
+        runs = {run: name for name, run in active.items()} | self._retiring
         self._retiring = {}
         current = asyncio.current_task()
-        for loop in active.values():  # loops of removed tasks are cancelled already
-            if loop is not current:
-                loop.cancel()
-        waiting = [loop for loop in loops if loop is not current]
+        for run in active.values():  # runs of removed tasks are cancelled already
+            if run is not current:
+                run.cancel()
+        waiting = [run for run in runs if run is not current]
         if waiting:
             _, still_running = await asyncio.wait(waiting, timeout=self._stop_timeout)
-            for loop in still_running:
+            for run in still_running:
                 logger.warning(
                     "background task %r ignored cancellation and was still running %s s "
                     "after stop(); abandoning it",
-                    loops[loop],
+                    runs[run],
                     self._stop_timeout,
                 )
-        if current in loops:
-            # A task that calls stop() cannot wait for itself: it ends at its next await.
+        if current in runs:
+            # A run that calls stop() cannot wait for itself: it ends at its next await.
             current.cancel()
 
     async def close(self) -> None:
@@ -198,7 +235,7 @@ class BackgroundService:
     async def ping(self) -> None:
         """Raise when the scheduler cannot serve: closed, or its lock backend is down."""
         if self._closed:
-            raise RuntimeError(CLOSED)
+            raise ServiceNotReadyError(CLOSED)
         if self._initialized:
             await self._lock.ping()
 
@@ -220,25 +257,26 @@ class BackgroundService:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):
             raise TypeError(f"func for background task {name!r} must be an async callable")
-        _positive_seconds("interval", interval)
+        positive_seconds("interval", interval)
         if timeout is not None:
-            _positive_seconds("timeout", timeout)
+            positive_seconds("timeout", timeout)
         task = BackgroundTask(name, func, interval, exclusive, timeout)
         self._tasks[name] = task
         if self._running:
-            self._spawn(task, self._clock())
+            self._schedule(task, self._first_due(task, self._clock()))
         return task
 
     def remove_task(self, name: str) -> None:
         """Unschedule `name`; a run in progress is cancelled (and awaited by `stop()`)."""
         try:
-            del self._tasks[name]
+            task = self._tasks.pop(name)
         except KeyError:
             raise KeyError(f"no background task named {name!r}") from None
-        loop = self._loops.pop(name, None)
-        if loop is not None:
-            self._retiring[loop] = name
-            loop.cancel()
+        task.due = None  # its heap entry, if any, is stale from now on
+        run = self._runs.pop(name, None)
+        if run is not None:
+            self._retiring[run] = name
+            run.cancel()
 
     def get_stats(self) -> dict[str, Any]:
         """Scheduler status and per-task counters, JSON-serialisable."""
@@ -248,73 +286,113 @@ class BackgroundService:
             "task_stats": {name: task.stats() for name, task in self._tasks.items()},
         }
 
-    def _spawn(self, task: BackgroundTask, first_due: float) -> None:
-        loop = asyncio.create_task(
-            self._run_on_schedule(task, first_due), name=f"background:{task.name}"
-        )
-        self._loops[task.name] = loop
-        loop.add_done_callback(lambda finished: self._loop_finished(task.name, finished))
+    def _first_due(self, task: BackgroundTask, now: float) -> float:
+        if self._spread_first_runs:
+            return now + task.interval * _phase(task.name)
+        return now
 
-    def _loop_finished(self, name: str, loop: asyncio.Task[None]) -> None:
-        self._retiring.pop(loop, None)
-        if self._loops.get(name) is not loop:
-            return  # ended by remove_task() or stop()
-        # Still registered: the loop ended on its own (the task raised CancelledError).
-        del self._loops[name]
-        if loop.cancelled():
-            logger.warning(
-                "background task %r raised CancelledError on its own and is no longer "
-                "scheduled; remove and add it again to restart it",
-                name,
-            )
-        elif (error := loop.exception()) is not None:
-            logger.error("background task %r stopped unexpectedly", name, exc_info=error)
+    def _schedule(self, task: BackgroundTask, due: float) -> None:
+        """Queue `task`'s next run for `due`, waking the timer sooner if it must."""
+        task.due = due
+        heapq.heappush(self._heap, (due, next(self._order), task))
+        if due < self._timer_due:
+            self._arm(due)
 
-    async def _run_on_schedule(self, task: BackgroundTask, first_due: float) -> None:
-        due = first_due
-        while True:
-            await self._sleep_until(due)
-            await self._run_once(task)
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                # The function swallowed our cancellation; honour it anyway.
-                raise asyncio.CancelledError
-            due, missed = _next_due(due, task.interval, self._clock())
-            task.skipped += missed
-
-    async def _sleep_until(self, due: float) -> None:
-        # Check the clock again after each sleep: a fake clock moves only when a test says so.
+    def _arm(self, due: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_due = due
         delay = due - self._clock()
-        while delay > 0:
-            await asyncio.sleep(delay)
-            delay = due - self._clock()
+        if delay > 0:
+            delay = max(delay, TIMER_RESOLUTION)
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire)
 
-    async def _run_once(self, task: BackgroundTask) -> None:
-        if not task.enabled:
-            return
-        if task.exclusive:
-            try:
-                won = await self._lock.try_acquire(task.name, task.interval * LEASE_INTERVALS)
-            except Exception as error:
-                self._record_error(task, error, "could not take its lock")
+    def _fire(self) -> None:
+        """Start every run that is due, then arm the timer for the next due time."""
+        self._timer, self._timer_due = None, math.inf
+        heap, tasks = self._heap, self._tasks
+        now = self._clock()
+        while heap:
+            due, _, task = heap[0]
+            if task.due != due or tasks.get(task.name) is not task:
+                heapq.heappop(heap)
+                continue
+            if due > now:
+                # Checked against the clock, not the timer: a fake clock moves only when a
+                # test says so, and the timer then simply fires again.
+                self._arm(due)
                 return
-            if not won:
-                task.skipped += 1
-                return
-        task.last_run = time.time()
-        started = self._clock()
+            heapq.heappop(heap)
+            if task.enabled:
+                self._start_run(task)
+            else:
+                self._schedule(task, _next_due(due, task.interval, now)[0])
+
+    def _start_run(self, task: BackgroundTask) -> None:
+        self._runs[task.name] = asyncio.create_task(self._run(task), name=f"background:{task.name}")
+
+    async def _run(self, task: BackgroundTask) -> None:
+        """Run `task` once, then queue its next due time unless the run ended its schedule.
+
+        One coroutine does the run and its bookkeeping, without a done callback or a nested
+        coroutine per run: with thousands of schedules, that per-run work is the budget.
+        """
+        run = asyncio.current_task()
+        try:
+            if task.enabled and (not task.exclusive or await self._take_lease(task)):
+                task.last_run = time.time()
+                started = self._clock()
+                try:
+                    if task.timeout is None:
+                        await task.func()
+                    else:
+                        await self._call_with_timeout(task)
+                except Exception as error:
+                    self._record_error(task, error, "failed")
+                task.runs += 1
+                task.last_duration = self._clock() - started
+        except asyncio.CancelledError:
+            if self._runs.get(task.name) is run:  # not from stop() or remove_task()
+                del self._runs[task.name]
+                task.due = None
+                logger.warning(
+                    "background task %r raised CancelledError on its own and is no longer "
+                    "scheduled; remove and add it again to restart it",
+                    task.name,
+                )
+            raise
+        finally:
+            if run is not None:
+                self._retiring.pop(run, None)
+        if self._runs.get(task.name) is not run:
+            return  # stopped or removed while its function swallowed the cancellation
+        del self._runs[task.name]
+        if task.due is not None:
+            due, missed = _next_due(task.due, task.interval, self._clock())
+            task.skipped += missed
+            self._schedule(task, due)
+
+    async def _take_lease(self, task: BackgroundTask) -> bool:
+        """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
+        try:
+            won = await self._lock.try_acquire(task.name, task.interval * LEASE_INTERVALS)
+        except Exception as error:
+            self._record_error(task, error, "could not take its lock")
+            return False
+        if not won:
+            task.skipped += 1
+        return won
+
+    async def _call_with_timeout(self, task: BackgroundTask) -> None:
         deadline = asyncio.timeout(task.timeout)
         try:
             async with deadline:
                 await task.func()
-        except Exception as error:
-            if isinstance(error, TimeoutError) and deadline.expired():
-                task.timeouts += 1
-                self._record_error(task, error, f"timed out after {task.timeout} s")
-            else:
-                self._record_error(task, error, "failed")
-        task.runs += 1
-        task.last_duration = self._clock() - started
+        except TimeoutError as error:
+            if not deadline.expired():
+                raise  # the function's own TimeoutError: an ordinary failure
+            task.timeouts += 1
+            self._record_error(task, error, f"timed out after {task.timeout} s")
 
     @staticmethod
     def _record_error(task: BackgroundTask, error: Exception, what: str) -> None:

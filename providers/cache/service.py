@@ -7,6 +7,8 @@ from typing import Any, Final, Literal, TypeVar
 
 from providers.cache.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
 from providers.cache.stores.memory import MemoryStore
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 
 T = TypeVar("T")
 
@@ -18,9 +20,7 @@ _LEADER_GONE: Final = object()
 
 def _check_ttl(ttl: float) -> float:
     """Return `ttl` if it is a positive number of seconds (`math.inf`: never expires)."""
-    if not ttl > 0:  # also rejects NaN, for which every comparison is False
-        raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
-    return ttl
+    return positive_seconds("ttl", ttl, infinite=True)
 
 
 class CacheService:
@@ -43,9 +43,9 @@ class CacheService:
         self._default_ttl = _check_ttl(default_ttl)
         self._reload_mode = reload_mode
         self._store: CacheStore = store if store is not None else MemoryStore(max_size, clock)
-        local = self._store if isinstance(self._store, LocalCacheStore) else None
-        self._local = local
-        self.cache: Mapping[str, Any] | None = local.entries if local is not None else None
+        self.cache: Mapping[str, Any] | None = (
+            self._store.entries if isinstance(self._store, LocalCacheStore) else None
+        )
         """What the memory store holds (read-only, live); `None` for a remote store."""
         self._status: Literal["not_initialized", "initialized", "closed"] = "not_initialized"
         self._ready = False
@@ -73,56 +73,50 @@ class CacheService:
         if self._reload_mode:
             return
         if self._status == "closed":
-            raise RuntimeError("Cache service is closed; create a new one to use the cache again")
+            raise ServiceNotReadyError(
+                "Cache service is closed; create a new one to use the cache again"
+            )
         await self._store.ping()
         self._status = "initialized"
         self._ready = True
-        # Lookups are the hot path: while ready, `get` *is* the store's `get` (same contract),
-        # one coroutine per lookup instead of two; a local store's `set` is bound the same way,
-        # default ttl included. `close()` removes both again.
-        self.get = self._store.get  # type: ignore[method-assign]
-        if self._local is not None:
-            self.set = self._local.bind_set(self._default_ttl, _check_ttl)  # type: ignore[method-assign]
 
     async def close(self) -> None:
         """Close the store; later calls raise `RuntimeError`. Closing twice is harmless."""
         if self._status == "closed":
             return
         self._ready = False
-        vars(self).pop("get", None)
-        vars(self).pop("set", None)
         self._status = "closed"
         await self._store.close()
 
     async def ping(self) -> None:
         """Raise unless the service is initialized and its store answers."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the cached value, or `default` when absent or expired (counted as a miss)."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         return await self._store.get(key, default)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None)."""
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.set(key, value, ttl)
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         return await self._store.delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         await self._store.clear()
 
     async def get_or_set(
@@ -138,7 +132,7 @@ class CacheService:
         cancelled, the waiters look again (counted) and the first of them runs it for the rest.
         """
         if not self._ready:
-            raise RuntimeError(NOT_INITIALIZED)
+            raise ServiceNotReadyError(NOT_INITIALIZED)
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
         value = await self._store.get(key, MISSING)
         while value is MISSING:

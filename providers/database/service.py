@@ -1,10 +1,10 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from providers.database.migrations import apply_migrations
+from providers.database.migrator import WIREWORK_MIGRATIONS, apply_migrations, load_migrations
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
@@ -14,14 +14,17 @@ from providers.database.pools.base import (
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
+from providers.database.transaction import (
+    IsolationLevel,
+    Transaction,
+    TransactionCounts,
+    begin_statement,
+)
+from providers.errors import ServiceNotReadyError
 
-__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotInitializedError"]
+__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-class ServiceNotInitializedError(RuntimeError):
-    """A service was used before `initialize()` (or after `close()`)."""
 
 
 class DatabaseService:
@@ -42,11 +45,13 @@ class DatabaseService:
         close_timeout: float = 5.0,
         max_inactive_connection_lifetime: float = 300.0,
         migrate: bool = True,
+        migrations: Sequence[str] = (),
         reload_mode: bool = False,
     ) -> None:
         self.url = url
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
+        self.migration_packages = (WIREWORK_MIGRATIONS, *migrations)
         limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool
         if url is not None and url.startswith(POSTGRES_SCHEMES):
@@ -59,6 +64,7 @@ class DatabaseService:
         else:
             self._pool = SQLitePool(url, limits)
         self._initialized = False
+        self._transactions = TransactionCounts()
 
     @property
     def dialect(self) -> str:
@@ -82,10 +88,14 @@ class DatabaseService:
                 await self.close()
                 raise
 
-    async def migrate(self) -> list[int]:
-        """Apply pending schema migrations (safe when several instances do it at once)."""
+    async def migrate(self) -> list[str]:
+        """Apply pending schema migrations, Wirework's then the application's packages.
+
+        Safe when several instances do it at once. Returns what was applied ('wirework:1').
+        """
+        sources = [load_migrations(package) for package in self.migration_packages]
         async with self.get_connection_context() as connection:
-            return await apply_migrations(connection, self.dialect)
+            return await apply_migrations(connection, self.dialect, sources)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""
@@ -130,6 +140,16 @@ class DatabaseService:
         self._require_initialized()
         return await self._pool.execute(sql, params)
 
+    def transaction(self, isolation: IsolationLevel | None = None) -> Transaction:
+        """`async with db.transaction() as tx:` commits on exit, rolls back on any error.
+
+        `tx.execute_query` binds and returns like `execute_query`. `isolation` sets
+        PostgreSQL's level (`read_committed`, `repeatable_read`, `serializable`); SQLite
+        transactions are always serializable, so any level is met there.
+        """
+        self._require_initialized()
+        return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
+
     def get_stats(self) -> dict[str, Any]:
         """Pool figures for `/api/stats` and readiness."""
         available = len(self._pool.available) if self._initialized else 0
@@ -147,11 +167,14 @@ class DatabaseService:
             "peak_in_use_connections": self._pool.peak_in_use,
             "acquire_timeouts": self._pool.timeouts,
             "replaced_connections": self._pool.replaced,
+            "open_transactions": self._transactions.open,
+            "committed_transactions": self._transactions.committed,
+            "rolled_back_transactions": self._transactions.rolled_back,
         }
 
     def _require_initialized(self) -> None:
         if not self._initialized:
-            raise ServiceNotInitializedError("Database service not initialized")
+            raise ServiceNotReadyError("Database service not initialized")
 
 
 class BorrowedConnection:

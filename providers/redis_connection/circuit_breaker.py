@@ -10,6 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final, ParamSpec, TypeVar
 
+from providers.durations import positive_seconds
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -43,10 +45,7 @@ class CircuitBreaker:
         warn_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not retry_after > 0:
-            raise ValueError(
-                f"retry_after must be a positive number of seconds, got {retry_after!r}"
-            )
+        positive_seconds("retry_after", retry_after)
         self._server = server
         self._failures = failures
         self._fallback = fallback

@@ -5,7 +5,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -13,6 +13,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from providers.durations import positive_seconds
 from providers.redis_connection.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
@@ -25,9 +26,8 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis
     Connecting is lazy (no I/O here). A broken connection is retried once at once, so a pooled
     connection that a restarted server dropped is replaced unnoticed; a timeout is never retried.
     """
-    for name, value in (("socket_timeout", socket_timeout), ("connect_timeout", connect_timeout)):
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    positive_seconds("socket_timeout", socket_timeout)
+    positive_seconds("connect_timeout", connect_timeout)
     return Redis.from_url(
         url,
         socket_timeout=socket_timeout,
@@ -39,9 +39,7 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis
 
 def lease_milliseconds(ttl: float) -> int:
     """`ttl` seconds as a Redis PX value, rounded up so a lease never ends early."""
-    if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
-    return max(1, math.ceil(ttl * 1000))
+    return max(1, math.ceil(positive_seconds("ttl", ttl) * 1000))
 
 
 _TAKE_OR_RENEW: Final = """
@@ -83,47 +81,74 @@ class Leases:
         return bool(await self._release(keys=[key], args=[token]))
 
 
+class ConnectionOptions(TypedDict, total=False):
+    """How a Redis-backed service talks to its server; every key has a default."""
+
+    socket_timeout: float
+    """Seconds one command may take (default 0.5)."""
+    connect_timeout: float | None
+    """Seconds to connect; None: `socket_timeout`."""
+    retry_after: float
+    """Seconds the breaker leaves the server alone after a failure (default 1)."""
+
+
 @dataclass(frozen=True, slots=True)
 class GuardedRedis:
-    """A bounded client, its lease scripts, and the breaker every call to it goes through."""
+    """A bounded client, its lease scripts, the breaker every call goes through, a key prefix."""
 
     client: Redis
     leases: Leases
     breaker: CircuitBreaker
+    prefix: str
+    """``{namespace}:``: every key the service owns starts with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisRole:
+    """What a service uses Redis for, as its breaker's warnings say it."""
+
+    server: str
+    """The server as the service sees it, e.g. "Redis cache"."""
+    fallback: str
+    """What the service does while Redis cannot answer."""
+    logger: logging.Logger
 
 
 def guarded_redis(
     url: str,
+    role: RedisRole,
     *,
-    server: str,
-    fallback: str,
-    logger: logging.Logger,
-    socket_timeout: float,
-    connect_timeout: float | None,
-    retry_after: float,
+    namespace: str,
     clock: Callable[[], float] = time.monotonic,
+    **options: Unpack[ConnectionOptions],
 ) -> GuardedRedis:
-    """Everything a Redis-backed service needs; `connect_timeout` defaults to `socket_timeout`."""
+    """Everything a Redis-backed service needs, its keys kept apart under `namespace`."""
+    if not namespace:
+        raise ValueError(f"namespace must not be empty: it keeps the {role.server}'s keys apart")
+    socket_timeout = options.get("socket_timeout", 0.5)
+    connect_timeout = options.get("connect_timeout")
     client = connect(
         url,
         socket_timeout=socket_timeout,
         connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
     )
     breaker = CircuitBreaker(
-        server,
+        role.server,
         failures=SERVER_FAILURES,
-        fallback=fallback,
-        logger=logger,
-        retry_after=retry_after,
+        fallback=role.fallback,
+        logger=role.logger,
+        retry_after=options.get("retry_after", 1.0),
         clock=clock,
     )
-    return GuardedRedis(client, Leases(client), breaker)
+    return GuardedRedis(client, Leases(client), breaker, f"{namespace}:")
 
 
 __all__ = [
     "SERVER_FAILURES",
+    "ConnectionOptions",
     "GuardedRedis",
     "Leases",
+    "RedisRole",
     "connect",
     "guarded_redis",
     "lease_milliseconds",

@@ -1,1 +1,1 @@
-"""The user repository: one SQL implementation, one thin subclass per database dialect."""
+"""The user repository (one class for SQLite and PostgreSQL) and password hashing."""

@@ -8,9 +8,9 @@ import pytest
 
 from app.pytest_plugin import TestDataFactory
 from containers import Container, override_services
+from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
 from providers.database import DatabaseService
-from providers.users.sqlite import SQLiteBackend
 from tests.helpers import fake
 
 

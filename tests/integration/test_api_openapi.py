@@ -1,8 +1,18 @@
-"""The OpenAPI document declares every status each endpoint can return, with its body."""
+"""The OpenAPI document declares every status each endpoint can return, with its body.
+
+It declares the API key (the scheme, `security`, the 401s) exactly when the server enforces
+one, so a client generated from it, or schemathesis, expects what the server does.
+"""
+
+from typing import Any
 
 import pytest
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings
+from containers import Container
+
+API_KEY = "k" * 16
 
 EXPECTED = {
     ("get", "/api/health"): {"200"},
@@ -27,10 +37,23 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def openapi() -> dict[str, object]:
+def schema_of_app(**settings: Any) -> dict[str, Any]:
     """The schema of an app that never started: building it must not need the services."""
-    return create_app().openapi()
+    container = Container()
+    container.settings.override(isolated_settings(None, **settings))
+    return create_app(container).openapi()
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict[str, Any]:
+    """The schema of a server that asks for a key: the most it can answer."""
+    return schema_of_app(api_key=API_KEY)
+
+
+@pytest.fixture(scope="module")
+def open_openapi() -> dict[str, Any]:
+    """The schema of a server with no key, as `make run` starts it."""
+    return schema_of_app()
 
 
 @pytest.mark.parametrize(("method", "path"), list(EXPECTED))
@@ -92,3 +115,13 @@ def test_the_key_is_declared_on_exactly_the_guarded_operations(
             guarded = path.startswith("/api/users") or path == "/api/stats"
             expected = [{"ApiKey": []}] if guarded else None
             assert operation.get("security") == expected, (method, path)
+
+
+def test_an_open_server_declares_no_key(open_openapi: dict[str, Any]) -> None:
+    """With no APP_API_KEY nothing asks for the key, so the document must not either."""
+    assert "securitySchemes" not in open_openapi.get("components", {})
+    for path, operations in open_openapi["paths"].items():
+        for method, operation in operations.items():
+            assert "security" not in operation, (method, path)
+            expected = EXPECTED[(method, path)] - {"401"}
+            assert set(operation["responses"]) == expected, (method, path)

@@ -11,7 +11,7 @@ import httpx
 
 from app.pytest_plugin import TestDataFactory
 from containers import Container, override_services
-from providers.users.sqlite import SQLiteBackend
+from providers.backends.sqlite import SQLiteBackend
 from tests.helpers import fake
 
 

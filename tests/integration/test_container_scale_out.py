@@ -4,8 +4,8 @@ import pytest
 
 from config import Settings
 from containers import Container
+from providers.backends.postgres import PostgresBackend
 from providers.background.locks.redis import RedisTaskLock
-from providers.users.postgres import PostgresBackend
 
 
 @pytest.mark.postgres

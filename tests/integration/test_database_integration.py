@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from providers.backends.sqlite import SQLiteBackend
 from providers.database import DatabaseService
-from providers.users.sqlite import SQLiteBackend
 from tests.helpers import TestDataFactory
 
 

@@ -24,7 +24,7 @@ from unittest.mock import create_autospec
 import pytest
 
 from containers import override_services
-from providers.users.sqlite import SQLiteBackend
+from providers.backends.sqlite import SQLiteBackend
 
 
 @pytest.mark.asyncio

@@ -9,17 +9,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from providers.backends.postgres import PostgresBackend
+from providers.backends.sqlite import SQLiteBackend
 from providers.users.base import DuplicateUserError
-from providers.users.postgres import PostgresBackend
-from providers.users.sql import SQLUserBackend
-from providers.users.sqlite import SQLiteBackend
+from providers.users.repository import UserRepository
 from tests.helpers import TestDataFactory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def user_backend(request: pytest.FixtureRequest) -> AsyncIterator[SQLUserBackend]:
+async def user_backend(request: pytest.FixtureRequest) -> AsyncIterator[UserRepository]:
     """Each contract test runs once per backend, on an empty database."""
-    backend: SQLUserBackend
+    backend: UserRepository
     if request.param == "postgres":
         backend = PostgresBackend(request.getfixturevalue("postgres_url"))
     else:
@@ -29,7 +29,7 @@ async def user_backend(request: pytest.FixtureRequest) -> AsyncIterator[SQLUserB
     await backend.close()
 
 
-async def test_user_backend_operations(user_backend: SQLUserBackend) -> None:
+async def test_user_backend_operations(user_backend: UserRepository) -> None:
     """The guide's repository walk-through, on every backend."""
     user = await user_backend.create_user(TestDataFactory.create_user_data())
     assert user.username == "testuser"
@@ -55,7 +55,7 @@ async def test_user_backend_operations(user_backend: SQLUserBackend) -> None:
 
 @pytest.mark.parametrize("field", ["username", "email"])
 async def test_duplicate_username_or_email_raises_one_dedicated_error(
-    user_backend: SQLUserBackend, field: str
+    user_backend: UserRepository, field: str
 ) -> None:
     await user_backend.create_user(TestDataFactory.create_user_data())
     other = TestDataFactory.create_user_data({"username": "other", "email": "other@example.com"})
@@ -66,7 +66,7 @@ async def test_duplicate_username_or_email_raises_one_dedicated_error(
     assert await user_backend.count_users() == 1
 
 
-async def test_update_to_a_taken_email_is_a_duplicate(user_backend: SQLUserBackend) -> None:
+async def test_update_to_a_taken_email_is_a_duplicate(user_backend: UserRepository) -> None:
     await user_backend.create_user(TestDataFactory.create_user_data())
     second = await user_backend.create_user(
         TestDataFactory.create_user_data({"username": "second", "email": "second@example.com"})
@@ -79,27 +79,27 @@ async def test_update_to_a_taken_email_is_a_duplicate(user_backend: SQLUserBacke
 
 
 @pytest.mark.parametrize("bad_key", ["id", "role", "email = 'x' --"])
-async def test_update_refuses_unknown_columns(user_backend: SQLUserBackend, bad_key: str) -> None:
+async def test_update_refuses_unknown_columns(user_backend: UserRepository, bad_key: str) -> None:
     user = await user_backend.create_user(TestDataFactory.create_user_data())
     with pytest.raises(ValueError, match="unknown user field"):
         await user_backend.update_user(user.id, {bad_key: "x"})
 
 
-async def test_create_refuses_missing_or_unknown_fields(user_backend: SQLUserBackend) -> None:
+async def test_create_refuses_missing_or_unknown_fields(user_backend: UserRepository) -> None:
     with pytest.raises(ValueError, match="missing user field"):
         await user_backend.create_user({"username": "nomail"})
     with pytest.raises(ValueError, match="unknown user field"):
         await user_backend.create_user(TestDataFactory.create_user_data({"is_admin": True}))
 
 
-async def test_absent_users_are_none_or_false(user_backend: SQLUserBackend) -> None:
+async def test_absent_users_are_none_or_false(user_backend: UserRepository) -> None:
     assert await user_backend.get_user_by_id(404) is None
     assert await user_backend.get_user_by_email("nobody@example.com") is None
     assert await user_backend.update_user(404, {"email": "x@example.com"}) is None
     assert await user_backend.delete_user(404) is False
 
 
-async def test_list_and_count_page_in_id_order(user_backend: SQLUserBackend) -> None:
+async def test_list_and_count_page_in_id_order(user_backend: UserRepository) -> None:
     for number in range(7):
         await user_backend.create_user(
             TestDataFactory.create_user_data(
@@ -117,7 +117,7 @@ async def test_list_and_count_page_in_id_order(user_backend: SQLUserBackend) -> 
 
 
 async def test_concurrent_creates_of_one_username_store_exactly_one(
-    user_backend: SQLUserBackend,
+    user_backend: UserRepository,
 ) -> None:
     data = TestDataFactory.create_user_data()
     results = await asyncio.gather(

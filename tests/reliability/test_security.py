@@ -29,9 +29,9 @@ from app.security import (
 )
 from config import Settings
 from containers import Container, override_services
+from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
 from providers.database import DatabaseService
-from providers.users.sqlite import SQLiteBackend
 from tests.helpers import fake
 from tests.reliability.conftest import StartServer
 from tests.servers import PROJECT_ROOT

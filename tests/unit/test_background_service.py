@@ -75,7 +75,7 @@ async def make_service() -> AsyncIterator[Callable[..., BackgroundService]]:
 
 
 def scheduler_loops() -> list[str]:
-    """Names of the scheduler's asyncio tasks still alive (one per scheduled task)."""
+    """Names of the scheduler's asyncio tasks still alive (one per run in progress)."""
     names = (task.get_name() for task in asyncio.all_tasks())
     return sorted(name for name in names if name.startswith("background:"))
 
@@ -216,6 +216,84 @@ async def test_due_times_passed_during_a_long_run_are_skipped_not_burst(
     assert starts[1] == pytest.approx(1000.0305)
     assert service.tasks["job"].skipped == 2
     assert service.tasks["job"].runs == 2
+
+
+async def test_spread_first_runs_fall_at_stable_points_within_the_interval(
+    make_service: Callable[..., BackgroundService],
+) -> None:
+    clock = FakeClock(start=1000.0)
+    service = make_service(clock=clock, spread_first_runs=True)
+    ran: list[str] = []
+
+    def recorder(name: str) -> Callable[[], Any]:
+        async def run() -> None:
+            ran.append(name)
+
+        return run
+
+    for number in range(20):
+        service.add_task(f"job-{number}", recorder(f"job-{number}"), 0.01)
+    await service.start()
+
+    dues = {name: task.due for name, task in service.tasks.items()}
+    assert all(due is not None and 1000.0 <= due < 1000.01 for due in dues.values())
+    assert len(set(dues.values())) == 20  # spread, not all at once
+    await asyncio.sleep(0.02)
+    assert not ran  # the fake clock has not reached any of them
+
+    earliest = min(dues, key=lambda name: dues[name] or 0)
+    clock.now = dues[earliest] or 0
+    assert await wait_for(lambda: ran == [earliest])
+
+    again = make_service(clock=FakeClock(start=1000.0), spread_first_runs=True)
+    again.add_task("job-0", AsyncMock(), 0.01)
+    await again.start()
+    assert again.tasks["job-0"].due == dues["job-0"]  # a restart keeps each task's phase
+
+
+async def test_a_schedule_holds_no_asyncio_task_between_runs(
+    background_service: BackgroundService,
+) -> None:
+    functions = [AsyncMock() for _ in range(500)]
+    for number, function in enumerate(functions):
+        background_service.add_task(f"job-{number}", function, 3600)
+
+    await background_service.start()
+    assert await wait_for(lambda: all(function.called for function in functions), timeout=5)
+
+    assert await wait_for(lambda: not scheduler_loops())
+    assert all(task.due is not None for task in background_service.tasks.values())
+
+
+async def test_task_removed_between_runs_never_runs_again(
+    make_service: Callable[..., BackgroundService], mock_task: AsyncMock
+) -> None:
+    clock = FakeClock(start=1000.0)
+    service = make_service(clock=clock)
+    service.add_task("job", mock_task, 0.01)
+    await service.start()
+    assert await wait_for(lambda: mock_task.await_count == 1)
+    assert await wait_for(lambda: service.tasks["job"].due == pytest.approx(1000.01))
+
+    service.remove_task("job")
+    clock.advance(0.05)
+    await asyncio.sleep(0.03)
+
+    assert mock_task.await_count == 1
+
+
+async def test_due_time_is_kept_while_running_and_cleared_by_stop(
+    make_service: Callable[..., BackgroundService], mock_task: AsyncMock
+) -> None:
+    service = make_service(clock=FakeClock(start=1000.0))
+    task = service.add_task("job", mock_task, 0.01)
+    assert task.due is None
+
+    await service.start()
+    assert task.due == pytest.approx(1000.0)
+    await service.stop()
+
+    assert task.due is None
 
 
 async def test_schedule_does_not_drift_in_real_time(background_service: BackgroundService) -> None:
@@ -443,8 +521,10 @@ async def test_a_task_may_stop_the_service(background_service: BackgroundService
 async def test_task_added_while_running_starts(
     background_service: BackgroundService, mock_task: AsyncMock
 ) -> None:
-    background_service.add_task("first", AsyncMock(), 3600)
+    first = AsyncMock()
+    background_service.add_task("first", first, 3600)
     await background_service.start()
+    assert await wait_for(lambda: first.called)  # the timer now waits an hour
 
     background_service.add_task("late", mock_task, 3600)
 
@@ -511,7 +591,8 @@ async def test_starting_twice_does_not_double_the_schedule(
     await background_service.start()
 
     assert await wait_for(lambda: mock_task.called)
-    assert scheduler_loops() == ["background:hourly"]
+    await asyncio.sleep(0.02)  # a doubled schedule runs twice at its first due time
+    assert mock_task.await_count == 1
 
 
 async def test_stopped_service_can_start_again(
@@ -537,7 +618,8 @@ async def test_concurrent_starts_schedule_each_task_once(
     await asyncio.gather(service.start(), service.start())
 
     assert await wait_for(lambda: mock_task.called)
-    assert scheduler_loops() == ["background:hourly"]
+    await asyncio.sleep(0.02)  # a doubled schedule runs twice at its first due time
+    assert mock_task.await_count == 1
 
 
 @pytest.mark.parametrize("interval", [0, -1, -0.5, math.nan, math.inf])
@@ -585,7 +667,8 @@ def test_tasks_cannot_be_added_behind_the_services_back(
 async def test_exclusive_task_holds_the_local_lease_while_it_runs(
     make_service: Callable[..., BackgroundService], mock_task: AsyncMock
 ) -> None:
-    service = make_service(clock=FakeClock())
+    clock = FakeClock()
+    service = make_service(clock=clock)
     lock = service.lock
     assert isinstance(lock, LocalTaskLock)
     service.add_task("report", mock_task, 0.01, exclusive=True)
@@ -593,7 +676,8 @@ async def test_exclusive_task_holds_the_local_lease_while_it_runs(
     await service.start()
     assert await wait_for(lambda: mock_task.called)
 
-    assert not await lock.sibling().try_acquire("report", 1)  # another instance must wait
+    other_instance = LocalTaskLock(clock=clock, leases=lock.leases)
+    assert not await other_instance.try_acquire("report", 1)  # it must wait
 
 
 async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
@@ -601,7 +685,8 @@ async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
 ) -> None:
     clock = FakeClock(start=1000.0)
     lock = LocalTaskLock(clock=clock)
-    assert await lock.sibling().try_acquire("report", 0.025)  # held until 1000.025
+    other_instance = LocalTaskLock(clock=clock, leases=lock.leases)
+    assert await other_instance.try_acquire("report", 0.025)  # held until 1000.025
     service = make_service(clock=clock, lock=lock)
     service.add_task("report", mock_task, 0.01, exclusive=True)
 

@@ -177,7 +177,7 @@ def test_migrate_applies_pending_migrations_once(
     monkeypatch.setenv("APP_DATABASE__URL", f"sqlite:///{tmp_path}/migrate.db")
     monkeypatch.setenv("APP_DATABASE__MIGRATE_ON_START", "false")
     assert main(["migrate"]) == 0
-    assert "applied migrations [1]" in capsys.readouterr().out
+    assert "applied migrations: wirework:1" in capsys.readouterr().out
     assert main(["migrate"]) == 0
     assert "schema already up to date" in capsys.readouterr().out
 

@@ -10,8 +10,8 @@ from dependency_injector import containers, providers
 from config import Settings
 from containers import Container, override_services
 from containers.lifecycle import LifecycleContainer
+from providers.backends.sqlite import SQLiteBackend
 from providers.database import DatabaseService
-from providers.users.sqlite import SQLiteBackend
 
 
 @pytest.fixture

@@ -400,7 +400,7 @@ async def test_close_wakes_waiters_with_a_clear_error() -> None:
     [
         ({"max_size": 0}, "max_size must be at least 1"),
         ({"min_size": 3, "max_size": 2}, "min_size must be between 0 and max_size"),
-        ({"acquire_timeout": 0}, "acquire_timeout must be positive"),
+        ({"acquire_timeout": 0}, "acquire_timeout must be a positive number of seconds"),
         ({"url": "mysql://localhost/db"}, "not a SQLite URL"),
     ],
 )

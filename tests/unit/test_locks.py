@@ -1,5 +1,6 @@
 """Task locks: the lease contract every backend keeps, shown on the in-process one."""
 
+import logging
 import math
 
 import pytest
@@ -20,7 +21,7 @@ async def test_holder_takes_and_renews_its_lease() -> None:
 async def test_another_holder_waits_for_the_lease_to_expire() -> None:
     clock = FakeClock()
     first = LocalTaskLock(clock=clock)
-    second = first.sibling()
+    second = LocalTaskLock(clock=clock, leases=first.leases)
     assert await first.try_acquire("report", 10)
 
     clock.advance(9.9)
@@ -34,7 +35,7 @@ async def test_another_holder_waits_for_the_lease_to_expire() -> None:
 async def test_renewal_extends_the_lease() -> None:
     clock = FakeClock()
     first = LocalTaskLock(clock=clock)
-    second = first.sibling()
+    second = LocalTaskLock(clock=clock, leases=first.leases)
     assert await first.try_acquire("report", 10)
 
     clock.advance(8)
@@ -45,8 +46,9 @@ async def test_renewal_extends_the_lease() -> None:
 
 
 async def test_leases_on_different_names_are_independent() -> None:
-    first = LocalTaskLock(clock=FakeClock())
-    second = first.sibling()
+    clock = FakeClock()
+    first = LocalTaskLock(clock=clock)
+    second = LocalTaskLock(clock=clock, leases=first.leases)
 
     assert await first.try_acquire("report", 10)
     assert await second.try_acquire("cleanup", 10)
@@ -81,7 +83,7 @@ async def test_closed_lock_refuses_to_serve() -> None:
 async def test_closing_leaves_the_lease_to_expire() -> None:
     clock = FakeClock()
     first = LocalTaskLock(clock=clock)
-    second = first.sibling()
+    second = LocalTaskLock(clock=clock, leases=first.leases)
     assert await first.try_acquire("report", 10)
 
     await first.close()
@@ -118,3 +120,22 @@ def test_factory_names_an_unknown_scheme_without_the_password() -> None:
 def test_factory_names_an_unknown_scheme() -> None:
     with pytest.raises(ValueError, match="'ftp'"):
         create_task_lock("ftp://files.example/locks")
+
+
+async def test_postgres_lock_outage_is_reported_by_the_circuit_breaker(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Many skipped runs during an outage make one warning that says what happens meanwhile."""
+    clock = FakeClock()
+    lock = PostgresTaskLock("postgresql://app:hunter2@127.0.0.1:1/app", clock=clock)
+
+    with caplog.at_level(logging.INFO, logger="providers.background.locks.postgres"):
+        for _ in range(5):
+            assert not await lock.try_acquire("report", 1.0)
+            clock.advance(2.0)  # past retry_after: every call tries the server again
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1
+    assert "PostgreSQL task lock is unreachable" in messages[0]
+    assert "exclusive tasks are skipped" in messages[0]
+    assert "hunter2" not in messages[0]

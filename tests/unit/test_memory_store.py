@@ -17,7 +17,7 @@ def test_it_satisfies_both_store_interfaces(clock: FakeClock) -> None:
 
 async def test_an_entry_expires_exactly_at_its_ttl(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
-    store.set_nowait("short", 1, ttl=1)
+    await store.set("short", 1, ttl=1)
     clock.advance(0.5)
     assert await store.get("short", MISSING) == 1
 
@@ -26,21 +26,11 @@ async def test_an_entry_expires_exactly_at_its_ttl(clock: FakeClock) -> None:
     assert await store.get("short", MISSING) is MISSING
 
 
-async def test_async_set_matches_set_nowait(clock: FakeClock) -> None:
-    store = MemoryStore(clock=clock)
-
-    await store.set("k", [1], ttl=5)
-    store.set_nowait("j", [2], ttl=5)
-
-    assert list(store.entries) == ["k", "j"]
-    assert [await store.get("k"), await store.get("j")] == [[1], [2]]
-
-
 async def test_stats_count_evictions_and_expirations_apart(clock: FakeClock) -> None:
     store = MemoryStore(max_size=2, clock=clock)
-    store.set_nowait("a", 1, ttl=1)
-    store.set_nowait("b", 2, ttl=10)
-    store.set_nowait("c", 3, ttl=10)  # full, nothing expired: "a" is evicted
+    await store.set("a", 1, ttl=1)
+    await store.set("b", 2, ttl=10)
+    await store.set("c", 3, ttl=10)  # full, nothing expired: "a" is evicted
     clock.advance(20)
     await store.get("b")  # expired: dropped on read
 
@@ -48,26 +38,26 @@ async def test_stats_count_evictions_and_expirations_apart(clock: FakeClock) -> 
     assert (stats.entries, stats.evictions, stats.expirations) == (1, 1, 1)
 
 
-def test_insert_drops_expired_lru_entries_a_few_at_a_time(clock: FakeClock) -> None:
+async def test_insert_drops_expired_lru_entries_a_few_at_a_time(clock: FakeClock) -> None:
     """Bounded work: one insert looks at no more than the eight least recently used entries."""
     store = MemoryStore(max_size=1_000, clock=clock)
     for i in range(20):
-        store.set_nowait(f"old{i}", i, ttl=1)
+        await store.set(f"old{i}", i, ttl=1)
     clock.advance(2)
 
-    store.set_nowait("new0", 0, ttl=100)
+    await store.set("new0", 0, ttl=100)
     assert len(store.entries) == 20 - 8 + 1
-    store.set_nowait("new1", 1, ttl=100)
-    store.set_nowait("new2", 2, ttl=100)
+    await store.set("new1", 1, ttl=100)
+    await store.set("new2", 2, ttl=100)
     assert len(store.entries) == 3
     assert list(store.entries) == ["new0", "new1", "new2"]
 
 
-def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> None:
+async def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> None:
     store = MemoryStore(max_size=1_000, clock=clock)
-    store.set_nowait("a", 1, ttl=10)
+    await store.set("a", 1, ttl=10)
     clock.advance(9)
-    store.set_nowait("b", 2, ttl=10)
+    await store.set("b", 2, ttl=10)
 
     assert store.stats().expirations == 0
     assert list(store.entries) == ["a", "b"]
@@ -75,8 +65,8 @@ def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> None:
 
 async def test_clear_keeps_the_counters(clock: FakeClock) -> None:
     store = MemoryStore(max_size=1, clock=clock)
-    store.set_nowait("a", 1, ttl=10)
-    store.set_nowait("b", 2, ttl=10)
+    await store.set("a", 1, ttl=10)
+    await store.set("b", 2, ttl=10)
 
     await store.clear()
 

@@ -5,7 +5,6 @@ of an exclusive task: `LocalTaskLock` here (one process), `RedisTaskLock` (lease
 and `PostgresTaskLock` (advisory locks), chosen by `create_task_lock` from the lock URL.
 """
 
-import math
 import time
 import uuid
 from collections.abc import Callable
@@ -13,7 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-__all__ = ["LocalTaskLock", "TaskLock", "create_task_lock"]
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
+
+__all__ = ["Lease", "LocalTaskLock", "TaskLock", "create_task_lock"]
 
 
 class TaskLock(Protocol):
@@ -64,7 +66,7 @@ def create_task_lock(
     if scheme in ("postgresql", "postgres"):
         from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
 
-        return PostgresTaskLock(lock_url)
+        return PostgresTaskLock(lock_url, clock=clock)
     raise ValueError(
         f"unsupported lock_url scheme {scheme!r}: use redis://, rediss://, postgresql:// "
         "or leave lock_url unset for the in-process lock"
@@ -72,7 +74,9 @@ def create_task_lock(
 
 
 @dataclass(frozen=True, slots=True)
-class _Lease:
+class Lease:
+    """Who holds a task's lease in memory, and until when (on the lock's clock)."""
+
     holder: str
     expires_at: float
 
@@ -80,20 +84,26 @@ class _Lease:
 class LocalTaskLock:
     """Leases in this process's memory: exclusive tasks run once per interval here only.
 
-    `clock` (monotonic seconds) decides expiry, so tests can move time by hand.
+    `clock` (monotonic seconds) decides expiry, so tests can move time by hand. Locks given
+    the same `leases` table are separate holders over the same leases, as the schedulers
+    of several applications served by one process would be.
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        leases: dict[str, Lease] | None = None,
+    ) -> None:
         self._clock = clock
         self._holder = uuid.uuid4().hex
-        self._leases: dict[str, _Lease] = {}
+        self._leases: dict[str, Lease] = {} if leases is None else leases
         self._closed = False
 
-    def sibling(self) -> "LocalTaskLock":
-        """Another holder over the same leases, as a second instance would be (for tests)."""
-        other = LocalTaskLock(clock=self._clock)
-        other._leases = self._leases
-        return other
+    @property
+    def leases(self) -> dict[str, Lease]:
+        """The lease table, by task name; hand it to another lock to share it."""
+        return self._leases
 
     async def initialize(self) -> None:
         """Nothing to prepare in memory."""
@@ -101,13 +111,12 @@ class LocalTaskLock:
     async def try_acquire(self, name: str, ttl: float) -> bool:
         """Take or renew the lease on `name`; False while another holder's lease is alive."""
         self._check_open()
-        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        positive_seconds("ttl", ttl)
         now = self._clock()
         lease = self._leases.get(name)
         if lease is not None and lease.holder != self._holder and lease.expires_at > now:
             return False
-        self._leases[name] = _Lease(self._holder, now + ttl)
+        self._leases[name] = Lease(self._holder, now + ttl)
         return True
 
     async def ping(self) -> None:
@@ -120,4 +129,4 @@ class LocalTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")

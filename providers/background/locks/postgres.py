@@ -10,16 +10,15 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
+from providers.redis_connection.circuit_breaker import UNAVAILABLE, CircuitBreaker
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
-
-WARNING_EVERY = 30.0
-"""Seconds between repeated warnings while the server is unreachable."""
 
 
 def advisory_key(name: str) -> int:
@@ -29,15 +28,33 @@ def advisory_key(name: str) -> int:
 
 
 class PostgresTaskLock:
-    """`TaskLock` over `pg_try_advisory_lock` on a connection of its own (not the pool's)."""
+    """`TaskLock` over `pg_try_advisory_lock` on a connection of its own (not the pool's).
 
-    def __init__(self, url: str, *, connect_timeout: float = 2.0) -> None:
+    While the server cannot answer, a circuit breaker skips it for `retry_after` seconds at
+    a time and keeps the warnings to one now and then, as for the Redis lock.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 2.0,
+        retry_after: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
         self.connect_timeout = connect_timeout
         self._connection: Any = None
         self._held: set[str] = set()
         self._guard = asyncio.Lock()  # one statement at a time on the shared connection
-        self._last_warning = -WARNING_EVERY
+        self._breaker = CircuitBreaker(
+            "PostgreSQL task lock",
+            failures=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError),
+            fallback="exclusive tasks are skipped",
+            logger=logger,
+            retry_after=retry_after,
+            clock=clock,
+        )
 
     async def initialize(self) -> None:
         """Connect now, so a wrong URL fails at start-up rather than at the first run."""
@@ -49,30 +66,12 @@ class PostgresTaskLock:
         If the server cannot be reached the answer is False: a skipped run is better
         than the same task running on several instances at once.
         """
-        async with self._guard:
-            try:
-                connection = self._connection
-                if connection is None or connection.is_closed():
-                    self._held.clear()  # a closed session released every lock it had
-                    connection = await self._connect()
-                if name in self._held:
-                    return True
-                won = await connection.fetchval(
-                    "SELECT pg_try_advisory_lock($1)", advisory_key(name)
-                )
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                self._warn(f"task lock unavailable, skipping {name!r}: {error}")
-                return False
-            if won:
-                self._held.add(name)
-            return bool(won)
+        won = await self._breaker.call(self._try_acquire, name)
+        return won is not UNAVAILABLE and won
 
     async def ping(self) -> None:
-        """Raise unless the lock's connection answers."""
-        async with self._guard:
-            if self._connection is None or self._connection.is_closed():
-                await self._connect()
-            await self._connection.fetchval("SELECT 1")
+        """Raise unless the lock's connection answers (even while the breaker is open)."""
+        await self._breaker.check(self._ping)
 
     async def close(self) -> None:
         """Close the connection; the server releases every lock this instance held."""
@@ -80,6 +79,27 @@ class PostgresTaskLock:
         self._held.clear()
         if connection is not None and not connection.is_closed():
             await connection.close(timeout=self.connect_timeout)
+
+    async def _ping(self) -> None:
+        async with self._guard:
+            if self._connection is None or self._connection.is_closed():
+                await self._connect()
+            await self._connection.fetchval("SELECT 1")
+
+    async def _try_acquire(self, name: str) -> bool:
+        async with self._guard:
+            connection = self._connection
+            if connection is None or connection.is_closed():
+                self._held.clear()  # a closed session released every lock it had
+                connection = await self._connect()
+            if name in self._held:
+                return True
+            won = bool(
+                await connection.fetchval("SELECT pg_try_advisory_lock($1)", advisory_key(name))
+            )
+            if won:
+                self._held.add(name)
+            return won
 
     async def _connect(self) -> Any:
         try:
@@ -89,9 +109,3 @@ class PostgresTaskLock:
                 f"cannot connect to the PostgreSQL task lock at {redacted_url(self.url)}: {error}"
             ) from error
         return self._connection
-
-    def _warn(self, message: str) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= WARNING_EVERY:
-            self._last_warning = now
-            logger.warning(message)

@@ -1,14 +1,18 @@
 """Task leases in Redis: an exclusive task runs on one instance per interval across a cluster."""
 
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable
+from typing import Final, Unpack
 
-from providers.redis_connection.client import guarded_redis
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
+from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
 
 logger = logging.getLogger(__name__)
+
+_ROLE: Final = RedisRole("Redis task lock", fallback="exclusive tasks are skipped", logger=logger)
 
 
 class RedisTaskLock:
@@ -24,25 +28,12 @@ class RedisTaskLock:
         url: str,
         *,
         namespace: str = "wirework-task-lock",
-        socket_timeout: float = 0.5,
-        connect_timeout: float | None = None,
-        retry_after: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
-        if not namespace:
-            raise ValueError("namespace must not be empty: it keeps the task leases apart")
-        guarded = guarded_redis(
-            url,
-            server="Redis task lock",
-            fallback="exclusive tasks are skipped",
-            logger=logger,
-            socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
-            retry_after=retry_after,
-            clock=clock,
-        )
+        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
         self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = f"{namespace}:"
+        self._prefix = guarded.prefix
         self._holder = uuid.uuid4().hex
         self._closed = False
 
@@ -56,8 +47,7 @@ class RedisTaskLock:
         False while another holder's lease is alive, and while Redis cannot answer.
         """
         self._check_open()
-        if not (ttl > 0 and math.isfinite(ttl)):  # `not >` also rejects NaN
-            raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+        positive_seconds("ttl", ttl)
         taken = await self._breaker.call(self._leases.take, self._prefix + name, self._holder, ttl)
         return taken is True
 
@@ -75,7 +65,7 @@ class RedisTaskLock:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RuntimeError("task lock is closed")
+            raise ServiceNotReadyError("task lock is closed")
 
 
 __all__ = ["RedisTaskLock"]

@@ -1,7 +1,7 @@
 """The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
 
 import enum
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
@@ -49,7 +49,7 @@ class CacheStore(Protocol):
         """Return the live value for `key`, or `default`; counts a hit or a miss.
 
         A hit refreshes recency where the store keeps an LRU order. Same contract as
-        `CacheService.get`, which is bound to it while the service is ready.
+        `CacheService.get`.
         """
         ...
 
@@ -78,29 +78,13 @@ class CacheStore(Protocol):
         ...
 
 
-class SetWithDefault(Protocol):
-    """`async set(key, value, ttl=None)`: what `CacheService.set` is while the cache is ready."""
-
-    def __call__(
-        self, key: str, value: Any, ttl: float | None = None
-    ) -> Coroutine[Any, Any, None]: ...
-
-
 @runtime_checkable
 class LocalCacheStore(CacheStore, Protocol):
-    """A store in this process: its entries can be shown, and `set` needs no await."""
+    """A store in this process: its entries can be shown."""
 
     @property
     def entries(self) -> Mapping[str, Any]:
         """A live read-only view of key -> value that neither counts nor refreshes recency."""
-        ...
-
-    def set_nowait(self, key: str, value: Any, ttl: float) -> None:
-        """Synchronous `set`."""
-        ...
-
-    def bind_set(self, default_ttl: float, check_ttl: Callable[[float], float]) -> SetWithDefault:
-        """`set` taking an optional ttl: `default_ttl` when None, else `check_ttl(ttl)`."""
         ...
 
 

@@ -11,13 +11,19 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from itertools import islice
-from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar
+from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import guarded_redis
+from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
 
 logger = logging.getLogger(__name__)
+
+_ROLE: Final = RedisRole(
+    "Redis cache", fallback="cache lookups are misses and writes are skipped", logger=logger
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,29 +111,15 @@ class RedisStore:
         url: str,
         *,
         namespace: str = "wirework",
-        socket_timeout: float = 0.5,
-        connect_timeout: float | None = None,
-        retry_after: float = 1.0,
         fill_lease: float = 2.0,
         codec: ValueCodec = JSON_CODEC,
         clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
-        if not namespace:
-            raise ValueError("namespace must not be empty: it keeps this cache's keys apart")
-        if not (fill_lease > 0 and math.isfinite(fill_lease)):
-            raise ValueError(f"fill_lease must be a positive number of seconds, got {fill_lease!r}")
-        guarded = guarded_redis(
-            url,
-            server="Redis cache",
-            fallback="cache lookups are misses and writes are skipped",
-            logger=logger,
-            socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
-            retry_after=retry_after,
-            clock=clock,
-        )
+        positive_seconds("fill_lease", fill_lease)
+        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
         self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = f"{namespace}:"
+        self._prefix = guarded.prefix
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
         self._pattern = _glob_literal(self._prefix) + "*"
         self._fill_lease = fill_lease
@@ -200,7 +192,7 @@ class RedisStore:
     async def ping(self) -> None:
         """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
         if self._closed:
-            raise RuntimeError("Redis cache store is closed")
+            raise ServiceNotReadyError("Redis cache store is closed")
         await self._breaker.check(self._redis.ping)
 
     async def close(self) -> None:

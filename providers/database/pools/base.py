@@ -1,15 +1,23 @@
 """What every pool hands out and raises, whichever database driver is behind it."""
 
 import itertools
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, Generic, Protocol, TypeVar
+
+from providers.durations import positive_seconds
+from providers.errors import ServiceNotReadyError, WireworkError
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
 
-_READ_ONLY_PREFIXES = ("SELECT", "EXPLAIN", "VALUES", "SHOW")
+# EXPLAIN is left out: PostgreSQL's EXPLAIN ANALYZE runs the statement it explains.
+_READ_ONLY_WORDS = frozenset({"SELECT", "VALUES", "SHOW"})
+_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z]+")
 _METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
 _connection_numbers = itertools.count(1)
 
@@ -30,19 +38,18 @@ class PoolLimits:
             raise ValueError(
                 f"min_size must be between 0 and max_size ({self.max_size}), got {self.min_size}"
             )
-        if not self.acquire_timeout > 0:
-            raise ValueError(f"acquire_timeout must be positive, got {self.acquire_timeout}")
+        positive_seconds("acquire_timeout", self.acquire_timeout, infinite=True)
 
 
-class PoolTimeoutError(TimeoutError):
+class PoolTimeoutError(WireworkError, TimeoutError):
     """Every connection stayed in use for the whole acquire timeout."""
 
 
-class PoolClosedError(RuntimeError):
+class PoolClosedError(ServiceNotReadyError):
     """The pool was closed (or never opened) when a connection was asked for."""
 
 
-class DatabaseStorageError(RuntimeError):
+class DatabaseStorageError(WireworkError, RuntimeError):
     """The database's storage refused a statement: it is read-only, full or failing.
 
     The statement changed nothing. Fix the storage (permissions, an immutable flag, a
@@ -50,9 +57,30 @@ class DatabaseStorageError(RuntimeError):
     """
 
 
+class UniqueViolationError(WireworkError, ValueError):
+    """A write collided with a unique constraint; nothing was written.
+
+    Raised by both pools alike, so a repository needs no per-driver code to answer 409.
+    `columns` names the constrained columns (never the values), when the driver says them.
+    """
+
+    def __init__(self, table: str, columns: tuple[str, ...], constraint: str = "") -> None:
+        target = f"{table}({', '.join(columns)})" if columns else constraint or table
+        super().__init__(f"duplicate value for {target}: it must be unique")
+        self.table = table
+        self.columns = columns
+        self.constraint = constraint
+
+
+@lru_cache(maxsize=1024)
 def is_read_only(sql: str) -> bool:
-    """Whether a statement only reads; anything unsure counts as a write."""
-    return sql.lstrip()[:7].upper().startswith(_READ_ONLY_PREFIXES)
+    """Whether a statement surely only reads: it may skip SQLite's write lock, or be retried.
+
+    Only the first keyword after comments counts; anything unsure (`WITH`, which may
+    write, `PRAGMA`, `EXPLAIN`) counts as a write. Rows are fetched either way.
+    """
+    word = _WORD.match(sql, _LEADING_NOISE.match(sql).end())  # type: ignore[union-attr]
+    return word is not None and word.group(0).upper() in _READ_ONLY_WORDS
 
 
 def pool_timeout_error(max_size: int, timeout: float) -> PoolTimeoutError:
@@ -128,3 +156,44 @@ class ConnectionPool(Protocol):
     def in_use(self) -> list[PooledConnection]: ...
     @property
     def waiting(self) -> int: ...
+
+
+ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
+
+
+class PoolBookkeeping(Generic[ConnectionT]):
+    """What both pools count the same way: who is borrowed, the high-water mark, timeouts."""
+
+    def __init__(self, limits: PoolLimits) -> None:
+        self.min_size, self.max_size = limits.min_size, limits.max_size
+        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
+        self._in_use: set[ConnectionT] = set()
+        self.acquired = 0
+        self.peak_in_use = 0
+        self.timeouts = 0
+        self.replaced = 0
+
+    @property
+    def in_use(self) -> list[PooledConnection]:
+        return list(self._in_use)
+
+    def _checked_out(self, connection: ConnectionT) -> ConnectionT:
+        self._in_use.add(connection)
+        self.acquired += 1
+        self.peak_in_use = max(self.peak_in_use, len(self._in_use))
+        return connection
+
+    def _checked_in(self, connection: ConnectionT, *, closed: bool) -> bool:
+        """Forget a returned connection; False when `close()` already took care of it."""
+        if connection in self._in_use:
+            self._in_use.discard(connection)
+            return True
+        if closed:
+            return False
+        raise ValueError(
+            f"connection {connection.id} is not checked out from this pool (released twice?)"
+        )
+
+    def _timed_out(self) -> PoolTimeoutError:
+        self.timeouts += 1
+        return pool_timeout_error(self.max_size, self.acquire_timeout)

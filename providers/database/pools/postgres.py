@@ -13,15 +13,17 @@ from typing import Any, cast
 import asyncpg
 
 from providers.database.pools.base import (
+    PoolBookkeeping,
     PoolClosedError,
     PooledConnection,
     PoolLimits,
     QueryParams,
     QueryResult,
+    UniqueViolationError,
     is_read_only,
-    pool_timeout_error,
 )
 from providers.database.pools.named_params import bind
+from providers.errors import DatabaseConnectionLostError
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
@@ -33,14 +35,32 @@ _LINK_ERRORS = (
     asyncpg.ConnectionDoesNotExistError,
     OSError,
 )
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_ROW_COUNT = re.compile(r"(\d+)$")
+# Also AttributeError when reading a statement's status: asyncpg's proxy, once taken back,
+# no longer forwards `_execute`.
+_STATUS_LINK_ERRORS = (*_LINK_ERRORS, AttributeError)
+_ROW_COUNT = re.compile(rb"(\d+)$")
+_CHANGED_ROWS = (b"INSERT", b"UPDATE", b"DELETE", b"MERGE", b"COPY")
+_KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
 
 
-def _affected(status: str) -> int:
-    """Row count from a command tag such as 'INSERT 0 3' or 'UPDATE 2'; 0 for DDL."""
+def _affected(status: bytes) -> int:
+    """Rows a statement changed, from its command tag ('INSERT 0 3', 'UPDATE 2'); else 0.
+
+    'SELECT 3' counts rows read, not changed, and DDL has no count: both are 0.
+    """
+    if not status.startswith(_CHANGED_ROWS):
+        return 0
     match = _ROW_COUNT.search(status)
     return int(match.group(1)) if match else 0
+
+
+def _unique_violation(error: Exception) -> UniqueViolationError:
+    """The pool's own error for a unique violation, naming columns from 'Key (a, b)=(…)'."""
+    detail = getattr(error, "detail", None) or ""
+    match = _KEY_COLUMNS.match(detail)
+    columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
+    table = getattr(error, "table_name", None) or ""
+    return UniqueViolationError(table, columns, getattr(error, "constraint_name", None) or "")
 
 
 class PostgresConnection(PooledConnection):
@@ -64,24 +84,23 @@ class PostgresConnection(PooledConnection):
         self._mark_used()
         statement, args = bind(sql, params)
         try:
-            return await self._run(sql, statement, args)
-        except _LINK_ERRORS as error:
+            # asyncpg's public calls return either the rows (`fetch`) or the command tag
+            # (`execute`), and guessing which from the SQL text loses rows. `_execute` is the
+            # one both are built on: it returns rows and tag from one round trip, on the
+            # connection's statement cache. The contract test covers it on every upgrade.
+            rows, status, _ = await self.raw._execute(statement, args, 0, None, return_status=True)
+        except asyncpg.UniqueViolationError as error:
+            raise _unique_violation(error) from error
+        except _STATUS_LINK_ERRORS as error:
             if not self.is_lost:
                 raise
-            raise ConnectionError(f"PostgreSQL connection {self.id} was lost: {error}") from error
-
-    async def _run(self, sql: str, statement: str, args: list[Any]) -> QueryResult:
-        if is_read_only(sql):
-            rows = await self.raw.fetch(statement, *args)
-            return {"rows": [dict(row) for row in rows], "affected": 0}
-        if _RETURNING.search(sql):
-            rows = await self.raw.fetch(statement, *args)
-            return {"rows": [dict(row) for row in rows], "affected": len(rows)}
-        status = await self.raw.execute(statement, *args)
-        return {"rows": [], "affected": _affected(status)}
+            raise DatabaseConnectionLostError(
+                f"PostgreSQL connection {self.id} was lost: {error}"
+            ) from error
+        return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
 
 
-class PostgresPool:
+class PostgresPool(PoolBookkeeping[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
 
     dialect = "postgresql"
@@ -93,18 +112,12 @@ class PostgresPool:
         *,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
+        super().__init__(limits)
         self.url = url
-        self.min_size, self.max_size = limits.min_size, limits.max_size
-        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
-        self._in_use: set[PostgresConnection] = set()
         self._waiting = 0
-        self.acquired = 0
-        self.peak_in_use = 0
-        self.timeouts = 0
-        self.replaced = 0
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
@@ -146,8 +159,7 @@ class PostgresPool:
         try:
             raw = await self._pool.acquire(timeout=self.acquire_timeout)
         except TimeoutError:
-            self.timeouts += 1
-            raise pool_timeout_error(self.max_size, self.acquire_timeout) from None
+            raise self._timed_out() from None
         finally:
             self._waiting -= 1
         pid = raw.get_server_pid()
@@ -156,21 +168,13 @@ class PostgresPool:
             self._forget_retired()
             connection = self._known[pid] = PostgresConnection(raw)
         connection.raw = raw
-        self._in_use.add(connection)
-        self.acquired += 1
-        self.peak_in_use = max(self.peak_in_use, len(self._in_use))
-        return connection
+        return self._checked_out(connection)
 
     async def release(self, borrowed: PooledConnection) -> None:
         """Return a borrowed connection; asyncpg replaces it if it was closed meanwhile."""
         connection = cast(PostgresConnection, borrowed)
-        if connection not in self._in_use:
-            if self._pool is None:
-                return  # close() already dealt with it
-            raise ValueError(
-                f"connection {connection['id']} is not checked out from this pool (released twice?)"
-            )
-        self._in_use.discard(connection)
+        if not self._checked_in(connection, closed=self._pool is None):
+            return  # close() already dealt with it
         lost = connection.is_lost
         try:
             await self._pool.release(connection.raw, timeout=self.close_timeout)
@@ -224,10 +228,6 @@ class PostgresPool:
         idle = [conn for conn in self._known.values() if conn not in self._in_use]
         idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
         return list(idle[: self._pool.get_idle_size()])
-
-    @property
-    def in_use(self) -> list[PooledConnection]:
-        return list(self._in_use)
 
     @property
     def waiting(self) -> int:

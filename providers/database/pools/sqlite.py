@@ -1,10 +1,12 @@
 """A fair, bounded pool of aiosqlite connections.
 
 Each connection owns one worker thread (aiosqlite's design), so a pool of N connections
-lets N queries run at once. Writes are serialised by one asyncio lock per pool: SQLite
-allows a single writer anyway, and queueing writers on the event loop is cheaper and
-fairer than letting them spin in SQLite's busy handler. The busy timeout still guards
-against writers in other processes.
+lets N queries run at once. Writes are serialised by one lock per pool, whichever way they
+come (`execute_query`, a borrowed connection, a transaction, a migration): SQLite allows a
+single writer anyway, and queueing writers on the event loop is cheaper and fairer than
+letting them spin in SQLite's busy handler. A connection takes the lock for a write and
+keeps it while its transaction is open. The busy timeout still guards against writers in
+other processes.
 """
 
 import asyncio
@@ -15,21 +17,23 @@ import time
 import uuid
 from collections import deque
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import aiosqlite
 
 from providers.database.pools.base import (
     DatabaseStorageError,
+    PoolBookkeeping,
     PoolClosedError,
     PooledConnection,
     PoolLimits,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
+    UniqueViolationError,
     is_read_only,
-    pool_timeout_error,
 )
+from providers.errors import DatabaseConnectionLostError, WireworkError
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +56,59 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
     return url.removeprefix("sqlite:///"), True
 
 
+class WriteOrderError(WireworkError, RuntimeError):
+    """A task that holds SQLite's write lock asked for it again through another connection.
+
+    It would wait for itself forever. Run the statement on the connection or transaction
+    that holds the lock (`tx.execute_query`, or a repository method with `tx=tx`).
+    """
+
+
+class WriteLock:
+    """One writer at a time across a pool's connections; a transaction keeps it to its end."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.holder: SQLiteConnection | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    async def acquire(self, connection: "SQLiteConnection") -> None:
+        task = asyncio.current_task()
+        if self.holder is not None and self._task is task:
+            raise WriteOrderError(
+                f"this task already writes through SQLite connection {self.holder.id} (an open "
+                "transaction); run the statement in that transaction (tx.execute_query, or "
+                "tx=tx on the repository): on another connection it would wait for itself"
+            )
+        await self._lock.acquire()
+        self.holder, self._task = connection, task
+
+    def release(self, connection: "SQLiteConnection") -> None:
+        if self.holder is connection:
+            self.holder = self._task = None
+            self._lock.release()
+
+
+def _unique_violation(error: sqlite3.IntegrityError) -> UniqueViolationError | None:
+    """Read 'UNIQUE constraint failed: notes.owner_id, notes.title' into table and columns."""
+    message = str(error)
+    if not message.startswith("UNIQUE constraint failed: "):
+        return None
+    targets = [name.strip() for name in message.split(": ", 1)[1].split(",")]
+    table = targets[0].partition(".")[0]
+    return UniqueViolationError(table, tuple(target.partition(".")[2] for target in targets))
+
+
 class SQLiteConnection(PooledConnection):
     """One aiosqlite connection (and its worker thread) lent out by `SQLitePool`."""
 
-    def __init__(self, raw: aiosqlite.Connection) -> None:
+    def __init__(self, raw: aiosqlite.Connection, writes: WriteLock) -> None:
         super().__init__("sqlite")
         self.raw = raw
         self.broken = False
+        self.interrupted = False
+        """A statement was cancelled while its worker thread may still be running it."""
+        self._writes = writes
 
     @property
     def is_usable(self) -> bool:
@@ -71,24 +121,57 @@ class SQLiteConnection(PooledConnection):
             return False
         return True
 
+    @property
+    def in_transaction(self) -> bool:
+        return self.is_usable and self.raw.in_transaction
+
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement (autocommit) and return its rows as dicts and its row count."""
+        """Run one statement and return its rows as dicts and its row count.
+
+        A write takes the pool's write lock first; the lock is kept while the statement
+        leaves a transaction open (`BEGIN IMMEDIATE`), and given back when it ends.
+        """
+        if self._writes.holder is not self:
+            if is_read_only(sql):
+                return await self._run(sql, params)
+            await self._writes.acquire(self)
+        try:
+            return await self._run(sql, params)
+        except asyncio.CancelledError:
+            # aiosqlite's thread finishes the statement anyway: `release()` rolls back behind
+            # it and only then frees the lock, so no second writer starts beside it.
+            self.interrupted = True
+            raise
+        finally:
+            if not self.interrupted and not self.in_transaction:
+                self._writes.release(self)
+
+    async def _run(self, sql: str, params: QueryParams) -> QueryResult:
         self._mark_used()
         bound = {} if params is None else params
         try:
             if is_read_only(sql):
                 rows = await self.raw.execute_fetchall(sql, bound)
                 return {"rows": [dict(row) for row in rows], "affected": 0}
+            before = self.raw.total_changes
             cursor = await self.raw.execute(sql, bound)
             rows = await cursor.fetchall()
-            return {"rows": [dict(row) for row in rows], "affected": max(cursor.rowcount, 0)}
+            # sqlite3 counts rows only for statements starting with INSERT/UPDATE/DELETE/
+            # REPLACE; a `WITH ... INSERT` reports -1, so count the changes it made instead.
+            affected = cursor.rowcount if cursor.rowcount >= 0 else self.raw.total_changes - before
+            return {"rows": [dict(row) for row in rows], "affected": affected}
         except ValueError as error:
             # aiosqlite's "Connection closed" / "no active connection": the link is gone.
             self.broken = True
-            raise ConnectionError(f"SQLite connection {self.id} is closed") from error
+            raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
             self.broken = not self.is_usable
             raise
+        except sqlite3.IntegrityError as error:
+            violation = _unique_violation(error)
+            if violation is None:
+                raise
+            raise violation from error
         except sqlite3.OperationalError as error:
             code = getattr(error, "sqlite_errorname", "")
             if not code.startswith(_STORAGE_FAILURES):
@@ -129,7 +212,7 @@ async def _use_wal(raw: aiosqlite.Connection) -> None:
             return
 
 
-class SQLitePool:
+class SQLitePool(PoolBookkeeping[SQLiteConnection]):
     """Hands out at most `max_size` connections, first come first served."""
 
     dialect = "sqlite"
@@ -139,22 +222,16 @@ class SQLitePool:
         url: str | None = None,
         limits: PoolLimits = PoolLimits(),
     ) -> None:
+        super().__init__(limits)
         self.url = url
-        self.min_size, self.max_size = limits.min_size, limits.max_size
-        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[_Slot] = []
         self._waiters: deque[asyncio.Future[_Slot]] = deque()
-        self._in_use: set[SQLiteConnection] = set()
-        self._write_lock = asyncio.Lock()
+        self._writes = WriteLock()
         self._open = False
         self._closed = False
         self._drained = asyncio.Event()
         self._keeper: aiosqlite.Connection | None = None
-        self.acquired = 0
-        self.peak_in_use = 0
-        self.timeouts = 0
-        self.replaced = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -218,32 +295,22 @@ class SQLitePool:
         except BaseException:
             self._hand_over(None)
             raise
-        self._in_use.add(connection)
-        self.acquired += 1
-        self.peak_in_use = max(self.peak_in_use, len(self._in_use))
-        return connection
+        return self._checked_out(connection)
 
     async def release(self, borrowed: PooledConnection) -> None:
         """Return a borrowed connection; a broken one is closed and its place freed."""
         connection = cast(SQLiteConnection, borrowed)
-        if connection not in self._in_use:
-            if self._closed:
-                return  # close() already closed every borrowed connection
-            raise ValueError(
-                f"connection {connection['id']} is not checked out from this pool (released twice?)"
-            )
-        self._in_use.discard(connection)
+        if not self._checked_in(connection, closed=self._closed):
+            return  # close() already closed every borrowed connection
+        try:
+            await self._end_transaction(connection)
+        finally:
+            self._writes.release(connection)
         if not self._open:  # close() is waiting for this one
             await self._close_raw(connection.raw)
             if not self._in_use:
                 self._drained.set()
             return
-        if connection.is_usable and connection.raw.in_transaction:
-            # A transaction left open would hold SQLite's write lock for everyone.
-            try:
-                await connection.raw.rollback()
-            except (sqlite3.Error, ValueError):
-                connection.broken = True
         if connection.is_usable:
             self._hand_over(connection)
         else:
@@ -252,18 +319,15 @@ class SQLitePool:
             await self._close_raw(connection.raw)
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a pooled connection; writes queue for the write lock first."""
-        if is_read_only(sql):
+        """Run one statement on a pooled connection (a write waits for the write lock)."""
+        try:
             return await self._execute_on_pool(sql, params)
-        async with self._write_lock:
-            try:
-                return await self._execute_on_pool(sql, params)
-            except ReadOnlyConnectionError:
-                # The file was read-only when that connection opened; it may be writable
-                # now. Idle connections may date from the same time: reopen them all and
-                # try once more. If the file is still read-only, this fails the same way.
-                await self._retire_idle()
-                return await self._execute_on_pool(sql, params)
+        except ReadOnlyConnectionError:
+            # The file was read-only when that connection opened; it may be writable now.
+            # Idle connections may date from the same time: reopen them all and try once
+            # more. If the file is still read-only, this fails the same way.
+            await self._retire_idle()
+            return await self._execute_on_pool(sql, params)
 
     # -- inspection ------------------------------------------------------------------
 
@@ -272,14 +336,22 @@ class SQLitePool:
         return [slot for slot in self._idle if slot is not None]
 
     @property
-    def in_use(self) -> list[PooledConnection]:
-        return list(self._in_use)
-
-    @property
     def waiting(self) -> int:
         return sum(1 for waiter in self._waiters if not waiter.done())
 
     # -- internals -------------------------------------------------------------------
+
+    async def _end_transaction(self, connection: SQLiteConnection) -> None:
+        """Roll back what the borrower left open: it would hold SQLite's write lock."""
+        interrupted, connection.interrupted = connection.interrupted, False
+        if not interrupted and not connection.in_transaction:
+            return
+        # After a cancelled statement this queues behind it on the connection's thread,
+        # so it sees (and undoes) whatever that statement opened.
+        try:
+            await connection.raw.rollback()
+        except (sqlite3.Error, ValueError):
+            connection.broken = True
 
     async def _execute_on_pool(self, sql: str, params: QueryParams) -> QueryResult:
         connection = await self.acquire()
@@ -300,7 +372,6 @@ class SQLitePool:
             return await waiter
         except PoolTimeoutError:
             self._forget(waiter)
-            self.timeouts += 1
             raise
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
@@ -313,7 +384,7 @@ class SQLitePool:
 
     def _expire(self, waiter: asyncio.Future[_Slot]) -> None:
         if not waiter.done():
-            waiter.set_exception(pool_timeout_error(self.max_size, self.acquire_timeout))
+            waiter.set_exception(self._timed_out())
 
     def _forget(self, waiter: asyncio.Future[_Slot]) -> None:
         waiter.cancel()
@@ -343,7 +414,7 @@ class SQLitePool:
         return await self._new_connection()
 
     async def _new_connection(self) -> SQLiteConnection:
-        return SQLiteConnection(await self._connect())
+        return SQLiteConnection(await self._connect(), self._writes)
 
     async def _connect(self) -> aiosqlite.Connection:
         raw = await aiosqlite.connect(self._database, uri=not self._is_file, isolation_level=None)

@@ -1,0 +1,131 @@
+"""The container graph as Mermaid text and as boxes placed for an inline SVG.
+
+Both read the same node list and agree on it: one node per provider, one arrow
+from each dependency to the provider that uses it, so left to right is start-up order.
+The page draws its own SVG rather than shipping Mermaid's multi-megabyte script; the
+text from `python -m app graph` pasted into any Mermaid renderer gives the same graph.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+NODE_HEIGHT: Final = 46
+COLUMN_GAP: Final = 70
+ROW_GAP: Final = 22
+MARGIN: Final = 8
+CHARACTER_WIDTH: Final = 8
+"""Roughly one character of the page's monospace label font, in pixels."""
+
+
+class GraphNode(Protocol):
+    """What drawing needs of a provider: a `ProviderNode` or a status report."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def depends_on(self) -> tuple[str, ...]: ...
+
+
+_MERMAID_KEYWORDS: Final = frozenset({"end", "graph", "subgraph", "flowchart", "style", "class"})
+"""Words Mermaid would read as syntax where a node id is expected."""
+
+
+def mermaid_id(path: str) -> str:
+    """A node id Mermaid accepts for any provider path (`reporting.exporter`, `end`)."""
+    identifier = re.sub(r"\W", "_", path)
+    return f"{identifier}_" if identifier.lower() in _MERMAID_KEYWORDS else identifier
+
+
+def mermaid(nodes: Sequence[GraphNode]) -> str:
+    """A Mermaid flowchart: each provider labelled with its type, arrows toward users."""
+    lines = ["flowchart LR"]
+    lines += [f'    {mermaid_id(node.path)}["{node.path}<br/>{node.kind}"]' for node in nodes]
+    lines += [
+        f"    {mermaid_id(dependency)} --> {mermaid_id(node.path)}"
+        for node in nodes
+        for dependency in node.depends_on
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
+    """Each provider's column: one more than its deepest dependency (0 for none)."""
+    by_path = {node.path: node for node in nodes}
+    found: dict[str, int] = {}
+
+    def depth(path: str, visiting: frozenset[str]) -> int:
+        if path not in found:
+            if path in visiting:
+                raise ValueError(f"providers depend on each other in a cycle through {path!r}")
+            dependencies = by_path[path].depends_on if path in by_path else ()
+            inner = visiting | {path}
+            found[path] = 1 + max((depth(item, inner) for item in dependencies), default=-1)
+        return found[path]
+
+    for node in nodes:
+        depth(node.path, frozenset())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedNode:
+    path: str
+    kind: str
+    x: int
+    y: int
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedEdge:
+    source: str
+    target: str
+    path: str
+    """SVG path data: a curve from the dependency's right side to the user's left side."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    nodes: tuple[PlacedNode, ...]
+    edges: tuple[PlacedEdge, ...]
+    width: int
+    height: int
+    node_height: int = NODE_HEIGHT
+
+
+def layout(nodes: Sequence[GraphNode]) -> Layout:
+    """Columns by dependency depth, rows in declaration order, one width per column."""
+    column_of = depths(nodes)
+    columns: dict[int, list[GraphNode]] = {}
+    for node in nodes:
+        columns.setdefault(column_of[node.path], []).append(node)
+    placed: dict[str, PlacedNode] = {}
+    x = MARGIN
+    for column in sorted(columns):
+        members = columns[column]
+        width = (
+            CHARACTER_WIDTH
+            * max(len(label) for node in members for label in (node.path, node.kind))
+            + 24
+        )
+        for row, node in enumerate(members):
+            y = MARGIN + row * (NODE_HEIGHT + ROW_GAP)
+            placed[node.path] = PlacedNode(node.path, node.kind, x, y, width)
+        x += width + COLUMN_GAP
+    edges = []
+    for node in nodes:
+        target = placed[node.path]
+        for dependency in node.depends_on:
+            source = placed[dependency]
+            x1, y1 = source.x + source.width, source.y + NODE_HEIGHT // 2
+            x2, y2 = target.x, target.y + NODE_HEIGHT // 2
+            bend = (x2 - x1) // 2
+            curve = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+            edges.append(PlacedEdge(dependency, node.path, curve))
+    rows = max(len(members) for members in columns.values()) if columns else 0
+    height = 2 * MARGIN + rows * NODE_HEIGHT + max(rows - 1, 0) * ROW_GAP
+    return Layout(tuple(placed.values()), tuple(edges), x - COLUMN_GAP + MARGIN, height)

@@ -1,0 +1,1 @@
+"""The `/status` page: every service the container holds, its health and figures, live."""

@@ -1,0 +1,177 @@
+"""One look at every service the container holds: is it answering, and its figures.
+
+Each service is probed on its own, within a timeout, so one that is down or hung marks
+its own entry and never the whole snapshot. The figures are whatever `get_stats()`
+reports, flattened for display, so a new service's figures show without edits here.
+"""
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from dependency_injector import providers
+
+from app.container_graph import ProviderNode, container_graph
+from app.service_status import read_stats, settle
+
+MAX_DETAIL_LENGTH: Final = 200
+KEY_FIGURES: Final = (
+    "status",
+    "in_use_connections",
+    "available_connections",
+    "waiting",
+    "acquire_timeouts",
+    "entries",
+    "hit_rate",
+    "tasks",
+    "runs",
+    "errors",
+    "last_error",
+    "last_run",
+)
+"""Figures and table columns shown first when a service reports them; the rest follow."""
+_TIME_SUFFIXES: Final = ("_run", "_at", "_time")
+"""Figures named so hold a Unix time, shown as a UTC clock time."""
+
+
+class State(StrEnum):
+    """What a probe found; the page colours cards and graph nodes by it."""
+
+    OK = "ok"
+    FAILING = "failing"
+    TIMED_OUT = "timed_out"
+    NOT_STARTED = "not_started"
+    """A resource the container has not started (and no fake stands in for it)."""
+    NOT_PROBED = "not_probed"
+    """Not a service (settings, a factory): drawn in the graph, never called."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceReport:
+    """How one provider is doing, ready to display."""
+
+    path: str
+    kind: str
+    depends_on: tuple[str, ...]
+    state: State
+    error: str | None = None
+    """The exception type of a failed ping or a failed `get_stats()`."""
+    detail: str | None = None
+    figures: tuple[tuple[str, str], ...] = ()
+    tables: tuple["FigureTable", ...] = ()
+
+    @property
+    def is_service(self) -> bool:
+        return self.state is not State.NOT_PROBED
+
+
+@dataclass(frozen=True, slots=True)
+class FigureTable:
+    """A figure made of named rows, such as a scheduler's per-task counters."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    services: tuple[ServiceReport, ...]
+    taken_at: float = field(default_factory=time.time)
+
+    @property
+    def taken_at_text(self) -> str:
+        return datetime.fromtimestamp(self.taken_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def display(name: str, value: Any) -> str:
+    """A figure as a short string: times as UTC clock times, floats rounded, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and name.endswith(_TIME_SUFFIXES):
+        return datetime.fromtimestamp(value, UTC).strftime("%H:%M:%S UTC")
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+Figures = tuple[tuple[str, str], ...]
+_RANK: Final = {name: position for position, name in enumerate(KEY_FIGURES)}
+
+
+def _key_first(name: str) -> int:
+    return _RANK.get(name, len(_RANK))
+
+
+def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]]:
+    """Scalars become figures (key ones first); a mapping of mappings becomes a table."""
+    figures: list[tuple[str, str]] = []
+    tables: list[FigureTable] = []
+    for name, value in stats.items():
+        if isinstance(value, Mapping) and all(isinstance(row, Mapping) for row in value.values()):
+            names = dict.fromkeys(column for row in value.values() for column in row)
+            columns = tuple(sorted(names, key=_key_first))
+            rows = tuple(
+                (str(row_name), tuple(display(column, row.get(column)) for column in columns))
+                for row_name, row in value.items()
+            )
+            tables.append(FigureTable(name, columns, rows))
+        elif isinstance(value, Mapping):
+            figures.extend((f"{name}.{key}", display(key, item)) for key, item in value.items())
+        else:
+            figures.append((name, display(name, value)))
+    figures.sort(key=lambda figure: _key_first(figure[0]))
+    return tuple(figures), tuple(tables)
+
+
+def _short(error: BaseException) -> str:
+    text = str(error)
+    return text if len(text) <= MAX_DETAIL_LENGTH else f"{text[: MAX_DETAIL_LENGTH - 1]}…"
+
+
+async def _with_figures(report: ServiceReport, service: Any, timeout: float) -> ServiceReport:
+    if not hasattr(service, "get_stats"):
+        return report
+    try:
+        async with asyncio.timeout(timeout):
+            stats = await read_stats(service)
+    except Exception as error:  # the ping passed: the service is up, only its figures are not
+        return replace(report, error=type(error).__name__, detail="get_stats() failed")
+    figures, tables = _figures(stats)
+    return replace(report, figures=figures, tables=tables)
+
+
+async def _probe(node: ProviderNode, timeout: float) -> ServiceReport:
+    report = ServiceReport(node.path, node.kind, node.depends_on, State.NOT_PROBED)
+    provider = node.provider
+    if not isinstance(provider, providers.BaseResource):
+        return report
+    if not provider.initialized and not provider.overridden:
+        return replace(report, state=State.NOT_STARTED)
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            service = await settle(provider())
+            if hasattr(service, "ping"):
+                await settle(service.ping())
+    except Exception as error:  # a probe reports failures, it does not raise them
+        if isinstance(error, TimeoutError) and deadline.expired():
+            detail = f"no answer within {timeout:g} s"
+            return replace(report, state=State.TIMED_OUT, error="TimeoutError", detail=detail)
+        return replace(
+            report, state=State.FAILING, error=type(error).__name__, detail=_short(error)
+        )
+    return await _with_figures(replace(report, state=State.OK), service, timeout)
+
+
+async def take_snapshot(container: Any, timeout: float) -> Snapshot:
+    """Probe every provider of `container` at once, each within `timeout` seconds."""
+    nodes = container_graph(container)
+    reports = await asyncio.gather(*(_probe(node, timeout) for node in nodes))
+    return Snapshot(tuple(reports))

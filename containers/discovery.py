@@ -1,0 +1,177 @@
+"""Which services a container holds, under which names, and what each one needs.
+
+The container is the only registry of services: a service is any `providers.Resource`
+reachable from it, whether declared on the container, added in a subclass, nested with
+`providers.Container` or written inline inside another provider. Its name is its provider
+path (`database`, `infra.mailer`; `greeter.mailer` for a resource inline in `greeter`).
+Start-up, shutdown, readiness, statistics, metrics, `python -m app check` and the
+`/status` page all read the services from here, so none of them keeps a list of names.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from dependency_injector import containers, providers
+
+__all__ = ["Service", "dependency_edges", "resources", "services"]
+
+Provider = providers.Provider[Any]
+Resource = providers.BaseResource[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One resource of a container: its provider path, its provider, the services it needs."""
+
+    path: str
+    provider: Resource
+    depends_on: tuple[str, ...]
+    """Paths of the services this one reaches directly (through any non-resource provider)."""
+    stands_in: bool = False
+    """True for a resource that overrides another: it answers to that resource's path."""
+
+
+def services(container: containers.Container) -> list[Service]:
+    """The container's services, each after the services it depends on.
+
+    A resource overriding another (a test's stand-in) is not listed separately: the
+    service's path already gives the stand-in, as `await <path>()` would.
+    """
+    return [service for service in resources(container) if not service.stands_in]
+
+
+def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ...]]:
+    """Service path -> the paths of the services it depends on, in start order."""
+    return {service.path: service.depends_on for service in services(container)}
+
+
+def resources(container: containers.Container, *, skip_overridden: bool = False) -> list[Service]:
+    """Every resource reachable from `container`, each after the resources it depends on.
+
+    With `skip_overridden`, the walk does not enter what an overridden provider would have
+    used: only its overrides. That is what start-up needs (a replaced service opens
+    nothing); shutdown walks everything, since a resource may have started before the
+    override.
+    """
+    return _Walk(container, skip_overridden).run()
+
+
+class _Walk:
+    """A depth-first walk over `provider.related`, naming each resource by its path."""
+
+    def __init__(self, container: containers.Container, skip_overridden: bool) -> None:
+        self.skip_overridden = skip_overridden
+        self.roots = container.providers
+        self.declared: dict[Provider, str] = {}
+        _declare(self.declared, self.roots, prefix="")
+        self.paths: dict[Provider, str] = {}
+        self.stand_ins: set[Provider] = set()
+        # For each provider walked: the resources it reaches without passing another one.
+        self.reached: dict[Provider, tuple[Resource, ...]] = {}
+        self.order: list[Resource] = []
+        self.on_stack: list[Provider] = []
+
+    def run(self) -> list[Service]:
+        for name, provider in self.roots.items():  # declaration order breaks ties
+            self.visit(provider, name)
+        return [
+            Service(
+                self.paths[resource],
+                resource,
+                tuple(
+                    dict.fromkeys(
+                        self.paths[needed]
+                        for needed in self._children_reached(resource)
+                        if needed not in self.stand_ins
+                    )
+                ),
+                resource in self.stand_ins,
+            )
+            for resource in self.order
+        ]
+
+    def visit(self, provider: Provider, path: str) -> tuple[Resource, ...]:
+        if provider in self.reached:
+            return self.reached[provider]
+        if provider in self.on_stack:
+            self._refuse_cycle(provider)
+            return ()  # a loop through non-resources (a container giving itself) is harmless
+        self.paths[provider] = self.declared.get(provider, path)
+        self.on_stack.append(provider)
+        for label, child in self._children(provider):
+            self.visit(child, f"{self.paths[provider]}{label}")
+        self.on_stack.pop()
+        if isinstance(provider, providers.BaseResource):
+            self.order.append(provider)
+            self.reached[provider] = (provider,)
+        else:
+            self.reached[provider] = self._children_reached(provider)
+        return self.reached[provider]
+
+    def _children_reached(self, provider: Provider) -> tuple[Resource, ...]:
+        found: dict[Resource, None] = {}
+        for _, child in self._children(provider):
+            found.update(dict.fromkeys(self.reached.get(child, ())))
+        return tuple(found)
+
+    def _children(self, provider: Provider) -> Iterator[tuple[str, Provider]]:
+        """What `provider` uses, each with the suffix that names it under `provider`."""
+        overriding = provider.overridden
+        for child in overriding:
+            if isinstance(child, providers.BaseResource):
+                self.stand_ins.add(child)
+            yield "", child
+        if self.skip_overridden and overriding:
+            return
+        labels = _labels(provider)
+        for child in provider.related:
+            if child not in overriding:
+                yield labels.get(child, f".{type(child).__name__}"), child
+
+    def _refuse_cycle(self, provider: Provider) -> None:
+        loop = self.on_stack[self.on_stack.index(provider) :]
+        resources_in_loop = [p for p in loop if isinstance(p, providers.BaseResource)]
+        if resources_in_loop:
+            drawn = " -> ".join(self.paths[p] for p in [*loop, provider])
+            raise ValueError(
+                f"resources depend on each other in a cycle: {drawn}. "
+                "Hint: one of them must not need the other at start-up; give it a Factory "
+                "or a Callable that it calls when it needs the other."
+            )
+
+
+def _declare(declared: dict[Provider, str], named: dict[str, Provider], prefix: str) -> None:
+    """Record the declared path of every provider, nested containers included."""
+    for name, provider in named.items():
+        declared.setdefault(provider, f"{prefix}{name}")
+        if isinstance(provider, providers.Container):
+            _declare(declared, provider.container.providers, f"{prefix}{name}.")
+
+
+def _labels(provider: Provider) -> dict[Provider, str]:
+    """`.name` for keyword arguments, attributes and named members; `[i]` for positional ones."""
+    if isinstance(provider, providers.Container | providers.DependenciesContainer):
+        # Asked for anything else, these look it up as a provider, or invent one.
+        members = cast(dict[str, Provider], provider.providers)
+        return {child: f".{name}" for name, child in members.items()}
+    named = {
+        **_mapping(provider, "kwargs"),
+        **_mapping(provider, "attributes"),
+        **_mapping(provider, "providers"),
+    }
+    labels = {child: f".{name}" for name, child in named.items() if providers.is_provider(child)}
+    for index, child in enumerate(_read(provider, "args", ())):
+        if providers.is_provider(child):
+            labels.setdefault(child, f"[{index}]")
+    return labels
+
+
+def _mapping(provider: Provider, attribute: str) -> dict[str, Any]:
+    value = _read(provider, attribute, None)
+    return value if isinstance(value, dict) else {}
+
+
+def _read(provider: Provider, attribute: str, default: Any) -> Any:
+    # Only what the provider's class defines: `provided` chains answer any attribute.
+    return getattr(provider, attribute) if hasattr(type(provider), attribute) else default

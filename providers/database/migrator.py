@@ -1,0 +1,158 @@
+"""Apply versioned schema migrations, each once, in order, from one or more packages.
+
+A migration package holds one module per change, `NNNN_what_it_does.py`, with a `SQLITE`
+and a `POSTGRESQL` statement (or tuple of statements). Wirework's own package comes
+first; an application adds packages of its own, never editing Wirework's. The ledger,
+`schema_migrations`, records (namespace, version), so every package numbers from 1.
+
+Everything runs in one transaction under a lock, so several instances starting at the
+same moment apply each migration exactly once and a failing one leaves no trace: SQLite
+takes its write lock with `BEGIN IMMEDIATE`; PostgreSQL a transaction-level advisory lock.
+"""
+
+import contextlib
+import importlib
+import logging
+import pkgutil
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+from providers.database.pools.base import PooledConnection
+
+logger = logging.getLogger(__name__)
+
+WIREWORK_MIGRATIONS = "providers.database.migrations"
+ADVISORY_LOCK_KEY = 0x57495245  # "WIRE": the key every Wirework instance locks on
+
+_MODULE_NAME = re.compile(r"^(\d+)_\w+$")
+_DIALECT_ATTRIBUTES = {"sqlite": "SQLITE", "postgresql": "POSTGRESQL"}
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema change, written once per dialect."""
+
+    version: int
+    name: str
+    statements: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    """The migrations of one package, under the namespace the ledger records them by."""
+
+    namespace: str
+    migrations: tuple[Migration, ...]
+
+
+def load_migrations(package: str) -> MigrationSource:
+    """Read every `NNNN_name` module of a package (its `NAMESPACE`, else its import name)."""
+    try:
+        root = importlib.import_module(package)
+    except ImportError as error:
+        raise ValueError(f"migration package {package!r} cannot be imported: {error}") from error
+    found: dict[int, Migration] = {}
+    for module_info in pkgutil.iter_modules(getattr(root, "__path__", [])):
+        match = _MODULE_NAME.match(module_info.name)
+        if match is None:
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        version = int(match.group(1))
+        if version in found:
+            raise ValueError(f"migration package {package!r} has two migrations numbered {version}")
+        name = (module.__doc__ or module_info.name).strip().splitlines()[0].rstrip(".")
+        statements = {
+            dialect: _statements(module, attribute)
+            for dialect, attribute in _DIALECT_ATTRIBUTES.items()
+        }
+        found[version] = Migration(version, name, statements)
+    namespace = str(getattr(root, "NAMESPACE", package))
+    return MigrationSource(namespace, tuple(found[version] for version in sorted(found)))
+
+
+def _statements(module: ModuleType, attribute: str) -> tuple[str, ...]:
+    value = getattr(module, attribute, None)
+    if not value:
+        raise ValueError(
+            f"migration {module.__name__} has no {attribute}: write the change for every "
+            f"dialect ({', '.join(_DIALECT_ATTRIBUTES.values())})"
+        )
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+_BEGIN = {"sqlite": "BEGIN IMMEDIATE", "postgresql": "BEGIN"}
+_LEDGER_COLUMNS = {
+    "sqlite": "SELECT name FROM pragma_table_info('schema_migrations')",
+    "postgresql": "SELECT column_name AS name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+}
+_CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    namespace TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    applied_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (namespace, version)
+)"""
+_UPGRADE_LEDGER = (
+    # The first ledger had no namespace: every row in it is one of Wirework's migrations.
+    "ALTER TABLE schema_migrations RENAME TO schema_migrations_before_namespaces",
+    _CREATE_LEDGER,
+    "INSERT INTO schema_migrations (namespace, version, name, applied_at)"
+    " SELECT 'wirework', version, name, applied_at FROM schema_migrations_before_namespaces",
+    "DROP TABLE schema_migrations_before_namespaces",
+)
+
+
+async def apply_migrations(
+    connection: PooledConnection, dialect: str, sources: Sequence[MigrationSource]
+) -> list[str]:
+    """Apply every migration not yet recorded; return what was applied now ('wirework:1')."""
+    await connection.execute(_BEGIN[dialect])
+    try:
+        if dialect == "postgresql":
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock(:key)", {"key": ADVISORY_LOCK_KEY}
+            )
+        await _ensure_ledger(connection, dialect)
+        rows = (await connection.execute("SELECT namespace, version FROM schema_migrations"))[
+            "rows"
+        ]
+        done = {(row["namespace"], row["version"]) for row in rows}
+        applied = []
+        for source in sources:
+            for migration in source.migrations:
+                if (source.namespace, migration.version) in done:
+                    continue
+                for statement in migration.statements[dialect]:
+                    await connection.execute(statement)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (namespace, version, name, applied_at)"
+                    " VALUES (:namespace, :version, :name, :applied_at)",
+                    {
+                        "namespace": source.namespace,
+                        "version": migration.version,
+                        "name": migration.name,
+                        "applied_at": time.time(),
+                    },
+                )
+                applied.append(f"{source.namespace}:{migration.version}")
+        await connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):  # a broken connection must not hide the cause
+            await connection.execute("ROLLBACK")
+        raise
+    if applied:
+        logger.info("applied schema migrations %s", applied)
+    return applied
+
+
+async def _ensure_ledger(connection: PooledConnection, dialect: str) -> None:
+    columns = {row["name"] for row in (await connection.execute(_LEDGER_COLUMNS[dialect]))["rows"]}
+    if columns and "namespace" not in columns:
+        for statement in _UPGRADE_LEDGER:
+            await connection.execute(statement)
+    else:
+        await connection.execute(_CREATE_LEDGER)

@@ -1,0 +1,165 @@
+"""What every table's repository needs, written once: a subclass names its table and columns.
+
+`Repository[Model]` gives create / get / find / update / delete / page over one table, with
+column whitelisting (only declared names ever reach SQL; values are always bound), rows
+mapped to the model, pagination with a total, and the pools' `UniqueViolationError` for a
+duplicate. Every method takes `tx=`: pass a transaction to run it inside one.
+"""
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from providers.database.pools.base import QueryParams, QueryResult
+
+ModelT = TypeVar("ModelT")
+
+
+class QueryRunner(Protocol):
+    """Where a statement runs: the `DatabaseService` (autocommit) or a transaction."""
+
+    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[ModelT]):
+    """One page of a table and how many rows the whole table holds."""
+
+    items: list[ModelT]
+    total: int
+
+
+def checked_columns(
+    values: Mapping[str, Any],
+    allowed: Iterable[str],
+    *,
+    required: Iterable[str] = (),
+    what: str = "field",
+) -> dict[str, Any]:
+    """Refuse unknown or missing names, so only whitelisted names are ever put in SQL."""
+    allowed = tuple(allowed)
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown {what}(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    missing = [name for name in required if values.get(name) in (None, "")]
+    if missing:
+        raise ValueError(f"missing {what}(s): {', '.join(missing)}")
+    return dict(values)
+
+
+def check_page(limit: int, offset: int) -> None:
+    """A negative limit or offset is a caller's mistake, not an empty page."""
+    if limit < 0 or offset < 0:
+        raise ValueError(
+            f"limit and offset must not be negative, got limit={limit}, offset={offset}"
+        )
+
+
+class Repository(Generic[ModelT]):
+    """CRUD over one table with an integer `id` primary key.
+
+    Set `table`, `model` (a dataclass whose fields are the table's columns), `columns`
+    (what callers may write) and `required`; override `to_model` when a column needs
+    converting (SQLite stores booleans as 0/1, for instance).
+    """
+
+    table: ClassVar[str]
+    model: ClassVar[type[Any]]
+    columns: ClassVar[tuple[str, ...]]
+    required: ClassVar[tuple[str, ...]] = ()
+    noun: ClassVar[str] = ""
+    """What a row is called in error messages ("unknown note field"); default: the table."""
+
+    def __init__(self, database: QueryRunner) -> None:
+        self.database = database
+
+    async def initialize(self) -> None:
+        """Nothing to open: the database service owns the connections."""
+
+    async def close(self) -> None:
+        """Nothing to close: the database service owns the connections."""
+
+    def to_model(self, row: Mapping[str, Any]) -> ModelT:
+        """Build the model from a row (its dataclass fields, by name)."""
+        model: ModelT = self.model(**{f.name: row[f.name] for f in dataclasses.fields(self.model)})
+        return model
+
+    def checked(self, values: Mapping[str, Any], *, required: Iterable[str] = ()) -> dict[str, Any]:
+        """The values, if every name is a writable column and every required one is set."""
+        return checked_columns(values, self.columns, required=required, what=self._field_noun)
+
+    async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
+        """Insert a row from caller values; a duplicate raises `UniqueViolationError`."""
+        return await self.insert_row(self.checked(values, required=self.required), tx=tx)
+
+    async def get(self, row_id: int, *, tx: QueryRunner | None = None) -> ModelT | None:
+        """The row with this id, or None."""
+        return await self.find(tx=tx, id=row_id)
+
+    async def find(self, *, tx: QueryRunner | None = None, **equal: Any) -> ModelT | None:
+        """The first row (by id) whose columns equal the given values, or None."""
+        names = checked_columns(equal, ("id", *self.columns), what=self._field_noun)
+        where = " AND ".join(f"{name} = :{name}" for name in names) or "TRUE"
+        sql = f"SELECT * FROM {self.table} WHERE {where} ORDER BY id LIMIT 1"
+        rows = (await self._runner(tx).execute_query(sql, names))["rows"]
+        return self.to_model(rows[0]) if rows else None
+
+    async def update(
+        self, row_id: int, values: Mapping[str, Any], *, tx: QueryRunner | None = None
+    ) -> ModelT | None:
+        """Change the given writable columns; None when there is no such row."""
+        return await self.update_row(row_id, self.checked(values), tx=tx)
+
+    async def delete(self, row_id: int, *, tx: QueryRunner | None = None) -> bool:
+        """Remove the row; False when there was none."""
+        sql = f"DELETE FROM {self.table} WHERE id = :id"
+        return bool((await self._runner(tx).execute_query(sql, {"id": row_id}))["affected"])
+
+    async def items(
+        self, *, limit: int = 50, offset: int = 0, tx: QueryRunner | None = None
+    ) -> list[ModelT]:
+        """Rows in id order, `limit` from `offset`."""
+        check_page(limit, offset)
+        sql = f"SELECT * FROM {self.table} ORDER BY id LIMIT :limit OFFSET :offset"
+        params = {"limit": limit, "offset": offset}
+        return [
+            self.to_model(row)
+            for row in (await self._runner(tx).execute_query(sql, params))["rows"]
+        ]
+
+    async def page(
+        self, *, limit: int = 50, offset: int = 0, tx: QueryRunner | None = None
+    ) -> Page[ModelT]:
+        """`items(...)` with the table's row count, for an `X-Total-Count` header."""
+        return Page(await self.items(limit=limit, offset=offset, tx=tx), await self.count(tx=tx))
+
+    async def count(self, *, tx: QueryRunner | None = None) -> int:
+        """How many rows the table holds."""
+        sql = f"SELECT COUNT(*) AS total FROM {self.table}"
+        return int((await self._runner(tx).execute_query(sql))["rows"][0]["total"])
+
+    async def insert_row(self, row: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
+        """Insert trusted values (names from code, not from callers) and return the row."""
+        columns = ", ".join(row)
+        placeholders = ", ".join(f":{name}" for name in row)
+        sql = f"INSERT INTO {self.table} ({columns}) VALUES ({placeholders}) RETURNING *"
+        return self.to_model((await self._runner(tx).execute_query(sql, row))["rows"][0])
+
+    async def update_row(
+        self, row_id: int, row: Mapping[str, Any], *, tx: QueryRunner | None = None
+    ) -> ModelT | None:
+        """Update trusted values on one row and return it; None when it does not exist."""
+        if not row:
+            return await self.get(row_id, tx=tx)
+        assignments = ", ".join(f"{name} = :{name}" for name in row)
+        sql = f"UPDATE {self.table} SET {assignments} WHERE id = :id RETURNING *"
+        result = await self._runner(tx).execute_query(sql, {**row, "id": row_id})
+        return self.to_model(result["rows"][0]) if result["rows"] else None
+
+    @property
+    def _field_noun(self) -> str:
+        return f"{self.noun or self.table} field"
+
+    def _runner(self, tx: QueryRunner | None) -> QueryRunner:
+        return self.database if tx is None else tx

@@ -1,0 +1,158 @@
+"""`async with db.transaction() as tx:` several statements that commit or roll back together.
+
+The same SQL on both dialects: `BEGIN` (`BEGIN IMMEDIATE` on SQLite, which takes the pool's
+write lock up front, so a transaction never meets "database is locked" half-way), then
+`COMMIT` or `ROLLBACK`, and `SAVEPOINT` for `tx.savepoint()`.
+"""
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+
+from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
+from providers.errors import WireworkError
+
+IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
+ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("read_committed", "repeatable_read", "serializable")
+
+
+class TransactionClosedError(WireworkError, RuntimeError):
+    """A statement was sent to a transaction outside its `async with` block."""
+
+
+class TransactionAbortedError(WireworkError, RuntimeError):
+    """A statement inside the transaction failed, so the transaction was rolled back.
+
+    PostgreSQL refuses to commit after a failed statement, and SQLite is held to the same
+    rule. To go on after an expected failure, run that statement in `tx.savepoint()`.
+    """
+
+
+@dataclass
+class TransactionCounts:
+    """How many transactions are open now, and how each one ended."""
+
+    open: int = 0
+    committed: int = 0
+    rolled_back: int = 0
+
+
+def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
+    """The statement that opens a transaction on this dialect at this isolation level."""
+    if isolation is not None and isolation not in ISOLATION_LEVELS:
+        raise ValueError(
+            f"unknown isolation level {isolation!r}: use one of {', '.join(ISOLATION_LEVELS)}"
+        )
+    if dialect == "sqlite":
+        # Always serializable: one writer at a time, and WAL readers see a snapshot.
+        return "BEGIN IMMEDIATE"
+    if isolation is None:
+        return "BEGIN"
+    return f"BEGIN ISOLATION LEVEL {isolation.replace('_', ' ').upper()}"
+
+
+class Transaction:
+    """One transaction on one pooled connection, usable only inside its `async with` block."""
+
+    _savepoint_numbers = itertools.count(1)
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        counts: TransactionCounts,
+        begin: str,
+    ) -> None:
+        self._pool = pool
+        self._counts = counts
+        self._begin = begin
+        self._connection: PooledConnection | None = None
+        self._state = "not started"
+        self._failure: BaseException | None = None
+
+    async def __aenter__(self) -> "Transaction":
+        if self._state != "not started":
+            raise TransactionClosedError(
+                f"this transaction is {self._state}: open a new one with db.transaction()"
+            )
+        connection = await self._pool.acquire()
+        try:
+            await connection.execute(self._begin)
+        except BaseException:
+            await self._pool.release(connection)
+            raise
+        self._connection, self._state = connection, "open"
+        self._counts.open += 1
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        failure = exc if exc is not None else self._failure
+        try:
+            if failure is None:
+                await connection.execute("COMMIT")
+                self._state = "committed"
+            else:
+                with contextlib.suppress(Exception):  # the body's error is the one to see
+                    await connection.execute("ROLLBACK")
+        finally:
+            if self._state != "committed":
+                self._state = "rolled back"
+            self._counts.open -= 1
+            if self._state == "committed":
+                self._counts.committed += 1
+            else:
+                self._counts.rolled_back += 1
+            # Also rolls back whatever a failed COMMIT or a cancelled ROLLBACK left open.
+            await self._pool.release(connection)
+        if exc is None and failure is not None:
+            raise TransactionAbortedError(
+                f"transaction rolled back: a statement in it failed ({failure!r}); run a "
+                "statement that may fail inside `async with tx.savepoint():` to go on after it"
+            ) from failure
+
+    @property
+    def state(self) -> str:
+        """'not started', 'open', 'committed' or 'rolled back'."""
+        return self._state
+
+    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement inside the transaction: the same binding and result as the service."""
+        connection = self._connection
+        if connection is None:
+            raise TransactionClosedError(
+                f"this transaction is {self._state}: run statements inside its "
+                "`async with db.transaction() as tx:` block"
+            )
+        try:
+            return await connection.execute(sql, params)
+        except Exception as error:
+            self._failure = error
+            raise
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator["Transaction"]:
+        """`async with tx.savepoint():` undoes only its own statements when its body raises.
+
+        The error still propagates; catch it outside the block and the transaction goes on.
+        """
+        name = f"wirework_savepoint_{next(self._savepoint_numbers)}"
+        failure_before = self._failure
+        await self.execute_query(f"SAVEPOINT {name}")
+        try:
+            yield self
+        except BaseException:
+            await self.execute_query(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.execute_query(f"RELEASE SAVEPOINT {name}")
+            self._failure = failure_before
+            raise
+        await self.execute_query(f"RELEASE SAVEPOINT {name}")

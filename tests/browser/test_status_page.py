@@ -1,0 +1,162 @@
+"""`/status` in a real browser: every service with its figures, live, and behind the key."""
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from playwright.sync_api import Page, expect
+
+from app.main import create_app
+from app.routers.status import REFRESH_SECONDS
+from config import Settings
+from containers import Container, override_services
+from tests.browser.conftest import Traffic
+from tests.servers import InProcessServer, ServerProcess
+
+ONE_REFRESH_MS = (REFRESH_SECONDS + 2) * 1000
+"""A refresh period, plus time for the probe and the browser on a busy machine."""
+NUMBER = re.compile(r"^\d+$")
+API_KEY = "status-page-key-" + "x7Qp2Lm9" * 3
+
+
+def card(page: Page, service: str) -> Any:
+    return page.locator(f"article.card[data-service='{service}']")
+
+
+def node(page: Page, path: str) -> Any:
+    return page.locator(f"#graph g.node[data-node='{path}']")
+
+
+def test_every_service_shows_its_readiness_and_figures(page: Page, server: ServerProcess) -> None:
+    """Pool, cache and scheduler cards carry their key figures; the graph has every provider."""
+    page.goto(f"{server.url}/status")
+    for service in ("database", "cache", "background", "users"):
+        expect(card(page, service)).to_have_attribute("data-state", "ok")
+        expect(node(page, service)).to_have_attribute("data-state", "ok")
+    expect(node(page, "settings")).to_have_attribute("data-state", "not_probed")
+    expect(page.locator("#graph path.edge")).to_have_count(4)
+    database = card(page, "database")
+    for figure in ("in_use_connections", "available_connections", "waiting", "acquire_timeouts"):
+        expect(database.locator(f"[data-figure='{figure}'] dd")).to_have_text(NUMBER)
+    cache = card(page, "cache")
+    expect(cache.locator("[data-figure='entries'] dd")).to_have_text(NUMBER)
+    expect(cache.locator("[data-figure='hit_rate'] dd")).to_have_text(re.compile(r"^\d+\.\d%$"))
+    task = card(page, "background").locator("table[data-table='task_stats'] tr[data-row]")
+    expect(task).to_have_attribute("data-row", "cluster-heartbeat")
+    headings = card(page, "background").locator("table[data-table='task_stats'] thead th")
+    for column in ("runs", "errors", "last_error", "last_run"):
+        expect(headings.filter(has_text=column)).to_have_count(1)
+    # The heartbeat runs every second: a later refresh shows a run the first one did not.
+    runs = task.locator("td[data-column='runs']")
+    expect(runs).not_to_have_text("0", timeout=ONE_REFRESH_MS * 2)
+    expect(page.locator("#refreshed")).to_contain_text("refreshed")
+
+
+class FailingCache:
+    """A cache whose server went away: its ping raises, its figures are unavailable."""
+
+    async def ping(self) -> None:
+        raise ConnectionError("cache server unreachable")
+
+    def get_stats(self) -> dict[str, Any]:
+        raise ConnectionError("cache server unreachable")
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> Container:
+    container = Container()
+    database_url = f"sqlite:///{tmp_path / 'status.db'}"
+    container.settings.override(Settings(_env_file=None, database={"url": database_url}))
+    return container
+
+
+@pytest.fixture
+def live_server(container: Container) -> Iterator[InProcessServer]:
+    """The application served from this process, so the test can reach its container."""
+    with InProcessServer(create_app(container)) as server:
+        yield server
+
+
+def test_a_failing_service_turns_red_within_one_refresh(
+    page: Page, container: Container, live_server: InProcessServer
+) -> None:
+    """Card and graph node turn to failing with the error type; the rest stays readable."""
+    page.goto(f"{live_server.url}/status")
+    expect(card(page, "cache")).to_have_attribute("data-state", "ok")
+    with override_services(container, cache=FailingCache()):
+        expect(card(page, "cache")).to_have_attribute(
+            "data-state", "failing", timeout=ONE_REFRESH_MS
+        )
+        expect(node(page, "cache")).to_have_attribute("data-state", "failing")
+        expect(card(page, "cache").locator(".error")).to_contain_text("ConnectionError")
+        expect(card(page, "database")).to_have_attribute("data-state", "ok")
+        expect(card(page, "database").locator("[data-figure='in_use_connections']")).to_be_visible()
+    expect(card(page, "cache")).to_have_attribute("data-state", "ok", timeout=ONE_REFRESH_MS)
+
+
+class AuditTrail:
+    """A service an application adds by subclassing the container."""
+
+    async def ping(self) -> None:
+        return None
+
+    def get_stats(self) -> dict[str, Any]:
+        return {"status": "recording", "entries_written": 42}
+
+
+async def audit_trail() -> AsyncIterator[AuditTrail]:
+    yield AuditTrail()
+
+
+class AuditedContainer(Container):
+    audit = providers.Resource(audit_trail)
+
+
+def test_a_service_added_by_subclassing_appears_without_edits(page: Page, tmp_path: Path) -> None:
+    container = AuditedContainer()
+    database_url = f"sqlite:///{tmp_path / 'status.db'}"
+    container.settings.override(Settings(_env_file=None, database={"url": database_url}))
+    with InProcessServer(create_app(container)) as server:
+        page.goto(f"{server.url}/status")
+        expect(card(page, "audit")).to_have_attribute("data-state", "ok")
+        expect(card(page, "audit").locator("[data-figure='entries_written'] dd")).to_have_text("42")
+        expect(node(page, "audit")).to_have_attribute("data-state", "ok")
+
+
+@pytest.fixture
+def keyed_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess({"APP_API_KEY": API_KEY}, tmp_path)
+    process.start().wait_until_ready()
+    yield process
+    process.stop()
+
+
+def test_no_figure_is_shown_before_the_key_is_entered(
+    page: Page, traffic: Traffic, keyed_server: ServerProcess
+) -> None:
+    """The page asks for the key; a wrong one is refused; the right one shows the services."""
+    page.goto(f"{keyed_server.url}/status")
+    expect(page.locator("#key-form")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("article.card, .figure, #graph")).to_have_count(0)
+    for request in traffic.requests:
+        response = request.response()
+        if response is not None and "panel" in request.url:
+            assert response.status == 401
+
+    page.fill("#api-key", "not-the-key")
+    page.click("text=Show status")
+    expect(page.locator("#key-message")).to_contain_text("refused")
+    expect(page.locator("article.card")).to_have_count(0)
+
+    page.fill("#api-key", API_KEY)
+    page.click("text=Show status")
+    expect(card(page, "database")).to_have_attribute("data-state", "ok")
+    expect(page.locator("#key-form")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('wirework.apiKey')") == API_KEY
+    assert all(API_KEY not in request.url for request in traffic.requests)
+    sent = [request.headers.get("x-api-key") for request in traffic.requests]
+    assert API_KEY in sent

@@ -1,0 +1,1 @@
+"""Worked examples built only from Wirework's documented pieces (see docs/extending.md)."""

@@ -1,0 +1,9 @@
+"""Create notes."""
+
+COLUMNS = """owner_id BIGINT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    UNIQUE (owner_id, title)"""
+
+SQLITE = f"CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, {COLUMNS})"
+POSTGRESQL = f"CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, {COLUMNS})"
