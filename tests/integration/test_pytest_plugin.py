@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.pytest_plugin import FakeClock, TestDataFactory, isolated_settings
 from config import Settings
 from containers import Container
+from tests.servers import PROJECT_ROOT
 
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
 """Plugins of Wirework's own test tools that an application's tests do not need; schemathesis
@@ -50,12 +51,21 @@ async def test_a_start_up_failure_fails_the_test(client):
 """
 
 
+def readme_example() -> str:
+    """The first Python example of the README's "Testing your application" section."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Testing your application") :]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def test_an_application_test_module_needs_no_conftest(tmp_path: Path) -> None:
     """The issue's acceptance case, in a fresh interpreter: strict mode, and a shell and a
-    `.env` that would break the tests if the fixtures read them."""
+    `.env` that would break the tests if the fixtures read them. The README's example runs
+    beside it."""
     folder = tmp_path / "plugin-check"
     folder.mkdir()
     (folder / "test_app.py").write_text(textwrap.dedent(APPLICATION_TESTS))
+    (folder / "test_readme_example.py").write_text(readme_example())
     (folder / ".env").write_text("APP_API_KEY=from-a-dotenv-file\n")
     environment = {
         name: value
@@ -79,7 +89,7 @@ def test_an_application_test_module_needs_no_conftest(tmp_path: Path) -> None:
     )
 
     output = result.stdout + result.stderr
-    assert "1 passed, 1 error" in output, output
+    assert "2 passed, 1 error" in output, output
     assert (
         "Failed: the application did not start: InsecureConfigurationError: "
         "refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is not set"
