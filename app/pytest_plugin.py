@@ -60,6 +60,10 @@ TEST_DATABASE_FILE: Final = "wirework.db"
 
 TESTING_EXTRA_HINT: Final = "install it with: pip install 'wirework[testing]'"
 
+LIFESPAN_TIMEOUT: Final = 30.0
+"""Seconds the app's start-up, and its shutdown, may take in a test before the test fails:
+generous, as migrations on a busy CI machine are slow, yet a hung start-up still ends."""
+
 S = TypeVar("S", bound="BaseSettings")
 
 
@@ -183,7 +187,11 @@ async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
     async with AsyncExitStack() as stack:
         try:
-            manager = await stack.enter_async_context(LifespanManager(app))
+            manager = await stack.enter_async_context(
+                LifespanManager(
+                    app, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT
+                )
+            )
         except Exception as error:
             pytest.fail(f"the application did not start: {type(error).__name__}: {error}")
         transport = httpx.ASGITransport(app=manager.app)
