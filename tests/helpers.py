@@ -8,11 +8,11 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from unittest.mock import create_autospec
+from unittest.mock import MagicMock, create_autospec
 
 from app.pytest_plugin import FakeClock, TestDataFactory
 
-__all__ = ["AsyncTestHelper", "FakeClock", "TestDataFactory", "fake"]
+__all__ = ["AsyncTestHelper", "FakeClock", "TestDataFactory", "fake", "plain_fake"]
 
 T = TypeVar("T")
 
@@ -24,6 +24,15 @@ def fake(real_class: type) -> Any:
     methods stay awaitable (`create_autospec` makes them `AsyncMock`s).
     """
     return create_autospec(real_class, instance=True, spec_set=True)
+
+
+def plain_fake(real_class: type) -> Any:
+    """A fake with only `real_class`'s names, every method synchronous (`MagicMock`).
+
+    For the plain objects users pass: the container and the endpoints must accept them as
+    well as async fakes. A spec given as a list of names keeps coroutines out.
+    """
+    return MagicMock(spec_set=dir(real_class))
 
 
 class AsyncTestHelper:

@@ -1,7 +1,6 @@
 """Liveness and readiness, with real services and with fakes that fail."""
 
 import asyncio
-from unittest.mock import MagicMock
 
 import httpx
 
@@ -11,7 +10,7 @@ from containers import Container, override_services
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
-from tests.helpers import fake
+from tests.helpers import fake, plain_fake
 
 
 async def test_ready_when_every_service_answers(client: httpx.AsyncClient) -> None:
@@ -82,8 +81,7 @@ async def test_a_synchronous_fake_can_stand_in(
     client: httpx.AsyncClient, container: Container
 ) -> None:
     """Fakes with synchronous methods work as well as async ones."""
-    # A spec given as names keeps the real class's names but every method synchronous.
-    cache = MagicMock(spec_set=dir(CacheService))
+    cache = plain_fake(CacheService)
     with override_services(container, cache=cache):
         assert (await client.get("/api/ready")).status_code == 200
     cache.ping.assert_called_once_with()

@@ -2,7 +2,6 @@
 
 import logging
 from typing import Any
-from unittest.mock import MagicMock
 
 import httpx
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from app.errors import INTERNAL_ERROR_DETAIL
 from containers import Container, override_services
 from providers.background import BackgroundService
+from tests.helpers import plain_fake
 
 
 async def test_stats_of_the_real_services(client: httpx.AsyncClient) -> None:
@@ -52,8 +52,7 @@ async def test_the_app_keeps_serving_after_a_500(
 async def test_stats_from_synchronous_fakes(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    # A spec given as names keeps the real class's names but every method synchronous.
-    background = MagicMock(spec_set=dir(BackgroundService))
+    background = plain_fake(BackgroundService)
     background.get_stats.return_value = {"status": "stopped", "tasks": 0, "task_stats": {}}
     with override_services(container, background=background):
         assert (await client.get("/api/stats")).json()["background"]["status"] == "stopped"
