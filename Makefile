@@ -58,9 +58,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $(BENCH_STAMP)
 
-# QUICK=1: fewer, shorter rounds (under a minute) for a first look.
+# QUICK=1: fewer, shorter rounds for a first look. BENCH_ARGS: more options for python -m bench
+# (e.g. BENCH_ARGS=--write-readme puts the table into bench/README.md).
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,21 +13,32 @@ import argparse
 import asyncio
 import copy
 import json
+import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, Final
 
 import uvicorn
 from pydantic import ValidationError
 from uvicorn.config import LOGGING_CONFIG
 
-from app.container_graph import container_graph
 from app.graph_drawing import mermaid
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
+from app.startup_report import describe_start_failure
 from config import Settings
+from config.diagnostics import (
+    NearMissInProductionError,
+    UnknownSetting,
+    UnparsableLine,
+    check_sources,
+    refuse_near_misses,
+)
 from containers import Container
+from containers.discovery import services
 from providers.urls import redacted_url
 
 APP_IMPORT_PATH: Final = "app.main:app"
@@ -69,10 +80,25 @@ def server_log_config() -> dict[str, Any]:
     return config
 
 
-def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
+def report_source_problems() -> list[UnknownSetting | UnparsableLine]:
+    """Warn about unknown `APP_*` names and unparsable env-file lines; return them."""
+    # python-dotenv's own warning names a line but not the file: ours says both.
+    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
+    problems = check_sources()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return problems
+
+
+def serve(
+    args: argparse.Namespace,
+    run_server: ServerRunner,
+    problems: Sequence[UnknownSetting | UnparsableLine] = (),
+) -> int:
     """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
     settings = Settings()  # what the server (with --reload: each worker) will run with
     refuse_open_production(settings)
+    refuse_near_misses(settings, problems)
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -87,13 +113,33 @@ def serve(args: argparse.Namespace, run_server: ServerRunner) -> int:
         # After SIGTERM: stop accepting, let in-flight requests finish for this long, then
         # cancel them; the lifespan then stops the scheduler and closes the services.
         "timeout_graceful_shutdown": settings.server.shutdown_timeout,
+        # Behind a proxy: scheme and client address from the trusted ones' X-Forwarded-*
+        # (the host is taken by app.proxy, under the same rule).
+        "proxy_headers": settings.server.proxy_headers,
+        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
         "log_config": server_log_config(),
     }
     if args.reload:
         options["reload"] = True
         options["reload_dirs"] = [str(_PROJECT_ROOT / name) for name in _SOURCE_PACKAGES]
-    run_server(APP_IMPORT_PATH, **options)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down, so the process would
+    # die of it and `make run` report "Terminated"; a graceful stop is a success: exit 0.
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        run_server(APP_IMPORT_PATH, **options)
+    except StoppedBySignal:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+class StoppedBySignal(Exception):  # noqa: N818  # not a failure: the server was asked to stop
+    """SIGTERM arrived outside uvicorn's own handling: the server has stopped."""
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise StoppedBySignal
 
 
 async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
@@ -104,7 +150,7 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
     try:
         await container.init_resources()
     except Exception as error:
-        print(f"start-up failed: {type(error).__name__}: {error}")
+        print(describe_start_failure(error, settings))
         return 1
     try:
         results = await ping_services(container, timeout)
@@ -130,7 +176,7 @@ async def migrate_schema(container: Container) -> int:
         database = await container.database()
         applied = await database.migrate()
     except Exception as error:
-        print(f"migration failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"migration failed: {describe_start_failure(error, settings)}", file=sys.stderr)
         return 1
     finally:
         await container.shutdown_resources()
@@ -139,8 +185,8 @@ async def migrate_schema(container: Container) -> int:
 
 
 def print_graph(container: Container) -> int:
-    """Print the container's providers and dependencies as a Mermaid flowchart; starts nothing."""
-    print(mermaid(container_graph(container)), end="")
+    """Print the container's services and dependencies as a Mermaid flowchart; starts nothing."""
+    print(mermaid(services(container)), end="")
     return 0
 
 
@@ -170,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
     commands.add_parser("migrate", help="apply pending schema migrations to the database")
     commands.add_parser(
-        "graph", help="print the container's providers and dependencies as a Mermaid flowchart"
+        "graph", help="print the container's services and dependencies as a Mermaid flowchart"
     )
     return parser
 
@@ -183,9 +229,10 @@ def main(
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
     args = build_parser().parse_args(argv)
+    problems = report_source_problems()
     try:
         if args.command == "serve":
-            return serve(args, run_server)
+            return serve(args, run_server, problems)
         if args.command == "check":
             return asyncio.run(check_services(container_factory()))
         if args.command == "migrate":
@@ -193,6 +240,6 @@ def main(
         if args.command == "graph":
             return print_graph(container_factory())
         return show_settings()
-    except (ValidationError, InsecureConfigurationError) as error:
+    except (ValidationError, InsecureConfigurationError, NearMissInProductionError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -20,12 +20,10 @@ CHARACTER_WIDTH: Final = 8
 
 
 class GraphNode(Protocol):
-    """What drawing needs of a provider: a `ProviderNode` or a status report."""
+    """What drawing needs of a service: a discovered `Service` or a status report."""
 
     @property
     def path(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
     @property
     def depends_on(self) -> tuple[str, ...]: ...
 
@@ -41,9 +39,9 @@ def mermaid_id(path: str) -> str:
 
 
 def mermaid(nodes: Sequence[GraphNode]) -> str:
-    """A Mermaid flowchart: each provider labelled with its type, arrows toward users."""
+    """A Mermaid flowchart: one node per service, arrows from a dependency to its user."""
     lines = ["flowchart LR"]
-    lines += [f'    {mermaid_id(node.path)}["{node.path}<br/>{node.kind}"]' for node in nodes]
+    lines += [f'    {mermaid_id(node.path)}["{node.path}"]' for node in nodes]
     lines += [
         f"    {mermaid_id(dependency)} --> {mermaid_id(node.path)}"
         for node in nodes
@@ -53,14 +51,14 @@ def mermaid(nodes: Sequence[GraphNode]) -> str:
 
 
 def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
-    """Each provider's column: one more than its deepest dependency (0 for none)."""
+    """Each service's column: one more than its deepest dependency (0 for none)."""
     by_path = {node.path: node for node in nodes}
     found: dict[str, int] = {}
 
     def depth(path: str, visiting: frozenset[str]) -> int:
         if path not in found:
             if path in visiting:
-                raise ValueError(f"providers depend on each other in a cycle through {path!r}")
+                raise ValueError(f"services depend on each other in a cycle through {path!r}")
             dependencies = by_path[path].depends_on if path in by_path else ()
             inner = visiting | {path}
             found[path] = 1 + max((depth(item, inner) for item in dependencies), default=-1)
@@ -74,7 +72,6 @@ def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
 @dataclass(frozen=True, slots=True)
 class PlacedNode:
     path: str
-    kind: str
     x: int
     y: int
     width: int
@@ -107,14 +104,12 @@ def layout(nodes: Sequence[GraphNode]) -> Layout:
     x = MARGIN
     for column in sorted(columns):
         members = columns[column]
-        width = (
-            CHARACTER_WIDTH
-            * max(len(label) for node in members for label in (node.path, node.kind))
-            + 24
-        )
+        # Wide enough for the longest name and for the longest state ("not started").
+        longest = max(len(label) for node in members for label in (node.path, "not started"))
+        width = CHARACTER_WIDTH * longest + 24
         for row, node in enumerate(members):
             y = MARGIN + row * (NODE_HEIGHT + ROW_GAP)
-            placed[node.path] = PlacedNode(node.path, node.kind, x, y, width)
+            placed[node.path] = PlacedNode(node.path, x, y, width)
         x += width + COLUMN_GAP
     edges = []
     for node in nodes:

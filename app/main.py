@@ -16,6 +16,7 @@ from app.api_docs import install_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
+from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, status, users
 from app.security import (
@@ -25,10 +26,10 @@ from app.security import (
     refuse_open_production,
 )
 from app.service_status import settle
+from app.startup_report import StartupFailureReport
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
-from providers.background import BackgroundService
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await container.init_resources()
     try:
         background = await container.background()
-        if isinstance(background, BackgroundService):  # a test's fake needs no tasks
-            register_tasks(background, await container.cache(), settings)
+        register_tasks(background, await container.cache(), settings)
         await settle(background.start())
         try:
             yield
@@ -68,8 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await settle(background.stop())
             logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
-        await container.shutdown_resources()
-        logger.info("services closed: database pool, cache, task lock")
+        await container.shutdown_resources()  # logs the provider path of each one it closed
 
 
 def create_app(
@@ -98,9 +97,11 @@ def create_app(
     # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
     # size limit, then the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
+    app.add_middleware(ForwardedHostMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(StartupFailureReport, state=app.state)
     # Outermost: before the lifespan has run, nothing behind it has what it needs.
     app.add_middleware(LifespanGuardMiddleware)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from itertools import accumulate
 from typing import Any, Final
 
+from dependency_injector import containers
 from prometheus_client import (
     CollectorRegistry,
     GCCollector,
@@ -29,8 +30,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.service_status import SERVICE_NAMES, read_stats
-from containers import Container
+from app.service_status import stats_of
+from containers.discovery import services
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +163,19 @@ class ServiceStatsCollector(Collector):
             "1 when the service answered get_stats() during this scrape, else 0.",
             labels=("service",),
         )
+        figures = GaugeMetricFamily(
+            "wirework_service_stat",
+            "Every numeric top-level figure of every service's get_stats(), by provider path.",
+            labels=("service", "stat"),
+        )
         for name, stats in self._stats.items():
             up.add_metric((name,), 0.0 if stats is None else 1.0)
+            for key in stats or {}:
+                if (value := _number(stats or {}, key)) is not None:
+                    figures.add_metric((name, key), value)
         yield up
+        yield figures
+        # The built-in services' figures also get families of their own, with their meaning.
         yield from self._database(self._stats.get("database") or {})
         yield from self._cache(self._stats.get("cache") or {})
         yield from self._background(self._stats.get("background") or {})
@@ -228,13 +239,16 @@ class ServiceStatsCollector(Collector):
         yield errors
 
 
-async def render_metrics(metrics: HttpMetrics, container: Container) -> bytes:
+async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:
     """The Prometheus text exposition: HTTP metrics plus a fresh read of every service."""
     snapshot: dict[str, Mapping[str, Any] | None] = {}
-    for name in SERVICE_NAMES:
+    for service in services(container):
         try:
-            snapshot[name] = await read_stats(await getattr(container, name)())
+            stats = await stats_of(service)
         except Exception:  # one broken service must not hide every other metric
-            logger.warning("reading %s stats for /metrics failed", name, exc_info=True)
-            snapshot[name] = None
+            logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
+            snapshot[service.path] = None
+        else:
+            if stats is not None:
+                snapshot[service.path] = stats
     return generate_latest(metrics.registry) + generate_latest(ServiceStatsCollector(snapshot))

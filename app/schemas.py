@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Final, Literal, Self
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, RootModel, model_validator
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 """Letters, digits, `_`, `.` and `-`: safe in URLs, logs and shells without quoting."""
@@ -158,9 +158,42 @@ class ReadinessResponse(BaseModel):
     checks: dict[str, ServiceCheck]
 
 
-class StatsResponse(BaseModel):
-    """Each service's own statistics, as its `get_stats()` reports them."""
+BUILT_IN_STATS_EXAMPLE: Final[dict[str, Any]] = {
+    "database": {
+        "status": "initialized",
+        "backend": "sqlite",
+        "total_connections": 1,
+        "available_connections": 1,
+        "in_use_connections": 0,
+        "min_size": 1,
+        "max_size": 5,
+        "waiting": 0,
+        "acquired": 1,
+        "peak_in_use_connections": 1,
+        "acquire_timeouts": 0,
+        "replaced_connections": 0,
+    },
+    "cache": {
+        "status": "initialized",
+        "backend": "memory",
+        "entries": 0,
+        "hit_count": 0,
+        "miss_count": 0,
+        "hit_rate": "0.0%",
+        "evictions": 0,
+        "expirations": 0,
+        "default_ttl": 300.0,
+    },
+    "background": {"status": "running", "tasks": 0, "task_stats": {}},
+}
 
-    database: dict[str, Any]
-    cache: dict[str, Any]
-    background: dict[str, Any]
+
+class StatsResponse(RootModel[dict[str, dict[str, Any]]]):
+    """Provider path -> that service's `get_stats()`: an open mapping.
+
+    Every service of the container that has `get_stats()` appears, under its provider path
+    (`infra.mailer` for a nested container), so an application's own services need no
+    change here. The example shows the shapes the built-in services report.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [BUILT_IN_STATS_EXAMPLE]})

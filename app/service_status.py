@@ -1,22 +1,23 @@
 """Asking the container's services how they are: readiness pings and statistics.
 
-Shared by `/api/ready`, `/api/stats`, `/metrics` and `python -m app check`. Every call
-tolerates a fake whose methods are synchronous (`MagicMock`) as well as asynchronous
-(`AsyncMock`), because tests replace services with either.
+Shared by `/api/ready`, `/api/stats`, `/metrics` and `python -m app check`. The services
+are discovered from the container (`containers.discovery`), never listed here: any service
+whose object has `ping()` is pinged, any with `get_stats()` is reported, under its
+provider path. Every call tolerates a fake whose methods are synchronous (`MagicMock`) as
+well as asynchronous (`AsyncMock`), because tests replace services with either.
 """
 
 import asyncio
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
-from containers import Container
+from dependency_injector import containers
+
+from containers.discovery import Service, services
 
 T = TypeVar("T")
-
-SERVICE_NAMES: Final = ("database", "cache", "background")
-"""The container's long-lived services, in the order reports list them."""
 
 
 async def settle(value: T | Awaitable[T]) -> T:
@@ -41,27 +42,54 @@ class PingResult:
         return self.error is None
 
 
-async def _ping(container: Container, name: str, timeout: float) -> PingResult:
+async def _ping(service: Service, timeout: float) -> PingResult | None:
+    """None when the service has no `ping()`: readiness does not depend on it."""
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            service = await getattr(container, name)()
-            await settle(service.ping())
+            ping = getattr(await settle(service.provider()), "ping", None)
+            if ping is None:
+                return None
+            await settle(ping())
     except Exception as error:  # a readiness probe reports failures, it does not raise them
         if isinstance(error, TimeoutError) and deadline.expired():
             return PingResult(
-                name, "TimeoutError", f"no answer within {timeout:g} s", timed_out=True
+                service.path, "TimeoutError", f"no answer within {timeout:g} s", timed_out=True
             )
-        return PingResult(name, type(error).__name__, str(error))
-    return PingResult(name)
+        return PingResult(service.path, type(error).__name__, str(error))
+    return PingResult(service.path)
 
 
-async def ping_services(container: Container, timeout: float) -> list[PingResult]:
-    """Ping every service at once, each given at most `timeout` seconds."""
-    return list(await asyncio.gather(*(_ping(container, name, timeout) for name in SERVICE_NAMES)))
+async def ping_services(container: containers.Container, timeout: float) -> list[PingResult]:
+    """Ping every service that has `ping()` at once, each given at most `timeout` seconds."""
+    results = await asyncio.gather(*(_ping(service, timeout) for service in services(container)))
+    return [result for result in results if result is not None]
 
 
 async def read_stats(service: Any) -> dict[str, Any]:
     """A service's `get_stats()`, whether the service (or its fake) is sync or async."""
     stats: dict[str, Any] = await settle(service.get_stats())
     return stats
+
+
+async def stats_of(service: Service) -> Mapping[str, Any] | None:
+    """The service's `get_stats()`, or None when it has none; a failure propagates.
+
+    A fake whose `get_stats()` gives something other than a mapping (a bare `MagicMock`
+    standing in for a service) counts as having none rather than breaking the report.
+    """
+    instance = await settle(service.provider())
+    if not callable(getattr(instance, "get_stats", None)):
+        return None
+    stats = await read_stats(instance)
+    return stats if isinstance(stats, Mapping) else None
+
+
+async def read_all_stats(container: containers.Container) -> dict[str, Mapping[str, Any]]:
+    """Provider path -> statistics of every service that reports them, in start order."""
+    report: dict[str, Mapping[str, Any]] = {}
+    for service in services(container):
+        stats = await stats_of(service)
+        if stats is not None:
+            report[service.path] = stats
+    return report

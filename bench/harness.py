@@ -24,6 +24,7 @@ class Options:
 
     quick: bool = False
     postgres_url: str | None = None
+    redis_url: str | None = None
     load_generator: str = "auto"  # auto | wrk | python
 
     def pick(self, full: Any, quick: Any) -> Any:

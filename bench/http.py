@@ -7,7 +7,9 @@ of connections, one contender at a time, A B A B. Contenders:
 - the full Wirework app (`app.main:app`: container, middlewares, metrics);
 - the same, with a one-entry cache, so nearly every GET misses (the uncached figure);
 - `bench.http_apps:manual_app` and `depends_app`: hand-written FastAPI apps doing the same
-  work on the same services, wired by hand (the limit) or with `Depends` only.
+  work on the same services, wired by hand (the limit) or with `Depends` only;
+- `bench.http_apps:inject_app`: the same on Wirework's container, through the documented
+  injection form (`Annotated` aliases resolved by `app.dependencies.inject`).
 """
 
 import functools
@@ -36,6 +38,7 @@ WIREWORK = "wirework app"
 UNCACHED = "wirework app, cache misses"
 MANUAL = "FastAPI, manual wiring (limit)"
 DEPENDS = "FastAPI, Depends only"
+INJECT = "FastAPI + Wirework Inject form"
 
 
 @dataclass
@@ -111,6 +114,7 @@ def _servers(folder: Path) -> Iterator[dict[str, Server]]:
         UNCACHED: ("app.main:app", {"APP_CACHE__MAX_SIZE": "1"}),
         MANUAL: ("bench.http_apps:manual_app", {}),
         DEPENDS: ("bench.http_apps:depends_app", {}),
+        INJECT: ("bench.http_apps:inject_app", {}),
     }
     servers: dict[str, Server] = {}
     try:
@@ -147,9 +151,9 @@ def run(options: Options) -> list[BenchmarkResult]:
         return float(figures["rps"])
 
     with timed(read), tempfile.TemporaryDirectory(prefix="wirework-bench-http-") as folder:
-        log(f"  http: starting 4 uvicorn servers; load from {load_generator}")
+        log(f"  http: starting 5 uvicorn servers; load from {load_generator}")
         with _servers(Path(folder)) as servers:
-            reads = (WIREWORK, UNCACHED, MANUAL, DEPENDS)
+            reads = (WIREWORK, UNCACHED, MANUAL, DEPENDS, INJECT)
             read.rows = rows_from(
                 interleave(
                     [(name, functools.partial(measure, servers[name], "get")) for name in reads],
@@ -176,4 +180,5 @@ def run(options: Options) -> list[BenchmarkResult]:
         )
         result.notes.extend(f"unexpected answers: {problem}" for problem in problems[kind])
     read.ratio_target(UNCACHED, 2.0)
+    read.ratio_target(MANUAL, 0.9, to=INJECT, description="Inject form >= 0.9x manual wiring")
     return [read, write]

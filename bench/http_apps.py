@@ -6,7 +6,11 @@ isolates what the framework adds per request: the container, its injection path 
 middlewares. They differ only in how an endpoint reaches its services:
 
 - `manual_app`: manual wiring, the endpoint reads a plain attribute (the limit);
-- `depends_app`: FastAPI `Depends` only, one dependency per service.
+- `depends_app`: FastAPI `Depends` only, one dependency per service;
+- `inject_app`: Wirework's container, services as `Annotated` parameters through
+  `app.dependencies.Inject`, resolved by `app.dependencies.inject` (the documented form);
+- `provide_app`: Wirework's container through dependency-injector's own `@inject` +
+  `Depends(Provide[...])`, wired to this module.
 
 Run one with `uvicorn bench.http_apps:manual_app --factory`; `BENCH_DATABASE_URL` names
 the SQLite file.
@@ -18,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from dependency_injector.wiring import Provide, inject
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 
 from app.routers.users import UserId
@@ -137,4 +142,83 @@ def depends_app() -> FastAPI:
     async def get_user(user_id: UserId, users: Users, cache: Cache) -> dict[str, Any]:
         return await _read(user_id, users, cache)  # type: ignore[no-any-return]
 
+    return app
+
+
+@asynccontextmanager
+async def _container_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    container = app.state.container
+    await container.init_resources()
+    try:
+        yield
+    finally:
+        await container.shutdown_resources()
+
+
+def _container_app() -> FastAPI:
+    from containers import Container  # noqa: PLC0415  # reads APP_DATABASE__URL when built
+
+    app = FastAPI(lifespan=_container_lifespan)
+    app.state.container = Container()
+
+    @app.get("/api/health")
+    async def health() -> dict[str, str]:
+        return {"status": "healthy"}
+
+    return app
+
+
+def inject_app() -> FastAPI:
+    """Endpoints take services as `Annotated` parameters: `users: Users, cache: Cache`."""
+    from app.dependencies import Cache, Users, inject  # noqa: PLC0415
+
+    app = _container_app()
+
+    @app.post("/api/users", status_code=status.HTTP_201_CREATED)
+    @inject
+    async def create_user(
+        body: UserCreate, users: Users, request: Request, response: Response
+    ) -> UserPublic:
+        return await _create(body, users, request, response)  # type: ignore[no-any-return]
+
+    @app.get("/api/users/{user_id}", name="get_user", response_model=UserPublic)
+    @inject
+    async def get_user(user_id: UserId, users: Users, cache: Cache) -> dict[str, Any]:
+        return await _read(user_id, users, cache)  # type: ignore[no-any-return]
+
+    return app
+
+
+def provide_app() -> FastAPI:
+    """dependency-injector's markers: `@inject` + `Depends(Provide[Container.x])`.
+
+    FastAPI runs each marker (a sync callable) in its thread pool; `@inject` then replaces
+    it with the provider's result, awaiting async providers.
+    """
+    import sys  # noqa: PLC0415
+
+    from containers import Container  # noqa: PLC0415
+
+    app = _container_app()
+
+    @app.post("/api/users", status_code=status.HTTP_201_CREATED)
+    @inject
+    async def create_user(
+        body: UserCreate,
+        request: Request,
+        response: Response,
+        users: UserBackend = Depends(Provide[Container.users]),  # noqa: B008
+    ) -> UserPublic:
+        return await _create(body, users, request, response)  # type: ignore[no-any-return]
+
+    @app.get("/api/users/{user_id}", name="get_user", response_model=UserPublic)
+    @inject
+    async def get_user(
+        user_id: UserId,
+        users: UserBackend = Depends(Provide[Container.users]),  # noqa: B008
+        cache: CacheService = Depends(Provide[Container.cache]),  # noqa: B008
+    ) -> dict[str, Any]:
+        return await _read(user_id, users, cache)  # type: ignore[no-any-return]
+
+    app.state.container.wire(modules=[sys.modules[__name__]])
     return app

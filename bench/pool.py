@@ -7,6 +7,7 @@ for the same 5 connections, Wirework beside the bare pool (the limit).
 """
 
 import asyncio
+import itertools
 import os
 import tempfile
 import time
@@ -19,6 +20,8 @@ from bench.harness import BenchmarkResult, Options, interleave_async, rows_from,
 TASKS = 50
 MANY_TASKS = 1_000
 POOL_SIZE = 5
+ACQUIRE_TIMEOUT = 120.0
+"""Long enough for 1,000 borrowers queueing on a loaded machine: this measures throughput."""
 WIREWORK = "wirework DatabaseService"
 
 Operation = Callable[[], Awaitable[Any]]
@@ -49,7 +52,13 @@ def _round(operation: Operation, operations: int, tasks: int) -> Callable[[], Aw
 async def _wirework(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
     from providers.database import DatabaseService  # noqa: PLC0415
 
-    service = DatabaseService(url, min_size=POOL_SIZE, max_size=POOL_SIZE, migrate=False)
+    service = DatabaseService(
+        url,
+        min_size=POOL_SIZE,
+        max_size=POOL_SIZE,
+        acquire_timeout=ACQUIRE_TIMEOUT,
+        migrate=False,
+    )
     await service.initialize()
 
     async def operation() -> Any:
@@ -117,6 +126,74 @@ async def _bare_asyncpg(url: str) -> tuple[Operation, Callable[[], Awaitable[Non
     async def operation() -> Any:
         async with pool.acquire() as connection:
             return await connection.fetch("SELECT 1")
+
+    return operation, pool.close
+
+
+BENCH_TABLE = "wirework_bench_rows"
+ROWS = 1_000
+
+
+async def _create_rows(url: str) -> None:
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            f"DROP TABLE IF EXISTS {BENCH_TABLE};"
+            f"CREATE TABLE {BENCH_TABLE} (id integer PRIMARY KEY, name text NOT NULL);"
+            f"INSERT INTO {BENCH_TABLE} SELECT g, 'name-' || g FROM generate_series(1, {ROWS}) g"
+        )
+    finally:
+        await connection.close()
+
+
+async def _drop_rows(url: str) -> None:
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f"DROP TABLE IF EXISTS {BENCH_TABLE}")
+    finally:
+        await connection.close()
+
+
+def _ids() -> Callable[[], int]:
+    """Ids 1..ROWS in turn: every contender reads the same rows in the same order."""
+    counter = itertools.count()
+    return lambda: next(counter) % ROWS + 1
+
+
+async def _wirework_query(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    from providers.database import DatabaseService  # noqa: PLC0415
+
+    service = DatabaseService(
+        url,
+        min_size=POOL_SIZE,
+        max_size=POOL_SIZE,
+        acquire_timeout=ACQUIRE_TIMEOUT,
+        migrate=False,
+    )
+    await service.initialize()
+    next_id = _ids()
+    sql = f"SELECT id, name FROM {BENCH_TABLE} WHERE id = :id"
+
+    async def operation() -> Any:
+        return await service.execute_query(sql, {"id": next_id()})
+
+    return operation, service.close
+
+
+async def _bare_asyncpg_query(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+    import asyncpg  # noqa: PLC0415
+
+    pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    next_id = _ids()
+    sql = f"SELECT id, name FROM {BENCH_TABLE} WHERE id = $1"
+
+    async def operation() -> Any:
+        async with pool.acquire() as connection:
+            return [dict(row) for row in await connection.fetch(sql, next_id())]
 
     return operation, pool.close
 
@@ -220,6 +297,9 @@ def run_postgres(options: Options) -> list[BenchmarkResult]:
     many = BenchmarkResult(
         f"pool: acquire + SELECT 1 + release, {MANY_TASKS:,} tasks, PostgreSQL", "ops/s"
     )
+    query = BenchmarkResult(
+        "execute_query: one-row SELECT by id (dict rows), 50 tasks, PostgreSQL", "ops/s"
+    )
     url = postgres_url(options)
     if url is None:
         result.skipped = "no PostgreSQL: set APP_TEST_POSTGRES_URL or pass --postgres-url"
@@ -250,6 +330,19 @@ def run_postgres(options: Options) -> list[BenchmarkResult]:
             rounds,
             MANY_TASKS,
         )
+        await _create_rows(url)
+        try:
+            await _compare(
+                query,
+                {
+                    WIREWORK: lambda: _wirework_query(url),
+                    BARE_ASYNCPG: lambda: _bare_asyncpg_query(url),
+                },
+                operations,
+                rounds,
+            )
+        finally:
+            await _drop_rows(url)
 
     with timed(result):
         run_async(main)
@@ -259,4 +352,8 @@ def run_postgres(options: Options) -> list[BenchmarkResult]:
     result.notes.append(f"{operations:,} operations per round over {TASKS} tasks, {rounds} rounds")
     many.ratio_target(BARE_ASYNCPG, 0.9)
     _growth_target(result, many, BARE_ASYNCPG)
-    return [result, many]
+    query.ratio_target(BARE_ASYNCPG, 0.9)
+    query.notes.append(
+        f"{ROWS:,}-row table, ids read in turn; the bare pool builds the same dict rows"
+    )
+    return [result, many, query]

@@ -13,7 +13,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from bench import cache, http, injection, memory, pool, scheduler, startup
+from bench import (
+    cache,
+    http,
+    injection,
+    memory,
+    pool,
+    redis_cache,
+    scheduler,
+    startup,
+    transactions,
+)
 from bench.harness import BenchmarkResult, Options, log
 from bench.load import generator
 
@@ -28,6 +38,8 @@ BENCHMARKS: dict[str, Callable[[Options], BenchmarkResult | list[BenchmarkResult
     "cache-growth": cache.run_growth,
     "pool": pool.run_sqlite,
     "postgres": pool.run_postgres,
+    "transactions": transactions.run,
+    "redis": redis_cache.run,
     "http": http.run,
     "injection": injection.run,
     "scheduler": scheduler.run,
@@ -46,6 +58,7 @@ PEERS = (
     "fastapi",
     "uvicorn",
     "dependency-injector",
+    "redis",
 )
 
 
@@ -118,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="PostgreSQL for the pool benchmark (default: $APP_TEST_POSTGRES_URL; else skipped)",
     )
     parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="Redis for the Redis cache benchmark (default: $APP_TEST_REDIS_URL; else skipped)",
+    )
+    parser.add_argument(
         "--load-generator",
         choices=("auto", "wrk", "python"),
         default="auto",
@@ -134,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         quick=arguments.quick,
         postgres_url=arguments.postgres_url,
+        redis_url=arguments.redis_url,
         load_generator=arguments.load_generator,
     )
     chosen = [name.strip() for name in arguments.only.split(",") if name.strip()] or list(

@@ -5,11 +5,15 @@ for example `APP_DATABASE__URL` or `APP_CACHE__BACKEND`.
 """
 
 import importlib.util
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.sources import DEFAULT_ENV_FILE, layered_sources
+from providers.urls import redacted_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/wirework.db"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
@@ -32,6 +36,11 @@ class Environment(StrEnum):
 class _Section(BaseModel):
     # A misspelt key in a section is a mistake the user wants to hear about at start-up.
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # A URL may carry a password: repr() and str() show it as ***, as logs should.
+        for name, value in super().__repr_args__():
+            yield name, redacted_url(value) if isinstance(value, str) and "://" in value else value
 
 
 class DatabaseSettings(_Section):
@@ -150,6 +159,16 @@ class ServerSettings(_Section):
         le=600,
         description="seconds `serve` gives in-flight requests after SIGTERM before cancelling them",
     )
+    proxy_headers: bool = Field(
+        True,
+        description="take the scheme, client address and host from X-Forwarded-Proto, -For "
+        "and -Host, when the peer is in forwarded_allow_ips",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="trusted proxies: comma-separated addresses or networks (10.0.0.0/8), or *",
+    )
 
 
 class Settings(BaseSettings):
@@ -158,7 +177,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APP_",
         env_nested_delimiter="__",
-        env_file=".env",
+        env_file=DEFAULT_ENV_FILE,  # then .env.{environment}: see config/sources.py
         env_file_encoding="utf-8",
         # A .env file may hold other tools' variables; sections still reject unknown keys.
         extra="ignore",
@@ -176,6 +195,20 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
     server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`.env` then `.env.{environment}` (or `APP_ENV_FILE`), and `APP_SECRETS_DIR`."""
+        return layered_sources(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
 
     @property
     def task_lock_url(self) -> str | None:

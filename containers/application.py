@@ -1,24 +1,23 @@
 """Wirework's container: which provider builds which service from which settings.
 
-Read it as a table of the application. Every service provider is in async mode, so
-`await container.X()` works the same for the real service, a plain fake and an async fake.
+Read it as a table of the application. Every service (a `providers.Resource`) and every
+provider built from one is awaited: `await container.X()` works the same for the real
+service, a plain fake and an async fake, before or after start-up.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from dependency_injector import containers, providers
 
 from config import Settings
-from containers.lifecycle import LifecycleContainer
+from containers.lifecycle import LifecycleContainer, declare_async_mode
 from containers.resources import managed
+from containers.settings import SettingsProvider, rebind_redefined
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
 from providers.database import DatabaseService
 from providers.users.repository import UserRepository
-
-ASYNC_SERVICES = ("database", "cache", "background", "users")
-"""Providers that always return awaitables, so real services and fakes are used alike."""
 
 
 class Container(containers.DeclarativeContainer):
@@ -26,7 +25,7 @@ class Container(containers.DeclarativeContainer):
 
     instance_type = LifecycleContainer
 
-    settings = providers.Singleton(Settings)
+    settings = SettingsProvider(Settings)
 
     database = providers.Resource(
         managed,
@@ -77,10 +76,22 @@ class Container(containers.DeclarativeContainer):
             self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
         ) -> None: ...
 
-    def __new__(cls, **overriding_providers: Any) -> Any:
+    def __init_subclass__(cls, **options: Any) -> None:
+        """A subclass may redefine `settings` (or any provider): inherited ones then use it."""
+        super().__init_subclass__(**options)
+        settings = cls.cls_providers.get("settings")
+        if settings is not None and not (
+            isinstance(settings, SettingsProvider) and issubclass(settings.cls, Settings)
+        ):
+            raise TypeError(
+                f"{cls.__name__} redefines `settings` as {type(settings).__name__}: inherited "
+                "services could not rely on it. Declare "
+                "`settings = SettingsProvider(YourSettings)` with `class YourSettings(Settings)`, "
+                "or override it on an instance: `container.settings.override(YourSettings())`."
+            )
+        rebind_redefined(cls)
+
+    def __new__(cls, **overriding_providers: Any) -> Self:
         container = super().__new__(cls, **overriding_providers)
-        # Decided here rather than by whatever the first call returns: a plain fake
-        # called first would otherwise switch a provider to sync mode for good.
-        for name in ASYNC_SERVICES:
-            container.providers[name].enable_async_mode()
+        declare_async_mode(container)
         return container

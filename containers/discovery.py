@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from dependency_injector import containers, providers
 
-__all__ = ["Service", "dependency_edges", "resources", "services"]
+__all__ = ["Service", "declared_paths", "dependency_edges", "resources", "services"]
 
 Provider = providers.Provider[Any]
 Resource = providers.BaseResource[Any]
@@ -46,6 +46,13 @@ def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ..
     return {service.path: service.depends_on for service in services(container)}
 
 
+def declared_paths(container: Any) -> dict[Provider, str]:
+    """Provider -> its declared path, nested containers included, for a container or its class."""
+    declared: dict[Provider, str] = {}
+    _declare(declared, container.providers, prefix="")
+    return declared
+
+
 def resources(container: containers.Container, *, skip_overridden: bool = False) -> list[Service]:
     """Every resource reachable from `container`, each after the resources it depends on.
 
@@ -63,12 +70,12 @@ class _Walk:
     def __init__(self, container: containers.Container, skip_overridden: bool) -> None:
         self.skip_overridden = skip_overridden
         self.roots = container.providers
-        self.declared: dict[Provider, str] = {}
-        _declare(self.declared, self.roots, prefix="")
+        self.declared = declared_paths(container)
         self.paths: dict[Provider, str] = {}
         self.stand_ins: set[Provider] = set()
         # For each provider walked: the resources it reaches without passing another one.
         self.reached: dict[Provider, tuple[Resource, ...]] = {}
+        self.children: dict[Provider, list[tuple[str, Provider]]] = {}
         self.order: list[Resource] = []
         self.on_stack: list[Provider] = []
 
@@ -98,8 +105,9 @@ class _Walk:
             self._refuse_cycle(provider)
             return ()  # a loop through non-resources (a container giving itself) is harmless
         self.paths[provider] = self.declared.get(provider, path)
+        self.children[provider] = list(self._children(provider))
         self.on_stack.append(provider)
-        for label, child in self._children(provider):
+        for label, child in self.children[provider]:
             self.visit(child, f"{self.paths[provider]}{label}")
         self.on_stack.pop()
         if isinstance(provider, providers.BaseResource):
@@ -111,13 +119,16 @@ class _Walk:
 
     def _children_reached(self, provider: Provider) -> tuple[Resource, ...]:
         found: dict[Resource, None] = {}
-        for _, child in self._children(provider):
+        for _, child in self.children[provider]:
             found.update(dict.fromkeys(self.reached.get(child, ())))
         return tuple(found)
 
     def _children(self, provider: Provider) -> Iterator[tuple[str, Provider]]:
         """What `provider` uses, each with the suffix that names it under `provider`."""
         overriding = provider.overridden
+        related = list(provider.related)
+        if not related:
+            return
         for child in overriding:
             if isinstance(child, providers.BaseResource):
                 self.stand_ins.add(child)
@@ -125,7 +136,7 @@ class _Walk:
         if self.skip_overridden and overriding:
             return
         labels = _labels(provider)
-        for child in provider.related:
+        for child in related:
             if child not in overriding:
                 yield labels.get(child, f".{type(child).__name__}"), child
 

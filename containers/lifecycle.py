@@ -1,92 +1,113 @@
 """Container behaviour that dependency-injector leaves to chance: start-up and shutdown.
 
 `LifecycleContainer` replaces `init_resources()` / `shutdown_resources()` so that
+- every resource reachable from the container starts, in dependency order, exactly once:
+  declared ones, those added by a subclass, nested with `providers.Container`, or inline
+  inside another provider (`containers.discovery` finds them);
 - both are always awaitable, even when every resource is overridden by a plain fake;
 - an overridden resource is never started (its fake stands in), so no real resource leaks;
-- shutdown runs in the reverse order of start-up, following indirect dependencies too,
-  and awaits every async teardown whatever async mode a provider ended up in;
-- a failure half-way through start-up closes what had already started.
+- shutdown runs in the reverse order of start-up and closes everything that started,
+  even a resource overridden after it started;
+- a failure half-way through start-up closes what had already started;
+- logs and errors name resources by provider path, and several teardown failures are
+  raised together as one `ExceptionGroup`.
 """
 
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from dependency_injector import containers, providers
 
+from containers.discovery import Service, resources
+
 logger = logging.getLogger(__name__)
 
+ResourceType = type[providers.BaseResource[Any]]
 
-def _resource_dependencies(
-    resource: providers.BaseResource[Any],
-) -> Iterator[providers.BaseResource[Any]]:
-    """Every resource this one needs, directly or through other providers."""
-    for provider in resource.traverse(types=[providers.BaseResource]):
-        if provider is not resource:
-            yield provider
+
+def declare_async_mode(container: containers.Container) -> None:
+    """Put every resource, and every provider that reaches one, in async mode for good.
+
+    Decided by the declaration rather than by whatever the first call returns: a plain
+    fake called first would otherwise switch a provider to sync mode, and the real service
+    would later hand its dependents an un-awaited future.
+    """
+    provider: providers.Provider[Any]
+    for provider in container.traverse():
+        if isinstance(provider, _NAMESPACES):
+            continue  # calling one gives the container itself, which is not awaited
+        if isinstance(provider, providers.BaseResource) or any(
+            True for _ in provider.traverse(types=[providers.BaseResource])
+        ):
+            provider.enable_async_mode()
+
+
+_NAMESPACES = (providers.Container, providers.DependenciesContainer, providers.Self)
 
 
 class LifecycleContainer(containers.DynamicContainer):
     """A dynamic container whose resources start and stop in dependency order."""
 
-    def resources_in_start_order(self) -> list[providers.BaseResource[Any]]:
-        """Resources ordered so each comes after everything it depends on."""
-        ordered: list[providers.BaseResource[Any]] = []
-
-        def visit(resource: providers.BaseResource[Any], path: tuple[Any, ...]) -> None:
-            if resource in ordered:
-                return
-            if resource in path:
-                raise RuntimeError(f"resources depend on each other in a cycle: {resource}")
-            for dependency in _resource_dependencies(resource):
-                visit(dependency, (*path, resource))
-            ordered.append(resource)
-
-        for provider in self.providers.values():  # declaration order breaks ties
-            if isinstance(provider, providers.BaseResource):
-                visit(provider, ())
-        return ordered
-
     async def init_resources(  # always awaitable, unlike the base
-        self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        self, resource_type: ResourceType = providers.BaseResource
     ) -> None:
         """Start every resource not replaced by an override, dependencies first."""
-        started: list[providers.BaseResource[Any]] = []
+        started: list[Service] = []
         try:
-            for resource in self.resources_in_start_order():
-                if not isinstance(resource, resource_type) or resource.overridden:
+            for service in resources(self, skip_overridden=True):
+                resource = service.provider
+                if (
+                    not isinstance(resource, resource_type)
+                    or resource.overridden
+                    or resource.initialized
+                ):
                     continue
+                started.append(service)
                 result = resource.init()
-                started.append(resource)
                 if inspect.isawaitable(result):
                     await result
-        except BaseException:
-            await self._shutdown(reversed(started))
+                logger.debug("started %s", service.path)
+        except BaseException as error:
+            if started:
+                logger.error("starting %s failed: closing what had started", started[-1].path)
+            try:
+                await _shutdown(reversed(started))
+            except Exception as teardown:
+                error.add_note(f"closing what had started failed too: {teardown!r}")
             raise
 
     async def shutdown_resources(  # always awaitable, unlike the base
-        self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
+        self, resource_type: ResourceType = providers.BaseResource
     ) -> None:
         """Stop every started resource, dependents before their dependencies."""
-        await self._shutdown(
-            resource
-            for resource in reversed(self.resources_in_start_order())
-            if isinstance(resource, resource_type)
+        await _shutdown(
+            service
+            for service in reversed(resources(self))
+            if isinstance(service.provider, resource_type)
         )
 
-    @staticmethod
-    async def _shutdown(resources: Iterator[providers.BaseResource[Any]]) -> None:
-        errors: list[BaseException] = []
-        for resource in resources:
-            if not resource.initialized:
-                continue
-            try:
-                result = resource.shutdown()
-                if inspect.isawaitable(result):
-                    await result
-            except Exception as error:  # keep closing the others, then report
-                logger.exception("shutting down %s failed", resource)
-                errors.append(error)
-        if errors:
-            raise errors[0]
+
+async def _shutdown(services: Iterable[Service]) -> None:
+    errors: list[Exception] = []
+    closed: list[str] = []
+    for service in services:
+        if not service.provider.initialized:
+            continue
+        try:
+            result = service.provider.shutdown()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as error:  # keep closing the others, then report every failure
+            logger.exception("shutting down %s failed", service.path)
+            error.add_note(f"while shutting down {service.path}")
+            errors.append(error)
+        else:
+            closed.append(service.path)
+    if closed:
+        logger.info("closed %s", ", ".join(closed))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ExceptionGroup(f"{len(errors)} resources failed to shut down", errors)

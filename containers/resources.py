@@ -1,6 +1,8 @@
 """Resource lifecycles: build a service, initialise it, hand it out, close it at shutdown."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 
@@ -14,8 +16,31 @@ class ManagedService(Protocol):
 ServiceT = TypeVar("ServiceT", bound=ManagedService)
 
 
-async def managed(factory: Callable[..., ServiceT], **options: Any) -> AsyncIterator[ServiceT]:
-    """Resource body shared by every service: initialise on start, always close on stop."""
+def managed(
+    factory: Callable[..., ServiceT], **options: Any
+) -> AbstractAsyncContextManager[ServiceT]:
+    """Resource body shared by every service: initialise on start, always close on stop.
+
+    Checked before anything is built: a provider called without `await`, from code where
+    no event loop runs, would otherwise fail deep inside dependency-injector with
+    "There is no current event loop" or hand out a future that never resolves.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        name = getattr(factory, "__name__", repr(factory))
+        raise RuntimeError(
+            f"{name} is asynchronous: await its provider from async code "
+            f"(`service = await container.<name>()`); it was called where no event loop "
+            f"runs (synchronous code or a worker thread)"
+        ) from None
+    return _lifecycle(factory, options)
+
+
+@asynccontextmanager
+async def _lifecycle(
+    factory: Callable[..., ServiceT], options: dict[str, Any]
+) -> AsyncIterator[ServiceT]:
     service = factory(**options)
     await service.initialize()
     try:

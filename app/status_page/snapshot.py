@@ -13,10 +13,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from dependency_injector import providers
-
-from app.container_graph import ProviderNode, container_graph
 from app.service_status import read_stats, settle
+from containers.discovery import Service, services
 
 MAX_DETAIL_LENGTH: Final = 200
 KEY_FIGURES: Final = (
@@ -46,8 +44,6 @@ class State(StrEnum):
     TIMED_OUT = "timed_out"
     NOT_STARTED = "not_started"
     """A resource the container has not started (and no fake stands in for it)."""
-    NOT_PROBED = "not_probed"
-    """Not a service (settings, a factory): drawn in the graph, never called."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +51,6 @@ class ServiceReport:
     """How one provider is doing, ready to display."""
 
     path: str
-    kind: str
     depends_on: tuple[str, ...]
     state: State
     error: str | None = None
@@ -63,10 +58,6 @@ class ServiceReport:
     detail: str | None = None
     figures: tuple[tuple[str, str], ...] = ()
     tables: tuple["FigureTable", ...] = ()
-
-    @property
-    def is_service(self) -> bool:
-        return self.state is not State.NOT_PROBED
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,31 +126,29 @@ def _short(error: BaseException) -> str:
     return text if len(text) <= MAX_DETAIL_LENGTH else f"{text[: MAX_DETAIL_LENGTH - 1]}…"
 
 
-async def _with_figures(report: ServiceReport, service: Any, timeout: float) -> ServiceReport:
-    if not hasattr(service, "get_stats"):
+async def _with_figures(report: ServiceReport, instance: Any, timeout: float) -> ServiceReport:
+    if not hasattr(instance, "get_stats"):
         return report
     try:
         async with asyncio.timeout(timeout):
-            stats = await read_stats(service)
+            stats = await read_stats(instance)
     except Exception as error:  # the ping passed: the service is up, only its figures are not
         return replace(report, error=type(error).__name__, detail="get_stats() failed")
     figures, tables = _figures(stats)
     return replace(report, figures=figures, tables=tables)
 
 
-async def _probe(node: ProviderNode, timeout: float) -> ServiceReport:
-    report = ServiceReport(node.path, node.kind, node.depends_on, State.NOT_PROBED)
-    provider = node.provider
-    if not isinstance(provider, providers.BaseResource):
-        return report
+async def _probe(service: Service, timeout: float) -> ServiceReport:
+    report = ServiceReport(service.path, service.depends_on, State.NOT_STARTED)
+    provider = service.provider
     if not provider.initialized and not provider.overridden:
-        return replace(report, state=State.NOT_STARTED)
+        return report
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            service = await settle(provider())
-            if hasattr(service, "ping"):
-                await settle(service.ping())
+            instance = await settle(provider())
+            if hasattr(instance, "ping"):
+                await settle(instance.ping())
     except Exception as error:  # a probe reports failures, it does not raise them
         if isinstance(error, TimeoutError) and deadline.expired():
             detail = f"no answer within {timeout:g} s"
@@ -167,11 +156,11 @@ async def _probe(node: ProviderNode, timeout: float) -> ServiceReport:
         return replace(
             report, state=State.FAILING, error=type(error).__name__, detail=_short(error)
         )
-    return await _with_figures(replace(report, state=State.OK), service, timeout)
+    return await _with_figures(replace(report, state=State.OK), instance, timeout)
 
 
 async def take_snapshot(container: Any, timeout: float) -> Snapshot:
-    """Probe every provider of `container` at once, each within `timeout` seconds."""
-    nodes = container_graph(container)
-    reports = await asyncio.gather(*(_probe(node, timeout) for node in nodes))
+    """Probe every service of `container` at once, each within `timeout` seconds."""
+    found = services(container)
+    reports = await asyncio.gather(*(_probe(service, timeout) for service in found))
     return Snapshot(tuple(reports))

@@ -129,7 +129,12 @@ def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """`python -m app serve` with a heartbeat task, so the scheduler has a task to show."""
     process = ServerProcess(
-        {"APP_BACKGROUND__HEARTBEAT_INTERVAL": "1", "APP_ENVIRONMENT": "development"}, tmp_path
+        {
+            "APP_BACKGROUND__HEARTBEAT_INTERVAL": "1",
+            "APP_ENVIRONMENT": "development",
+            "APP_SERVER__SHUTDOWN_TIMEOUT": "1",  # a browser keeps connections open
+        },
+        tmp_path,
     )
     process.start().wait_until_ready()
     yield process

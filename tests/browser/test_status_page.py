@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import providers
 from playwright.sync_api import Page, expect
 
+from app.cli import main
 from app.main import create_app
 from app.routers.status import REFRESH_SECONDS
 from config import Settings
@@ -18,6 +19,8 @@ from tests.servers import InProcessServer, ServerProcess
 
 ONE_REFRESH_MS = (REFRESH_SECONDS + 2) * 1000
 """A refresh period, plus time for the probe and the browser on a busy machine."""
+NODE_PATHS = "nodes => nodes.map(node => node.dataset.node)"
+EDGES = "edges => edges.map(edge => [edge.dataset.source, edge.dataset.target])"
 NUMBER = re.compile(r"^\d+$")
 API_KEY = "status-page-key-" + "x7Qp2Lm9" * 3
 
@@ -31,13 +34,15 @@ def node(page: Page, path: str) -> Any:
 
 
 def test_every_service_shows_its_readiness_and_figures(page: Page, server: ServerProcess) -> None:
-    """Pool, cache and scheduler cards carry their key figures; the graph has every provider."""
+    """Pool, cache and scheduler cards carry their key figures; the graph has every service."""
     page.goto(f"{server.url}/status")
     for service in ("database", "cache", "background", "users"):
         expect(card(page, service)).to_have_attribute("data-state", "ok")
         expect(node(page, service)).to_have_attribute("data-state", "ok")
-    expect(node(page, "settings")).to_have_attribute("data-state", "not_probed")
-    expect(page.locator("#graph path.edge")).to_have_count(4)
+    edge = page.locator("#graph path.edge")
+    expect(edge).to_have_count(1)
+    expect(edge).to_have_attribute("data-source", "database")
+    expect(edge).to_have_attribute("data-target", "users")
     database = card(page, "database")
     for figure in ("in_use_connections", "available_connections", "waiting", "acquire_timeouts"):
         expect(database.locator(f"[data-figure='{figure}'] dd")).to_have_text(NUMBER)
@@ -53,6 +58,16 @@ def test_every_service_shows_its_readiness_and_figures(page: Page, server: Serve
     runs = task.locator("td[data-column='runs']")
     expect(runs).not_to_have_text("0", timeout=ONE_REFRESH_MS * 2)
     expect(page.locator("#refreshed")).to_contain_text("refreshed")
+
+
+def test_the_page_says_when_the_server_stops_answering(page: Page, server: ServerProcess) -> None:
+    """The last cards stay on screen and the refresh line says the refresh failed."""
+    page.goto(f"{server.url}/status")
+    expect(card(page, "database")).to_have_attribute("data-state", "ok")
+    server.stop()
+    expect(page.locator("#refreshed")).to_contain_text("refresh failed", timeout=ONE_REFRESH_MS)
+    expect(page.locator("#refreshed")).to_have_class(re.compile(r"\bstale\b"))
+    expect(card(page, "database")).to_be_visible()
 
 
 class FailingCache:
@@ -107,15 +122,25 @@ class AuditTrail:
         return {"status": "recording", "entries_written": 42}
 
 
-async def audit_trail() -> AsyncIterator[AuditTrail]:
+async def audit_trail(database: object) -> AsyncIterator[AuditTrail]:
     yield AuditTrail()
 
 
 class AuditedContainer(Container):
-    audit = providers.Resource(audit_trail)
+    audit = providers.Resource(audit_trail, database=Container.database)
 
 
-def test_a_service_added_by_subclassing_appears_without_edits(page: Page, tmp_path: Path) -> None:
+def mermaid_graph(text: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """Node paths and (from, to) path pairs of `python -m app graph` output."""
+    paths = dict(re.findall(r'^    (\w+)\["([^"]+)"\]$', text, flags=re.MULTILINE))
+    arrows = re.findall(r"^    (\w+) --> (\w+)$", text, flags=re.MULTILINE)
+    return set(paths.values()), {(paths[source], paths[target]) for source, target in arrows}
+
+
+def test_a_service_added_by_subclassing_appears_without_edits(
+    page: Page, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its card, its node and its edge appear, and the page draws what `graph` prints."""
     container = AuditedContainer()
     database_url = f"sqlite:///{tmp_path / 'status.db'}"
     container.settings.override(Settings(_env_file=None, database={"url": database_url}))
@@ -124,6 +149,12 @@ def test_a_service_added_by_subclassing_appears_without_edits(page: Page, tmp_pa
         expect(card(page, "audit")).to_have_attribute("data-state", "ok")
         expect(card(page, "audit").locator("[data-figure='entries_written'] dd")).to_have_text("42")
         expect(node(page, "audit")).to_have_attribute("data-state", "ok")
+        drawn_nodes = set(page.locator("#graph g.node").evaluate_all(NODE_PATHS))
+        drawn_edges = {tuple(edge) for edge in page.locator("#graph path.edge").evaluate_all(EDGES)}
+    assert main(["graph"], container_factory=AuditedContainer) == 0
+    printed_nodes, printed_edges = mermaid_graph(capsys.readouterr().out)
+    assert drawn_nodes == printed_nodes == {"database", "cache", "background", "users", "audit"}
+    assert drawn_edges == printed_edges == {("database", "users"), ("database", "audit")}
 
 
 @pytest.fixture
@@ -149,6 +180,8 @@ def test_no_figure_is_shown_before_the_key_is_entered(
 
     page.fill("#api-key", "not-the-key")
     page.click("text=Show status")
+    expect(page.locator("#key-message")).to_contain_text("refused")
+    page.wait_for_timeout(ONE_REFRESH_MS)  # a later tick keeps the message and shows nothing
     expect(page.locator("#key-message")).to_contain_text("refused")
     expect(page.locator("article.card")).to_have_count(0)
 

@@ -7,22 +7,32 @@ import httpx
 from app.main import create_app
 from app.pytest_plugin import running_client
 from containers import Container, override_services
+from containers.discovery import services
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
 from tests.helpers import fake, plain_fake
 
 
-async def test_ready_when_every_service_answers(client: httpx.AsyncClient) -> None:
+async def test_ready_when_every_service_answers(
+    client: httpx.AsyncClient, container: Container
+) -> None:
     response = await client.get("/api/ready")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
         "checks": {
-            name: {"status": "ok", "error": None, "detail": None}
-            for name in ("database", "cache", "background")
+            path: {"status": "ok", "error": None, "detail": None}
+            for path in await _services_with(container, "ping")
         },
     }
+
+
+async def _services_with(container: Container, method: str) -> list[str]:
+    """Paths of the container's services whose object has `method`, from the container."""
+    return [
+        service.path for service in services(container) if hasattr(await service.provider(), method)
+    ]
 
 
 async def test_not_ready_names_the_failing_service(

@@ -14,6 +14,7 @@ from app.main import create_app
 from app.pytest_plugin import running_client
 from app.security import InsecureConfigurationError
 from containers import Container, override_services
+from containers.discovery import services
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
@@ -50,16 +51,16 @@ async def test_services_start_and_stop_with_the_app(container: Container, app: F
 
 def test_nothing_opens_before_the_lifespan(container: Container) -> None:
     create_app(container)
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 def test_importing_app_main_opens_nothing() -> None:
     sys.modules.pop("app.main", None)
     module = importlib.import_module("app.main")
     container = module.app.state.container
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 @pytest.mark.settings(environment="production")

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from providers.database import DatabaseService, PoolTimeoutError
+from providers.errors import ServiceStartError
 
 pytestmark = pytest.mark.postgres
 
@@ -128,7 +129,7 @@ async def test_close_is_bounded_with_a_connection_checked_out(postgres_url: str)
 async def test_unreachable_server_is_a_clear_error_without_the_password() -> None:
     service = DatabaseService("postgresql://app:hunter2@127.0.0.1:1/nowhere", acquire_timeout=1)
     with pytest.raises(
-        ConnectionError, match=r"cannot connect to PostgreSQL at .*:\*\*\*@"
+        ServiceStartError, match=r"cannot connect to PostgreSQL at .*:\*\*\*@"
     ) as caught:
         await service.initialize()
     assert "hunter2" not in str(caught.value)

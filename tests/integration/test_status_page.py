@@ -27,7 +27,6 @@ class TestSnapshot:
         finally:
             await container.shutdown_resources()
         assert {path: report.state for path, report in found.items()} == {
-            "settings": State.NOT_PROBED,
             "database": State.OK,
             "cache": State.OK,
             "background": State.OK,
@@ -111,7 +110,7 @@ class TestPage:
         page = await client.get("/status")
         assert page.status_code == 200
         assert 'data-service="database" data-state="ok"' in page.text
-        assert 'data-node="settings"' in page.text
+        assert 'data-node="users"' in page.text
         assert 'data-figure="in_use_connections"' in page.text
 
     async def test_assets_are_served_by_the_app(self, client: httpx.AsyncClient) -> None:

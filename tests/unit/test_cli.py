@@ -10,6 +10,7 @@ import pytest
 from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
 from containers import Container, override_services
+from containers.discovery import services
 from providers.cache import CacheService
 from tests.helpers import fake
 
@@ -34,6 +35,8 @@ def test_serve_defaults_to_localhost_8000() -> None:
                 "host": "127.0.0.1",
                 "port": 8000,
                 "timeout_graceful_shutdown": 10.0,
+                "proxy_headers": True,
+                "forwarded_allow_ips": "127.0.0.1",
                 "log_config": server_log_config(),
             },
         )
@@ -151,8 +154,8 @@ def test_check_names_a_failing_service_and_exits_1(
 
 def test_check_closes_what_it_started(container: Container) -> None:
     assert main(["check"], container_factory=lambda: container) == 0
-    for name in ("database", "cache", "background"):
-        assert not getattr(container, name).initialized, name
+    for service in services(container):
+        assert not service.provider.initialized, service.path
 
 
 @pytest.mark.settings(database={"url": "sqlite:////proc/no-such-dir/app.db"})
@@ -189,5 +192,6 @@ def test_migrate_reports_an_unreachable_database(
     monkeypatch.setenv("APP_DATABASE__ACQUIRE_TIMEOUT", "1")
     assert main(["migrate"]) == 1
     error = capsys.readouterr().err
-    assert "migration failed: ConnectionError" in error
+    assert "migration failed: start-up failed: cannot connect to PostgreSQL" in error
+    assert "setting: APP_DATABASE__URL" in error
     assert "hunter2" not in error

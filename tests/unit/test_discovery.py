@@ -61,7 +61,8 @@ class TestServices:
     def test_wirework_container_lists_its_services_in_start_order(self) -> None:
         """The application's own container: the repository after the pool it uses."""
         edges = dependency_edges(Container())
-        assert list(edges) == ["database", "cache", "background", "users"]
+        built_in = ["database", "cache", "background", "users"]
+        assert [path for path in edges if path in built_in] == built_in  # others may be added
         assert edges["users"] == ("database",)
 
     def test_a_subclass_adds_services_without_listing_them_anywhere_else(self) -> None:

@@ -27,7 +27,9 @@
     if (keyRequired) {
       const key = sessionStorage.getItem(storageKey);
       if (!key) {
-        askForKey("");
+        if (form.hidden) {
+          askForKey(""); // once: later ticks must not wipe a message being read
+        }
         return;
       }
       headers["X-API-Key"] = key;

@@ -15,9 +15,15 @@ from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
 from providers.durations import positive_seconds
-from providers.errors import ServiceNotReadyError
+from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
+from providers.redis_connection.client import (
+    SERVER_FAILURES,
+    ConnectionOptions,
+    RedisRole,
+    guarded_redis,
+)
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +138,13 @@ class RedisStore:
         self._unsynced_overflow = False
         self._resync_lock = asyncio.Lock()
         self._closed = False
+        self._url = url
+        # Until the first ping answers or a call is made, a failed ping is a start-up failure.
+        self._in_service = False
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
-        value = await self._read(key)
+        value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
         if value is MISSING:
             self._misses += 1
             return default
@@ -190,9 +199,24 @@ class RedisStore:
                 return await self._produce(key, factory, ttl)
 
     async def ping(self) -> None:
-        """Ask Redis even while calls are skipped: readiness must see an outage and its end."""
+        """Ask Redis even while calls are skipped: readiness must see an outage and its end.
+
+        Before the store has served (no call yet, no ping answered) this is the start-up
+        check: a failure is a `ServiceStartError`, and no warning promises misses from a
+        store that never served.
+        """
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
+        if not self._in_service:
+            try:
+                await self._redis.ping()
+            except SERVER_FAILURES as error:
+                raise ServiceStartError(
+                    f"the Redis cache at {redacted_url(self._url)} does not answer: {error}",
+                    hint="start Redis there, or correct the URL",
+                ) from error
+            self._in_service = True
+            return
         await self._breaker.check(self._redis.ping)
 
     async def close(self) -> None:
@@ -211,11 +235,23 @@ class RedisStore:
             errors=self._breaker.failed_calls + self._unreadable,
         )
 
-    async def _command(
+    def _command(
+        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[R | Unavailable]:
+        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed.
+
+        A plain function returning the call's awaitable: the common case (nothing to forget)
+        adds no coroutine of its own to every cache call.
+        """
+        self._in_service = True
+        if self._unsynced or self._unsynced_overflow:
+            return self._resynced_command(command, *args, **kwargs)
+        return self._breaker.call(command, *args, **kwargs)
+
+    async def _resynced_command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
-        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
-        if (self._unsynced or self._unsynced_overflow) and not await self._resync():
+        if not await self._resync():
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
@@ -247,9 +283,8 @@ class RedisStore:
         await self._redis.unlink(*(self._prefix + key for key in batch))
         self._unsynced.difference_update(batch)
 
-    async def _read(self, key: str) -> Any:
-        """The value for `key`, or `MISSING` (absent, unreadable, or Redis down); not counted."""
-        data = await self._command(self._redis.get, self._prefix + key)
+    def _loaded(self, key: str, data: bytes | str | Unavailable | None) -> Any:
+        """The value in what a GET returned, or `MISSING` (absent, unreadable, Redis down)."""
         if data is UNAVAILABLE or data is None:
             return MISSING
         return self._decode(key, data)
@@ -291,7 +326,7 @@ class RedisStore:
     ) -> T:
         """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
         try:
-            value = await self._read(key)
+            value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
             if value is MISSING:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]

@@ -46,10 +46,12 @@ def bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> tuple[st
     if params is None or not isinstance(params, Mapping):
         return sql, list(params or ())
     numbered, names = to_numbered(sql)
-    missing = [name for name in names if name not in params]
-    if missing:
-        raise ValueError(f"no value given for parameter(s): {', '.join(missing)}")
-    unused = sorted(set(params) - set(names))
-    if unused:
+    try:
+        args = [params[name] for name in names]
+    except KeyError:
+        missing = [name for name in names if name not in params]
+        raise ValueError(f"no value given for parameter(s): {', '.join(missing)}") from None
+    if len(params) != len(names):  # every name was found, so the rest are extra
+        unused = sorted(set(params) - set(names))
         raise ValueError(f"parameter(s) not used by the statement: {', '.join(unused)}")
-    return numbered, [params[name] for name in names]
+    return numbered, args

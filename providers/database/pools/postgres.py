@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -23,7 +24,7 @@ from providers.database.pools.base import (
     is_read_only,
 )
 from providers.database.pools.named_params import bind
-from providers.errors import DatabaseConnectionLostError
+from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,27 @@ class PostgresConnection(PooledConnection):
         return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
 
 
+def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
+    """What a failed first connection to `url` means, and the likely fix."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 5432
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        hint = (
+            f"create the database first: createdb -h {host} -p {port} "
+            f"-U {parts.username or 'postgres'} {database} (or CREATE DATABASE in psql)"
+        )
+    elif isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "check the user name and password in the URL, and the server's pg_hba.conf"
+    elif isinstance(error, OSError):
+        hint = f"nothing answers at {host}:{port}: start PostgreSQL, or correct the host and port"
+    else:
+        hint = "check the URL, and that the server accepts connections from this host"
+    cause = str(error) or type(error).__name__  # a connect timeout has no message
+    message = f"cannot connect to PostgreSQL at {redacted_url(url)}: {cause}"
+    return ServiceStartError(message, hint=hint)
+
+
 class PostgresPool(PoolBookkeeping[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
 
@@ -130,9 +152,7 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
                 timeout=self.acquire_timeout,
             )
         except (OSError, asyncpg.PostgresError) as error:
-            raise ConnectionError(
-                f"cannot connect to PostgreSQL at {redacted_url(self.url)}: {error}"
-            ) from error
+            raise postgres_start_error(self.url, error) from error
 
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""

@@ -33,7 +33,7 @@ from providers.database.pools.base import (
     UniqueViolationError,
     is_read_only,
 )
-from providers.errors import DatabaseConnectionLostError, WireworkError
+from providers.errors import DatabaseConnectionLostError, ServiceStartError, WireworkError
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,20 @@ def _unique_violation(error: sqlite3.IntegrityError) -> UniqueViolationError | N
     return UniqueViolationError(table, tuple(target.partition(".")[2] for target in targets))
 
 
+def _statement(connection: sqlite3.Connection, sql: str, params: QueryParams) -> QueryResult:
+    """Run one statement on the connection's own thread: its rows as dicts and its count."""
+    before = connection.total_changes
+    cursor = connection.execute(sql, params or {})
+    try:
+        rows = [dict(row) for row in cursor.fetchall()]
+        # sqlite3 counts rows only for statements starting with INSERT/UPDATE/DELETE/
+        # REPLACE; a `WITH ... INSERT` reports -1, so count the changes it made instead.
+        affected = cursor.rowcount if cursor.rowcount >= 0 else connection.total_changes - before
+    finally:
+        cursor.close()
+    return {"rows": rows, "affected": affected}
+
+
 class SQLiteConnection(PooledConnection):
     """One aiosqlite connection (and its worker thread) lent out by `SQLitePool`."""
 
@@ -150,16 +164,12 @@ class SQLiteConnection(PooledConnection):
         self._mark_used()
         bound = {} if params is None else params
         try:
-            if is_read_only(sql):
-                rows = await self.raw.execute_fetchall(sql, bound)
-                return {"rows": [dict(row) for row in rows], "affected": 0}
-            before = self.raw.total_changes
-            cursor = await self.raw.execute(sql, bound)
-            rows = await cursor.fetchall()
-            # sqlite3 counts rows only for statements starting with INSERT/UPDATE/DELETE/
-            # REPLACE; a `WITH ... INSERT` reports -1, so count the changes it made instead.
-            affected = cursor.rowcount if cursor.rowcount >= 0 else self.raw.total_changes - before
-            return {"rows": [dict(row) for row in rows], "affected": affected}
+            # One hop to the connection's thread for the statement, its rows and its count,
+            # where aiosqlite's public calls take two (execute, then fetchall).
+            result: QueryResult = await self.raw._execute(  # type: ignore[no-untyped-call]
+                _statement, self.raw._conn, sql, bound
+            )
+            return result
         except ValueError as error:
             # aiosqlite's "Connection closed" / "no active connection": the link is gone.
             self.broken = True
@@ -238,7 +248,16 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
     async def open(self) -> None:
         """Open `min_size` connections; a memory database also gets a keeper connection."""
         if self._is_file:
-            Path(self._database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self._database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ServiceStartError(
+                    f"cannot create the folder {folder} for the SQLite database "
+                    f"{self._database}: {error.strerror or error}",
+                    hint="point the URL at a folder this user may create files in, "
+                    "or create the folder and give this user write access to it",
+                ) from error
         else:
             # Keeps the in-memory database alive while the pool holds no connection.
             self._keeper = await self._connect()
@@ -249,6 +268,12 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
                 connection = await self._new_connection()
                 self._idle.pop(0)
                 self._idle.append(connection)
+        except sqlite3.Error as error:
+            await self.close()
+            raise ServiceStartError(
+                f"cannot open the SQLite database {self._database}: {error}",
+                hint="check that the file and its folder are readable and writable by this user",
+            ) from error
         except BaseException:
             await self.close()
             raise

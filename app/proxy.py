@@ -1,0 +1,83 @@
+"""Behind a reverse proxy: the host clients asked for, from a trusted proxy's `X-Forwarded-Host`.
+
+uvicorn already takes the scheme (`X-Forwarded-Proto`) and the client address
+(`X-Forwarded-For`) from the proxies in `forwarded_allow_ips`; it leaves the host alone, so
+`Location` would name the instance (`http://10.0.3.7:8000/…`) unless the proxy passes the
+public `Host` itself. This middleware completes it with the same trust rule.
+"""
+
+import ipaddress
+from typing import Final
+
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+_FORWARDED_HOST: Final = b"x-forwarded-host"
+_HOST: Final = b"host"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedProxies:
+    """Peers whose forwarded headers count: `*`, or addresses and networks, comma-separated."""
+
+    def __init__(self, allowed: str) -> None:
+        entries = [entry.strip() for entry in allowed.split(",") if entry.strip()]
+        self.everyone = "*" in entries
+        self.networks: list[Network] = []
+        self.names: set[str] = set()  # a unix socket path, or a name uvicorn reports as is
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.names.add(entry)
+
+    def __contains__(self, peer: str | None) -> bool:
+        if peer is None:
+            return False
+        if self.everyone or peer in self.names:
+            return True
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+
+class ForwardedHostMiddleware:
+    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it.
+
+    The trust settings are read from `state.container` at the first request, so building
+    the app reads no settings.
+    """
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state
+        self._trusted: TrustedProxies | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            trusted = self._trusted
+            if trusted is None:
+                server = self.state.container.settings().server
+                allowed = server.forwarded_allow_ips if server.proxy_headers else ""
+                trusted = self._trusted = TrustedProxies(allowed)
+            client = scope.get("client")
+            if client is not None and client[0] in trusted:
+                scope = _with_forwarded_host(scope)
+        await self.app(scope, receive, send)
+
+
+def _with_forwarded_host(scope: Scope) -> Scope:
+    forwarded = next((value for name, value in scope["headers"] if name == _FORWARDED_HOST), None)
+    if forwarded is None:
+        return scope
+    # A chain of proxies appends: the first value is the host the client asked for.
+    host = forwarded.split(b",")[0].strip()
+    if not host:
+        return scope
+    headers = [(name, value) for name, value in scope["headers"] if name != _HOST]
+    return {**scope, "headers": [*headers, (_HOST, host)]}

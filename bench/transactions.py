@@ -1,0 +1,168 @@
+"""Transactions: one transaction of 5 inserts, back to back, on SQLite and PostgreSQL.
+
+Wirework's `db.transaction()` (pool acquire, `BEGIN IMMEDIATE` under the SQLite write lock
+or `BEGIN`, five `tx.execute_query` inserts with `:name` binding, `COMMIT`, release) beside
+the same statements on one raw driver connection (aiosqlite / asyncpg), which is the
+limit: no pool, no lock, no binding translation. One task, so the ratio is the overhead
+per transaction, not a difference in concurrency.
+"""
+
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+from bench.pool import _reachable, postgres_url
+
+INSERTS = 5
+WIREWORK = "wirework db.transaction()"
+RAW_AIOSQLITE = "one raw aiosqlite connection (limit)"
+RAW_ASYNCPG = "one raw asyncpg connection (limit)"
+
+Transaction = Callable[[], Awaitable[Any]]
+
+
+def _round(transaction: Transaction, count: int) -> Callable[[], Awaitable[float]]:
+    async def measure() -> float:
+        started = time.perf_counter()
+        for _ in range(count):
+            await transaction()
+        return count / (time.perf_counter() - started)
+
+    return measure
+
+
+async def _wirework(url: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+    from providers.database import DatabaseService  # noqa: PLC0415
+
+    service = DatabaseService(url, min_size=1, max_size=5, migrate=False)
+    await service.initialize()
+    table = (
+        "CREATE TABLE IF NOT EXISTS bench_items (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER)"
+        if service.dialect == "sqlite"
+        else "CREATE TABLE IF NOT EXISTS bench_items (id BIGSERIAL PRIMARY KEY, n INTEGER)"
+    )
+    await service.execute_query(table)
+
+    async def transaction() -> None:
+        async with service.transaction() as tx:
+            for number in range(INSERTS):
+                await tx.execute_query("INSERT INTO bench_items (n) VALUES (:n)", {"n": number})
+
+    return transaction, service.close
+
+
+async def _raw_aiosqlite(path: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+    import aiosqlite  # noqa: PLC0415
+
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    await connection.execute("PRAGMA synchronous = NORMAL")  # as Wirework's pool sets it
+
+    async def transaction() -> None:
+        await connection.execute("BEGIN IMMEDIATE")
+        for number in range(INSERTS):
+            await connection.execute("INSERT INTO bench_items (n) VALUES (?)", (number,))
+        await connection.execute("COMMIT")
+
+    return transaction, connection.close
+
+
+async def _raw_asyncpg(url: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(url)
+
+    async def transaction() -> None:
+        async with connection.transaction():
+            for number in range(INSERTS):
+                await connection.execute("INSERT INTO bench_items (n) VALUES ($1)", number)
+
+    return transaction, connection.close
+
+
+async def _compare(
+    result: BenchmarkResult,
+    builders: dict[str, Callable[[], Awaitable[tuple[Transaction, Callable[[], Awaitable[None]]]]]],
+    count: int,
+    rounds: int,
+) -> None:
+    closers = []
+    contenders = []
+    try:
+        for name, build in builders.items():  # Wirework first: it creates the table
+            transaction, close = await build()
+            closers.append(close)
+            contenders.append((name, _round(transaction, count)))
+        result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
+    finally:
+        for close in closers:
+            await close()
+
+
+def run_sqlite(options: Options) -> BenchmarkResult:
+    result = BenchmarkResult(f"transaction of {INSERTS} inserts, one task, SQLite file", "tx/s")
+    count = options.pick(1_000, 300)
+    rounds = options.pick(7, 3)
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory(prefix="wirework-bench-") as folder:
+            path = str(Path(folder) / "bench.db")  # WAL, set by Wirework's pool, holds for both
+            await _compare(
+                result,
+                {
+                    WIREWORK: lambda: _wirework(f"sqlite:///{path}"),
+                    RAW_AIOSQLITE: lambda: _raw_aiosqlite(path),
+                },
+                count,
+                rounds,
+            )
+
+    with timed(result):
+        run_async(main)
+    result.notes.append(f"{count:,} transactions per round, {rounds} rounds")
+    return result
+
+
+def run_postgres(options: Options) -> BenchmarkResult:
+    result = BenchmarkResult(f"transaction of {INSERTS} inserts, one task, PostgreSQL", "tx/s")
+    url = postgres_url(options)
+    if url is None:
+        result.skipped = "no PostgreSQL: set APP_TEST_POSTGRES_URL or pass --postgres-url"
+        return result
+    count = options.pick(1_000, 300)
+    rounds = options.pick(7, 3)
+
+    async def main() -> None:
+        problem = await _reachable(url)
+        if problem is not None:
+            result.skipped = f"PostgreSQL not reachable ({problem})"
+            return
+        await _compare(
+            result,
+            {WIREWORK: lambda: _wirework(url), RAW_ASYNCPG: lambda: _raw_asyncpg(url)},
+            count,
+            rounds,
+        )
+        await _drop_table(url)
+
+    with timed(result):
+        run_async(main)
+    result.notes.append(f"{count:,} transactions per round, {rounds} rounds; table dropped after")
+    return result
+
+
+async def _drop_table(url: str) -> None:
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP TABLE IF EXISTS bench_items")
+    finally:
+        await connection.close()
+
+
+def run(options: Options) -> list[BenchmarkResult]:
+    """Both dialects, each Wirework beside its raw driver."""
+    return [run_sqlite(options), run_postgres(options)]
