@@ -10,8 +10,8 @@ import weakref
 
 import psutil
 
+from app.pytest_plugin import FakeClock
 from providers.cache import CacheService
-from tests.helpers import FakeClock
 
 MIB = 1024 * 1024
 
