@@ -40,11 +40,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Code that reads settings itself (the command line, servers started by a test) sees no
     stray APP_* variable and no developer `.env`: it runs in the test's own empty folder.
 
-    APP_TEST_* variables stay: they say where the PostgreSQL and Redis test servers are.
+    APP_TEST_* variables stay: they say where the PostgreSQL and Redis test servers are;
+    APP_ENVIRONMENT is `test`, which selects `.env.test`.
     """
     for name in list(os.environ):
         if name.startswith("APP_") and not name.startswith("APP_TEST_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("APP_ENVIRONMENT", "test")
     monkeypatch.chdir(tmp_path)
 
 
