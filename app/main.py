@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from app.api_docs import install_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
+from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
 from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
@@ -101,6 +102,8 @@ def create_app(
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(StartupFailureReport, state=app.state)
+    # Outermost: before the lifespan has run, nothing behind it has what it needs.
+    app.add_middleware(LifespanGuardMiddleware)
 
     document_api_key(app)
     install_offline_docs(app)

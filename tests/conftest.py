@@ -1,9 +1,11 @@
-"""Fixtures shared across unit, integration and performance tests."""
+"""Fixtures shared by every test; `settings`, `container`, `app`, `client`, `clock` and
+`data_factory` come from Wirework's own pytest plugin (`app/pytest_plugin.py`)."""
 
 import asyncio
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import redis
+import redis.asyncio
 
 from providers.background import BackgroundService
 from providers.cache import CacheService
@@ -18,11 +22,26 @@ from providers.database import DatabaseService
 from tests.servers import RedisServerProcess
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Each test sees only its own settings: no stray APP_* variables, no developer .env.
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip reason, with how many tests it skipped, rather than one per test:
+    without PostgreSQL and Redis a hundred tests skip for two reasons."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped, by reason", sep="-")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"SKIPPED [{count}] {reason}")
 
-    Running from an empty folder also keeps the default SQLite file out of the checkout.
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Code that reads settings itself (the command line, servers started by a test) sees no
+    stray APP_* variable and no developer `.env`: it runs in the test's own empty folder.
+
+    APP_TEST_* variables stay: they say where the PostgreSQL and Redis test servers are;
+    APP_ENVIRONMENT is `test`, which selects `.env.test`.
     """
     for name in list(os.environ):
         if name.startswith("APP_") and not name.startswith("APP_TEST_"):
@@ -58,6 +77,9 @@ async def background_service() -> AsyncIterator[BackgroundService]:
         await service.stop()
 
 
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The PostgreSQL server CI provides; tests that need it skip cleanly without it."""
@@ -90,6 +112,48 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
         yield urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/{name}"))
     finally:
         _admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database per test: a SQLite file, and PostgreSQL when its server is there."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server CI provides (APP_TEST_REDIS_URL); tests that need it skip without it."""
+    url = os.environ.get("APP_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("APP_TEST_REDIS_URL not set: Redis tests need a server")
+    return url
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A fresh key namespace for one test; every key starting with it is unlinked afterwards.
+
+    Only those keys: the shared server is never flushed.
+    """
+    namespace = f"wirework-test-{uuid.uuid4().hex[:16]}"
+    yield namespace
+    with redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5) as client:
+        names = list(client.scan_iter(match=f"{namespace}*", count=500))
+        if names:
+            client.unlink(*names)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator["redis.asyncio.Redis"]:
+    """A plain client for looking at what the code under test wrote."""
+    client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

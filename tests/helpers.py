@@ -1,28 +1,38 @@
-"""Test data and async helpers shared by every test module (the guide's utilities, once)."""
+"""Fakes and async helpers shared by every test module (the guide's utilities, once).
+
+`FakeClock` and `TestDataFactory` live in Wirework's pytest plugin, which applications'
+tests use too; they are re-exported here for the test modules that import them from here.
+"""
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from unittest.mock import MagicMock, create_autospec
+
+from app.pytest_plugin import FakeClock, TestDataFactory
+
+__all__ = ["AsyncTestHelper", "FakeClock", "TestDataFactory", "fake", "plain_fake"]
 
 T = TypeVar("T")
 
 
-class TestDataFactory:
-    """Builds valid records for tests; pass overrides to vary one field."""
+def fake(real_class: type) -> Any:
+    """A fake instance of `real_class` with only its real methods and attributes.
 
-    __test__ = False  # not a pytest test class despite the name
+    A method renamed or removed in the real class breaks the test that uses it, and async
+    methods stay awaitable (`create_autospec` makes them `AsyncMock`s).
+    """
+    return create_autospec(real_class, instance=True, spec_set=True)
 
-    @staticmethod
-    def create_user_data(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "username": "testuser",
-            "email": "test@example.com",
-            "password_hash": "hashed_password",
-            "is_active": True,
-        }
-        data.update(overrides or {})
-        return data
+
+def plain_fake(real_class: type) -> Any:
+    """A fake with only `real_class`'s names, every method synchronous (`MagicMock`).
+
+    For the plain objects users pass: the container and the endpoints must accept them as
+    well as async fakes. A spec given as a list of names keeps coroutines out.
+    """
+    return MagicMock(spec_set=dir(real_class))
 
 
 class AsyncTestHelper:
@@ -45,16 +55,3 @@ class AsyncTestHelper:
             return await asyncio.wait_for(awaitable, timeout=timeout)
         except TimeoutError:
             raise AssertionError(f"operation timed out after {timeout} seconds") from None
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances it."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

@@ -35,7 +35,7 @@ class ServerProcess:
     """One `python -m app serve` on a spare loopback port, its output in `log_path`.
 
     `settings` are `APP_*` variables on top of the test's environment (the autouse
-    `isolated_settings` fixture has already removed the developer's). It runs in
+    `clean_environment` fixture has already removed the developer's). It runs in
     `directory`, so no `.env` and no `./data/` of the checkout reach it.
     """
 

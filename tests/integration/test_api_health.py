@@ -1,46 +1,47 @@
 """Liveness and readiness, with real services and with fakes that fail."""
 
 import asyncio
-from unittest.mock import AsyncMock, MagicMock
 
-from fastapi.testclient import TestClient
+import httpx
 
 from app.main import create_app
+from app.pytest_plugin import running_client
 from containers import Container, override_services
-from containers.discovery import Service, services
+from containers.discovery import services
+from providers.background import BackgroundService
+from providers.cache import CacheService
+from providers.database import DatabaseService
+from tests.helpers import fake, plain_fake
 
 
-def test_ready_when_every_service_answers(client: TestClient, container: Container) -> None:
-    response = client.get("/api/ready")
+async def test_ready_when_every_service_answers(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    response = await client.get("/api/ready")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
         "checks": {
             path: {"status": "ok", "error": None, "detail": None}
-            for path in _services_with(client, container, "ping")
+            for path in await _services_with(container, "ping")
         },
     }
 
 
-def _services_with(client: TestClient, container: Container, method: str) -> list[str]:
+async def _services_with(container: Container, method: str) -> list[str]:
     """Paths of the container's services whose object has `method`, from the container."""
-
-    async def instance(service: Service) -> object:
-        return await service.provider()
-
-    assert client.portal is not None
     return [
-        service.path
-        for service in services(container)
-        if hasattr(client.portal.call(instance, service), method)
+        service.path for service in services(container) if hasattr(await service.provider(), method)
     ]
 
 
-def test_not_ready_names_the_failing_service(container: Container) -> None:
-    cache = AsyncMock()
+async def test_not_ready_names_the_failing_service(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    cache = fake(CacheService)
     cache.ping.side_effect = ConnectionError("connection refused by redis:6379")
-    with override_services(container, cache=cache), TestClient(create_app(container)) as client:
-        response = client.get("/api/ready")
+    with override_services(container, cache=cache):
+        response = await client.get("/api/ready")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not_ready"
@@ -54,15 +55,16 @@ def test_not_ready_names_the_failing_service(container: Container) -> None:
     assert body["checks"]["background"]["status"] == "ok"
 
 
-def test_a_service_that_never_answers_times_out(container: Container) -> None:
+async def test_a_service_that_never_answers_times_out(container: Container) -> None:
     async def hang() -> None:
-        await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # never set: only the readiness timeout ends it
 
-    database = MagicMock()
-    database.ping = hang
+    database = fake(DatabaseService)
+    database.ping.side_effect = hang
     app = create_app(container, readiness_timeout=0.05)
-    with override_services(container, database=database), TestClient(app) as client:
-        response = client.get("/api/ready")
+    with override_services(container, database=database):
+        async with running_client(app) as client:
+            response = await client.get("/api/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == {
         "status": "error",
@@ -71,11 +73,13 @@ def test_a_service_that_never_answers_times_out(container: Container) -> None:
     }
 
 
-def test_a_service_raising_timeout_itself_is_reported_as_such(container: Container) -> None:
-    database = AsyncMock()
+async def test_a_service_raising_timeout_itself_is_reported_as_such(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    database = fake(DatabaseService)
     database.ping.side_effect = TimeoutError("pool exhausted")
-    with override_services(container, database=database), TestClient(create_app(container)) as c:
-        response = c.get("/api/ready")
+    with override_services(container, database=database):
+        response = await client.get("/api/ready")
     assert response.json()["checks"]["database"] == {
         "status": "error",
         "error": "TimeoutError",
@@ -83,18 +87,21 @@ def test_a_service_raising_timeout_itself_is_reported_as_such(container: Contain
     }
 
 
-def test_a_synchronous_fake_can_stand_in(container: Container) -> None:
-    """MagicMock fakes (sync methods) work as well as AsyncMock ones."""
-    with override_services(container, cache=MagicMock()), TestClient(create_app(container)) as c:
-        assert c.get("/api/ready").status_code == 200
+async def test_a_synchronous_fake_can_stand_in(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    """Fakes with synchronous methods work as well as async ones."""
+    cache = plain_fake(CacheService)
+    with override_services(container, cache=cache):
+        assert (await client.get("/api/ready")).status_code == 200
+    cache.ping.assert_called_once_with()
 
 
-def test_health_stays_up_while_not_ready(container: Container) -> None:
-    background = AsyncMock()
+async def test_health_stays_up_while_not_ready(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    background = fake(BackgroundService)
     background.ping.side_effect = RuntimeError("Background service is closed")
-    with (
-        override_services(container, background=background),
-        TestClient(create_app(container)) as client,
-    ):
-        assert client.get("/api/ready").status_code == 503
-        assert client.get("/api/health").json() == {"status": "healthy"}
+    with override_services(container, background=background):
+        assert (await client.get("/api/ready")).status_code == 503
+        assert (await client.get("/api/health")).json() == {"status": "healthy"}

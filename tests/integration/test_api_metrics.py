@@ -1,18 +1,19 @@
 """`/metrics`: Prometheus text with HTTP traffic and the services' figures."""
 
 import re
+from pathlib import Path
 from unittest.mock import AsyncMock
 
 import httpx
-from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings, running_client
 from containers import Container, override_services
 from containers.discovery import services
-from tests.helpers import AsyncTestHelper
-from tests.integration.conftest import make_settings
+from providers.cache import CacheService
+from tests.helpers import AsyncTestHelper, fake
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -28,16 +29,16 @@ def value(text: str, name: str, **labels: str) -> float:
     return samples(text)[(name, frozenset(labels.items()))]
 
 
-def test_requests_are_counted_by_route_template_and_status(client: TestClient) -> None:
-    user_id = client.post("/api/users", json={"username": "ada", "email": "a@example.com"}).json()[
-        "id"
-    ]
-    client.get(f"/api/users/{user_id}")
-    client.get(f"/api/users/{user_id}")
-    client.get("/api/users/999")
-    client.get("/no/such/page")
+async def test_requests_are_counted_by_route_template_and_status(client: httpx.AsyncClient) -> None:
+    user_id = (
+        await client.post("/api/users", json={"username": "ada", "email": "a@example.com"})
+    ).json()["id"]
+    await client.get(f"/api/users/{user_id}")
+    await client.get(f"/api/users/{user_id}")
+    await client.get("/api/users/999")
+    await client.get("/no/such/page")
 
-    response = client.get("/metrics")
+    response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
@@ -51,14 +52,16 @@ def test_requests_are_counted_by_route_template_and_status(client: TestClient) -
     assert value(text, latency, method="GET", route="/api/users/{user_id}") == 3
 
 
-def test_service_figures_are_read_at_scrape_time(client: TestClient) -> None:
-    user_id = client.post("/api/users", json={"username": "ada", "email": "a@example.com"}).json()[
-        "id"
-    ]
+async def test_service_figures_are_read_at_scrape_time(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    user_id = (
+        await client.post("/api/users", json={"username": "ada", "email": "a@example.com"})
+    ).json()["id"]
     for _ in range(3):
-        client.get(f"/api/users/{user_id}")
+        await client.get(f"/api/users/{user_id}")
 
-    text = client.get("/metrics").text
+    text = (await client.get("/metrics")).text
     assert value(text, "wirework_cache_hits_total") == 2
     assert value(text, "wirework_cache_misses_total") == 1
     assert value(text, "wirework_cache_evictions_total") == 0
@@ -68,13 +71,12 @@ def test_service_figures_are_read_at_scrape_time(client: TestClient) -> None:
     assert value(text, "wirework_db_pool_max_size") == 5
     assert value(text, "wirework_background_running") == 1
     reported = set(re.findall(r'wirework_service_stats_up\{service="([^"]+)"\} 1\.0', text))
-    container: Container = client.app.state.container  # type: ignore[attr-defined]
     assert reported <= {service.path for service in services(container)}
     assert {"database", "cache", "background"} <= reported  # the built-in families' sources
 
 
 async def test_background_task_runs_and_errors(
-    async_client: httpx.AsyncClient, container: Container
+    client: httpx.AsyncClient, container: Container
 ) -> None:
     background = await container.background()
     background.add_task("tick", AsyncMock(), 60)
@@ -83,32 +85,33 @@ async def test_background_task_runs_and_errors(
         lambda: all(task.runs >= 1 for task in background.tasks.values())
     )
 
-    text = (await async_client.get("/metrics")).text
+    text = (await client.get("/metrics")).text
     assert value(text, "wirework_background_task_runs_total", task="tick") == 1
     assert value(text, "wirework_background_task_errors_total", task="tick") == 0
     assert value(text, "wirework_background_task_runs_total", task="broken") == 1
     assert value(text, "wirework_background_task_errors_total", task="broken") == 1
 
 
-def test_a_failing_service_does_not_break_the_scrape(container: Container) -> None:
-    cache = AsyncMock()
+async def test_a_failing_service_does_not_break_the_scrape(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    cache = fake(CacheService)
     cache.get_stats.side_effect = ConnectionError("down")
-    with override_services(container, cache=cache), TestClient(create_app(container)) as client:
-        response = client.get("/metrics")
+    with override_services(container, cache=cache):
+        response = await client.get("/metrics")
     assert response.status_code == 200
     assert value(response.text, "wirework_service_stats_up", service="cache") == 0
     assert value(response.text, "wirework_service_stats_up", service="database") == 1
     assert "wirework_cache_hits_total" not in response.text
 
 
-def test_each_app_has_its_own_registry(container: Container) -> None:
-    with TestClient(create_app(container)) as first:
-        first.get("/api/health")
-        first_text = first.get("/metrics").text
+async def test_each_app_has_its_own_registry(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    await client.get("/api/health")
+    first_text = (await client.get("/metrics")).text
     other = Container()
-    other.settings.override(make_settings())
-    with TestClient(create_app(other)) as second:
-        second_text = second.get("/metrics").text
+    other.settings.override(isolated_settings(tmp_path / "other"))
+    async with running_client(create_app(other)) as second:
+        second_text = (await second.get("/metrics")).text
     health = 'wirework_http_requests_total{method="GET",route="/api/health",status="200"}'
     assert health in first_text
     assert health not in second_text

@@ -7,10 +7,9 @@ one, so a client generated from it, or schemathesis, expects what the server doe
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.main import create_app
-from config import Settings
+from app.pytest_plugin import isolated_settings
 from containers import Container
 
 API_KEY = "k" * 16
@@ -41,8 +40,8 @@ EXPECTED = {
 def schema_of_app(**settings: Any) -> dict[str, Any]:
     """The schema of an app that never started: building it must not need the services."""
     container = Container()
-    container.settings.override(Settings(_env_file=None, **settings))
-    return TestClient(create_app(container)).get("/openapi.json").json()  # type: ignore[no-any-return]
+    container.settings.override(isolated_settings(None, **settings))
+    return create_app(container).openapi()
 
 
 @pytest.fixture(scope="module")

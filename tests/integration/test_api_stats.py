@@ -1,18 +1,19 @@
 """`/api/stats` on real services, and the catch-all 500 when a service fails."""
 
 import logging
-from unittest.mock import AsyncMock, MagicMock
+from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from app.errors import INTERNAL_ERROR_DETAIL
-from app.main import create_app
 from containers import Container, override_services
+from providers.background import BackgroundService
+from tests.helpers import plain_fake
 
 
-def test_stats_of_the_real_services(client: TestClient) -> None:
-    response = client.get("/api/stats")
+async def test_stats_of_the_real_services(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/stats")
     assert response.status_code == 200
     data = response.json()
     assert data["database"]["status"] == "initialized"
@@ -22,12 +23,12 @@ def test_stats_of_the_real_services(client: TestClient) -> None:
     assert data["background"] == {"status": "running", "tasks": 0, "task_stats": {}}
 
 
-def test_a_failing_service_gives_a_bare_500_and_a_log_entry(
-    client: TestClient, mock_services: dict[str, AsyncMock], caplog: pytest.LogCaptureFixture
+async def test_a_failing_service_gives_a_bare_500_and_a_log_entry(
+    client: httpx.AsyncClient, mock_services: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     mock_services["cache"].get_stats.side_effect = RuntimeError("secret-host:6379 refused")
     with caplog.at_level(logging.ERROR, logger="app.errors"):
-        response = client.get("/api/stats")
+        response = await client.get("/api/stats")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"error": "internal_error", "detail": INTERNAL_ERROR_DETAIL}
@@ -39,20 +40,19 @@ def test_a_failing_service_gives_a_bare_500_and_a_log_entry(
     assert "secret-host:6379 refused" in str(record.exc_info[1])
 
 
-def test_the_app_keeps_serving_after_a_500(
-    client: TestClient, mock_services: dict[str, AsyncMock]
+async def test_the_app_keeps_serving_after_a_500(
+    client: httpx.AsyncClient, mock_services: dict[str, Any]
 ) -> None:
     mock_services["database"].get_stats.side_effect = Exception("Service unavailable")
-    assert client.get("/api/stats").status_code == 500
+    assert (await client.get("/api/stats")).status_code == 500
     mock_services["database"].get_stats.side_effect = None
-    assert client.get("/api/stats").status_code == 200
+    assert (await client.get("/api/stats")).status_code == 200
 
 
-def test_stats_from_synchronous_fakes(container: Container) -> None:
-    background = MagicMock()
+async def test_stats_from_synchronous_fakes(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    background = plain_fake(BackgroundService)
     background.get_stats.return_value = {"status": "stopped", "tasks": 0, "task_stats": {}}
-    with (
-        override_services(container, background=background),
-        TestClient(create_app(container)) as client,
-    ):
-        assert client.get("/api/stats").json()["background"]["status"] == "stopped"
+    with override_services(container, background=background):
+        assert (await client.get("/api/stats")).json()["background"]["status"] == "stopped"

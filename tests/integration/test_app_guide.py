@@ -5,23 +5,25 @@ Where the guide patches `main.services`, these tests override providers with
 repository those endpoints use is replaced instead (and the same flow also runs on SQLite).
 """
 
-from unittest.mock import AsyncMock
+from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 
+from app.pytest_plugin import TestDataFactory
 from containers import Container, override_services
-from tests.integration.conftest import make_user
+from providers.backends.sqlite import SQLiteBackend
+from tests.helpers import fake
 
 
-def test_health_endpoint(client: TestClient) -> None:
-    response = client.get("/api/health")
+async def test_health_endpoint(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/health")
     assert response.status_code == 200
     data = response.json()
     assert data["status"] == "healthy"
 
 
-def test_stats_endpoint(client: TestClient, mock_services: dict[str, AsyncMock]) -> None:
-    response = client.get("/api/stats")
+async def test_stats_endpoint(client: httpx.AsyncClient, mock_services: dict[str, Any]) -> None:
+    response = await client.get("/api/stats")
     assert response.status_code == 200
 
     data = response.json()
@@ -41,13 +43,13 @@ def test_stats_endpoint(client: TestClient, mock_services: dict[str, AsyncMock])
     mock_services["database"].get_stats.assert_called_once_with()
 
 
-def test_user_endpoints(client: TestClient, mock_users: AsyncMock) -> None:
+async def test_user_endpoints(client: httpx.AsyncClient, mock_users: Any) -> None:
     user_data = {"username": "testuser", "email": "test@example.com"}
-    response = client.post("/api/users", json=user_data)
+    response = await client.post("/api/users", json=user_data)
     assert response.status_code == 201
     mock_users.create_user.assert_awaited_once_with({**user_data, "is_active": True})
 
-    response = client.get("/api/users")
+    response = await client.get("/api/users")
     assert response.status_code == 200
     users = response.json()
     assert len(users) > 0
@@ -55,13 +57,13 @@ def test_user_endpoints(client: TestClient, mock_users: AsyncMock) -> None:
     mock_users.list_users.assert_awaited_once_with(limit=50, offset=0)
 
 
-def test_user_endpoints_on_sqlite(client: TestClient) -> None:
+async def test_user_endpoints_on_sqlite(client: httpx.AsyncClient) -> None:
     """The same flow against the real SQLite repository."""
     user_data = {"username": "testuser", "email": "test@example.com"}
-    response = client.post("/api/users", json=user_data)
+    response = await client.post("/api/users", json=user_data)
     assert response.status_code == 201
 
-    response = client.get("/api/users")
+    response = await client.get("/api/users")
     assert response.status_code == 200
     users = response.json()
     assert len(users) == 1
@@ -69,20 +71,20 @@ def test_user_endpoints_on_sqlite(client: TestClient) -> None:
     assert users[0]["email"] == "test@example.com"
 
 
-def test_user_endpoints_see_an_override_made_after_start_up(
-    client: TestClient, container: Container
+async def test_user_endpoints_see_an_override_made_after_start_up(
+    client: httpx.AsyncClient, container: Container, data_factory: TestDataFactory
 ) -> None:
     """An override made while the app runs applies from the very next request."""
-    fake = AsyncMock()
-    fake.list_users.return_value = [make_user(username="from_the_fake")]
-    fake.count_users.return_value = 1
-    with override_services(container, users=fake):
-        assert client.get("/api/users").json()[0]["username"] == "from_the_fake"
-    assert client.get("/api/users").json() == []
+    users = fake(SQLiteBackend)
+    users.list_users.return_value = [data_factory.create_user({"username": "from_the_fake"})]
+    users.count_users.return_value = 1
+    with override_services(container, users=users):
+        assert (await client.get("/api/users")).json()[0]["username"] == "from_the_fake"
+    assert (await client.get("/api/users")).json() == []
 
 
-def test_error_handling(client: TestClient, mock_services: dict[str, AsyncMock]) -> None:
+async def test_error_handling(client: httpx.AsyncClient, mock_services: dict[str, Any]) -> None:
     mock_services["database"].get_stats.side_effect = Exception("Service unavailable")
 
-    response = client.get("/api/stats")
+    response = await client.get("/api/stats")
     assert response.status_code == 500

@@ -3,7 +3,6 @@
 import importlib
 import sys
 from typing import Any
-from unittest.mock import AsyncMock
 
 import httpx
 import pytest
@@ -12,10 +11,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.pytest_plugin import running_client
 from app.security import InsecureConfigurationError
 from containers import Container, override_services
 from containers.discovery import services
-from tests.integration.conftest import make_settings
+from providers.background import BackgroundService
+from providers.cache import CacheService
+from providers.database import DatabaseService
+from tests.helpers import fake
 
 
 def test_pool_is_closed_after_the_lifespan(container: Container, app: FastAPI) -> None:
@@ -60,8 +63,8 @@ def test_importing_app_main_opens_nothing() -> None:
         assert not service.provider.initialized, service.path
 
 
+@pytest.mark.settings(environment="production")
 def test_production_without_api_key_refuses_to_start(container: Container) -> None:
-    container.settings.override(make_settings(environment="production"))
     with (
         pytest.raises(InsecureConfigurationError, match="APP_API_KEY"),
         TestClient(create_app(container)),
@@ -70,18 +73,20 @@ def test_production_without_api_key_refuses_to_start(container: Container) -> No
     assert not container.database.initialized
 
 
-async def test_production_refusal_through_an_asgi_server(container: Container) -> None:
-    container.settings.override(make_settings(environment="production", api_key=""))
-    with pytest.raises(RuntimeError, match="APP_API_KEY"):
-        async with LifespanManager(create_app(container)):
+@pytest.mark.settings(environment="production", api_key="")
+async def test_production_refusal_through_an_asgi_server(app: FastAPI) -> None:
+    with pytest.raises(InsecureConfigurationError, match="APP_API_KEY"):
+        async with LifespanManager(app):
             pass  # pragma: no cover - never reached
 
 
-def test_production_with_a_strong_api_key_starts(container: Container) -> None:
-    key = "k" + "0123456789abcdef" * 2
-    container.settings.override(make_settings(environment="production", api_key=key))
-    with TestClient(create_app(container)) as client:
-        assert client.get("/api/users", headers={"X-API-Key": key}).status_code == 200
+STRONG_KEY = "k" + "0123456789abcdef" * 2
+
+
+@pytest.mark.settings(environment="production", api_key=STRONG_KEY)
+async def test_production_with_a_strong_api_key_starts(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/users", headers={"X-API-Key": STRONG_KEY})
+    assert response.status_code == 200
 
 
 async def test_a_failed_scheduler_start_closes_what_had_started(container: Container) -> None:
@@ -92,7 +97,7 @@ async def test_a_failed_scheduler_start_closes_what_had_started(container: Conta
         seen["database_was_open"] = seen["database"].is_initialized
         raise RuntimeError("scheduler could not start")
 
-    background = AsyncMock()
+    background = fake(BackgroundService)
     background.start.side_effect = broken_start
     with (
         override_services(container, background=background),
@@ -108,7 +113,7 @@ async def test_a_failed_scheduler_start_closes_what_had_started(container: Conta
 
 async def test_the_scheduler_is_stopped_before_the_services_close(container: Container) -> None:
     order: list[str] = []
-    background = AsyncMock()
+    background = fake(BackgroundService)
 
     async def stop() -> None:
         order.append(f"stop (database open: {(await container.database()).is_initialized})")
@@ -121,22 +126,20 @@ async def test_the_scheduler_is_stopped_before_the_services_close(container: Con
 
 
 async def test_services_overridden_before_start_up_are_never_started(container: Container) -> None:
-    database, cache = AsyncMock(), AsyncMock()
+    database, cache = fake(DatabaseService), fake(CacheService)
     with override_services(container, database=database, cache=cache):
-        async with LifespanManager(create_app(container)) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                assert (await client.get("/api/ready")).status_code == 200
+        async with running_client(create_app(container)) as client:
+            assert (await client.get("/api/ready")).status_code == 200
     database.initialize.assert_not_called()
     cache.initialize.assert_not_called()
     database.ping.assert_awaited_once()
 
 
-def test_reload_mode_opens_nothing_and_says_so(
-    container: Container, caplog: pytest.LogCaptureFixture
+@pytest.mark.settings(reload_mode=True)
+async def test_reload_mode_opens_nothing_and_says_so(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    container.settings.override(make_settings(reload_mode=True))
-    with TestClient(create_app(container)) as client:
-        assert client.get("/api/health").status_code == 200
-        assert client.get("/api/ready").status_code == 503
-    assert "reload_mode is on" in caplog.text
+    assert (await client.get("/api/health")).status_code == 200
+    assert (await client.get("/api/ready")).status_code == 503
+    # The client fixture ran the lifespan while the test was being set up.
+    assert any("reload_mode is on" in r.getMessage() for r in caplog.get_records("setup"))

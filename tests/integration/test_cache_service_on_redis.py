@@ -1,5 +1,6 @@
-"""CacheService over RedisStore: the guide's cache cases on a shared store, and single-flight
-across processes.
+"""CacheService over RedisStore: JSON values, and single-flight across processes.
+
+The guide's cache cases run on every store in `test_cache_contract.py`.
 
 Two `CacheService` objects on one namespace stand for two processes: each has its own
 in-process single-flight, so only the lease in Redis can keep them from both filling a key.
@@ -75,95 +76,7 @@ async def _wait_until(condition: Callable[[], bool]) -> None:
     assert await AsyncTestHelper.wait_for_condition(condition, timeout=5, interval=0.005)
 
 
-# --- The guide's "Cache Service Testing" cases, on Redis ----------------------------------
-
-
-async def test_cache_initialization(cache_service: CacheService) -> None:
-    assert cache_service.is_initialized
-    assert cache_service.cache is None  # the entries live in Redis, not in this process
-    assert cache_service.hit_count == 0
-    assert cache_service.miss_count == 0
-
-
-async def test_cache_set_get(cache_service: CacheService) -> None:
-    await cache_service.set("test_key", "test_value")
-
-    assert await cache_service.get("test_key") == "test_value"
-    assert cache_service.hit_count == 1
-    assert cache_service.miss_count == 0
-
-
-async def test_cache_miss(cache_service: CacheService) -> None:
-    assert await cache_service.get("nonexistent_key") is None
-    assert cache_service.miss_count == 1
-    assert cache_service.hit_count == 0
-
-
-async def test_cache_ttl_expiration(cache_service: CacheService) -> None:
-    await cache_service.set("expiring_key", "expiring_value", ttl=0.1)
-    assert await cache_service.get("expiring_key") == "expiring_value"
-
-    await asyncio.sleep(0.2)  # Redis expires it, not this process
-
-    assert await cache_service.get("expiring_key") is None
-    assert cache_service.miss_count == 1
-
-
-async def test_cache_delete(cache_service: CacheService) -> None:
-    await cache_service.set("delete_key", "delete_value")
-    assert await cache_service.get("delete_key") == "delete_value"
-
-    assert await cache_service.delete("delete_key") is True
-    assert await cache_service.get("delete_key") is None
-    assert await cache_service.delete("nonexistent") is False
-
-
-async def test_cache_clear(cache_service: CacheService) -> None:
-    await cache_service.set("key1", "value1")
-    await cache_service.set("key2", "value2")
-
-    await cache_service.clear()
-
-    assert await cache_service.get("key1") is None
-    assert await cache_service.get("key2") is None
-
-
-async def test_cache_stats(cache_service: CacheService) -> None:
-    await cache_service.set("key1", "value1")
-    await cache_service.get("key1")  # hit
-    await cache_service.get("key2")  # miss
-
-    stats = cache_service.get_stats()
-
-    assert stats["status"] == "initialized"
-    assert stats["backend"] == "redis"
-    assert stats["entries"] is None  # only Redis knows, and stats never do I/O
-    assert stats["hit_count"] == 1
-    assert stats["miss_count"] == 1
-    assert stats["hit_rate"] == "50.0%"
-    assert stats["errors"] == 0
-
-
 # --- Values make the JSON round trip -------------------------------------------------------
-
-
-@pytest.mark.parametrize("value", [0, 0.0, "", False, [], {}, None], ids=repr)
-async def test_falsy_values_are_hits(cache_service: CacheService, value: Any) -> None:
-    await cache_service.set("k", value)
-
-    assert await cache_service.get("k") == value
-    assert (cache_service.hit_count, cache_service.miss_count) == (1, 0)
-
-
-async def test_a_cached_none_is_not_a_missing_entry(cache_service: CacheService) -> None:
-    marker = object()
-    await cache_service.set("k", None)
-    factory = GatedFactory()
-
-    assert await cache_service.get("k", marker) is None
-    assert await cache_service.get("absent", marker) is marker
-    assert await cache_service.get_or_set("k", factory) is None
-    assert factory.calls == 0
 
 
 async def test_an_unserialisable_value_is_refused_and_releases_the_fill_lease(

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from app.pytest_plugin import TestDataFactory
 from providers.backends.sqlite import SQLiteBackend
 from providers.database import DatabaseService
-from tests.helpers import TestDataFactory
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ Built only from documented pieces: a migration package (`database.migrations`), 
 `Repository` subclass, one container line in a `Container` subclass, and a router.
 """
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from dependency_injector import providers
+from fastapi import FastAPI
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings
 from config import Settings
 from containers import Container
 from containers.resources import managed
@@ -28,32 +28,28 @@ class NotesContainer(Container):
     notes = providers.Resource(managed, NoteRepository, database=Container.database)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def container(request: pytest.FixtureRequest, tmp_path: Path) -> NotesContainer:
-    """The example's container on a SQLite file, then on PostgreSQL."""
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
-    else:
-        url = f"sqlite:///{tmp_path}/notes.db"
+# The application's own versions of the wirework plugin's fixtures: the plugin's `client`
+# then runs this app, on a SQLite file and on PostgreSQL (`database_url`).
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    migrations = ["tests.examples.notes.migrations"]
+    return isolated_settings(tmp_path, database={"url": database_url, "migrations": migrations})
+
+
+@pytest.fixture
+def container(settings: Settings) -> NotesContainer:
     container = NotesContainer()
-    container.settings.override(
-        Settings(
-            _env_file=None,
-            environment="test",
-            database={"url": url, "migrations": ["tests.examples.notes.migrations"]},
-        )
-    )
+    container.settings.override(settings)
     return container
 
 
 @pytest.fixture
-async def client(container: NotesContainer) -> AsyncIterator[httpx.AsyncClient]:
+def app(container: NotesContainer) -> FastAPI:
     app = create_app(container)
     app.include_router(notes_router)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    return app
 
 
 async def test_notes_over_http(client: httpx.AsyncClient) -> None:

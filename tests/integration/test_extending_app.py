@@ -3,15 +3,15 @@
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings
 from containers.discovery import services
-from tests.integration.conftest import make_settings
 from tests.unit.test_extending import AppContainer, Mailer, NestedContainer
 
 
 def test_a_failing_added_service_makes_readiness_503_under_its_own_name() -> None:
     """A subclass's `mailer` whose ping fails is named; the built-in services stay ok."""
     container = AppContainer()
-    container.settings.override(make_settings())
+    container.settings.override(isolated_settings(None))
     container.mailer.override(Mailer(host="smtp.down", fail_ping=True))
     with TestClient(create_app(container)) as client:
         response = client.get("/api/ready")
@@ -28,7 +28,7 @@ def test_a_failing_added_service_makes_readiness_503_under_its_own_name() -> Non
 def test_a_nested_service_is_pinged_and_reported_under_its_path() -> None:
     """`infra.mailer` appears in readiness, `/api/stats` and `/metrics` with no list edited."""
     container = NestedContainer()
-    container.settings.override(make_settings())
+    container.settings.override(isolated_settings(None))
     with TestClient(create_app(container)) as client:
         ready = client.get("/api/ready").json()
         stats = client.get("/api/stats").json()

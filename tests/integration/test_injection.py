@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.dependencies import Cache, Inject, inject
+from app.pytest_plugin import isolated_settings
 from containers import Container, override_services
-from tests.integration.conftest import make_settings
 from tests.unit.test_extending import Mailer, NestedContainer
 
 RelayMailer = Annotated[Mailer, Inject(NestedContainer.infra.mailer)]
@@ -31,7 +31,7 @@ def _app(container: Container, decorate: Callable[[Any], Any]) -> FastAPI:
 
 def _container() -> Container:
     container = Container()
-    container.settings.override(make_settings())
+    container.settings.override(isolated_settings(None))
     return container
 
 
@@ -61,7 +61,7 @@ class TestInjectForm:
 
     def test_a_nested_service_is_injected_by_its_declared_provider(self, decorate: Any) -> None:
         container = NestedContainer()
-        container.settings.override(make_settings())
+        container.settings.override(isolated_settings(None))
         app = FastAPI()
         app.state.container = container
 

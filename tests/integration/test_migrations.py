@@ -20,14 +20,6 @@ from providers.database.migrator import (
 WIREWORK = [f"wirework:{m.version}" for m in load_migrations(WIREWORK_MIGRATIONS).migrations]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database per test, on SQLite (a file) and on PostgreSQL."""
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite:///{tmp_path}/migrations.db"
-
-
 @pytest.fixture
 def app_migrations(tmp_path: Path) -> Iterator[str]:
     """An application's own migration package, numbered from 1 like Wirework's."""

@@ -7,7 +7,7 @@ losing an instance leaves the others serving.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,12 +45,22 @@ def cluster(
             instance.stop()
 
 
-def _heartbeat_runs(instances: list[ServerProcess]) -> int:
-    total = 0
+def _heartbeats(instances: list[ServerProcess]) -> tuple[int, int]:
+    """Heartbeat runs and skipped due times, summed over `instances`."""
+    runs = skipped = 0
     for instance in instances:
         stats = httpx.get(f"{instance.url}/api/stats", timeout=5).json()
-        total += stats["background"]["task_stats"]["cluster-heartbeat"]["runs"]
-    return total
+        heartbeat = stats["background"]["task_stats"]["cluster-heartbeat"]
+        runs += heartbeat["runs"]
+        skipped += heartbeat["skipped"]
+    return runs, skipped
+
+
+def _eventually(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(HEARTBEAT_INTERVAL / 4)
 
 
 def test_three_instances_behave_as_one(cluster: list[ServerProcess]) -> None:
@@ -85,13 +95,16 @@ def test_three_instances_behave_as_one(cluster: list[ServerProcess]) -> None:
     assert clients[1].get(f"/api/users/{user_id}").json()["email"] == "changed@example.com"
     assert clients[2].get(f"/api/users/{user_id}").json()["email"] == "changed@example.com"
 
-    # The exclusive heartbeat runs once per interval across the cluster, not once per instance.
-    before = _heartbeat_runs(cluster)
-    time.sleep(3.0)
-    runs = _heartbeat_runs(cluster) - before
-    assert 12 <= runs <= 18, (
-        f"{runs} heartbeats in 3 s at {HEARTBEAT_INTERVAL} s; ~45 means no lock"
+    # The exclusive heartbeat runs once per interval across the cluster, not once per
+    # instance: at each due time the lease holder runs it and the two others skip it. Without
+    # the lock nobody would skip; counted over runs, not seconds, so a slow machine agrees.
+    runs_before, skipped_before = _heartbeats(cluster)
+    _eventually(lambda: _heartbeats(cluster)[0] >= runs_before + 6, "six heartbeats")
+    runs, skipped = (
+        now - before
+        for now, before in zip(_heartbeats(cluster), (runs_before, skipped_before), strict=True)
     )
+    assert skipped >= runs, f"{runs} heartbeats ran but only {skipped} were skipped: no lock"
 
     # Losing an instance leaves the others serving, and the heartbeat carries on.
     cluster[0].kill()
@@ -103,8 +116,7 @@ def test_three_instances_behave_as_one(cluster: list[ServerProcess]) -> None:
     )
     assert response.status_code == 201
     assert clients[2].get(f"/api/users/{response.json()['id']}").status_code == 200
-    before = _heartbeat_runs(survivors)
-    time.sleep(1.5)
-    assert _heartbeat_runs(survivors) > before
+    runs_before, _ = _heartbeats(survivors)
+    _eventually(lambda: _heartbeats(survivors)[0] > runs_before, "heartbeat on the survivors")
     for client in clients:
         client.close()

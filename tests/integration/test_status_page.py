@@ -4,15 +4,14 @@ import asyncio
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 
-from app.main import create_app
+from app.lifespan_guard import LIFESPAN_NOT_RUNNING
 from app.status_page.snapshot import State, display, take_snapshot
-from config import Settings
 from containers import Container, override_services
 from containers.discovery import services
-from tests.integration.conftest import make_settings
 
 API_KEY = "status-test-key-" + "Zr4k9PqW" * 3
 
@@ -106,53 +105,54 @@ class TestSnapshot:
 
 
 class TestPage:
-    def test_open_page_arrives_filled_in(self, client: TestClient) -> None:
-        page = client.get("/status")
+    async def test_open_page_arrives_filled_in(self, client: httpx.AsyncClient) -> None:
+        page = await client.get("/status")
         assert page.status_code == 200
         assert 'data-service="database" data-state="ok"' in page.text
         assert 'data-node="users"' in page.text
         assert 'data-figure="in_use_connections"' in page.text
 
-    def test_assets_are_served_by_the_app(self, client: TestClient) -> None:
+    async def test_assets_are_served_by_the_app(self, client: httpx.AsyncClient) -> None:
         for asset in ("status.js", "status.css"):
-            assert client.get(f"/status-assets/{asset}").status_code == 200
+            assert (await client.get(f"/status-assets/{asset}")).status_code == 200
 
-    def test_a_failing_service_does_not_break_the_page(
-        self, client: TestClient, container: Container
+    async def test_a_failing_service_does_not_break_the_page(
+        self, client: httpx.AsyncClient, container: Container
     ) -> None:
         failing = MagicMock(spec_set=["ping", "get_stats"])
         failing.ping.side_effect = OSError("disk gone")
         with override_services(container, database=failing):
-            page = client.get("/status")
+            page = await client.get("/status")
         assert page.status_code == 200
         assert 'data-service="database" data-state="failing"' in page.text
         assert "OSError: disk gone" in page.text
 
 
+@pytest.mark.settings(api_key=API_KEY)
 class TestWithApiKey:
-    @pytest.fixture
-    def settings(self) -> Settings:
-        return make_settings(api_key=API_KEY)
-
-    def test_page_holds_no_data_without_the_key(self, client: TestClient) -> None:
-        page = client.get("/status")
+    async def test_page_holds_no_data_without_the_key(self, client: httpx.AsyncClient) -> None:
+        page = await client.get("/status")
         assert page.status_code == 200
         assert 'data-key-required="true"' in page.text
         assert "data-service" not in page.text
         assert "data-figure" not in page.text
         assert "data-node" not in page.text
 
-    def test_panel_needs_the_key(self, client: TestClient) -> None:
-        assert client.get("/api/status/panel").status_code == 401
-        assert client.get("/api/status/panel", headers={"X-API-Key": "wrong"}).status_code == 401
-        panel = client.get("/api/status/panel", headers={"X-API-Key": API_KEY})
+    async def test_panel_needs_the_key(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get("/api/status/panel")).status_code == 401
+        assert (
+            await client.get("/api/status/panel", headers={"X-API-Key": "wrong"})
+        ).status_code == 401
+        panel = await client.get("/api/status/panel", headers={"X-API-Key": API_KEY})
         assert panel.status_code == 200
         assert 'data-service="database" data-state="ok"' in panel.text
         assert panel.headers["cache-control"] == "no-store"
 
-    def test_page_before_start_up_asks_for_the_key(self, settings: Settings) -> None:
+    async def test_page_before_start_up_shows_nothing(self, app: FastAPI) -> None:
         """No lifespan yet, so the key is unknown: the page shows nothing rather than all."""
-        container = Container()
-        container.settings.override(settings)
-        page = TestClient(create_app(container)).get("/status")
+        transport = httpx.ASGITransport(app=app)  # no lifespan
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            page = await client.get("/status")
+        assert page.status_code == 503
+        assert page.json()["error"] == LIFESPAN_NOT_RUNNING
         assert "data-service" not in page.text

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.pytest_plugin import TestDataFactory
 from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
 from providers.users.base import DuplicateUserError
 from providers.users.repository import UserRepository
-from tests.helpers import TestDataFactory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,13 +1,17 @@
-"""The guide's cache load case, and memory checks: the cache frees and bounds what it holds."""
+"""The guide's cache load case, and memory checks: the cache frees and bounds what it holds.
+
+The guide also bounds the load case by wall-clock time (100 operations under 2 s); a hundred
+dictionary operations take about a millisecond, so that bound could never fail and is left out.
+"""
 
 import asyncio
 import gc
-import time
+import weakref
 
 import psutil
 
+from app.pytest_plugin import FakeClock
 from providers.cache import CacheService
-from tests.helpers import FakeClock
 
 MIB = 1024 * 1024
 
@@ -23,32 +27,39 @@ async def test_cache_concurrent_operations(cache_service: CacheService) -> None:
         value: str | None = await cache_service.get(key)
         return value
 
-    start_time = time.perf_counter()
     results = await asyncio.gather(*(cache_operation_task(f"key_{i}") for i in range(100)))
-    elapsed = time.perf_counter() - start_time
 
     assert len(results) == 100
     assert results == [f"value_key_{i}" for i in range(100)]
-    assert elapsed < 2.0  # the guide's bound
     assert cache_service.get_stats()["evictions"] == 90  # max_size is 10
 
 
-async def test_cache_service_memory_usage() -> None:
-    """The cache half of the guide's memory case: ten services, used, closed, collected."""
-    initial_memory = _rss()
+class _Value:
+    """A cached value that can be watched through a weak reference."""
 
+
+async def test_closed_caches_let_go_of_every_value() -> None:
+    """The cache half of the guide's memory case: ten services, used, closed, collected."""
     services = []
+    watched: list[weakref.ref[_Value]] = []
     for i in range(10):
         service = CacheService()
         await service.initialize()
         for j in range(100):
-            await service.set(f"key_{i}_{j}", f"value_{i}_{j}")
+            value = _Value()
+            watched.append(weakref.ref(value))
+            await service.set(f"key_{i}_{j}", value)
         services.append(service)
+    del value
+    gc.collect()
+    assert all(ref() is not None for ref in watched), "the open caches hold every value"
+
     for service in services:
         await service.close()
+    gc.collect()
 
     assert all(service.get_stats()["entries"] == 0 for service in services)
-    assert _rss() - initial_memory < 50 * MIB  # the guide's bound
+    assert [ref for ref in watched if ref() is not None] == []
 
 
 async def test_memory_stays_bounded_by_max_size() -> None:

@@ -1,8 +1,12 @@
-"""The guide's load cases for the pool, and its memory case for database plus cache."""
+"""The guide's load cases for the pool, and its memory case for database plus cache.
+
+The guide also bounds the connection case by wall-clock time (under 5 s): fifty 10-ms jobs on
+five connections take about 0.1 s, and 0.5 s even one at a time, so that bound could never
+fail and is left out; the pool's own bound (`max_size`) is checked instead.
+"""
 
 import asyncio
 import gc
-import time
 
 import psutil
 
@@ -17,13 +21,10 @@ async def test_database_concurrent_connections(database_service: DatabaseService
         await database_service.release_connection(conn)
         return str(conn["id"])
 
-    start_time = time.monotonic()
     results = await asyncio.gather(*(get_connection_task() for _ in range(50)))
-    elapsed = time.monotonic() - start_time
 
     assert len(results) == 50
-    assert len(set(results)) > 1  # the load spread over several connections
-    assert elapsed < 5.0  # the guide's generous bound
+    assert 1 < len(set(results)) <= database_service.get_stats()["max_size"]
     assert database_service.get_stats()["in_use_connections"] == 0
 
 

@@ -20,8 +20,8 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from schemathesis.config import SchemathesisConfig
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings
 from containers import Container
-from tests.integration.conftest import make_settings
 from tests.servers import PROJECT_ROOT
 
 FUZZ_EXAMPLES = int(os.environ.get("WIREWORK_FUZZ_EXAMPLES", "10"))
@@ -43,7 +43,7 @@ def _accepted_email(address: str) -> bool:
 schemathesis.openapi.format("email", st.emails().filter(_accepted_email))
 
 container = Container()
-container.settings.override(make_settings(api_key=KEY))
+container.settings.override(isolated_settings(None, api_key=KEY))  # built once, at import
 app = create_app(container)
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json",

@@ -12,20 +12,17 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from app.main import create_app
 from containers import Container
 from providers.database import DatabaseService
 from providers.database.pools.base import DatabaseStorageError
-from tests.integration.conftest import make_settings
 from tests.reliability.conftest import StartServer
 from tests.servers import RedisServerProcess
 
@@ -332,20 +329,9 @@ async def test_connections_opened_while_read_only_are_reopened_once_writable(
 # --- A background task that hangs ---------------------------------------------------------
 
 
-@pytest.fixture
-async def running_app() -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
-    container = Container()
-    container.settings.override(make_settings())
-    async with LifespanManager(create_app(container)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield container, client
-
-
 async def test_a_hanging_task_is_cut_at_its_timeout_counted_and_spares_the_others(
-    running_app: tuple[Container, httpx.AsyncClient],
+    client: httpx.AsyncClient, container: Container
 ) -> None:
-    container, client = running_app
     background = await container.background()
     ticks = 0
 

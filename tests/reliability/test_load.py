@@ -9,7 +9,6 @@ Prints requests per second and p50 / p99 latency (run with `-s` to see them).
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -66,14 +65,6 @@ def _stored_ids(server: ServerProcess) -> list[int]:
             assert page, f"listing ended at {len(ids)} of {total}"
             ids.extend(user["id"] for user in page)
     return ids
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A SQLite file, and a fresh PostgreSQL database when the server is there."""
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite:///{tmp_path / 'load.db'}"
 
 
 def test_load_at_concurrency_100_loses_nothing_and_holds_its_bounds(

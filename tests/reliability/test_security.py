@@ -2,6 +2,7 @@
 nothing, masked settings, and a production that refuses a missing or weak key."""
 
 import hmac
+import inspect
 import json
 import socket
 import sqlite3
@@ -10,23 +11,28 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from starlette.datastructures import State
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from app.main import create_app
+from app.pytest_plugin import isolated_settings, running_client
 from app.security import (
     MIN_API_KEY_LENGTH,
+    ApiKeyMiddleware,
     InsecureConfigurationError,
     api_key_weakness,
     refuse_open_production,
 )
 from config import Settings
 from containers import Container, override_services
-from tests.integration.conftest import make_settings
+from providers.backends.sqlite import SQLiteBackend
+from providers.cache import CacheService
+from providers.database import DatabaseService
+from tests.helpers import fake
 from tests.reliability.conftest import StartServer
 from tests.servers import PROJECT_ROOT
 
@@ -36,50 +42,48 @@ JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 LIMIT = 4096
 
 
-def _app(settings: Settings) -> tuple[Container, FastAPI]:
-    container = Container()
-    container.settings.override(settings)
-    return container, create_app(container)
-
-
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on a SQLite file under a telling path, with a key and a small body limit."""
+def settings(tmp_path: Path) -> Settings:
+    """A key, a small body limit, and the SQLite file under a telling path that must not leak."""
     database = tmp_path / "secret-location" / "users.db"
-    _, app = _app(
-        make_settings(
-            api_key=KEY,
-            database={"url": f"sqlite:///{database}"},
-            server={"max_body_size": LIMIT},
-        )
+    return isolated_settings(
+        tmp_path,
+        api_key=KEY,
+        database={"url": f"sqlite:///{database}"},
+        server={"max_body_size": LIMIT},
     )
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
 
 
 # --- the API key ------------------------------------------------------------------------
 
 
-async def test_the_api_key_is_compared_with_hmac_compare_digest(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_every_key_sent_goes_through_the_comparator() -> None:
     compared: list[tuple[bytes, bytes]] = []
-    constant_time = hmac.compare_digest
 
     def spy(sent: bytes, expected: bytes) -> bool:
         compared.append((sent, expected))
-        return constant_time(sent, expected)
+        return hmac.compare_digest(sent, expected)
 
-    monkeypatch.setattr(hmac, "compare_digest", spy)
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse("served")(scope, receive, send)
+
+    state = State()
+    state.api_key = KEY.encode()
+    guarded = ApiKeyMiddleware(endpoint, state=state, compare=spy)
     near_miss = KEY[:-1] + "x"  # same length, differs in the last character only
-    for sent, status in [(near_miss, 401), ("x", 401), (KEY, 200)]:
-        response = await client.get("/api/users", headers={"X-API-Key": sent})
-        assert response.status_code == status
-    # Every key sent, however close or far, went through the constant-time compare.
+    transport = httpx.ASGITransport(app=guarded)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for sent, status in [(near_miss, 401), ("x", 401), (KEY, 200)]:
+            response = await client.get("/api/users", headers={"X-API-Key": sent})
+            assert response.status_code == status
+    # Every key sent, however close or far, went through the compare.
     expected = KEY.encode()
     assert compared == [(near_miss.encode(), expected), (b"x", expected), (expected, expected)]
+
+
+def test_keys_are_compared_in_constant_time_unless_told_otherwise() -> None:
+    compare = inspect.signature(ApiKeyMiddleware).parameters["compare"]
+    assert compare.default is hmac.compare_digest
 
 
 # --- strict input -------------------------------------------------------------------------
@@ -259,19 +263,17 @@ LEAKY_MESSAGE = (
 
 
 @pytest.fixture
-def leaky_container() -> Iterator[Container]:
+def leaky_container(container: Container) -> Iterator[Container]:
     """Every service fails with a message full of things a client must not see."""
-    container = Container()
-    container.settings.override(make_settings(api_key=KEY))
-    users = AsyncMock()
+    users = fake(SQLiteBackend)
     for method in ("create_user", "list_users", "get_user_by_id", "update_user", "delete_user"):
         getattr(users, method).side_effect = _LeakyError(LEAKY_MESSAGE)
-    database = MagicMock()
-    database.ping = AsyncMock(side_effect=sqlite3.OperationalError(LEAKY_MESSAGE))
+    database = fake(DatabaseService)
+    database.ping.side_effect = sqlite3.OperationalError(LEAKY_MESSAGE)
     database.get_stats.side_effect = _LeakyError(LEAKY_MESSAGE)
-    cache = MagicMock()
-    cache.ping = AsyncMock(side_effect=ConnectionError(LEAKY_MESSAGE))
-    cache.get_or_set = AsyncMock(side_effect=_LeakyError(LEAKY_MESSAGE))
+    cache = fake(CacheService)
+    cache.ping.side_effect = ConnectionError(LEAKY_MESSAGE)
+    cache.get_or_set.side_effect = _LeakyError(LEAKY_MESSAGE)
     cache.get_stats.return_value = {"status": "initialized"}
     with override_services(container, users=users, database=database, cache=cache):
         yield container
@@ -295,16 +297,13 @@ async def test_no_response_leaks_a_traceback_sql_a_path_or_a_setting(
         ("GET", "/nowhere/../../etc/passwd", {}),
         ("GET", "/metrics", {}),
     ]
-    app = create_app(leaky_container)
     seen = set()
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            for method, path, options in requests:
-                response = await client.request(method, path, **options)
-                seen.add(response.status_code)
-                leaked = _leaks(response.text, KEY, "hunter2", "secret-location", "db.internal")
-                assert not leaked, f"{method} {path} ({response.status_code}) leaks {leaked}"
+    async with running_client(create_app(leaky_container)) as client:
+        for method, path, options in requests:
+            response = await client.request(method, path, **options)
+            seen.add(response.status_code)
+            leaked = _leaks(response.text, KEY, "hunter2", "secret-location", "db.internal")
+            assert not leaked, f"{method} {path} ({response.status_code}) leaks {leaked}"
     assert {200, 400, 401, 404, 405, 422, 500, 503} <= seen
     # The log keeps what the responses leave out, for the operator.
     assert LEAKY_MESSAGE in caplog.text
@@ -341,7 +340,7 @@ def test_settings_command_masks_every_secret(tmp_path: Path) -> None:
 
 
 def _production(key: str | None) -> Settings:
-    return make_settings(environment="production", api_key=key)
+    return isolated_settings(None, environment="production", api_key=key)
 
 
 @pytest.mark.parametrize(

@@ -3,33 +3,29 @@
 import pytest
 from argon2 import PasswordHasher
 
+from app.pytest_plugin import isolated_settings
 from app.security import (
     InsecureConfigurationError,
     configured_api_key,
     needs_api_key,
     refuse_open_production,
 )
-from config import Settings
 from providers.users.passwords import hash_password
-
-
-def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **{"api_key": None, **values})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_no_key_or_a_blank_one_leaves_the_api_open(key: str | None) -> None:
-    assert configured_api_key(settings(api_key=key)) is None
+    assert configured_api_key(isolated_settings(None, api_key=key)) is None
 
 
 def test_a_key_is_compared_as_bytes() -> None:
-    assert configured_api_key(settings(api_key="s3cret")) == b"s3cret"
+    assert configured_api_key(isolated_settings(None, api_key="s3cret")) == b"s3cret"
 
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_production_refuses_to_run_open(key: str | None) -> None:
     with pytest.raises(InsecureConfigurationError, match="APP_API_KEY is not set"):
-        refuse_open_production(settings(environment="production", api_key=key))
+        refuse_open_production(isolated_settings(None, environment="production", api_key=key))
 
 
 @pytest.mark.parametrize(
@@ -42,7 +38,7 @@ def test_production_refuses_to_run_open(key: str | None) -> None:
     ],
 )
 def test_other_combinations_are_allowed(environment: str, key: str | None) -> None:
-    refuse_open_production(settings(environment=environment, api_key=key))
+    refuse_open_production(isolated_settings(None, environment=environment, api_key=key))
 
 
 async def test_passwords_are_stored_as_salted_argon2id_hashes() -> None:

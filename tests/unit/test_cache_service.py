@@ -1,4 +1,7 @@
-"""CacheService: the guide's cache cases, then LRU, TTL, single-flight, lifecycle and stats."""
+"""CacheService on the memory store: LRU, TTL, single-flight, lifecycle and stats.
+
+The guide's cache cases run on every store in `tests/integration/test_cache_contract.py`.
+"""
 
 import asyncio
 import math
@@ -7,14 +10,9 @@ from typing import Any
 
 import pytest
 
+from app.pytest_plugin import FakeClock
 from providers.cache import CacheService
 from providers.cache.stores import StoreStats
-from tests.helpers import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -31,90 +29,6 @@ async def make_cache(clock: FakeClock) -> Any:
     yield make
     for service in made:
         await service.close()
-
-
-# --- The guide's "Cache Service Testing" cases -------------------------------------------
-
-
-async def test_cache_initialization(cache_service: CacheService) -> None:
-    assert cache_service.is_initialized
-    assert cache_service.cache is not None
-    assert len(cache_service.cache) == 0
-    assert cache_service.hit_count == 0
-    assert cache_service.miss_count == 0
-
-
-async def test_cache_set_get(cache_service: CacheService) -> None:
-    await cache_service.set("test_key", "test_value")
-
-    assert await cache_service.get("test_key") == "test_value"
-    assert cache_service.hit_count == 1
-    assert cache_service.miss_count == 0
-
-
-async def test_cache_miss(cache_service: CacheService) -> None:
-    assert await cache_service.get("nonexistent_key") is None
-    assert cache_service.miss_count == 1
-    assert cache_service.hit_count == 0
-
-
-async def test_cache_ttl_expiration(cache_service: CacheService) -> None:
-    """The guide's real-time case: the one test that sleeps (0.2 s on the monotonic clock)."""
-    await cache_service.set("expiring_key", "expiring_value", ttl=0.1)
-    assert await cache_service.get("expiring_key") == "expiring_value"
-
-    await asyncio.sleep(0.2)
-
-    assert await cache_service.get("expiring_key") is None
-    assert cache_service.miss_count == 1
-
-
-async def test_cache_lru_eviction(cache_service: CacheService) -> None:
-    assert cache_service.cache is not None
-    for i in range(10):
-        await cache_service.set(f"key_{i}", f"value_{i}")
-    assert len(cache_service.cache) == 10
-
-    await cache_service.set("key_10", "value_10")
-
-    assert len(cache_service.cache) == 10
-    assert await cache_service.get("key_0") is None
-    assert await cache_service.get("key_10") == "value_10"
-
-
-async def test_cache_delete(cache_service: CacheService) -> None:
-    await cache_service.set("delete_key", "delete_value")
-    assert await cache_service.get("delete_key") == "delete_value"
-
-    assert await cache_service.delete("delete_key") is True
-    assert await cache_service.get("delete_key") is None
-    assert await cache_service.delete("nonexistent") is False
-
-
-async def test_cache_clear(cache_service: CacheService) -> None:
-    assert cache_service.cache is not None
-    await cache_service.set("key1", "value1")
-    await cache_service.set("key2", "value2")
-    assert len(cache_service.cache) == 2
-
-    await cache_service.clear()
-
-    assert len(cache_service.cache) == 0
-    assert await cache_service.get("key1") is None
-
-
-async def test_cache_stats(cache_service: CacheService) -> None:
-    await cache_service.set("key1", "value1")
-    await cache_service.get("key1")  # hit
-    await cache_service.get("key2")  # miss
-
-    stats = cache_service.get_stats()
-
-    assert stats["status"] == "initialized"
-    assert stats["entries"] == 1
-    assert stats["hit_count"] == 1
-    assert stats["miss_count"] == 1
-    assert "hit_rate" in stats
 
 
 # --- LRU ------------------------------------------------------------------------------------
@@ -247,15 +161,6 @@ async def test_full_cache_drops_expired_before_evicting_live(
     assert dict(cache.cache) == {"a": 1, "c": 3, "d": 4}
     assert cache.get_stats()["evictions"] == 0
     assert cache.get_stats()["expirations"] == 1
-
-
-@pytest.mark.parametrize("value", [0, 0.0, "", False, [], {}, None])
-async def test_falsy_values_are_hits(make_cache: Any, value: Any) -> None:
-    cache = await make_cache()
-    await cache.set("k", value)
-
-    assert await cache.get("k") == value
-    assert (cache.hit_count, cache.miss_count) == (1, 0)
 
 
 @pytest.mark.parametrize("ttl", [0, -1, -0.5, math.nan, -math.inf])

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from app.pytest_plugin import FakeClock
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, CircuitBreaker
-from tests.helpers import FakeClock
 
 logger = logging.getLogger("tests.circuit_breaker")
 
@@ -25,11 +25,6 @@ class FakeServer:
         if self.down:
             raise ConnectionError("refused")
         return value
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

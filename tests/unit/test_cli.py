@@ -4,7 +4,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock
 
 import pytest
 
@@ -12,15 +11,8 @@ from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
 from containers import Container, override_services
 from containers.discovery import services
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No APP_* variable or .env file from the developer's shell reaches these tests."""
-    for name in list(os.environ):
-        if name.startswith("APP_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+from providers.cache import CacheService
+from tests.helpers import fake
 
 
 class RecordingRunner:
@@ -31,12 +23,6 @@ class RecordingRunner:
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append((args, kwargs))
-
-
-def memory_container() -> Container:
-    container = Container()
-    container.settings.override(Settings(_env_file=None, database={"url": "sqlite:///:memory:"}))
-    return container
 
 
 def test_serve_defaults_to_localhost_8000() -> None:
@@ -140,11 +126,13 @@ def test_masking_leaves_urls_without_password_alone() -> None:
     assert masked_settings(settings)["cache"]["url"] == "redis://user@h:1/0"
 
 
-def test_check_reports_every_service(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check"], container_factory=memory_container) == 0
+def test_check_reports_every_service(
+    container: Container, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check"], container_factory=lambda: container) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "environment development, database sqlite:///:memory:",
+        f"environment test, database {settings.database.url}",
         "database   ok",
         "cache      ok",
         "background ok",
@@ -152,9 +140,10 @@ def test_check_reports_every_service(capsys: pytest.CaptureFixture[str]) -> None
     ]
 
 
-def test_check_names_a_failing_service_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    container = memory_container()
-    cache = AsyncMock()
+def test_check_names_a_failing_service_and_exits_1(
+    container: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = fake(CacheService)
     cache.ping.side_effect = ConnectionError("no route to cache")
     with override_services(container, cache=cache):
         assert main(["check"], container_factory=lambda: container) == 1
@@ -163,18 +152,16 @@ def test_check_names_a_failing_service_and_exits_1(capsys: pytest.CaptureFixture
     assert output.splitlines()[-1] == "not ready: cache"
 
 
-def test_check_closes_what_it_started(capsys: pytest.CaptureFixture[str]) -> None:
-    container = memory_container()
+def test_check_closes_what_it_started(container: Container) -> None:
     assert main(["check"], container_factory=lambda: container) == 0
     for service in services(container):
         assert not service.provider.initialized, service.path
 
 
-def test_check_reports_a_start_up_failure(capsys: pytest.CaptureFixture[str]) -> None:
-    container = Container()
-    container.settings.override(
-        Settings(_env_file=None, database={"url": "sqlite:////proc/no-such-dir/app.db"})
-    )
+@pytest.mark.settings(database={"url": "sqlite:////proc/no-such-dir/app.db"})
+def test_check_reports_a_start_up_failure(
+    container: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check"], container_factory=lambda: container) == 1
     output = capsys.readouterr().out
     assert "start-up failed:" in output

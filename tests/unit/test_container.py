@@ -1,21 +1,15 @@
 """The container: settings reach every service, lifecycles are ordered, overrides are safe."""
 
-from unittest.mock import AsyncMock, MagicMock
-
 import pytest
 from dependency_injector import providers
 
 from config import Settings
 from containers import Container, override_services
 from providers.backends.sqlite import SQLiteBackend
+from providers.background import BackgroundService
+from providers.cache import CacheService
 from providers.database import DatabaseService
-
-
-@pytest.fixture
-def container() -> Container:
-    container = Container()
-    container.settings.override(Settings(database={"url": "sqlite:///:memory:"}))
-    return container
+from tests.helpers import fake, plain_fake
 
 
 async def test_container_has_the_designed_providers(container: Container) -> None:
@@ -40,11 +34,8 @@ async def test_resources_start_and_stop_through_the_container(container: Contain
     assert not container.database.initialized
 
 
-async def test_settings_override_reconfigures_every_service() -> None:
-    container = Container()
-    container.settings.override(
-        Settings(database={"url": "sqlite:///:memory:", "max_size": 2}, cache={"max_size": 3})
-    )
+@pytest.mark.settings(database={"max_size": 2}, cache={"max_size": 3})
+async def test_settings_override_reconfigures_every_service(container: Container) -> None:
     await container.init_resources()
     try:
         assert (await container.database()).get_stats()["max_size"] == 2
@@ -56,9 +47,8 @@ async def test_settings_override_reconfigures_every_service() -> None:
         await container.shutdown_resources()
 
 
-async def test_reload_mode_from_settings_opens_nothing() -> None:
-    container = Container()
-    container.settings.override(Settings(reload_mode=True, database={"url": "sqlite:///:memory:"}))
+@pytest.mark.settings(reload_mode=True)
+async def test_reload_mode_from_settings_opens_nothing(container: Container) -> None:
     await container.init_resources()
     try:
         database = await container.database()
@@ -89,12 +79,17 @@ def test_bad_settings_fail_at_construction_naming_the_field(
 async def test_plain_fake_before_start_keeps_init_awaitable_and_starts_nothing_real(
     container: Container,
 ) -> None:
-    fake = MagicMock()
-    with override_services(container, database=fake, cache=MagicMock(), background=MagicMock()):
+    stand_in = plain_fake(DatabaseService)
+    with override_services(
+        container,
+        database=stand_in,
+        cache=plain_fake(CacheService),
+        background=plain_fake(BackgroundService),
+    ):
         result = container.init_resources()
         assert result is not None  # dependency-injector would return None here
         await result
-        assert await container.database() is fake
+        assert await container.database() is stand_in
         assert not container.database.initialized  # the real pool was never opened
         await container.shutdown_resources()
 
@@ -102,7 +97,7 @@ async def test_plain_fake_before_start_keeps_init_awaitable_and_starts_nothing_r
 async def test_real_teardown_runs_after_a_plain_fake_override_is_reset(
     container: Container,
 ) -> None:
-    with override_services(container, database=MagicMock()):
+    with override_services(container, database=plain_fake(DatabaseService)):
         await container.database()  # would switch the provider to sync mode for good
     await container.init_resources()
     database = await container.database()
@@ -113,7 +108,7 @@ async def test_real_teardown_runs_after_a_plain_fake_override_is_reset(
 
 
 async def test_async_fake_is_awaited_like_the_real_service(container: Container) -> None:
-    fake_cache = AsyncMock()
+    fake_cache = fake(CacheService)
     fake_cache.get.return_value = "from the fake"
     with override_services(container, cache=fake_cache):
         cache = await container.cache()
@@ -125,18 +120,18 @@ async def test_override_after_start_restores_the_original_and_leaks_nothing(
 ) -> None:
     await container.init_resources()
     real = await container.database()
-    fake = MagicMock()
-    with override_services(container, database=fake):
-        assert await container.database() is fake
+    stand_in = plain_fake(DatabaseService)
+    with override_services(container, database=stand_in):
+        assert await container.database() is stand_in
     assert await container.database() is real
-    with override_services(container, database=fake):
+    with override_services(container, database=stand_in):
         await container.shutdown_resources()  # shut down while overridden ...
     assert not real.is_initialized  # ... still closes the real pool
 
 
 async def test_override_is_restored_when_the_body_raises(container: Container) -> None:
-    fake = MagicMock()
-    with pytest.raises(RuntimeError, match="boom"), override_services(container, database=fake):
+    stand_in = plain_fake(DatabaseService)
+    with pytest.raises(RuntimeError, match="boom"), override_services(container, database=stand_in):
         raise RuntimeError("boom")
     assert not container.database.overridden
 
@@ -144,13 +139,13 @@ async def test_override_is_restored_when_the_body_raises(container: Container) -
 def test_override_of_an_unknown_service_names_the_known_ones(container: Container) -> None:
     with (
         pytest.raises(ValueError, match=r"no service 'databse'.*database"),
-        override_services(container, databse=MagicMock()),
+        override_services(container, databse=plain_fake(DatabaseService)),
     ):
         pass
 
 
 async def test_users_provider_can_be_overridden_directly(container: Container) -> None:
-    fake_users = AsyncMock()
+    fake_users = fake(SQLiteBackend)
     with container.users.override(fake_users):
         assert await container.users() is fake_users
 

@@ -62,10 +62,19 @@ async def test_connection_context_manager(database_service: DatabaseService) -> 
 
 
 async def test_query_execution(database_service: DatabaseService) -> None:
+    inserted = await database_service.execute_query(
+        "INSERT INTO users (username, email, created_at, updated_at) VALUES (:u, :e, 0, 0)",
+        {"u": "ada", "e": "ada@example.com"},
+    )
+    assert inserted["affected"] == 1
+
     result = await database_service.execute_query("SELECT * FROM users")
     assert result is not None
     assert "rows" in result
     assert "affected" in result
+    assert [(row["username"], row["email"]) for row in result["rows"]] == [
+        ("ada", "ada@example.com")
+    ]
 
 
 async def test_service_not_initialized() -> None:

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
+from app.pytest_plugin import FakeClock
 from providers.background.locks import LocalTaskLock, create_task_lock
 from providers.background.locks.postgres import PostgresTaskLock
 from providers.background.locks.redis import RedisTaskLock
-from tests.helpers import FakeClock
 
 
 async def test_holder_takes_and_renews_its_lease() -> None:

@@ -1,14 +1,11 @@
-"""MemoryStore on its own: the sentinel, expiry bookkeeping and the bounded purge."""
+"""MemoryStore on its own: expiry bookkeeping and the bounded purge.
 
-import pytest
+What every store does is tested once, for all of them, in
+`tests/integration/test_cache_contract.py`.
+"""
 
+from app.pytest_plugin import FakeClock
 from providers.cache.stores import MISSING, CacheStore, LocalCacheStore, MemoryStore
-from tests.helpers import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def test_it_satisfies_both_store_interfaces(clock: FakeClock) -> None:
@@ -18,27 +15,15 @@ def test_it_satisfies_both_store_interfaces(clock: FakeClock) -> None:
     assert store.backend == "memory"
 
 
-async def test_absent_and_expired_keys_give_the_default(clock: FakeClock) -> None:
+async def test_an_entry_expires_exactly_at_its_ttl(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
-    await store.set("none", None, ttl=5)
     await store.set("short", 1, ttl=1)
-    clock.advance(1)
+    clock.advance(0.5)
+    assert await store.get("short", MISSING) == 1
 
-    assert await store.get("none", MISSING) is None
+    clock.advance(0.5)
+
     assert await store.get("short", MISSING) is MISSING
-    assert await store.get("absent", MISSING) is MISSING
-    assert await store.get("absent") is None
-    assert (store.stats().hits, store.stats().misses) == (1, 3)
-
-
-async def test_delete_reports_whether_a_live_entry_was_there(clock: FakeClock) -> None:
-    store = MemoryStore(clock=clock)
-
-    await store.set("k", [1], ttl=5)
-
-    assert await store.get("k") == [1]
-    assert await store.delete("k") is True
-    assert await store.get("k", MISSING) is MISSING
 
 
 async def test_stats_count_evictions_and_expirations_apart(clock: FakeClock) -> None:
@@ -78,16 +63,12 @@ async def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> Non
     assert list(store.entries) == ["a", "b"]
 
 
-async def test_clear_keeps_counters_and_close_refuses_ping(clock: FakeClock) -> None:
+async def test_clear_keeps_the_counters(clock: FakeClock) -> None:
     store = MemoryStore(max_size=1, clock=clock)
     await store.set("a", 1, ttl=10)
     await store.set("b", 2, ttl=10)
 
     await store.clear()
+
     assert store.stats().entries == 0
     assert store.stats().evictions == 1
-    await store.ping()
-
-    await store.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        await store.ping()

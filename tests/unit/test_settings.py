@@ -10,7 +10,7 @@ from config import Environment, Settings
 
 def test_defaults_run_on_a_laptop_with_nothing_installed() -> None:
     settings = Settings(_env_file=None)
-    assert settings.environment is Environment.TEST  # set by the test fixture
+    assert settings.environment is Environment.TEST  # set by the clean_environment fixture
     assert settings.reload_mode is False
     assert settings.database.url.startswith("sqlite:///./data/")
     assert settings.cache.backend == "memory"

@@ -1,0 +1,58 @@
+"""Refuse requests while the lifespan has not started the services, and say how to start it.
+
+Without the lifespan nothing is started and nothing has read the settings: the scheduler
+is not running, the API key check has no key, and a service would be opened lazily by the
+first request that asks for it. Serving then would give misleading answers (a readiness
+probe saying "ready"), so every request gets a 503 naming the cause instead.
+"""
+
+import logging
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_response
+
+logger = logging.getLogger(__name__)
+
+LIFESPAN_NOT_RUNNING: Final = "lifespan_not_running"
+LIFESPAN_NOT_RUNNING_DETAIL: Final = (
+    "the application's lifespan is not running, so its services are not started: serve it "
+    "with an ASGI server that runs the lifespan (uvicorn does unless given --lifespan off); "
+    "in tests use the `client` fixture of Wirework's pytest plugin, or wrap the app in "
+    "`asgi_lifespan.LifespanManager(app)` or `with TestClient(app):`"
+)
+
+
+class LifespanGuardMiddleware:
+    """Answer 503 to every HTTP request outside a started lifespan.
+
+    It watches the lifespan messages the app sends back to the server: requests pass between
+    `lifespan.startup.complete` and the end of shutdown, and are refused before and after.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.running = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._watch(send))
+        elif scope["type"] == "http" and not self.running:
+            logger.warning(
+                "refused %s %s: %s", scope["method"], scope["path"], LIFESPAN_NOT_RUNNING
+            )
+            response = error_response(503, LIFESPAN_NOT_RUNNING, LIFESPAN_NOT_RUNNING_DETAIL)
+            await response(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _watch(self, send: Send) -> Send:
+        async def watched(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                self.running = True
+            elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                self.running = False
+            await send(message)
+
+        return watched
