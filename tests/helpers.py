@@ -1,7 +1,7 @@
 """Fakes and async helpers shared by every test module (the guide's utilities, once).
 
 `FakeClock` and `TestDataFactory` live in Wirework's pytest plugin, which applications'
-tests use too; they are re-exported here for the test modules that import them from here.
+tests use too.
 """
 
 import asyncio
@@ -10,9 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from unittest.mock import MagicMock, create_autospec
 
-from app.pytest_plugin import FakeClock, TestDataFactory
-
-__all__ = ["AsyncTestHelper", "FakeClock", "TestDataFactory", "fake", "plain_fake"]
+__all__ = ["AsyncTestHelper", "fake", "plain_fake"]
 
 T = TypeVar("T")
 
