@@ -43,28 +43,37 @@ class PingResult:
         return self.error is None
 
 
-async def _ping(service: Service, timeout: float) -> PingResult | None:
-    """None when the service has no `ping()`: readiness does not depend on it."""
+async def ping_service(service: Service, timeout: float) -> tuple[Any, PingResult | None]:
+    """The service's object (None if it could not be had) and how its `ping()` answered.
+
+    The result is None when the object has no `ping()`: readiness does not depend on it.
+    A failure or a timeout is reported in the result, never raised.
+    """
+    instance = None
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            ping = getattr(await settle(service.provider()), "ping", None)
+            instance = await settle(service.provider())
+            ping = getattr(instance, "ping", None)
             if ping is None:
-                return None
+                return instance, None
             await settle(ping())
     except Exception as error:  # a readiness probe reports failures, it does not raise them
         if isinstance(error, TimeoutError) and deadline.expired():
-            return PingResult(
+            timed_out = PingResult(
                 service.path, "TimeoutError", f"no answer within {timeout:g} s", timed_out=True
             )
-        return PingResult(service.path, type(error).__name__, str(error))
-    return PingResult(service.path)
+            return instance, timed_out
+        return instance, PingResult(service.path, type(error).__name__, str(error))
+    return instance, PingResult(service.path)
 
 
 async def ping_services(container: containers.Container, timeout: float) -> list[PingResult]:
     """Ping every service that has `ping()` at once, each given at most `timeout` seconds."""
-    results = await asyncio.gather(*(_ping(service, timeout) for service in services(container)))
-    return [result for result in results if result is not None]
+    pinged = await asyncio.gather(
+        *(ping_service(service, timeout) for service in services(container))
+    )
+    return [result for _, result in pinged if result is not None]
 
 
 async def read_stats(service: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from app.service_status import read_stats, settle
+from app.service_status import ping_service, read_stats
 from containers.discovery import Service, services
 
 MAX_DETAIL_LENGTH: Final = 200
@@ -124,8 +124,7 @@ def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]
     return tuple(figures), tuple(tables)
 
 
-def _short(error: BaseException) -> str:
-    text = str(error)
+def _short(text: str) -> str:
     return text if len(text) <= MAX_DETAIL_LENGTH else f"{text[: MAX_DETAIL_LENGTH - 1]}…"
 
 
@@ -146,19 +145,10 @@ async def _probe(service: Service, timeout: float) -> ServiceReport:
     provider = service.provider
     if not provider.initialized and not provider.overridden:
         return report
-    deadline = asyncio.timeout(timeout)
-    try:
-        async with deadline:
-            instance = await settle(provider())
-            if hasattr(instance, "ping"):
-                await settle(instance.ping())
-    except Exception as error:  # a probe reports failures, it does not raise them
-        if isinstance(error, TimeoutError) and deadline.expired():
-            detail = f"no answer within {timeout:g} s"
-            return replace(report, state=State.TIMED_OUT, error="TimeoutError", detail=detail)
-        return replace(
-            report, state=State.FAILING, error=type(error).__name__, detail=_short(error)
-        )
+    instance, pinged = await ping_service(service, timeout)
+    if pinged is not None and not pinged.ok:
+        state = State.TIMED_OUT if pinged.timed_out else State.FAILING
+        return replace(report, state=state, error=pinged.error, detail=_short(pinged.detail or ""))
     return await _with_figures(replace(report, state=State.OK), instance, timeout)
 
 
