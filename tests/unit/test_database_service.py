@@ -1,6 +1,7 @@
 """DatabaseService: the guide's unit cases, then every pool behaviour the issue promises."""
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -177,6 +178,35 @@ async def test_file_database_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None
         assert (tmp_path / "nested" / "app.db").exists()
     finally:
         await service.close()
+
+
+@pytest.mark.parametrize("attempt", range(20))
+async def test_close_folds_the_wal_back_into_the_file(tmp_path: Path, attempt: int) -> None:
+    """After a clean close the database is one file, safe to copy; no `-wal` is left behind.
+
+    SQLite deletes the WAL only when the last connection closes: several connections closed
+    at the same moment can each see another still open, and none deletes it.
+    """
+    database = tmp_path / f"app{attempt}.db"
+    service = DatabaseService(f"sqlite:///{database}", min_size=5, max_size=5)
+    await service.initialize()
+    held = [await service.get_connection() for _ in range(5)]
+    await asyncio.gather(*(connection.execute("SELECT 1") for connection in held))
+    for connection in held:
+        await service.release_connection(connection)
+    await service.execute_query(
+        "INSERT INTO users (username, email, created_at, updated_at) VALUES ('u', 'u@x.org', 0, 0)"
+    )
+    await service.close()
+    assert _files_and_rows(database) == ([database.name], 1)
+
+
+def _files_and_rows(database: Path) -> tuple[list[str], int]:
+    """The files the database is made of, and how many users a fresh reader finds."""
+    files = sorted(path.name for path in database.parent.iterdir())
+    with contextlib.closing(sqlite3.connect(database)) as check:
+        (count,) = check.execute("SELECT COUNT(*) FROM users").fetchone()
+    return files, count
 
 
 async def test_concurrent_writers_never_see_database_is_locked(tmp_path: Path) -> None:

@@ -300,7 +300,13 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
         connections = [slot for slot in self._idle if slot is not None] + list(self._in_use)
         self._idle.clear()
         self._in_use.clear()
+        # SQLite folds the WAL back into the file and deletes it when the last connection
+        # closes; connections closing at the same moment can each see another still open,
+        # and none would. So the last one closes alone.
+        last = connections.pop() if connections else None
         await asyncio.gather(*(self._close_raw(conn.raw) for conn in connections))
+        if last is not None:
+            await self._close_raw(last.raw)
         if self._keeper is not None:
             await self._close_raw(self._keeper)
             self._keeper = None
