@@ -5,7 +5,7 @@ route out they render blank. Here the same pages load the same assets from the
 application, out of the pinned `fastapi-offline` package (see docs/decisions.md).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import Any, Final
 
@@ -24,7 +24,13 @@ OAUTH2_REDIRECT_URL: Final = "/docs/oauth2-redirect"
 ASSETS_URL: Final = "/docs-assets"
 
 ASSETS_DIRECTORY: Final = files("fastapi_offline") / "static"
-"""swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js and favicon.png."""
+SWAGGER_UI_ASSETS: Final = {
+    "swagger_js_url": "swagger-ui-bundle.js",
+    "swagger_css_url": "swagger-ui.css",
+    "swagger_favicon_url": "favicon.png",
+}
+REDOC_ASSETS: Final = {"redoc_js_url": "redoc.standalone.js", "redoc_favicon_url": "favicon.png"}
+"""Each page's asset options, mapped to files of `ASSETS_DIRECTORY`."""
 
 SAME_ORIGIN_ONLY: Final = {
     # The browser refuses anything from another host, such as the logo ReDoc's sidebar
@@ -39,23 +45,32 @@ def install_offline_docs(app: FastAPI) -> None:
     """Serve `/docs` and `/redoc` from bundled assets; build the app with `docs_url=None`."""
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS_DIRECTORY)), name="docs-assets")
 
-    def page(render: Callable[..., HTMLResponse], request: Request, **options: Any) -> HTMLResponse:
-        """`render`'s page for this request, its assets from this app, same-origin only."""
+    def page(
+        request: Request,
+        render: Callable[..., HTMLResponse],
+        name: str,
+        assets: Mapping[str, str],
+        **options: Any,
+    ) -> HTMLResponse:
+        """`render`'s page for this request, its `assets` from this app, same-origin only."""
         root = request.scope.get("root_path", "")
-        response = render(openapi_url=f"{root}{app.openapi_url}", **options)
+        urls = {option: f"{root}{ASSETS_URL}/{file}" for option, file in assets.items()}
+        response = render(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - {name}",
+            **urls,
+            **options,
+        )
         response.headers.update(SAME_ORIGIN_ONLY)
         return response
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        assets = f"{request.scope.get('root_path', '')}{ASSETS_URL}"
         return page(
-            get_swagger_ui_html,
             request,
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
+            get_swagger_ui_html,
+            "Swagger UI",
+            SWAGGER_UI_ASSETS,
             oauth2_redirect_url=OAUTH2_REDIRECT_URL,
             swagger_ui_parameters=app.swagger_ui_parameters,
         )
@@ -66,12 +81,4 @@ def install_offline_docs(app: FastAPI) -> None:
 
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        assets = f"{request.scope.get('root_path', '')}{ASSETS_URL}"
-        return page(
-            get_redoc_html,
-            request,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{assets}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets}/favicon.png",
-            with_google_fonts=False,
-        )
+        return page(request, get_redoc_html, "ReDoc", REDOC_ASSETS, with_google_fonts=False)

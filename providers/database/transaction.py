@@ -127,12 +127,7 @@ class Transaction:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement inside the transaction: the same binding and result as the service."""
-        connection = self._connection
-        if connection is None:
-            raise TransactionClosedError(
-                f"this transaction is {self._state}: run statements inside its "
-                "`async with db.transaction() as tx:` block"
-            )
+        connection = self._open_connection()
         try:
             return await connection.execute(sql, params)
         except Exception as error:
@@ -156,3 +151,12 @@ class Transaction:
             self._failure = failure_before
             raise
         await self.execute_query(f"RELEASE SAVEPOINT {name}")
+
+    def _open_connection(self) -> PooledConnection:
+        """The transaction's connection while its block runs; a clear error outside it."""
+        if self._connection is None:
+            raise TransactionClosedError(
+                f"this transaction is {self._state}: run statements inside its "
+                "`async with db.transaction() as tx:` block"
+            )
+        return self._connection
