@@ -179,8 +179,8 @@ class DatabaseService:
 class BorrowedConnection:
     """`async with service.get_connection_context() as connection:` borrows, then releases.
 
-    A plain class rather than `@asynccontextmanager`: no generator to drive, which saves
-    ~2 µs per borrow on the pool's hot path (`make bench`).
+    A plain class rather than `@asynccontextmanager`: no generator to drive on the pool's
+    hot path (docs/decisions.md §8).
     """
 
     __slots__ = ("_check", "_connection", "_pool")

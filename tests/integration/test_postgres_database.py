@@ -1,6 +1,8 @@
 """DatabaseService on a real PostgreSQL server: same interface, asyncpg underneath."""
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 
@@ -123,6 +125,31 @@ async def test_connection_killed_server_side_is_replaced(
     assert postgres_service.get_stats()["replaced_connections"] == 1
     for _ in range(5):  # every connection the pool hands out now works
         assert (await postgres_service.execute_query("SELECT 1 AS ok"))["rows"] == [{"ok": 1}]
+
+
+async def test_release_whose_reset_overruns_is_cut_off_at_close_timeout(postgres_url: str) -> None:
+    """asyncpg resets a connection on release; a server that stops answering then must not
+    hang the release (and the request behind it): the link is cut, a new one replaces it."""
+    service = DatabaseService(postgres_url, min_size=1, max_size=1, close_timeout=0.3)
+    await service.initialize()
+    try:
+        connection = await service.get_connection()
+        pid = connection.raw.get_server_pid()  # type: ignore[attr-defined]
+        try:
+            os.kill(pid, signal.SIGSTOP)  # the backend stops answering, its link stays open
+        except (ProcessLookupError, PermissionError) as error:
+            pytest.skip(f"cannot pause the PostgreSQL backend from here ({error})")
+        try:
+            started = time.monotonic()
+            await asyncio.wait_for(service.release_connection(connection), 10)
+            released_after = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert released_after < 5, f"release took {released_after:.1f} s"
+        assert service.get_stats()["replaced_connections"] == 1
+        assert (await service.execute_query("SELECT 1 AS ok"))["rows"] == [{"ok": 1}]
+    finally:
+        await service.close()
 
 
 async def test_cancelled_waiter_leaks_nothing(postgres_url: str) -> None:

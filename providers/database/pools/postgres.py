@@ -10,8 +10,6 @@ import contextlib
 import logging
 import math
 import re
-from collections import deque
-from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -28,6 +26,7 @@ from providers.database.pools.base import (
     is_read_only,
 )
 from providers.database.pools.named_params import bind
+from providers.database.pools.waiting_line import LATE_ENOUGH, WaitingLine
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
@@ -123,19 +122,44 @@ class PostgresConnection(PooledConnection):
         return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
 
 
-def _call_later(
-    delay: float, callback: Callable[[Any], None], arg: Any
-) -> asyncio.TimerHandle | None:
-    """A timer on the running loop; None for an infinite delay (nothing to arm)."""
-    if math.isinf(delay):
-        return None
-    return asyncio.get_running_loop().call_later(delay, callback, arg)
+class ResetWatchdog:
+    """Cuts off a connection whose reset on release overruns `limit`, with one timer for all.
 
+    asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with no
+    bound unless given a timeout, which costs an `asyncio.timeout()` per release. Every
+    release gets the same limit, so the oldest one watched falls due first.
+    """
 
-def _terminate(raw: Any) -> None:
-    """Cut off a connection whose reset on release overran its bound."""
-    with contextlib.suppress(asyncpg.InterfaceError):  # the release finished meanwhile
-        raw.terminate()
+    def __init__(self, limit: float) -> None:
+        self._limit = limit
+        self._due: dict[Any, float] = {}  # asyncpg's proxy for one borrowing -> its deadline
+        self._timer: asyncio.TimerHandle | None = None
+
+    def watch(self, raw: Any) -> None:
+        """Start the clock on the release of `raw`, asyncpg's proxy for one borrowing."""
+        if math.isinf(self._limit):
+            return
+        loop = asyncio.get_running_loop()
+        self._due[raw] = deadline = loop.time() + self._limit
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._cut_off_overdue)
+
+    def done(self, raw: Any) -> None:
+        """The release of `raw` finished in time."""
+        self._due.pop(raw, None)
+
+    def _cut_off_overdue(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time() + LATE_ENOUGH
+        for raw, deadline in list(self._due.items()):
+            if deadline > now:
+                break
+            del self._due[raw]
+            # A proxy whose release finished meanwhile refuses: nothing to cut off then.
+            with contextlib.suppress(asyncpg.InterfaceError):
+                raw.terminate()
+        first = next(iter(self._due.values()), None)
+        self._timer = None if first is None else loop.call_at(first, self._cut_off_overdue)
 
 
 def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
@@ -180,8 +204,8 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         # Borrowers queue here rather than in asyncpg: at most `max_size` go on to asyncpg,
         # which then always has a connection ready and needs no acquire deadline of its own.
         self._free = limits.max_size
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._waiting = 0
+        self._line = WaitingLine[None](limits.acquire_timeout, self._timed_out, self._hand_over)
+        self._resets = ResetWatchdog(limits.close_timeout)
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
@@ -203,10 +227,7 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         if pool is None:
             return
         self._closing = pool
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(PoolClosedError("Database service was closed"))
+        self._line.fail_all(PoolClosedError("Database service was closed"))
         try:
             await asyncio.wait_for(pool.close(), self.close_timeout)
         except TimeoutError:
@@ -224,10 +245,10 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
         if self._pool is None:
             raise PoolClosedError("Database service not initialized")
-        if self._free and not self._waiters:
+        if self._free and not self._line:
             self._free -= 1
         else:
-            await self._wait_in_line()
+            await self._line.wait()
         try:
             # A place in line was free, so asyncpg has an idle connection, opens one (bounded
             # by the connect timeout) or is finishing a cancelled release (bounded by its
@@ -255,12 +276,10 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         lost = connection.is_lost
         connection.take_back()
         pool = self._pool or self._closing
-        # asyncpg resets the connection on release (rollback, RESET ALL, UNLISTEN, unlock):
-        # bounded by closing the link if it overruns `close_timeout`. One timer rather than
-        # asyncpg's own release timeout, whose asyncio.timeout() costs more on this hot path.
-        deadline = _call_later(self.close_timeout, _terminate, connection.raw)
+        raw = connection.raw
+        self._resets.watch(raw)
         try:
-            await pool.release(connection.raw)
+            await pool.release(raw)
         except _LINK_ERRORS as error:
             # The server dropped the link while it was borrowed (pg_terminate_backend, a
             # restart) or the reset overran and was cut off. asyncpg has terminated it and
@@ -269,51 +288,20 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
             logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
             lost = True
         except asyncio.CancelledError:
-            deadline = None  # asyncpg shields the release, so it goes on: the timer bounds it
+            raw = None  # asyncpg shields the release, so it goes on: the watchdog bounds it
             raise
         finally:
             self._hand_over()
-            if deadline is not None:
-                deadline.cancel()
+            if raw is not None:
+                self._resets.done(raw)
         if lost:
             self.replaced += 1
             self._known.pop(connection.server_pid, None)
 
-    async def _wait_in_line(self) -> None:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        # A timer that fails the waiter, rather than asyncio.timeout() (what asyncpg's own
-        # acquire deadline uses): cheaper on this hot path, and the task is never cancelled,
-        # so a hand-over and the deadline cannot both win: whichever settles it first does.
-        deadline = _call_later(self.acquire_timeout, self._expire, waiter)
-        self._waiting += 1
-        try:
-            await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._hand_over()  # cancelled after its turn came: pass the place on
-            else:
-                waiter.cancel()
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-        finally:
-            self._waiting -= 1
-            if deadline is not None:
-                deadline.cancel()
-
-    def _expire(self, waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
-            waiter.set_exception(self._timed_out())
-
-    def _hand_over(self) -> None:
+    def _hand_over(self, _: None = None) -> None:
         """Give a freed place to the longest waiter, or keep it for the next borrower."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
+        if not self._line.serve(None):
+            self._free += 1
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a pooled connection; a read on a lost link runs once more."""
@@ -357,4 +345,5 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
 
     @property
     def waiting(self) -> int:
-        return self._waiting
+        """Tasks waiting for a connection now."""
+        return self._line.waiting

@@ -15,7 +15,6 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,12 +26,12 @@ from providers.database.pools.base import (
     PoolClosedError,
     PooledConnection,
     PoolLimits,
-    PoolTimeoutError,
     QueryParams,
     QueryResult,
     UniqueViolationError,
     is_read_only,
 )
+from providers.database.pools.waiting_line import WaitingLine
 from providers.errors import DatabaseConnectionLostError, ServiceStartError, WireworkError
 
 logger = logging.getLogger(__name__)
@@ -238,7 +237,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
         self.url = url
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[_Slot] = []
-        self._waiters: deque[asyncio.Future[_Slot]] = deque()
+        self._line = WaitingLine[_Slot](limits.acquire_timeout, self._timed_out, self._hand_over)
         self._writes = WriteLock()
         self._open = False
         self._closed = False
@@ -283,10 +282,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""
         self._open = False
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(PoolClosedError("Database service was closed"))
+        self._line.fail_all(PoolClosedError("Database service was closed"))
         if self._in_use:
             self._drained.clear()
             with contextlib.suppress(TimeoutError):
@@ -323,7 +319,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
         """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
         if not self._open:
             raise PoolClosedError("Database service not initialized")
-        slot = self._idle.pop() if self._idle and not self._waiters else await self._wait_in_line()
+        slot = self._idle.pop() if self._idle and not self._line else await self._line.wait()
         try:
             connection = slot if slot is not None and slot.is_usable else await self._replace(slot)
         except BaseException:
@@ -373,7 +369,7 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
     @property
     def waiting(self) -> int:
         """Tasks waiting for a connection now."""
-        return sum(1 for waiter in self._waiters if not waiter.done())
+        return self._line.waiting
 
     # -- internals -------------------------------------------------------------------
 
@@ -396,45 +392,10 @@ class SQLitePool(PoolBookkeeping[SQLiteConnection]):
         finally:
             await self.release(connection)
 
-    async def _wait_in_line(self) -> _Slot:
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[_Slot] = loop.create_future()
-        self._waiters.append(waiter)
-        # A timer that fails the waiter, rather than asyncio.timeout(): cheaper on this hot
-        # path (docs/decisions.md §8), and the task is never cancelled, so a hand-over and
-        # the deadline cannot both win: whichever settles the waiter first does.
-        deadline = loop.call_later(self.acquire_timeout, self._expire, waiter)
-        try:
-            return await waiter
-        except PoolTimeoutError:
-            self._forget(waiter)
-            raise
-        except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._hand_over(waiter.result())  # cancelled after a hand-over: pass it on
-            else:
-                self._forget(waiter)
-            raise
-        finally:
-            deadline.cancel()
-
-    def _expire(self, waiter: asyncio.Future[_Slot]) -> None:
-        if not waiter.done():
-            waiter.set_exception(self._timed_out())
-
-    def _forget(self, waiter: asyncio.Future[_Slot]) -> None:
-        waiter.cancel()
-        with contextlib.suppress(ValueError):
-            self._waiters.remove(waiter)
-
     def _hand_over(self, slot: _Slot) -> None:
         """Give a slot to the longest waiter, or put it back on the idle stack."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(slot)
-                return
-        self._idle.append(slot)
+        if not self._line.serve(slot):
+            self._idle.append(slot)
 
     async def _retire_idle(self) -> None:
         """Close every idle connection; their places reopen on demand."""
