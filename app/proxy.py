@@ -61,24 +61,26 @@ class ForwardedHostMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: take the forwarded host from a trusted proxy only."""
         if scope["type"] == "http":
-            trusted = self._trusted
-            if trusted is None:
-                server = self.state.container.settings().server
-                allowed = server.forwarded_allow_ips if server.proxy_headers else ""
-                trusted = self._trusted = TrustedProxies(allowed)
+            # Most requests carry no forwarded host: look for it before weighing trust.
+            forwarded = _forwarded_host(scope)
             client = scope.get("client")
-            if client is not None and client[0] in trusted:
-                scope = _with_forwarded_host(scope)
+            if forwarded and client is not None and client[0] in self._trusted_proxies():
+                headers = [(name, value) for name, value in scope["headers"] if name != _HOST]
+                scope = {**scope, "headers": [*headers, (_HOST, forwarded)]}
         await self.app(scope, receive, send)
 
+    def _trusted_proxies(self) -> TrustedProxies:
+        if self._trusted is None:
+            server = self.state.container.settings().server
+            allowed = server.forwarded_allow_ips if server.proxy_headers else ""
+            self._trusted = TrustedProxies(allowed)
+        return self._trusted
 
-def _with_forwarded_host(scope: Scope) -> Scope:
-    forwarded = next((value for name, value in scope["headers"] if name == _FORWARDED_HOST), None)
-    if forwarded is None:
-        return scope
-    # A chain of proxies appends: the first value is the host the client asked for.
-    host = forwarded.split(b",")[0].strip()
-    if not host:
-        return scope
-    headers = [(name, value) for name, value in scope["headers"] if name != _HOST]
-    return {**scope, "headers": [*headers, (_HOST, host)]}
+
+def _forwarded_host(scope: Scope) -> bytes | None:
+    """The host the client asked for: the first of a proxy chain's `X-Forwarded-Host`."""
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == _FORWARDED_HOST:
+            return value.split(b",")[0].strip()
+    return None
