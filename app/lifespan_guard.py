@@ -1,17 +1,22 @@
-"""Refuse requests while the lifespan has not started the services, and say how to start it.
+"""What the server sees of the lifespan: requests refused outside it, a failed start-up told short.
 
 Without the lifespan nothing is started and nothing has read the settings: the scheduler
 is not running, the API key check has no key, and a service would be opened lazily by the
 first request that asks for it. Serving then would give misleading answers (a readiness
-probe saying "ready"), so every request gets a 503 naming the cause instead.
+probe saying "ready"), so every request gets a 503 naming the cause instead. When the
+start-up fails, uvicorn would print the traceback Starlette sends it; it gets the few lines
+of `describe_start_failure` instead.
 """
 
 import logging
+import sys
 from typing import Final
 
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
+from app.startup_report import describe_start_failure
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +30,17 @@ LIFESPAN_NOT_RUNNING_DETAIL: Final = (
 
 
 class LifespanGuardMiddleware:
-    """Answer 503 to every HTTP request outside a started lifespan.
+    """Answer 503 to every HTTP request outside a started lifespan; report a failed start-up.
 
     It watches the lifespan messages the app sends back to the server: requests pass between
     `lifespan.startup.complete` and the end of shutdown, and are refused before and after.
+    Starlette sends `lifespan.startup.failed` while handling the exception, so the failure is
+    still the current one then. Settings come from `state.container`.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
+        self.state = state
         self.running = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,10 +57,14 @@ class LifespanGuardMiddleware:
 
     def _watch(self, send: Send) -> Send:
         async def watched(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete":
+            kind = message["type"]
+            if kind == "lifespan.startup.complete":
                 self.running = True
-            elif message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
                 self.running = False
+            elif kind == "lifespan.startup.failed" and (error := sys.exc_info()[1]) is not None:
+                settings = self.state.container.settings()
+                message = {**message, "message": describe_start_failure(error, settings)}
             await send(message)
 
         return watched

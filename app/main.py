@@ -26,7 +26,6 @@ from app.security import (
     refuse_open_production,
 )
 from app.service_status import settle
-from app.startup_report import StartupFailureReport
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
@@ -101,9 +100,8 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(StartupFailureReport, state=app.state)
     # Outermost: before the lifespan has run, nothing behind it has what it needs.
-    app.add_middleware(LifespanGuardMiddleware)
+    app.add_middleware(LifespanGuardMiddleware, state=app.state)
 
     document_api_key(app)
     install_offline_docs(app)

@@ -1,16 +1,12 @@
 """A failed start-up told in a few lines: what failed, which setting, the likely fix.
 
 uvicorn prints the traceback Starlette puts in the lifespan's failure message: fifty lines
-that bury the one that matters. `StartupFailureReport` replaces that text with
+that bury the one that matters. `LifespanGuardMiddleware` replaces that text with
 `describe_start_failure`, which `python -m app check` and `migrate` print too.
 """
 
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
-
-from starlette.datastructures import State
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from providers.errors import ServiceStartError
@@ -67,30 +63,3 @@ def describe_start_failure(error: BaseException, settings: Settings) -> str:
         if fixes:
             lines.append(f"  fix: {', '.join(fixes)}")
     return "\n".join(lines)
-
-
-class StartupFailureReport:
-    """Give uvicorn the short account of a failed start-up instead of the traceback.
-
-    Starlette reports the failure while handling the exception, so it is still the current
-    one when the message passes through here. Settings come from `state.container`.
-    """
-
-    def __init__(self, app: ASGIApp, state: State) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: a failed start-up is reported in a few lines, not a traceback."""
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
-        async def reporting_send(message: Message) -> None:
-            error = sys.exc_info()[1]
-            if message["type"] == "lifespan.startup.failed" and error is not None:
-                settings = self.state.container.settings()
-                message = {**message, "message": describe_start_failure(error, settings)}
-            await send(message)
-
-        await self.app(scope, receive, reporting_send)
