@@ -114,11 +114,9 @@ class PooledConnection(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(_METADATA_KEYS)
 
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity, as `object` has it (Mapping would compare contents and be unhashable).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} queries={self.query_count}>"
