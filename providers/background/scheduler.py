@@ -43,10 +43,10 @@ run (perhaps a little late) to renew it, short enough for a successor to take ov
 
 CLOSED: Final = "Background service is closed"
 
-TIMER_RESOLUTION: Final = 0.001
+TIMER_RESOLUTION: Final = 0.0002
 """The timer waits at least this long between wake-ups: due times closer together than
-this are started by one wake-up (at most this much later), instead of one wake-up each,
-which would keep the event loop spinning with thousands of schedules."""
+this are started by one wake-up (at most this much later). It also bounds how often the
+timer fires again while a fake clock stands still."""
 
 
 @dataclass(slots=True, eq=False)
