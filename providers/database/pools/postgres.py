@@ -6,9 +6,7 @@ per physical connection, one timeout message, and figures read from asyncpg's co
 """
 
 import asyncio
-import contextlib
 import logging
-import math
 import re
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -26,7 +24,8 @@ from providers.database.pools.base import (
     is_read_only,
 )
 from providers.database.pools.named_params import bind
-from providers.database.pools.waiting_line import LATE_ENOUGH, WaitingLine
+from providers.database.pools.reset_watchdog import ResetWatchdog
+from providers.database.pools.waiting_line import WaitingLine
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
@@ -120,46 +119,6 @@ class PostgresConnection(PooledConnection):
                 f"PostgreSQL connection {self.id} was lost: {error}"
             ) from error
         return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
-
-
-class ResetWatchdog:
-    """Cuts off a connection whose reset on release overruns `limit`, with one timer for all.
-
-    asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with no
-    bound unless given a timeout, which costs an `asyncio.timeout()` per release. Every
-    release gets the same limit, so the oldest one watched falls due first.
-    """
-
-    def __init__(self, limit: float) -> None:
-        self._limit = limit
-        self._due: dict[Any, float] = {}  # asyncpg's proxy for one borrowing -> its deadline
-        self._timer: asyncio.TimerHandle | None = None
-
-    def watch(self, raw: Any) -> None:
-        """Start the clock on the release of `raw`, asyncpg's proxy for one borrowing."""
-        if math.isinf(self._limit):
-            return
-        loop = asyncio.get_running_loop()
-        self._due[raw] = deadline = loop.time() + self._limit
-        if self._timer is None:
-            self._timer = loop.call_at(deadline, self._cut_off_overdue)
-
-    def done(self, raw: Any) -> None:
-        """The release of `raw` finished in time."""
-        self._due.pop(raw, None)
-
-    def _cut_off_overdue(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time() + LATE_ENOUGH
-        for raw, deadline in list(self._due.items()):
-            if deadline > now:
-                break
-            del self._due[raw]
-            # A proxy whose release finished meanwhile refuses: nothing to cut off then.
-            with contextlib.suppress(asyncpg.InterfaceError):
-                raw.terminate()
-        first = next(iter(self._due.values()), None)
-        self._timer = None if first is None else loop.call_at(first, self._cut_off_overdue)
 
 
 def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
