@@ -94,3 +94,23 @@ async def test_an_infinite_timeout_never_fails_a_waiter() -> None:
     assert not waiter.done()
     line.serve("eventually")
     assert await waiter == "eventually"
+
+
+def test_a_line_failed_on_one_event_loop_still_times_out_waiters_on_the_next() -> None:
+    """A pool closed on one loop and opened again on another (a test's fresh loop) keeps
+    its deadline: nothing of the first loop's timer is left to stand in the way."""
+    line = _line(0.05)
+
+    async def wait_then_close() -> None:
+        waiter = asyncio.create_task(line.wait())
+        await asyncio.sleep(0)
+        line.fail_all(RuntimeError("closed"))
+        with pytest.raises(RuntimeError):
+            await waiter
+
+    async def wait_for_the_deadline() -> None:
+        with pytest.raises(LineTimeoutError):
+            await asyncio.wait_for(line.wait(), 2)
+
+    asyncio.run(wait_then_close())
+    asyncio.run(wait_for_the_deadline())

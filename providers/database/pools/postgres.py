@@ -197,6 +197,7 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
             )
             pool.terminate()
         self._closing = None
+        self._resets.stop()
         self._in_use.clear()
         self._known.clear()
 

@@ -36,6 +36,13 @@ class ResetWatchdog:
         """The release of `raw` finished in time."""
         self._due.pop(raw, None)
 
+    def stop(self) -> None:
+        """Forget every release and the timer: the pool is closed."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._due.clear()
+
     def _cut_off_overdue(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time() + LATE_ENOUGH

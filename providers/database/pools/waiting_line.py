@@ -69,7 +69,10 @@ class WaitingLine(Generic[T]):
         return False
 
     def fail_all(self, error: BaseException) -> None:
-        """Wake every waiter with `error` (the pool is closing)."""
+        """Wake every waiter with `error`, and stop the timer: the pool is closing."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         while self._waiters:
             _, waiter = self._waiters.popleft()
             if not waiter.done():
