@@ -80,11 +80,13 @@ def server_log_config() -> dict[str, Any]:
     return config
 
 
-def report_source_problems() -> list[UnknownSetting | UnparsableLine]:
+def report_source_problems(
+    settings_class: type[Settings] = Settings,
+) -> list[UnknownSetting | UnparsableLine]:
     """Warn about unknown `APP_*` names and unparsable env-file lines; return them."""
     # python-dotenv's own warning names a line but not the file: ours says both.
     logging.getLogger("dotenv.main").setLevel(logging.ERROR)
-    problems = check_sources()
+    problems = check_sources(settings_class)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     return problems
@@ -94,9 +96,10 @@ def serve(
     args: argparse.Namespace,
     run_server: ServerRunner,
     problems: Sequence[UnknownSetting | UnparsableLine] = (),
+    settings_class: type[Settings] = Settings,
 ) -> int:
     """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
-    settings = Settings()  # what the server (with --reload: each worker) will run with
+    settings = settings_class()  # what the server (with --reload: each worker) will run with
     refuse_open_production(settings)
     refuse_near_misses(settings, problems)
     if settings.reload_mode:
@@ -190,9 +193,9 @@ def print_graph(container: Container) -> int:
     return 0
 
 
-def show_settings() -> int:
+def show_settings(settings_class: type[Settings] = Settings) -> int:
     """Print the effective settings (environment, `.env`, defaults) as JSON."""
-    print(json.dumps(masked_settings(Settings()), indent=2))
+    print(json.dumps(masked_settings(settings_class()), indent=2))
     return 0
 
 
@@ -230,17 +233,20 @@ def main(
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
     args = build_parser().parse_args(argv)
-    problems = report_source_problems()
+    container = container_factory()  # builds providers only: nothing opens until started
+    # The settings class the container declares: the application's own sections included.
+    settings_class: type[Settings] = container.settings.cls
+    problems = report_source_problems(settings_class)
     try:
         if args.command == "serve":
-            return serve(args, run_server, problems)
+            return serve(args, run_server, problems, settings_class)
         if args.command == "check":
-            return asyncio.run(check_services(container_factory()))
+            return asyncio.run(check_services(container))
         if args.command == "migrate":
-            return asyncio.run(migrate_schema(container_factory()))
+            return asyncio.run(migrate_schema(container))
         if args.command == "graph":
-            return print_graph(container_factory())
-        return show_settings()
+            return print_graph(container)
+        return show_settings(settings_class)
     except (ValidationError, InsecureConfigurationError, NearMissInProductionError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -146,20 +146,33 @@ def _marked_fields(node: pytest.Item) -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+def container_class() -> type[Container]:
+    """The container the tests build: `containers.Container`; redefine it for a subclass.
+
+    `settings` builds the settings class this container declares, so the application's own
+    sections take test values from `@pytest.mark.settings` like the built-in ones.
+    """
+    from containers import Container  # noqa: PLC0415
+
+    return Container
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, container_class: type[Container]
+) -> Settings:
     """Settings for this test only (`isolated_settings`); `@pytest.mark.settings` changes fields."""
-    return isolated_settings(tmp_path, **_marked_fields(request.node))
+    declared: type[Settings] = container_class.settings.cls
+    return isolated_settings(tmp_path, declared, **_marked_fields(request.node))
 
 
 # --- the application --------------------------------------------------------------------
 
 
 @pytest.fixture
-def container(settings: Settings) -> Container:
-    """A `Container` on `settings`, not started: override services freely before the app starts."""
-    from containers import Container  # noqa: PLC0415
-
-    container: Container = Container()
+def container(container_class: type[Container], settings: Settings) -> Container:
+    """A `container_class` on `settings`, not started: override services freely before start-up."""
+    container = container_class()
     container.settings.override(settings)
     return container
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from app.pytest_plugin import FakeClock, TestDataFactory, isolated_settings
 from config import Settings
-from containers import Container
+from containers import Container, SettingsProvider
 from tests.servers import PROJECT_ROOT
 
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
@@ -151,6 +152,34 @@ def test_container_is_built_on_settings_and_not_started(
     assert container.settings() is settings
     for name in ("database", "cache", "background", "users"):
         assert not getattr(container, name).initialized, name
+
+
+class MailerSettings(BaseModel):
+    host: str | None = None
+
+
+class AppSettings(Settings):
+    mailer: MailerSettings = MailerSettings()
+
+
+class AppContainer(Container):
+    settings = SettingsProvider(AppSettings)
+
+
+class TestAnApplicationsOwnContainer:
+    """`container_class` redefined: settings of the class it declares, sections included."""
+
+    @pytest.fixture
+    def container_class(self) -> type[Container]:
+        return AppContainer
+
+    @pytest.mark.settings(mailer={"host": "relay.test:25"})
+    def test_markers_reach_the_applications_own_sections(
+        self, container: Container, settings: Settings
+    ) -> None:
+        assert container.settings() is settings
+        assert isinstance(settings, AppSettings)
+        assert settings.mailer.host == "relay.test:25"
 
 
 async def test_client_runs_the_app_fixture_with_its_lifespan(

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
-from containers import Container, override_services
+from containers import Container, SettingsProvider, override_services
 from containers.discovery import services
 from providers.cache import CacheService
 from tests.helpers import fake
@@ -119,6 +120,38 @@ def test_settings_prints_effective_values_with_secrets_masked(
     assert printed["database"]["url"] == "sqlite:///./data/wirework.db"
     for secret in ("top-secret-key", "hunter2", "pa55"):
         assert secret not in output
+
+
+class MailerSettings(BaseModel):
+    host: str | None = None
+
+
+class AppSettings(Settings):
+    mailer: MailerSettings = MailerSettings()
+
+
+class AppContainer(Container):
+    settings = SettingsProvider(AppSettings)
+
+
+def test_commands_know_the_settings_sections_of_the_applications_container(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_MAILER__HOST", "relay.test:25")
+    assert main(["settings"], container_factory=AppContainer) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["mailer"] == {"host": "relay.test:25"}
+    assert "APP_MAILER__HOST" not in printed.err  # a setting of the application, not unknown
+
+
+def test_serve_checks_the_settings_class_the_container_declares(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_MAILER__HOST", "relay.test:25")
+    runner = RecordingRunner()
+    assert main(["serve"], run_server=runner, container_factory=AppContainer) == 0
+    assert len(runner.calls) == 1
+    assert "not a setting" not in capsys.readouterr().err
 
 
 def test_masking_leaves_urls_without_password_alone() -> None:
