@@ -8,6 +8,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import LOCAL_HOSTS, Traffic
 from tests.servers import ServerProcess
 
+DOCS_PAGE_BUDGET = 3_000_000
+"""Bytes a docs page may transfer: Swagger UI's or ReDoc's bundle, the document, a favicon."""
+
 CSP_BLOCKED = "csp"
 """`Request.failure` of a request the page's Content-Security-Policy stopped."""
 
@@ -47,6 +50,9 @@ def test_docs_lists_every_operation_offline(
         expect(block.first).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert_stayed_local(traffic)
+    weight = traffic.bytes_transferred()
+    print(f"\n/docs page weight: {weight:,} bytes")
+    assert weight < DOCS_PAGE_BUDGET, f"/docs weighs {weight:,} bytes"
 
 
 def test_redoc_lists_every_operation_offline(
@@ -58,3 +64,6 @@ def test_redoc_lists_every_operation_offline(
     expect(page.locator("[data-section-id^='operation/']")).to_have_count(len(expected))
     page.wait_for_load_state("networkidle")
     assert_stayed_local(traffic)
+    weight = traffic.bytes_transferred()
+    print(f"\n/redoc page weight: {weight:,} bytes")
+    assert weight < DOCS_PAGE_BUDGET, f"/redoc weighs {weight:,} bytes"

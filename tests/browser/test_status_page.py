@@ -20,6 +20,8 @@ from tests.servers import InProcessServer, ServerProcess
 
 ONE_REFRESH_MS = (REFRESH_SECONDS + 2) * 1000
 """A refresh period, plus time for the probe and the browser on a busy machine."""
+STATUS_PAGE_BUDGET = 100_000
+"""Bytes `/status` may transfer on opening: its HTML, script, styles and first panel."""
 NODE_PATHS = "nodes => nodes.map(node => node.dataset.node)"
 EDGES = "edges => edges.map(edge => [edge.dataset.source, edge.dataset.target])"
 NUMBER = re.compile(r"^\d+$")
@@ -34,12 +36,18 @@ def node(page: Page, path: str) -> Any:
     return page.locator(f"#graph g.node[data-node='{path}']")
 
 
-def test_every_service_shows_its_readiness_and_figures(page: Page, server: ServerProcess) -> None:
+def test_every_service_shows_its_readiness_and_figures(
+    page: Page, traffic: Traffic, server: ServerProcess
+) -> None:
     """Pool, cache and scheduler cards carry their key figures; the graph has every service."""
     page.goto(f"{server.url}/status")
     for service in ("database", "cache", "background", "users"):
         expect(card(page, service)).to_have_attribute("data-state", "ok")
         expect(node(page, service)).to_have_attribute("data-state", "ok")
+    page.wait_for_load_state("networkidle")
+    weight = traffic.bytes_transferred()  # the page and its first panel
+    print(f"\n/status page weight: {weight:,} bytes")
+    assert weight < STATUS_PAGE_BUDGET, f"/status weighs {weight:,} bytes"
     edge = page.locator("#graph path.edge")
     expect(edge).to_have_count(1)
     expect(edge).to_have_attribute("data-source", "database")
