@@ -155,15 +155,19 @@ def log(message: str) -> None:
 def _rounds_table(
     names: Sequence[str], rounds: int, warmup: int
 ) -> Iterator[tuple[int, str, bool]]:
+    """Each round in a rotated order (A B C, B C A, C A B, ...): every contender runs first,
+    and right after each other one, equally often, so neither a cold start nor the garbage a
+    heavy neighbour leaves behind falls on the same contender every round."""
     for round_number in range(warmup + rounds):
-        for name in names:
+        shift = round_number % len(names) if names else 0
+        for name in [*names[shift:], *names[:shift]]:
             yield round_number, name, round_number < warmup
 
 
 def interleave(
     contenders: Sequence[tuple[str, Callable[[], float]]], *, rounds: int, warmup: int = 1
 ) -> dict[str, list[float]]:
-    """Run `warmup` discarded rounds, then `rounds` measured ones, contenders A B A B."""
+    """Run `warmup` discarded rounds, then `rounds` measured ones, contenders in turn."""
     measure = dict(contenders)
     samples: dict[str, list[float]] = {name: [] for name, _ in contenders}
     for _, name, discarded in _rounds_table(list(measure), rounds, warmup):
