@@ -138,7 +138,7 @@ async def test_get_or_set_runs_the_factory_once_across_processes(
         for cache in (first, second)
         for _ in range(10)
     ]
-    await asyncio.sleep(0.05)  # the second process is polling by now
+    await _wait_until(lambda: second.miss_count == 10)  # the second process is polling now
 
     factory.gate.set()
     results = await asyncio.gather(leader, *callers)
