@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel
 
 from app.pytest_plugin import FakeClock, TestDataFactory, isolated_settings
 from config import Settings
-from containers import Container, SettingsProvider
+from containers import Container
+from tests.examples.app_settings import AppContainer, AppSettings
 from tests.servers import PROJECT_ROOT
 
 QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
@@ -152,18 +152,6 @@ def test_container_is_built_on_settings_and_not_started(
     assert container.settings() is settings
     for name in ("database", "cache", "background", "users"):
         assert not getattr(container, name).initialized, name
-
-
-class MailerSettings(BaseModel):
-    host: str | None = None
-
-
-class AppSettings(Settings):
-    mailer: MailerSettings = MailerSettings()
-
-
-class AppContainer(Container):
-    settings = SettingsProvider(AppSettings)
 
 
 class TestAnApplicationsOwnContainer:

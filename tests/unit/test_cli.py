@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
 from config import Settings
-from containers import Container, SettingsProvider, override_services
+from containers import Container, override_services
 from containers.discovery import services
 from providers.cache import CacheService
+from tests.examples.app_settings import AppContainer
 from tests.helpers import fake
 
 
@@ -120,18 +120,6 @@ def test_settings_prints_effective_values_with_secrets_masked(
     assert printed["database"]["url"] == "sqlite:///./data/wirework.db"
     for secret in ("top-secret-key", "hunter2", "pa55"):
         assert secret not in output
-
-
-class MailerSettings(BaseModel):
-    host: str | None = None
-
-
-class AppSettings(Settings):
-    mailer: MailerSettings = MailerSettings()
-
-
-class AppContainer(Container):
-    settings = SettingsProvider(AppSettings)
 
 
 def test_commands_know_the_settings_sections_of_the_applications_container(
