@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 WIREWORK = "wirework"
 """Name prefix of Wirework's own contender in every benchmark: ratios are taken to it."""
@@ -191,6 +191,33 @@ async def interleave_async(
         if not discarded:
             samples[name].append(figure)
     return samples
+
+
+Closer = Callable[[], Awaitable[None]]
+Subject = TypeVar("Subject")
+
+
+async def compare_async(
+    result: BenchmarkResult,
+    builders: dict[str, Callable[[], Awaitable[tuple[Subject, Closer]]]],
+    measure: Callable[[Subject], Callable[[], Awaitable[float]]],
+    rounds: int,
+) -> None:
+    """Build each contender (in order), measure them interleaved into `result`, close them all.
+
+    A builder returns what `measure` turns into one round, and how to close it.
+    """
+    closers: list[Closer] = []
+    contenders = []
+    try:
+        for name, build in builders.items():
+            subject, close = await build()
+            closers.append(close)
+            contenders.append((name, measure(subject)))
+        result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
+    finally:
+        for close in closers:
+            await close()
 
 
 def rows_from(samples: dict[str, list[float]], notes: dict[str, str] | None = None) -> list[Row]:

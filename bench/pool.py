@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+from bench.harness import BenchmarkResult, Closer, Options, compare_async, run_async, timed
 
 TASKS = 50
 MANY_TASKS = 1_000
@@ -49,7 +49,8 @@ def _round(operation: Operation, operations: int, tasks: int) -> Callable[[], Aw
     return measure
 
 
-async def _wirework(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _open_service(url: str) -> Any:
+    """Wirework's `DatabaseService` on `url`, opened, with the same pool size as the peers."""
     from providers.database import DatabaseService  # noqa: PLC0415
 
     service = DatabaseService(
@@ -60,6 +61,11 @@ async def _wirework(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]
         migrate=False,
     )
     await service.initialize()
+    return service
+
+
+async def _wirework(url: str) -> tuple[Operation, Closer]:
+    service = await _open_service(url)
 
     async def operation() -> Any:
         async with service.get_connection_context() as connection:
@@ -68,7 +74,7 @@ async def _wirework(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]
     return operation, service.close
 
 
-async def _sqlalchemy(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _sqlalchemy(url: str) -> tuple[Operation, Closer]:
     from sqlalchemy import text  # noqa: PLC0415 (a bench extra)
     from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
     from sqlalchemy.pool import AsyncAdaptedQueuePool  # noqa: PLC0415
@@ -85,7 +91,7 @@ async def _sqlalchemy(url: str) -> tuple[Operation, Callable[[], Awaitable[None]
     return operation, engine.dispose
 
 
-async def _bare_queue(path: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _bare_queue(path: str) -> tuple[Operation, Closer]:
     import aiosqlite  # noqa: PLC0415
 
     connections = [await aiosqlite.connect(path, isolation_level=None) for _ in range(POOL_SIZE)]
@@ -107,7 +113,7 @@ async def _bare_queue(path: str) -> tuple[Operation, Callable[[], Awaitable[None
     return operation, close
 
 
-async def _single(path: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _single(path: str) -> tuple[Operation, Closer]:
     import aiosqlite  # noqa: PLC0415
 
     connection = await aiosqlite.connect(path, isolation_level=None)
@@ -118,7 +124,7 @@ async def _single(path: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
     return operation, connection.close
 
 
-async def _bare_asyncpg(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _bare_asyncpg(url: str) -> tuple[Operation, Closer]:
     import asyncpg  # noqa: PLC0415
 
     pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE)
@@ -164,17 +170,8 @@ def _ids() -> Callable[[], int]:
     return lambda: next(counter) % ROWS + 1
 
 
-async def _wirework_query(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
-    from providers.database import DatabaseService  # noqa: PLC0415
-
-    service = DatabaseService(
-        url,
-        min_size=POOL_SIZE,
-        max_size=POOL_SIZE,
-        acquire_timeout=ACQUIRE_TIMEOUT,
-        migrate=False,
-    )
-    await service.initialize()
+async def _wirework_query(url: str) -> tuple[Operation, Closer]:
+    service = await _open_service(url)
     next_id = _ids()
     sql = f"SELECT id, name FROM {BENCH_TABLE} WHERE id = :id"
 
@@ -184,7 +181,7 @@ async def _wirework_query(url: str) -> tuple[Operation, Callable[[], Awaitable[N
     return operation, service.close
 
 
-async def _bare_asyncpg_query(url: str) -> tuple[Operation, Callable[[], Awaitable[None]]]:
+async def _bare_asyncpg_query(url: str) -> tuple[Operation, Closer]:
     import asyncpg  # noqa: PLC0415
 
     pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE)
@@ -200,22 +197,12 @@ async def _bare_asyncpg_query(url: str) -> tuple[Operation, Callable[[], Awaitab
 
 async def _compare(
     result: BenchmarkResult,
-    builders: dict[str, Callable[[], Awaitable[tuple[Operation, Callable[[], Awaitable[None]]]]]],
+    builders: dict[str, Callable[[], Awaitable[tuple[Operation, Closer]]]],
     operations: int,
     rounds: int,
     tasks: int = TASKS,
 ) -> None:
-    closers = []
-    contenders = []
-    try:
-        for name, build in builders.items():
-            operation, close = await build()
-            closers.append(close)
-            contenders.append((name, _round(operation, operations, tasks)))
-        result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
-    finally:
-        for close in closers:
-            await close()
+    await compare_async(result, builders, lambda op: _round(op, operations, tasks), rounds)
 
 
 def _growth_target(few: BenchmarkResult, many: BenchmarkResult, limit: str) -> None:

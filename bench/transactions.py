@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+from bench.harness import BenchmarkResult, Closer, Options, compare_async, run_async, timed
 from bench.pool import _reachable, postgres_url
 
 INSERTS = 5
@@ -34,7 +34,7 @@ def _round(transaction: Transaction, count: int) -> Callable[[], Awaitable[float
     return measure
 
 
-async def _wirework(url: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+async def _wirework(url: str) -> tuple[Transaction, Closer]:
     from providers.database import DatabaseService  # noqa: PLC0415
 
     service = DatabaseService(url, min_size=1, max_size=5, migrate=False)
@@ -54,7 +54,7 @@ async def _wirework(url: str) -> tuple[Transaction, Callable[[], Awaitable[None]
     return transaction, service.close
 
 
-async def _raw_aiosqlite(path: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+async def _raw_aiosqlite(path: str) -> tuple[Transaction, Closer]:
     import aiosqlite  # noqa: PLC0415
 
     connection = await aiosqlite.connect(path, isolation_level=None)
@@ -69,7 +69,7 @@ async def _raw_aiosqlite(path: str) -> tuple[Transaction, Callable[[], Awaitable
     return transaction, connection.close
 
 
-async def _raw_asyncpg(url: str) -> tuple[Transaction, Callable[[], Awaitable[None]]]:
+async def _raw_asyncpg(url: str) -> tuple[Transaction, Closer]:
     import asyncpg  # noqa: PLC0415
 
     connection = await asyncpg.connect(url)
@@ -82,25 +82,6 @@ async def _raw_asyncpg(url: str) -> tuple[Transaction, Callable[[], Awaitable[No
     return transaction, connection.close
 
 
-async def _compare(
-    result: BenchmarkResult,
-    builders: dict[str, Callable[[], Awaitable[tuple[Transaction, Callable[[], Awaitable[None]]]]]],
-    count: int,
-    rounds: int,
-) -> None:
-    closers = []
-    contenders = []
-    try:
-        for name, build in builders.items():  # Wirework first: it creates the table
-            transaction, close = await build()
-            closers.append(close)
-            contenders.append((name, _round(transaction, count)))
-        result.rows = rows_from(await interleave_async(contenders, rounds=rounds))
-    finally:
-        for close in closers:
-            await close()
-
-
 def run_sqlite(options: Options) -> BenchmarkResult:
     result = BenchmarkResult(f"transaction of {INSERTS} inserts, one task, SQLite file", "tx/s")
     count = options.pick(1_000, 300)
@@ -109,13 +90,13 @@ def run_sqlite(options: Options) -> BenchmarkResult:
     async def main() -> None:
         with tempfile.TemporaryDirectory(prefix="wirework-bench-") as folder:
             path = str(Path(folder) / "bench.db")  # WAL, set by Wirework's pool, holds for both
-            await _compare(
+            await compare_async(
                 result,
-                {
+                {  # Wirework first: it creates the table
                     WIREWORK: lambda: _wirework(f"sqlite:///{path}"),
                     RAW_AIOSQLITE: lambda: _raw_aiosqlite(path),
                 },
-                count,
+                lambda transaction: _round(transaction, count),
                 rounds,
             )
 
@@ -139,10 +120,10 @@ def run_postgres(options: Options) -> BenchmarkResult:
         if problem is not None:
             result.skipped = f"PostgreSQL not reachable ({problem})"
             return
-        await _compare(
+        await compare_async(
             result,
             {WIREWORK: lambda: _wirework(url), RAW_ASYNCPG: lambda: _raw_asyncpg(url)},
-            count,
+            lambda transaction: _round(transaction, count),
             rounds,
         )
         await _drop_table(url)
