@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 import httpx
 import uvicorn
@@ -31,12 +32,48 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def server_environment() -> dict[str, str]:
+    """This process's environment without the developer's settings: `APP_TEST_*` stays."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("APP_") or name.startswith("APP_TEST_")
+    }
+    return environment | {"APP_ENVIRONMENT": "test"}
+
+
+class OutputCopy:
+    """Copies a server's output to its log file line by line, from a thread of its own, and
+    notes the line uvicorn prints once it listens (after the application has started)."""
+
+    LISTENING = b"Uvicorn running on "
+
+    def __init__(self, output: IO[bytes], log_path: Path) -> None:
+        self.listening = threading.Event()
+        self._output = output
+        self._log_path = log_path
+        self._thread = threading.Thread(target=self._copy, name="server-output", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Wait for the rest of the output: call once the process has exited."""
+        self._thread.join(timeout=10)
+
+    def _copy(self) -> None:
+        with self._output, self._log_path.open("ab", buffering=0) as log:
+            for line in self._output:
+                log.write(line)
+                if self.LISTENING in line:
+                    self.listening.set()
+
+
 class ServerProcess:
     """One `python -m app serve` on a spare loopback port, its output in `log_path`.
 
-    `settings` are `APP_*` variables on top of the test's environment (the autouse
-    `clean_environment` fixture has already removed the developer's). It runs in
-    `directory`, so no `.env` and no `./data/` of the checkout reach it.
+    `settings` are `APP_*` variables on top of a test environment: none of the developer's
+    `APP_*` variables (only `APP_TEST_*`), `APP_ENVIRONMENT=test`. It runs in `directory`, so no
+    `.env` and no `./data/` of the checkout reach it. So a server shared by a module's tests
+    (started before any test's own fixtures) sees the same as one started inside a test.
     """
 
     def __init__(self, settings: Mapping[str, str], directory: Path, name: str = "server") -> None:
@@ -46,18 +83,24 @@ class ServerProcess:
         self._settings = dict(settings)
         self._directory = directory
         self.process: subprocess.Popen[bytes] | None = None
+        self._output: OutputCopy | None = None
 
     def start(self) -> "ServerProcess":
         """Start the process (again, on the same port); returns at once, see `wait_until_ready`."""
-        environment = {**os.environ, **self._settings, "PYTHONPATH": str(PROJECT_ROOT)}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
-                [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
-                cwd=self._directory,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        environment = {
+            **server_environment(),
+            **self._settings,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
+            cwd=self._directory,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert self.process.stdout is not None
+        self._output = OutputCopy(self.process.stdout, self.log_path)
         return self
 
     @property
@@ -65,21 +108,22 @@ class ServerProcess:
         return self._running().pid
 
     def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Wait until `/api/ready` answers 200; raise with the server log if it never does."""
+        """Wait until uvicorn says it listens, then check `/api/ready` answers 200.
+
+        Waiting on the output, not polling the port: the test goes on the moment the server
+        is up, and no sleep is spent meanwhile. Raises with the server log if it never is.
+        """
         process = self._running()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        assert self._output is not None
+        if not self._output.listening.wait(timeout):
             if process.poll() is not None:
                 raise RuntimeError(
-                    f"server at {self.url} exited with {process.returncode}:\n{self.log()}"
+                    f"server at {self.url} exited with {process.wait()}:\n{self.log()}"
                 )
-            try:
-                if httpx.get(f"{self.url}/api/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server at {self.url} not ready after {timeout} s:\n{self.log()}")
+            raise RuntimeError(f"server at {self.url} not ready after {timeout} s:\n{self.log()}")
+        status = httpx.get(f"{self.url}/api/ready", timeout=10).status_code
+        if status != 200:
+            raise RuntimeError(f"server at {self.url} up but not ready ({status}):\n{self.log()}")
 
     def client(self, **options: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10, **options)  # type: ignore[arg-type]
@@ -95,25 +139,37 @@ class ServerProcess:
         process = self._running()
         process.kill()
         process.wait()
+        self._finish_output()
 
     def wait(self, timeout: float) -> int:
         """Wait for the process to exit; its status. Raises `subprocess.TimeoutExpired`."""
-        return self._running().wait(timeout=timeout)
+        status = self._running().wait(timeout=timeout)
+        self._finish_output()
+        return status
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within 15 s; safe to call twice."""
         process = self.process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._finish_output()
 
     def log(self) -> str:
+        """Everything the server printed, all of it once the process has exited."""
+        if self.process is not None and self.process.poll() is not None:
+            self._finish_output()
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _finish_output(self) -> None:
+        if self._output is not None:
+            self._output.finish()
 
     def _running(self) -> "subprocess.Popen[bytes]":
         if self.process is None:

@@ -125,17 +125,22 @@ def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
+def status_server(directory: Path) -> ServerProcess:
     """`python -m app serve` with a heartbeat task, so the scheduler has a task to show."""
-    process = ServerProcess(
+    return ServerProcess(
         {
             "APP_BACKGROUND__HEARTBEAT_INTERVAL": "1",
             "APP_ENVIRONMENT": "development",
             "APP_SERVER__SHUTDOWN_TIMEOUT": "1",  # a browser keeps connections open
         },
-        tmp_path,
+        directory,
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for a module's tests: they read pages and change nothing on it."""
+    process = status_server(tmp_path_factory.mktemp("server"))
     process.start().wait_until_ready()
     yield process
     process.stop()

@@ -1,10 +1,12 @@
 """`/status` in a real browser: every service with its figures, live, and behind the key."""
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from dependency_injector import providers
 from playwright.sync_api import Page, expect
@@ -15,11 +17,12 @@ from app.routers.status import REFRESH_SECONDS
 from config import Settings
 from containers import Container, override_services
 from containers.discovery import dependency_edges
-from tests.browser.conftest import Traffic
+from tests.browser.conftest import Traffic, status_server
 from tests.servers import InProcessServer, ServerProcess
 
-ONE_REFRESH_MS = (REFRESH_SECONDS + 2) * 1000
-"""A refresh period, plus time for the probe and the browser on a busy machine."""
+REFRESH_MS = REFRESH_SECONDS * 1000
+"""One refresh period on the page's clock, which the tests install and move forward: a test
+sees the next refresh without waiting for it."""
 STATUS_PAGE_BUDGET = 100_000
 """Bytes `/status` may transfer on opening: its HTML, script, styles and first panel."""
 NODE_PATHS = "nodes => nodes.map(node => node.dataset.node)"
@@ -36,10 +39,22 @@ def node(page: Page, path: str) -> Any:
     return page.locator(f"#graph g.node[data-node='{path}']")
 
 
+def wait_for_heartbeat_runs(server: ServerProcess, more_than: int) -> None:
+    """Wait until the server's heartbeat task has run more than `more_than` times."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{server.url}/api/stats").json()
+        if stats["background"]["task_stats"]["cluster-heartbeat"]["runs"] > more_than:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the heartbeat did not run more than {more_than} times in 10 s")
+
+
 def test_every_service_shows_its_readiness_and_figures(
     page: Page, traffic: Traffic, server: ServerProcess
 ) -> None:
     """Pool, cache and scheduler cards carry their key figures; the graph has every service."""
+    page.clock.install()
     page.goto(f"{server.url}/status")
     for service in ("database", "cache", "background", "users"):
         expect(card(page, service)).to_have_attribute("data-state", "ok")
@@ -65,16 +80,34 @@ def test_every_service_shows_its_readiness_and_figures(
         expect(headings.filter(has_text=column)).to_have_count(1)
     # The heartbeat runs every second: a later refresh shows a run the first one did not.
     runs = task.locator("td[data-column='runs']")
-    expect(runs).not_to_have_text("0", timeout=ONE_REFRESH_MS * 2)
+    expect(runs).to_have_text(NUMBER)
+    first_shown = int(runs.inner_text())
+    wait_for_heartbeat_runs(server, more_than=first_shown)
+    page.clock.run_for(REFRESH_MS)
+    expect(runs).not_to_have_text(str(first_shown))
+    assert int(runs.inner_text()) > first_shown
     expect(page.locator("#refreshed")).to_contain_text("refreshed")
 
 
-def test_the_page_says_when_the_server_stops_answering(page: Page, server: ServerProcess) -> None:
+@pytest.fixture
+def server_to_stop(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of the test's own, which it may stop."""
+    process = status_server(tmp_path)
+    process.start().wait_until_ready()
+    yield process
+    process.stop()
+
+
+def test_the_page_says_when_the_server_stops_answering(
+    page: Page, server_to_stop: ServerProcess
+) -> None:
     """The last cards stay on screen and the refresh line says the refresh failed."""
-    page.goto(f"{server.url}/status")
+    page.clock.install()
+    page.goto(f"{server_to_stop.url}/status")
     expect(card(page, "database")).to_have_attribute("data-state", "ok")
-    server.stop()
-    expect(page.locator("#refreshed")).to_contain_text("refresh failed", timeout=ONE_REFRESH_MS)
+    server_to_stop.stop()
+    page.clock.run_for(REFRESH_MS)
+    expect(page.locator("#refreshed")).to_contain_text("refresh failed")
     expect(page.locator("#refreshed")).to_have_class(re.compile(r"\bstale\b"))
     expect(card(page, "database")).to_be_visible()
 
@@ -108,17 +141,18 @@ def test_a_failing_service_turns_red_within_one_refresh(
     page: Page, container: Container, live_server: InProcessServer
 ) -> None:
     """Card and graph node turn to failing with the error type; the rest stays readable."""
+    page.clock.install()
     page.goto(f"{live_server.url}/status")
     expect(card(page, "cache")).to_have_attribute("data-state", "ok")
     with override_services(container, cache=FailingCache()):
-        expect(card(page, "cache")).to_have_attribute(
-            "data-state", "failing", timeout=ONE_REFRESH_MS
-        )
+        page.clock.run_for(REFRESH_MS)
+        expect(card(page, "cache")).to_have_attribute("data-state", "failing")
         expect(node(page, "cache")).to_have_attribute("data-state", "failing")
         expect(card(page, "cache").locator(".error")).to_contain_text("ConnectionError")
         expect(card(page, "database")).to_have_attribute("data-state", "ok")
         expect(card(page, "database").locator("[data-figure='in_use_connections']")).to_be_visible()
-    expect(card(page, "cache")).to_have_attribute("data-state", "ok", timeout=ONE_REFRESH_MS)
+    page.clock.run_for(REFRESH_MS)
+    expect(card(page, "cache")).to_have_attribute("data-state", "ok")
 
 
 class AuditTrail:
@@ -180,6 +214,7 @@ def test_no_figure_is_shown_before_the_key_is_entered(
     page: Page, traffic: Traffic, keyed_server: ServerProcess
 ) -> None:
     """The page asks for the key; a wrong one is refused; the right one shows the services."""
+    page.clock.install()
     page.goto(f"{keyed_server.url}/status")
     expect(page.locator("#key-form")).to_be_visible()
     page.wait_for_load_state("networkidle")
@@ -192,7 +227,7 @@ def test_no_figure_is_shown_before_the_key_is_entered(
     page.fill("#api-key", "not-the-key")
     page.click("text=Show status")
     expect(page.locator("#key-message")).to_contain_text("refused")
-    page.wait_for_timeout(ONE_REFRESH_MS)  # a later tick keeps the message and shows nothing
+    page.clock.run_for(REFRESH_MS)  # a later tick keeps the message and shows nothing
     expect(page.locator("#key-message")).to_contain_text("refused")
     expect(page.locator("article.card")).to_have_count(0)
 
