@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
+# One pytest worker per core; TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= auto
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The property-based API tests of `make test`, with FUZZ_EXAMPLES examples per operation.
 fuzz: install

@@ -29,19 +29,19 @@ async def test_values_go_to_waiters_in_arrival_order() -> None:
 
 
 async def test_each_waiter_fails_at_its_own_deadline_not_the_first_ones() -> None:
-    line = _line(1.0)
+    line = _line(0.4)
     loop = asyncio.get_running_loop()
     started = loop.time()
     first = asyncio.create_task(line.wait())
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.2)
     second = asyncio.create_task(line.wait())
     with pytest.raises(LineTimeoutError):
         await first
-    assert loop.time() - started >= 0.99  # never before its deadline
-    assert not second.done()  # its deadline is 0.5 s later than the first one's
+    assert loop.time() - started >= 0.399  # never before its deadline
+    assert not second.done()  # its deadline is 0.2 s later than the first one's
     with pytest.raises(LineTimeoutError):
         await second
-    assert loop.time() - started >= 1.49
+    assert loop.time() - started >= 0.599
 
 
 async def test_a_served_waiter_is_not_failed_by_the_timer() -> None:
