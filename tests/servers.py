@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 import httpx
 import uvicorn
@@ -42,29 +42,39 @@ def server_environment() -> dict[str, str]:
     return environment | {"APP_ENVIRONMENT": "test"}
 
 
+LISTENING: Final = b"Uvicorn running on "
+"""What uvicorn prints once the application has started and the socket listens."""
+STARTED: Final = b"Application startup complete"
+"""What uvicorn prints once the application's lifespan has started (also in a reload worker)."""
+
+
 class OutputCopy:
-    """Copies a server's output to its log file line by line, from a thread of its own, and
-    notes the line uvicorn prints once it listens (after the application has started)."""
+    """Copies a process's output to a log file line by line, from a thread of its own, and
+    notes when a line holding `marker` has gone by.
 
-    LISTENING = b"Uvicorn running on "
+    So a test waits on events, not by polling: `seen` for the marker, `finish` for the end of
+    the output, which comes when the process exits.
+    """
 
-    def __init__(self, output: IO[bytes], log_path: Path) -> None:
-        self.listening = threading.Event()
+    def __init__(self, output: IO[bytes], log_path: Path, marker: bytes) -> None:
+        self.seen = threading.Event()
         self._output = output
         self._log_path = log_path
-        self._thread = threading.Thread(target=self._copy, name="server-output", daemon=True)
+        self._marker = marker
+        self._thread = threading.Thread(target=self._copy, name="process-output", daemon=True)
         self._thread.start()
 
-    def finish(self) -> None:
-        """Wait for the rest of the output: call once the process has exited."""
-        self._thread.join(timeout=10)
+    def finish(self, timeout: float = 10) -> bool:
+        """Wait until the output ends; whether it did within `timeout` seconds."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def _copy(self) -> None:
         with self._output, self._log_path.open("ab", buffering=0) as log:
             for line in self._output:
                 log.write(line)
-                if self.LISTENING in line:
-                    self.listening.set()
+                if self._marker in line:
+                    self.seen.set()
 
 
 class ServerProcess:
@@ -100,7 +110,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None
-        self._output = OutputCopy(self.process.stdout, self.log_path)
+        self._output = OutputCopy(self.process.stdout, self.log_path, LISTENING)
         return self
 
     @property
@@ -115,7 +125,7 @@ class ServerProcess:
         """
         process = self._running()
         assert self._output is not None
-        if not self._output.listening.wait(timeout):
+        if not self._output.seen.wait(timeout):
             if process.poll() is not None:
                 raise RuntimeError(
                     f"server at {self.url} exited with {process.wait()}:\n{self.log()}"
@@ -143,9 +153,13 @@ class ServerProcess:
 
     def wait(self, timeout: float) -> int:
         """Wait for the process to exit; its status. Raises `subprocess.TimeoutExpired`."""
-        status = self._running().wait(timeout=timeout)
-        self._finish_output()
-        return status
+        process = self._running()
+        assert self._output is not None
+        # The output ends when the process exits: waiting on it, unlike `Popen.wait(timeout)`,
+        # does not poll.
+        if not self._output.finish(timeout):
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        return process.wait(timeout=timeout)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within 15 s; safe to call twice."""
@@ -155,7 +169,7 @@ class ServerProcess:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                self.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
