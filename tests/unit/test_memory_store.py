@@ -63,6 +63,19 @@ async def test_no_scan_until_something_can_have_expired(clock: FakeClock) -> Non
     assert list(store.entries) == ["a", "b"]
 
 
+async def test_a_shorter_ttl_after_a_longer_one_still_triggers_the_scan(clock: FakeClock) -> None:
+    """The scan bound follows the earliest expiry, not the first or the last one stored."""
+    store = MemoryStore(max_size=1_000, clock=clock)
+    await store.set("long", 1, ttl=100)
+    await store.set("short", 2, ttl=1)
+    clock.advance(2)
+
+    await store.set("new", 3, ttl=100)
+
+    assert list(store.entries) == ["long", "new"]
+    assert store.stats().expirations == 1
+
+
 async def test_clear_keeps_the_counters(clock: FakeClock) -> None:
     store = MemoryStore(max_size=1, clock=clock)
     await store.set("a", 1, ttl=10)

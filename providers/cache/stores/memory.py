@@ -91,7 +91,9 @@ class MemoryStore:
             if len(entries) >= self._max_size:
                 entries.popitem(last=False)
                 self._evictions += 1
-        self._earliest_expiry = min(self._earliest_expiry, expires_at)
+        # Not min(): on Python 3.11 it parses keyword arguments on every call (decisions §8).
+        if expires_at < self._earliest_expiry:  # noqa: PLR1730
+            self._earliest_expiry = expires_at
         entries[key] = (value, expires_at)
 
     def _drop_expired(self, now: float) -> None:
