@@ -33,8 +33,12 @@ from providers.users.base import UserBackend
 
 
 def app_container(request: Request) -> Container:
-    """The container this application was built with (`create_app(container)`)."""
-    container: Container = request.app.state.container
+    """The container this application was built with (`create_app(container)`).
+
+    Read as `state["container"]`: on every request, and Starlette's `State` answers an
+    attribute read only after the ordinary lookup has failed and raised `AttributeError`.
+    """
+    container: Container = request.app.state["container"]
     return container
 
 
@@ -84,7 +88,7 @@ def _resolver(provider: providers.Provider[Any]) -> Resolver:
     lookup = _Lookup(provider)
 
     async def resolve(request: Request) -> Any:
-        return await lookup(request.app.state.container)
+        return await lookup(app_container(request))
 
     _LOOKUPS[resolve] = lookup
     return resolve
@@ -123,7 +127,7 @@ def inject(endpoint: EndpointT) -> EndpointT:
     @functools.wraps(endpoint)
     async def with_services(*args: Any, **values: Any) -> Any:
         request = values.pop(request_name) if added_request else values[request_name]
-        container = request.app.state.container
+        container = app_container(request)
         for name, lookup in injected.items():
             values[name] = await lookup(container)
         return await endpoint(*args, **values)
@@ -152,11 +156,11 @@ Cache = Annotated[CacheService, Inject(Container.cache)]
 
 async def users_repository(request: Request) -> UserBackend:
     """The user repository, or the fake a test put in its place."""
-    backend: UserBackend = await request.app.state.container.users()
+    backend: UserBackend = await app_container(request).users()
     return backend
 
 
 async def cache_service(request: Request) -> CacheService:
     """The cache, or the fake a test put in its place."""
-    cache: CacheService = await request.app.state.container.cache()
+    cache: CacheService = await app_container(request).cache()
     return cache

@@ -88,8 +88,8 @@ class ApiKeyMiddleware:
     """Answer 401 to a protected request without the right `X-API-Key`.
 
     Reads the key from `state.api_key`, which the lifespan sets from the settings (None:
-    no key configured, everything passes). Before the lifespan has run the attribute is
-    missing and protected requests fail with a 500: closed, not open. `compare` checks a
+    no key configured, everything passes). Before the lifespan has run the key is missing
+    and protected requests fail with a 500: closed, not open. `compare` checks a
     sent key against the expected one; it must take as long for a near miss as for a wild
     guess, which `hmac.compare_digest` does.
     """
@@ -107,7 +107,7 @@ class ApiKeyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: a guarded path without the right key gets a 401."""
         if scope["type"] == "http" and needs_api_key(scope["path"]):
-            expected: bytes | None = self.state.api_key
+            expected: bytes | None = self.state["api_key"]  # see app.dependencies.app_container
             if expected is not None and not _sent_key_matches(scope, expected, self.compare):
                 response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
                 await response(scope, receive, send)
