@@ -57,19 +57,17 @@ class HttpMetrics:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self._requests: dict[tuple[str, str, int], int] = {}
-        # (method, route) -> answers per bucket of LATENCY_BUCKETS (not cumulative), then the sum.
-        self._latency: dict[tuple[str, str], list[float]] = {}
-        self.registry.register(_HttpCollector(self._requests, self._latency))
+        # (method, route, status) -> answers per bucket of LATENCY_BUCKETS (not cumulative),
+        # then the sum of their seconds: one series holds both the count and the latency.
+        self._series: dict[tuple[str, str, int], list[float]] = {}
+        self.registry.register(_HttpCollector(self._series))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        requests = self._requests
         key = (method, route, status)
-        requests[key] = requests.get(key, 0) + 1
-        series = self._latency.get((method, route))
+        series = self._series.get(key)
         if series is None:
-            series = self._latency[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 1)
+            series = self._series[key] = [0.0] * (len(LATENCY_BUCKETS) + 1)
         series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
         series[-1] += seconds
 
@@ -84,13 +82,8 @@ _BUCKET_LABELS: Final = tuple(
 class _HttpCollector(Collector):
     """`HttpMetrics`' figures as the `wirework_http_*` families, built at scrape time."""
 
-    def __init__(
-        self,
-        requests: Mapping[tuple[str, str, int], int],
-        latency: Mapping[tuple[str, str], list[float]],
-    ) -> None:
-        self._requests = requests
-        self._latency = latency
+    def __init__(self, series: Mapping[tuple[str, str, int], list[float]]) -> None:
+        self._series = series
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(
@@ -98,15 +91,20 @@ class _HttpCollector(Collector):
             "HTTP requests answered, by method, route template and status code.",
             labels=("method", "route", "status"),
         )
-        for (method, route, status), count in self._requests.items():
-            requests.add_metric((method, route, str(status)), count)
+        # The histogram has no status label: the series of one (method, route) add up.
+        by_route: dict[tuple[str, str], list[float]] = {}
+        for (method, route, status), series in self._series.items():
+            requests.add_metric((method, route, str(status)), sum(series[:-1]))
+            total = by_route.setdefault((method, route), [0.0] * len(series))
+            for index, value in enumerate(series):
+                total[index] += value
         yield requests
         latency = HistogramMetricFamily(
             "wirework_http_request_duration_seconds",
             "Time from receiving a request to sending the end of its response.",
             labels=("method", "route"),
         )
-        for labels, series in self._latency.items():
+        for labels, series in by_route.items():
             cumulative = accumulate(series[:-1])
             latency.add_metric(
                 labels, list(zip(_BUCKET_LABELS, cumulative, strict=True)), series[-1]

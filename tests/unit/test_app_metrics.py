@@ -5,7 +5,7 @@ from typing import Any
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.metrics import ServiceStatsCollector
+from app.metrics import HttpMetrics, ServiceStatsCollector
 
 
 def scrape(stats: dict[str, Any]) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -59,3 +59,25 @@ def test_non_numbers_are_skipped_not_fatal() -> None:
     assert "wirework_cache_entries" not in families
     assert families["wirework_background_task_runs"] == [({"task": "t"}, 3.0)]
     assert families["wirework_background_task_errors"] == []
+
+
+def test_the_latency_histogram_adds_up_every_status_of_a_route() -> None:
+    """Requests are counted per status; the histogram has one series per method and route."""
+    metrics = HttpMetrics()
+    metrics.observe("GET", "/api/users/{user_id}", 200, 0.002)
+    metrics.observe("GET", "/api/users/{user_id}", 404, 0.02)
+    metrics.observe("GET", "/api/users/{user_id}", 200, 0.2)
+
+    text = generate_latest(metrics.registry).decode()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+
+    route = {"method": "GET", "route": "/api/users/{user_id}"}
+    requests = [(s.labels, s.value) for s in families["wirework_http_requests"].samples]
+    assert requests == [({**route, "status": "200"}, 2.0), ({**route, "status": "404"}, 1.0)]
+    latency = {
+        (s.name, s.labels.get("le")): s.value
+        for s in families["wirework_http_request_duration_seconds"].samples
+    }
+    assert latency[("wirework_http_request_duration_seconds_count", None)] == 3.0
+    assert latency[("wirework_http_request_duration_seconds_bucket", "0.025")] == 2.0
+    assert latency[("wirework_http_request_duration_seconds_sum", None)] == 0.222
