@@ -35,6 +35,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.line(f"SKIPPED [{count}] {reason}")
 
 
+@pytest.hookimpl(trylast=True)  # after the other conftests have marked their tests
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `slow` run first, in their order, then the rest: on several workers the
     run then ends with short tests spread over all of them, not one long test on one."""

@@ -52,6 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)  # a browser and a server: seconds per test
 
 
 # Module scope, not session: the sync API keeps an event loop running while it is open, and
