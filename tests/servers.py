@@ -53,11 +53,12 @@ class OutputCopy:
     notes when a line holding `marker` has gone by.
 
     So a test waits on events, not by polling: `seen` for the marker, `finish` for the end of
-    the output, which comes when the process exits.
+    the output, which comes when the process exits, and `settled` for whichever is first.
     """
 
     def __init__(self, output: IO[bytes], log_path: Path, marker: bytes) -> None:
         self.seen = threading.Event()
+        self.settled = threading.Event()
         self._output = output
         self._log_path = log_path
         self._marker = marker
@@ -70,11 +71,15 @@ class OutputCopy:
         return not self._thread.is_alive()
 
     def _copy(self) -> None:
-        with self._output, self._log_path.open("ab", buffering=0) as log:
-            for line in self._output:
-                log.write(line)
-                if self._marker in line:
-                    self.seen.set()
+        try:
+            with self._output, self._log_path.open("ab", buffering=0) as log:
+                for line in self._output:
+                    log.write(line)
+                    if self._marker in line:
+                        self.seen.set()
+                        self.settled.set()
+        finally:
+            self.settled.set()
 
 
 class ServerProcess:
@@ -125,12 +130,11 @@ class ServerProcess:
         """
         process = self._running()
         assert self._output is not None
-        if not self._output.seen.wait(timeout):
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"server at {self.url} exited with {process.wait()}:\n{self.log()}"
-                )
+        # Whichever comes first: the marker, or the end of the output when the process exits.
+        if not self._output.settled.wait(timeout):
             raise RuntimeError(f"server at {self.url} not ready after {timeout} s:\n{self.log()}")
+        if not self._output.seen.is_set():
+            raise RuntimeError(f"server at {self.url} exited with {process.wait()}:\n{self.log()}")
         status = httpx.get(f"{self.url}/api/ready", timeout=10).status_code
         if status != 200:
             raise RuntimeError(f"server at {self.url} up but not ready ({status}):\n{self.log()}")
