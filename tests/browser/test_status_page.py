@@ -3,6 +3,7 @@
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from tests.browser.conftest import Traffic, status_server
 from tests.servers import InProcessServer, ServerProcess
 
 REFRESH_MS = REFRESH_SECONDS * 1000
-"""One refresh period on the page's clock, which the tests install and move forward: a test
-sees the next refresh without waiting for it."""
+"""One refresh period on the page's clock, which the tests stop and move forward: a test
+sees the next refresh without waiting for it, and no refresh it did not ask for."""
+CLOCK_START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 STATUS_PAGE_BUDGET = 100_000
 """Bytes `/status` may transfer on opening: its HTML, script, styles and first panel."""
 NODE_PATHS = "nodes => nodes.map(node => node.dataset.node)"
@@ -37,6 +39,12 @@ def card(page: Page, service: str) -> Any:
 
 def node(page: Page, path: str) -> Any:
     return page.locator(f"#graph g.node[data-node='{path}']")
+
+
+def stop_the_clock(page: Page) -> None:
+    """Fake the page's timers and stop its time: only `page.clock.run_for` moves it on."""
+    page.clock.install(time=CLOCK_START)
+    page.clock.pause_at(CLOCK_START + timedelta(seconds=1))
 
 
 def wait_for_heartbeat_runs(server: ServerProcess, more_than: int) -> None:
@@ -54,7 +62,7 @@ def test_every_service_shows_its_readiness_and_figures(
     page: Page, traffic: Traffic, server: ServerProcess
 ) -> None:
     """Pool, cache and scheduler cards carry their key figures; the graph has every service."""
-    page.clock.install()
+    stop_the_clock(page)
     page.goto(f"{server.url}/status")
     for service in ("database", "cache", "background", "users"):
         expect(card(page, service)).to_have_attribute("data-state", "ok")
@@ -102,7 +110,7 @@ def test_the_page_says_when_the_server_stops_answering(
     page: Page, server_to_stop: ServerProcess
 ) -> None:
     """The last cards stay on screen and the refresh line says the refresh failed."""
-    page.clock.install()
+    stop_the_clock(page)
     page.goto(f"{server_to_stop.url}/status")
     expect(card(page, "database")).to_have_attribute("data-state", "ok")
     server_to_stop.stop()
@@ -141,7 +149,7 @@ def test_a_failing_service_turns_red_within_one_refresh(
     page: Page, container: Container, live_server: InProcessServer
 ) -> None:
     """Card and graph node turn to failing with the error type; the rest stays readable."""
-    page.clock.install()
+    stop_the_clock(page)
     page.goto(f"{live_server.url}/status")
     expect(card(page, "cache")).to_have_attribute("data-state", "ok")
     with override_services(container, cache=FailingCache()):
@@ -214,7 +222,7 @@ def test_no_figure_is_shown_before_the_key_is_entered(
     page: Page, traffic: Traffic, keyed_server: ServerProcess
 ) -> None:
     """The page asks for the key; a wrong one is refused; the right one shows the services."""
-    page.clock.install()
+    stop_the_clock(page)
     page.goto(f"{keyed_server.url}/status")
     expect(page.locator("#key-form")).to_be_visible()
     page.wait_for_load_state("networkidle")
