@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import START_TIMEOUT, STARTED, OutputCopy, free_port
+from tests.servers import START_TIMEOUT, STARTED, OutputCopy, free_port, server_environment
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def reloading_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     port = free_port()
     database = tmp_path / "served.db"
     log = tmp_path / "server.log"
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("APP_")}
-    environment["APP_DATABASE__URL"] = f"sqlite:///{database}"
+    environment = server_environment() | {"APP_DATABASE__URL": f"sqlite:///{database}"}
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "app", "serve", "--reload", "--port", str(port)],
         cwd=tmp_path,  # no .env, no ./data/ of the checkout
