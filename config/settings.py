@@ -54,6 +54,9 @@ class DatabaseSettings(_Section):
     acquire_timeout: float = Field(
         5.0, gt=0, le=300, description="seconds to wait for a free connection"
     )
+    connect_timeout: float = Field(
+        10.0, gt=0, le=300, description="PostgreSQL: seconds to open one connection"
+    )
     max_inactive_connection_lifetime: float = Field(
         300.0, gt=0, description="PostgreSQL: seconds an idle connection lives before it is closed"
     )

@@ -34,6 +34,7 @@ class Container(containers.DeclarativeContainer):
         min_size=settings.provided.database.min_size,
         max_size=settings.provided.database.max_size,
         acquire_timeout=settings.provided.database.acquire_timeout,
+        connect_timeout=settings.provided.database.connect_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
         migrations=settings.provided.database.migrations,

@@ -42,6 +42,7 @@ class DatabaseService:
         max_size: int = 5,
         acquire_timeout: float = 5.0,
         close_timeout: float = 5.0,
+        connect_timeout: float = 10.0,
         max_inactive_connection_lifetime: float = 300.0,
         migrate: bool = True,
         migrations: Sequence[str] = (),
@@ -58,7 +59,10 @@ class DatabaseService:
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
             self._pool = PostgresPool(
-                url, limits, max_inactive_connection_lifetime=max_inactive_connection_lifetime
+                url,
+                limits,
+                connect_timeout=connect_timeout,
+                max_inactive_connection_lifetime=max_inactive_connection_lifetime,
             )
         else:
             self._pool = SQLitePool(url, limits)

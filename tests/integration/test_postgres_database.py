@@ -71,6 +71,37 @@ async def test_acquire_timeout_names_pool_size_and_timeout(postgres_url: str) ->
         await service.close()
 
 
+async def test_acquire_timeout_does_not_bound_connecting(postgres_url: str) -> None:
+    # Connecting takes milliseconds; a fail-fast acquire timeout must not fail start-up.
+    service = DatabaseService(postgres_url, acquire_timeout=0.001)
+    await service.initialize()
+    try:
+        assert service.is_initialized
+        assert (await service.execute_query("SELECT 1 AS one"))["rows"] == [{"one": 1}]
+    finally:
+        await service.close()
+
+
+async def test_connect_timeout_is_its_own_setting(postgres_url: str) -> None:
+    service = DatabaseService(postgres_url, connect_timeout=0.000_001)
+    with pytest.raises(ServiceStartError, match=r"cannot connect to PostgreSQL.*TimeoutError"):
+        await service.initialize()
+
+
+async def test_connection_opened_on_demand_names_the_connect_timeout(postgres_url: str) -> None:
+    service = DatabaseService(
+        postgres_url, min_size=0, max_size=1, connect_timeout=0.000_001, migrate=False
+    )
+    await service.initialize()
+    try:
+        for _ in range(2):  # the failed borrower gave its place back: the second fails alike
+            with pytest.raises(PoolTimeoutError, match=r"new PostgreSQL connection within 1e-06s"):
+                await service.execute_query("SELECT 1")
+        assert service.get_stats()["in_use_connections"] == 0
+    finally:
+        await service.close()
+
+
 async def test_double_release_raises(postgres_service: DatabaseService) -> None:
     connection = await postgres_service.get_connection()
     await postgres_service.release_connection(connection)

@@ -18,6 +18,7 @@ from providers.database.pools.base import (
     PoolClosedError,
     PooledConnection,
     PoolLimits,
+    PoolTimeoutError,
     QueryParams,
     QueryResult,
     UniqueViolationError,
@@ -26,6 +27,7 @@ from providers.database.pools.base import (
 from providers.database.pools.named_params import bind
 from providers.database.pools.reset_watchdog import ResetWatchdog
 from providers.database.pools.waiting_line import WaitingLine
+from providers.durations import positive_seconds
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
@@ -152,10 +154,12 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         url: str,
         limits: PoolLimits = PoolLimits(),
         *,
+        connect_timeout: float = 10.0,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
         super().__init__(limits)
         self.url = url
+        self.connect_timeout = positive_seconds("connect_timeout", connect_timeout)
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._closing: Any = None  # the asyncpg pool while close() waits for borrowed ones
@@ -175,7 +179,7 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
                 min_size=self.min_size,
                 max_size=self.max_size,
                 max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
-                timeout=self.acquire_timeout,
+                timeout=self.connect_timeout,
             )
         except (OSError, asyncpg.PostgresError) as error:
             raise postgres_start_error(self.url, error) from error
@@ -216,7 +220,10 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
             raw = await self._pool.acquire()
         except TimeoutError:
             self._hand_over()
-            raise self._timed_out() from None
+            raise PoolTimeoutError(
+                f"could not open a new PostgreSQL connection within {self.connect_timeout}s "
+                "(raise database.connect_timeout, or check the server's load)"
+            ) from None
         except BaseException:
             self._hand_over()
             raise
