@@ -162,7 +162,7 @@ async def test_first_run_happens_at_start(
 
     await background_service.start()
 
-    assert await wait_for(lambda: mock_task.await_count == 1, timeout=0.5)
+    assert await wait_for(lambda: mock_task.await_count == 1, timeout=5)
 
 
 async def test_next_run_is_due_one_interval_after_the_previous_due_time(
