@@ -1,8 +1,11 @@
 """HTTP: `GET /api/users/{id}` and `POST /api/users` through uvicorn on loopback.
 
 Every contender is its own uvicorn process (one worker, uvloop + httptools, no access log)
-on its own SQLite file, started once; load comes from another process at a fixed number
-of connections, one contender at a time, A B A B. Contenders:
+on its own SQLite file; load comes from another process at a fixed number of connections,
+one contender at a time, in rotating order. Each round starts a fresh process per
+contender and warms it before measuring: two processes of the same app differ here by up
+to 7 % for their whole life (memory layout, hash seed), so a contender kept in one process
+for every round would carry that luck into its median. Contenders:
 
 - the full Wirework app (`app.main:app`: container, middlewares, metrics);
 - the same, with a one-entry cache, so nearly every GET misses (the uncached figure);
@@ -22,16 +25,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from bench.harness import BenchmarkResult, Options, interleave, log, rows_from, timed
 from bench.load import Load, generator, run_load
 
 CONNECTIONS = 32
 USERS = 100
+WARMUP_SECONDS = 0.5
+"""Unmeasured load on each fresh server first: its first requests fill caches and pools."""
 ROOT = Path(__file__).resolve().parent.parent
 
 WIREWORK = "wirework app"
@@ -39,6 +45,16 @@ UNCACHED = "wirework app, cache misses"
 MANUAL = "FastAPI, manual wiring (limit)"
 DEPENDS = "FastAPI, Depends only"
 INJECT = "FastAPI + Wirework Inject form"
+
+
+SPECS: Final = {
+    WIREWORK: ("app.main:app", {}),
+    UNCACHED: ("app.main:app", {"APP_CACHE__MAX_SIZE": "1"}),
+    MANUAL: ("bench.http_apps:manual_app", {}),
+    DEPENDS: ("bench.http_apps:depends_app", {}),
+    INJECT: ("bench.http_apps:inject_app", {}),
+}
+"""Each contender's uvicorn target and the environment it differs in."""
 
 
 @dataclass
@@ -54,7 +70,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
+def request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
+    """One request on a connection of its own; the status it got."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         payload = json.dumps(body).encode() if body is not None else None
@@ -73,14 +90,25 @@ def _wait_until_serving(server: Server, timeout: float = 30.0) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited with {server.process.returncode}")
         try:
-            if _request(server.port, "GET", "/api/health") == 200:
+            if request(server.port, "GET", "/api/health") == 200:
                 return
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{server.name} did not answer on port {server.port}")
 
 
-def _start(name: str, target: str, folder: Path, extra_env: dict[str, str]) -> Server:
+def start_server(
+    name: str,
+    folder: Path,
+    *,
+    wrapper: Sequence[str] = (),
+    start_timeout: float = 30.0,
+) -> Server:
+    """Start contender `name` (of `SPECS`) on a new SQLite file and seed it with `USERS` users.
+
+    `wrapper` goes before the interpreter on the command line (a profiler).
+    """
+    target, extra_env = SPECS[name]
     port = _free_port()
     database = f"sqlite:///{folder / (target.replace(':', '_') + str(port))}.db"
     env = {
@@ -91,6 +119,7 @@ def _start(name: str, target: str, folder: Path, extra_env: dict[str, str]) -> S
         **extra_env,
     }
     command = [
+        *wrapper,
         *(sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)),
         *("--no-access-log", "--log-level", "warning"),
     ]
@@ -98,37 +127,30 @@ def _start(name: str, target: str, folder: Path, extra_env: dict[str, str]) -> S
         command.append("--factory")
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     server = Server(name, port, process)
-    _wait_until_serving(server)
+    _wait_until_serving(server, start_timeout)
     for number in range(1, USERS + 1):
         user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
-        status = _request(port, "POST", "/api/users", user)
+        status = request(port, "POST", "/api/users", user)
         if status != 201:
             raise RuntimeError(f"{name}: seeding a user answered {status}")
     return server
 
 
 @contextmanager
-def _servers(folder: Path) -> Iterator[dict[str, Server]]:
-    specs = {
-        WIREWORK: ("app.main:app", {}),
-        UNCACHED: ("app.main:app", {"APP_CACHE__MAX_SIZE": "1"}),
-        MANUAL: ("bench.http_apps:manual_app", {}),
-        DEPENDS: ("bench.http_apps:depends_app", {}),
-        INJECT: ("bench.http_apps:inject_app", {}),
-    }
-    servers: dict[str, Server] = {}
+def serving(
+    name: str, folder: Path, *, wrapper: Sequence[str] = (), start_timeout: float = 30.0
+) -> Iterator[Server]:
+    """A fresh, seeded server for `name` (see `start_server`), stopped on the way out."""
+    server = start_server(name, folder, wrapper=wrapper, start_timeout=start_timeout)
     try:
-        for name, (target, env) in specs.items():
-            servers[name] = _start(name, target, folder, env)
-        yield servers
+        yield server
     finally:
-        for server in servers.values():
-            server.process.terminate()
-        for server in servers.values():
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
 
 
 def run(options: Options) -> list[BenchmarkResult]:
@@ -141,34 +163,29 @@ def run(options: Options) -> list[BenchmarkResult]:
     batch = f"{os.getpid()}x{int(time.time())}"
     round_numbers = itertools.count(1)
 
-    def measure(server: Server, kind: str) -> float:
-        # Usernames must be new on every round: each load run gets its own prefix.
-        prefix = f"b{batch}r{next(round_numbers)}"
-        load = Load(server.port, kind, USERS, prefix, seconds, CONNECTIONS)
-        figures = run_load(load_generator, load)
+    def measure(name: str, kind: str, folder: Path) -> float:
+        with serving(name, folder) as server:
+            # Usernames must be new on every run: each load run gets its own prefix.
+            for seconds_of_load in (WARMUP_SECONDS, seconds):
+                prefix = f"b{batch}r{next(round_numbers)}"
+                load = Load(server.port, kind, USERS, prefix, seconds_of_load, CONNECTIONS)
+                figures = run_load(load_generator, load)
         if figures["non_2xx"] or figures["failures"]:
-            problems[kind].append(f"{server.name}: {figures}")
+            problems[kind].append(f"{name}: {figures}")
         return float(figures["rps"])
 
     with timed(read), tempfile.TemporaryDirectory(prefix="wirework-bench-http-") as folder:
-        log(f"  http: starting 5 uvicorn servers; load from {load_generator}")
-        with _servers(Path(folder)) as servers:
-            reads = (WIREWORK, UNCACHED, MANUAL, DEPENDS, INJECT)
-            read.rows = rows_from(
-                interleave(
-                    [(name, functools.partial(measure, servers[name], "get")) for name in reads],
-                    rounds=rounds,
-                )
-            )
-            started = time.perf_counter()
-            writes = (WIREWORK, MANUAL, DEPENDS)
-            write.rows = rows_from(
-                interleave(
-                    [(name, functools.partial(measure, servers[name], "post")) for name in writes],
-                    rounds=rounds,
-                )
-            )
-            write.seconds = time.perf_counter() - started
+        log(f"  http: a fresh uvicorn server per contender per round; load from {load_generator}")
+
+        def contenders(names: tuple[str, ...], kind: str) -> list[tuple[str, Callable[[], float]]]:
+            return [(name, functools.partial(measure, name, kind, Path(folder))) for name in names]
+
+        reads = (WIREWORK, UNCACHED, MANUAL, DEPENDS, INJECT)
+        read.rows = rows_from(interleave(contenders(reads, "get"), rounds=rounds, warmup=0))
+        started = time.perf_counter()
+        writes = (WIREWORK, MANUAL, DEPENDS)
+        write.rows = rows_from(interleave(contenders(writes, "post"), rounds=rounds, warmup=0))
+        write.seconds = time.perf_counter() - started
     read.seconds -= write.seconds
 
     for kind, result in (("get", read), ("post", write)):
@@ -176,7 +193,8 @@ def run(options: Options) -> list[BenchmarkResult]:
         result.ratio_target(DEPENDS, 1.0)
         result.notes.append(
             f"load: {load_generator}, {CONNECTIONS} keep-alive connections, {seconds:g} s "
-            f"per contender per round, {rounds} rounds, {USERS} users"
+            f"per contender per round after {WARMUP_SECONDS:g} s of warm-up, {rounds} rounds, "
+            f"a fresh server process each, {USERS} users"
         )
         result.notes.extend(f"unexpected answers: {problem}" for problem in problems[kind])
     read.ratio_target(UNCACHED, 2.0)
