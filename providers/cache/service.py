@@ -43,8 +43,10 @@ class CacheService:
         self._default_ttl = _check_ttl(default_ttl)
         self._reload_mode = reload_mode
         self._store: CacheStore = store if store is not None else MemoryStore(max_size, clock)
+        # A store in this process is read and written without awaiting (LocalCacheStore).
+        self._local = self._store if isinstance(self._store, LocalCacheStore) else None
         self.cache: Mapping[str, Any] | None = (
-            self._store.entries if isinstance(self._store, LocalCacheStore) else None
+            self._local.entries if self._local is not None else None
         )
         """What the memory store holds (read-only, live); `None` for a remote store."""
         self._status: Literal["not_initialized", "initialized", "closed"] = "not_initialized"
@@ -98,6 +100,8 @@ class CacheService:
         """Return the cached value, or `default` when absent or expired (counted as a miss)."""
         if not self._ready:
             raise ServiceNotReadyError(NOT_INITIALIZED)
+        if self._local is not None:
+            return self._local.lookup(key, default)
         return await self._store.get(key, default)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
@@ -105,7 +109,10 @@ class CacheService:
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
         if not self._ready:
             raise ServiceNotReadyError(NOT_INITIALIZED)
-        await self._store.set(key, value, ttl)
+        if self._local is not None:
+            self._local.put(key, value, ttl)
+        else:
+            await self._store.set(key, value, ttl)
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
@@ -134,7 +141,10 @@ class CacheService:
         if not self._ready:
             raise ServiceNotReadyError(NOT_INITIALIZED)
         ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
-        value = await self._store.get(key, MISSING)
+        if self._local is not None:
+            value = self._local.lookup(key, MISSING)
+        else:
+            value = await self._store.get(key, MISSING)
         while value is MISSING:
             flight = self._flights.get(key)
             if flight is None:

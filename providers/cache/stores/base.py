@@ -80,7 +80,19 @@ class CacheStore(Protocol):
 
 @runtime_checkable
 class LocalCacheStore(CacheStore, Protocol):
-    """A store in this process: its entries can be shown."""
+    """A store in this process: it answers at once, and its entries can be shown.
+
+    `lookup` and `put` are `get` and `set` without the coroutine, which `CacheService`
+    calls directly: on a cache hit, the coroutine would be a third of the work.
+    """
+
+    def lookup(self, key: str, default: Any = None) -> Any:
+        """`get`, answered synchronously."""
+        ...
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        """`set`, done synchronously."""
+        ...
 
     @property
     def entries(self) -> Mapping[str, Any]:

@@ -64,6 +64,14 @@ class MemoryStore:
         return self._view
 
     async def get(self, key: str, default: Any = None) -> Any:
+        """The live value or `default` (see `lookup`)."""
+        return self.lookup(key, default)
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        """Store `value` for `ttl` seconds (see `put`)."""
+        self.put(key, value, ttl)
+
+    def lookup(self, key: str, default: Any = None) -> Any:
         """The live value or `default`; an expired entry is dropped here. Counts a hit or a miss."""
         entries = self._entries
         entry = entries.get(key)
@@ -78,7 +86,7 @@ class MemoryStore:
         self._misses += 1
         return default
 
-    async def set(self, key: str, value: Any, ttl: float) -> None:
+    def put(self, key: str, value: Any, ttl: float) -> None:
         """Store `value` until `ttl` seconds from now, making room first if `key` is new."""
         entries = self._entries
         now = self._clock()
