@@ -70,8 +70,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
-    """One request on a connection of its own; the status it got."""
+def _request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         payload = json.dumps(body).encode() if body is not None else None
@@ -90,14 +89,14 @@ def _wait_until_serving(server: Server, timeout: float = 30.0) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited with {server.process.returncode}")
         try:
-            if request(server.port, "GET", "/api/health") == 200:
+            if _request(server.port, "GET", "/api/health") == 200:
                 return
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{server.name} did not answer on port {server.port}")
 
 
-def start_server(
+def _start_server(
     name: str,
     folder: Path,
     *,
@@ -125,32 +124,39 @@ def start_server(
     ]
     if not target.startswith("app."):
         command.append("--factory")
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    server = Server(name, port, process)
-    _wait_until_serving(server, start_timeout)
-    for number in range(1, USERS + 1):
-        user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
-        status = request(port, "POST", "/api/users", user)
-        if status != 201:
-            raise RuntimeError(f"{name}: seeding a user answered {status}")
+    server = Server(name, port, subprocess.Popen(command, cwd=ROOT, env=env))
+    try:
+        _wait_until_serving(server, start_timeout)
+        for number in range(1, USERS + 1):
+            user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
+            status = _request(port, "POST", "/api/users", user)
+            if status != 201:
+                raise RuntimeError(f"{name}: seeding a user answered {status}")
+    except BaseException:
+        _stop(server)
+        raise
     return server
+
+
+def _stop(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
 
 
 @contextmanager
 def serving(
     name: str, folder: Path, *, wrapper: Sequence[str] = (), start_timeout: float = 30.0
 ) -> Iterator[Server]:
-    """A fresh, seeded server for `name` (see `start_server`), stopped on the way out."""
-    server = start_server(name, folder, wrapper=wrapper, start_timeout=start_timeout)
+    """A fresh, seeded server for `name` (see `_start_server`), stopped on the way out."""
+    server = _start_server(name, folder, wrapper=wrapper, start_timeout=start_timeout)
     try:
         yield server
     finally:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+        _stop(server)
 
 
 def run(options: Options) -> list[BenchmarkResult]:

@@ -21,7 +21,13 @@ from bench.harness import BenchmarkResult, Options, log, rows_from, timed
 from bench.http import DEPENDS, INJECT, MANUAL, UNCACHED, USERS, WIREWORK, Server, serving
 
 REQUESTS = 2_000
-CALLGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null")
+CALLGRIND = (
+    "valgrind",
+    "--quiet",
+    "--tool=callgrind",
+    "--instr-atstart=no",
+    "--callgrind-out-file=/dev/null",
+)
 START_TIMEOUT = 300.0
 """An uninstrumented start-up under valgrind still takes ten times as long as without."""
 _THREAD_TOTAL = re.compile(r"Th \d+\s+([\d,]+)")

@@ -82,8 +82,8 @@ class CacheStore(Protocol):
 class LocalCacheStore(CacheStore, Protocol):
     """A store in this process: it answers at once, and its entries can be shown.
 
-    `lookup` and `put` are `get` and `set` without the coroutine, which `CacheService`
-    calls directly: on a cache hit, the coroutine would be a third of the work.
+    `lookup` and `put` are `get` and `set` without the coroutine; `CacheService` calls them
+    directly, one coroutine per cache operation instead of two (docs/decisions.md §8).
     """
 
     def lookup(self, key: str, default: Any = None) -> Any:
