@@ -9,6 +9,7 @@ from config import Settings
 from containers import Container
 from providers.backends.postgres import PostgresBackend
 from providers.background.locks.redis import RedisTaskLock
+from providers.errors import ServiceStartError
 
 
 @pytest.fixture
@@ -38,3 +39,18 @@ async def test_postgres_and_redis_by_settings_only(container: Container) -> None
         assert await cache.get(f"user:{user.id}") == {"username": "ada"}
     finally:
         await container.shutdown_resources()
+
+
+@pytest.mark.postgres
+async def test_the_connect_timeout_setting_reaches_the_pool(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # A connection cannot open within a microsecond: start-up fails only if the setting
+    # got through (the default of 10 s would let it start).
+    settings = isolated_settings(
+        tmp_path, database={"url": postgres_url, "connect_timeout": 0.000_001}
+    )
+    container = Container()
+    container.settings.override(settings)
+    with pytest.raises(ServiceStartError, match=r"cannot connect to PostgreSQL.*TimeoutError"):
+        await container.init_resources()

@@ -51,6 +51,7 @@ def test_dotenv_file_is_read_and_a_missing_one_is_fine(tmp_path: Path) -> None:
         ("APP_DATABASE__URL", "mysql://db/app", "database.url"),
         ("APP_DATABASE__MAX_SIZE", "0", "database.max_size"),
         ("APP_DATABASE__ACQUIRE_TIMEOUT", "-1", "database.acquire_timeout"),
+        ("APP_DATABASE__CONNECT_TIMEOUT", "0", "database.connect_timeout"),
         ("APP_DATABASE__MIN_SIZE", "9", "database"),
         ("APP_DATABASE__URLL", "sqlite:///x.db", "database.urll"),
         ("APP_CACHE__BACKEND", "memcached", "cache.backend"),
