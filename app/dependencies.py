@@ -5,7 +5,7 @@ nothing is wired process-wide) and honours overrides, because the provider is ca
 every request: a test's `override_services(container, users=fake)` or
 `container.users.override(fake)` is seen by the next request.
 
-- Parameters, the FastAPI way: `users: Users`, with `Users = Annotated[UserBackend,
+- Parameters, the FastAPI way: `users: Users`, with `Users = Annotated[UserRepository,
   Inject(Container.users)]`. `Inject` is an async FastAPI dependency, so it runs on the
   event loop. dependency-injector's `@inject` + `Depends(Provide[...])` markers are sync
   callables, which FastAPI runs in its thread pool: one thread hop per marker per request.
@@ -29,7 +29,7 @@ from fastapi.params import Depends as DependsMarker
 from containers import Container
 from containers.discovery import declared_paths
 from providers.cache import CacheService
-from providers.users.base import UserBackend
+from providers.users import UserRepository
 
 
 def app_container(request: Request) -> Container:
@@ -147,16 +147,16 @@ def _injected_by(hint: Any, default: Any) -> _Lookup | None:
     return None
 
 
-Users = Annotated[UserBackend, Inject(Container.users)]
+Users = Annotated[UserRepository, Inject(Container.users)]
 """The user repository (or a test's fake), as an endpoint parameter: `users: Users`."""
 
 Cache = Annotated[CacheService, Inject(Container.cache)]
 """The cache (or a test's fake), as an endpoint parameter: `cache: Cache`."""
 
 
-async def users_repository(request: Request) -> UserBackend:
+async def users_repository(request: Request) -> UserRepository:
     """The user repository, or the fake a test put in its place."""
-    backend: UserBackend = await app_container(request).users()
+    backend: UserRepository = await app_container(request).users()
     return backend
 
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from config import Settings
     from containers import Container
-    from providers.users.base import User
+    from providers.users import User
 
 __all__ = [
     "SETTINGS_MARKER",
@@ -268,7 +268,7 @@ class TestDataFactory:
 
     @staticmethod
     def create_user_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """What a repository's `create_user` takes (the guide's `testuser`)."""
+        """What a repository's `create` takes (the guide's `testuser`)."""
         data: dict[str, Any] = {
             "username": "testuser",
             "email": "test@example.com",
@@ -281,7 +281,7 @@ class TestDataFactory:
     @staticmethod
     def create_user(overrides: Mapping[str, Any] | None = None) -> User:
         """A stored user as a repository returns it: what a fake repository should give."""
-        from providers.users.base import User  # noqa: PLC0415
+        from providers.users import User  # noqa: PLC0415
 
         moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
         values: dict[str, Any] = {

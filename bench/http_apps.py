@@ -27,10 +27,9 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 
 from app.routers.users import UserId
 from app.schemas import UserCreate, UserPublic
-from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
 from providers.database import DatabaseService
-from providers.users.base import DuplicateUserError, UserBackend
+from providers.users import DuplicateUserError, UserRepository
 
 
 @dataclass
@@ -39,7 +38,7 @@ class Services:
 
     database: DatabaseService
     cache: CacheService
-    users: UserBackend
+    users: UserRepository
 
 
 class _NotFoundError(LookupError):
@@ -53,7 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await database.initialize()
     cache = CacheService(max_size=10_000, default_ttl=300)
     await cache.initialize()
-    app.state.services = Services(database, cache, SQLiteBackend(database=database))
+    app.state.services = Services(database, cache, UserRepository(database))
     try:
         yield
     finally:
@@ -62,21 +61,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _create(
-    body: UserCreate, users: UserBackend, request: Request, response: Response
+    body: UserCreate, users: UserRepository, request: Request, response: Response
 ) -> Any:
     fields = body.model_dump(exclude_unset=True, exclude={"password"})
     fields.setdefault("is_active", body.is_active)
     try:
-        user = await users.create_user(fields)
+        user = await users.create(fields)
     except DuplicateUserError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
     response.headers["Location"] = str(request.url_for("get_user", user_id=user.id))
     return UserPublic.model_validate(user)
 
 
-async def _read(user_id: int, users: UserBackend, cache: CacheService) -> Any:
+async def _read(user_id: int, users: UserRepository, cache: CacheService) -> Any:
     async def load() -> dict[str, Any]:
-        user = await users.get_user_by_id(user_id)
+        user = await users.get(user_id)
         if user is None:
             raise _NotFoundError
         return UserPublic.model_validate(user).model_dump(mode="json")
@@ -114,7 +113,7 @@ def manual_app() -> FastAPI:
     return app
 
 
-async def _users(request: Request) -> UserBackend:
+async def _users(request: Request) -> UserRepository:
     services: Services = request.app.state.services
     return services.users
 
@@ -124,7 +123,7 @@ async def _cache(request: Request) -> CacheService:
     return services.cache
 
 
-Users = Annotated[UserBackend, Depends(_users)]
+Users = Annotated[UserRepository, Depends(_users)]
 Cache = Annotated[CacheService, Depends(_cache)]
 
 
@@ -207,7 +206,7 @@ def provide_app() -> FastAPI:
         body: UserCreate,
         request: Request,
         response: Response,
-        users: UserBackend = Depends(Provide[Container.users]),  # noqa: B008
+        users: UserRepository = Depends(Provide[Container.users]),  # noqa: B008
     ) -> UserPublic:
         return await _create(body, users, request, response)  # type: ignore[no-any-return]
 
@@ -215,7 +214,7 @@ def provide_app() -> FastAPI:
     @inject
     async def get_user(
         user_id: UserId,
-        users: UserBackend = Depends(Provide[Container.users]),  # noqa: B008
+        users: UserRepository = Depends(Provide[Container.users]),  # noqa: B008
         cache: CacheService = Depends(Provide[Container.cache]),  # noqa: B008
     ) -> dict[str, Any]:
         return await _read(user_id, users, cache)  # type: ignore[no-any-return]

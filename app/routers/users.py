@@ -11,8 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from app.dependencies import cache_service, users_repository
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
-from providers.users.base import DuplicateUserError
-from providers.users.passwords import hash_password
+from providers.users import DuplicateUserError, hash_password
 
 router = APIRouter(
     prefix="/api/users",
@@ -62,7 +61,7 @@ async def create_user(body: UserCreate, request: Request, response: Response) ->
     fields.setdefault("is_active", body.is_active)
     users = await users_repository(request)
     try:
-        user = await users.create_user(fields)
+        user = await users.create(fields)
     except DuplicateUserError as error:
         raise _conflict(error) from None
     response.headers["Location"] = str(request.url_for("get_user", user_id=user.id))
@@ -78,9 +77,9 @@ async def list_users(
 ) -> list[UserPublic]:
     """One page of users in id order; the `X-Total-Count` header holds the number of users."""
     users = await users_repository(request)
-    page = await users.list_users(limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(await users.count_users())
-    return [UserPublic.model_validate(user) for user in page]
+    page = await users.page(limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(page.total)
+    return [UserPublic.model_validate(user) for user in page.items]
 
 
 @router.get(
@@ -97,7 +96,7 @@ async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
     async def load() -> dict[str, Any]:
         # The repository is looked up only on a miss: a hit costs one container lookup.
         users = await users_repository(request)
-        user = await users.get_user_by_id(user_id)
+        user = await users.get(user_id)
         if user is None:
             raise _UserNotFoundError
         # Only the public fields, as JSON: safe to share through Redis, never the hash.
@@ -117,7 +116,7 @@ async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> Us
     fields = await _stored_fields(body)
     users = await users_repository(request)
     try:
-        user = await users.update_user(user_id, fields)
+        user = await users.update(user_id, fields)
     except DuplicateUserError as error:
         raise _conflict(error) from None
     if user is None:
@@ -136,6 +135,6 @@ async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> Us
 async def delete_user(user_id: UserId, request: Request) -> None:
     """Remove the user; 404 when there is none."""
     users = await users_repository(request)
-    if not await users.delete_user(user_id):
+    if not await users.delete(user_id):
         raise _not_found(user_id)
     await (await cache_service(request)).delete(_cache_key(user_id))

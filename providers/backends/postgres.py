@@ -1,8 +1,5 @@
-"""`PostgresBackend`: the user repository (`providers.users.repository`), by its public name.
+"""`PostgresBackend`: the same class as `SQLiteBackend`; the URL picks the database."""
 
-One repository serves every dialect: the URL, or the shared `DatabaseService`, decides.
-"""
-
-from providers.users.repository import UserRepository as PostgresBackend
+from providers.backends.sqlite import SQLiteBackend as PostgresBackend
 
 __all__ = ["PostgresBackend"]

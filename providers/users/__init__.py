@@ -1,1 +1,6 @@
-"""The user repository (one class for SQLite and PostgreSQL) and password hashing."""
+"""The application's users: one repository for SQLite and PostgreSQL, and password hashing."""
+
+from providers.users.passwords import hash_password
+from providers.users.repository import DuplicateUserError, User, UserRepository
+
+__all__ = ["DuplicateUserError", "User", "UserRepository", "hash_password"]

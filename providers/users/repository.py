@@ -1,44 +1,47 @@
-"""The user repository: one class for every dialect, built on the generic `Repository`."""
+"""The user repository: the generic `Repository` over the `users` table, on either dialect."""
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.database import DatabaseService
-from providers.database.pools.base import UniqueViolationError
-from providers.database.repository import QueryRunner, Repository
-from providers.users.base import USER_COLUMNS, DuplicateUserError, User
+from providers.database import QueryRunner, Repository, UniqueViolationError
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A stored user; `password_hash` never leaves the application layer."""
+
+    id: int
+    username: str
+    email: str
+    password_hash: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class DuplicateUserError(ValueError):
+    """Another user already has this username or email (the API answers 409)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"a user with this {field} already exists")
+        self.field = field
 
 
 class UserRepository(Repository[User]):
-    """Users on a `DatabaseService`: its own pool (`UserRepository(url)`) or a shared one.
+    """Users on the application's `DatabaseService`; every method takes `tx=`.
 
-    Every method takes `tx=` to run inside a caller's transaction.
+    `create` and `update` stamp `created_at` / `updated_at` and turn a taken username or
+    email into `DuplicateUserError`.
     """
 
     table = "users"
     model = User
-    columns = USER_COLUMNS
+    columns = ("username", "email", "password_hash", "is_active")
     required = ("username", "email")
     noun = "user"
-
-    def __init__(self, url: str | None = None, *, database: DatabaseService | None = None) -> None:
-        if database is not None and url is not None:
-            raise ValueError("pass either url or database, not both")
-        self._owns_database = database is None
-        self.service = database if database is not None else DatabaseService(url)
-        super().__init__(self.service)
-
-    async def initialize(self) -> None:
-        """Open the pool this repository owns; a shared pool is opened by its owner."""
-        if self._owns_database:
-            await self.service.initialize()
-
-    async def close(self) -> None:
-        """Close the pool this repository owns; a shared pool is closed by its owner."""
-        if self._owns_database:
-            await self.service.close()
 
     def to_model(self, row: Mapping[str, Any]) -> User:
         """SQLite's 0/1 as a bool and epoch seconds as UTC datetimes, on both dialects."""
@@ -52,55 +55,27 @@ class UserRepository(Repository[User]):
             updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
         )
 
-    async def create_user(self, data: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
+    async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
         """Insert a user; a taken username or email raises `DuplicateUserError`."""
-        values = {"is_active": True, "password_hash": None}
-        values.update(self.checked(data, required=self.required))
+        row = {"is_active": True, "password_hash": None}
+        row.update(self.checked(values, required=self.required))
         now = time.time()
         try:
-            return await self.insert_row({**values, "created_at": now, "updated_at": now}, tx=tx)
+            return await self.insert_row({**row, "created_at": now, "updated_at": now}, tx=tx)
         except UniqueViolationError as error:
             raise DuplicateUserError(_field(error)) from error
 
-    async def get_user_by_id(self, user_id: int, *, tx: QueryRunner | None = None) -> User | None:
-        """The user with this id, or None."""
-        return await self.get(user_id, tx=tx)
-
-    async def get_user_by_username(
-        self, username: str, *, tx: QueryRunner | None = None
-    ) -> User | None:
-        """The user with this username, or None."""
-        return await self.find(username=username, tx=tx)
-
-    async def get_user_by_email(self, email: str, *, tx: QueryRunner | None = None) -> User | None:
-        """The user with this e-mail address, or None."""
-        return await self.find(email=email, tx=tx)
-
-    async def update_user(
-        self, user_id: int, updates: Mapping[str, Any], *, tx: QueryRunner | None = None
+    async def update(
+        self, row_id: int, values: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> User | None:
         """Change the given fields; None when the user does not exist."""
-        values = self.checked(updates)
-        if not values:
-            return await self.get(user_id, tx=tx)
+        changes = self.checked(values)
+        if not changes:
+            return await self.get(row_id, tx=tx)
         try:
-            return await self.update_row(user_id, {**values, "updated_at": time.time()}, tx=tx)
+            return await self.update_row(row_id, {**changes, "updated_at": time.time()}, tx=tx)
         except UniqueViolationError as error:
             raise DuplicateUserError(_field(error)) from error
-
-    async def delete_user(self, user_id: int, *, tx: QueryRunner | None = None) -> bool:
-        """Remove the user; False when there was none."""
-        return await self.delete(user_id, tx=tx)
-
-    async def list_users(
-        self, limit: int = 50, offset: int = 0, *, tx: QueryRunner | None = None
-    ) -> list[User]:
-        """One page of users in id order."""
-        return await self.items(limit=limit, offset=offset, tx=tx)
-
-    async def count_users(self, *, tx: QueryRunner | None = None) -> int:
-        """How many users there are."""
-        return await self.count(tx=tx)
 
 
 def _field(error: UniqueViolationError) -> str:

@@ -8,9 +8,9 @@ import pytest
 
 from app.pytest_plugin import TestDataFactory
 from containers import Container, override_services
-from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
-from providers.database import DatabaseService
+from providers.database import DatabaseService, Page
+from providers.users import UserRepository
 from tests.helpers import fake
 
 
@@ -39,10 +39,9 @@ def mock_services(container: Container) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def mock_users(container: Container, data_factory: TestDataFactory) -> Iterator[Any]:
     """A fake user repository holding the guide's one user."""
-    users = fake(SQLiteBackend)
+    users = fake(UserRepository)
     stored = data_factory.create_user()
-    users.create_user.return_value = stored
-    users.list_users.return_value = [stored]
-    users.count_users.return_value = 1
+    users.create.return_value = stored
+    users.page.return_value = Page([stored], 1)
     with override_services(container, users=users):
         yield users

@@ -254,7 +254,7 @@ async def test_no_response_carries_a_password_or_its_hash(
     ]
     assert [response.status_code for response in responses] == [201, 200, 200, 200, 200, 200, 200]
 
-    user = await (await container.users()).get_user_by_id(user_id)
+    user = await (await container.users()).get(user_id)
     assert user.password_hash.startswith("$argon2id$")
     assert PasswordHasher().verify(user.password_hash, PASSWORD + "!")
     for response in responses:

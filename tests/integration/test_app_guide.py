@@ -11,7 +11,8 @@ import httpx
 
 from app.pytest_plugin import TestDataFactory
 from containers import Container, override_services
-from providers.backends.sqlite import SQLiteBackend
+from providers.database import Page
+from providers.users import UserRepository
 from tests.helpers import fake
 
 
@@ -47,14 +48,14 @@ async def test_user_endpoints(client: httpx.AsyncClient, mock_users: Any) -> Non
     user_data = {"username": "testuser", "email": "test@example.com"}
     response = await client.post("/api/users", json=user_data)
     assert response.status_code == 201
-    mock_users.create_user.assert_awaited_once_with({**user_data, "is_active": True})
+    mock_users.create.assert_awaited_once_with({**user_data, "is_active": True})
 
     response = await client.get("/api/users")
     assert response.status_code == 200
     users = response.json()
     assert len(users) > 0
     assert users[0]["username"] == "testuser"
-    mock_users.list_users.assert_awaited_once_with(limit=50, offset=0)
+    mock_users.page.assert_awaited_once_with(limit=50, offset=0)
 
 
 async def test_user_endpoints_on_sqlite(client: httpx.AsyncClient) -> None:
@@ -75,9 +76,8 @@ async def test_user_endpoints_see_an_override_made_after_start_up(
     client: httpx.AsyncClient, container: Container, data_factory: TestDataFactory
 ) -> None:
     """An override made while the app runs applies from the very next request."""
-    users = fake(SQLiteBackend)
-    users.list_users.return_value = [data_factory.create_user({"username": "from_the_fake"})]
-    users.count_users.return_value = 1
+    users = fake(UserRepository)
+    users.page.return_value = Page([data_factory.create_user({"username": "from_the_fake"})], 1)
     with override_services(container, users=users):
         assert (await client.get("/api/users")).json()[0]["username"] == "from_the_fake"
     assert (await client.get("/api/users")).json() == []

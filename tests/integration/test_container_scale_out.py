@@ -7,9 +7,9 @@ import pytest
 from app.pytest_plugin import isolated_settings
 from config import Settings
 from containers import Container
-from providers.backends.postgres import PostgresBackend
 from providers.background.locks.redis import RedisTaskLock
 from providers.errors import ServiceStartError
+from providers.users import UserRepository
 
 
 @pytest.fixture
@@ -31,10 +31,10 @@ async def test_postgres_and_redis_by_settings_only(container: Container) -> None
         background = await container.background()
         users = await container.users()
         assert database.dialect == "postgresql"
-        assert isinstance(users, PostgresBackend)
+        assert isinstance(users, UserRepository)
         assert cache.get_stats()["backend"] == "redis"
         assert isinstance(background.lock, RedisTaskLock)  # the lock follows the cache
-        user = await users.create_user({"username": "ada", "email": "ada@example.com"})
+        user = await users.create({"username": "ada", "email": "ada@example.com"})
         await cache.set(f"user:{user.id}", {"username": user.username})
         assert await cache.get(f"user:{user.id}") == {"username": "ada"}
     finally:

@@ -17,7 +17,7 @@ from config import Settings
 from containers import Container
 from containers.resources import managed
 from providers.database import UniqueViolationError
-from providers.users.base import DuplicateUserError
+from providers.users import DuplicateUserError
 from tests.examples.notes.repository import NoteRepository
 from tests.examples.notes.router import router as notes_router
 
@@ -87,7 +87,7 @@ async def test_a_transaction_over_two_tables_commits_both_or_neither(
 
     async def sign_up(username: str, titles: list[str]) -> None:
         async with database.transaction() as tx:
-            user = await users.create_user(
+            user = await users.create(
                 {"username": username, "email": f"{username}@example.com"}, tx=tx
             )
             for title in titles:
@@ -99,7 +99,7 @@ async def test_a_transaction_over_two_tables_commits_both_or_neither(
     with pytest.raises(DuplicateUserError, match=r"username|email"):
         await sign_up("ada", ["again"])  # the user conflicts
 
-    assert [user.username for user in await users.list_users()] == ["ada"]
+    assert [user.username for user in await users.items()] == ["ada"]
     assert [note.title for note in (await notes.page()).items] == ["welcome", "todo"]
     assert (await client.get("/api/notes")).headers["X-Total-Count"] == "2"
     assert database.get_stats()["rolled_back_transactions"] == 2

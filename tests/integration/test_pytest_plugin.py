@@ -26,7 +26,8 @@ from unittest.mock import create_autospec
 import pytest
 
 from containers import override_services
-from providers.backends.sqlite import SQLiteBackend
+from providers.database import Page
+from providers.users import UserRepository
 
 
 @pytest.mark.asyncio
@@ -37,9 +38,8 @@ async def test_user_through_client_override_through_container(client, container,
     assert settings.environment == "test"
     assert settings.api_key is None
 
-    fake = create_autospec(SQLiteBackend, instance=True, spec_set=True)
-    fake.list_users.return_value = []
-    fake.count_users.return_value = 0
+    fake = create_autospec(UserRepository, instance=True, spec_set=True)
+    fake.page.return_value = Page([], 0)
     with override_services(container, users=fake):
         assert (await client.get("/api/users")).json() == []
     assert [u["username"] for u in (await client.get("/api/users")).json()] == ["ada"]

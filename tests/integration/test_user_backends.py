@@ -12,7 +12,7 @@ import pytest
 from app.pytest_plugin import TestDataFactory
 from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
-from providers.users.base import DuplicateUserError
+from providers.users import DuplicateUserError
 from providers.users.repository import UserRepository
 
 

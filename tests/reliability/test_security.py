@@ -29,9 +29,9 @@ from app.security import (
 )
 from config import Settings
 from containers import Container, override_services
-from providers.backends.sqlite import SQLiteBackend
 from providers.cache import CacheService
 from providers.database import DatabaseService
+from providers.users import UserRepository
 from tests.helpers import fake
 from tests.reliability.conftest import StartServer
 from tests.servers import PROJECT_ROOT
@@ -265,8 +265,8 @@ LEAKY_MESSAGE = (
 @pytest.fixture
 def leaky_container(container: Container) -> Iterator[Container]:
     """Every service fails with a message full of things a client must not see."""
-    users = fake(SQLiteBackend)
-    for method in ("create_user", "list_users", "get_user_by_id", "update_user", "delete_user"):
+    users = fake(UserRepository)
+    for method in ("create", "page", "get", "update", "delete"):
         getattr(users, method).side_effect = _LeakyError(LEAKY_MESSAGE)
     database = fake(DatabaseService)
     database.ping.side_effect = sqlite3.OperationalError(LEAKY_MESSAGE)

@@ -5,10 +5,10 @@ from dependency_injector import providers
 
 from config import Settings
 from containers import Container, override_services
-from providers.backends.sqlite import SQLiteBackend
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
+from providers.users import UserRepository
 from tests.helpers import fake, plain_fake
 
 
@@ -26,7 +26,7 @@ async def test_resources_start_and_stop_through_the_container(container: Contain
     assert database.is_initialized
     assert cache.is_initialized
     users = await container.users()
-    assert isinstance(users, SQLiteBackend)
+    assert isinstance(users, UserRepository)
     assert users.database is database  # one pool for the whole application
     await container.shutdown_resources()
     assert not database.is_initialized
@@ -145,7 +145,7 @@ def test_override_of_an_unknown_service_names_the_known_ones(container: Containe
 
 
 async def test_users_provider_can_be_overridden_directly(container: Container) -> None:
-    fake_users = fake(SQLiteBackend)
+    fake_users = fake(UserRepository)
     with container.users.override(fake_users):
         assert await container.users() is fake_users
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.schemas import USERNAME_PATTERN, UserCreate, UserPublic, UserUpdate
-from providers.users.base import User
+from providers.users import User
 
 
 @pytest.mark.parametrize("username", ["ada", "Ada_Lovelace", "a.b-c_9", "x" * 64, "123"])
