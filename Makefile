@@ -22,10 +22,13 @@ run: install
 	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
 # One pytest worker per core; TEST_WORKERS=0 runs the suite in this one process.
+# --dist worksteal: each worker takes a contiguous share and steals from the end of another's
+# when done. Not loadgroup/loadfile/loadscope: they key tests by node id, and schemathesis
+# gives every operation of the API fuzz test the same one (all but one would vanish).
 TEST_WORKERS ?= auto
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The property-based API tests of `make test`, with FUZZ_EXAMPLES examples per operation.
 fuzz: install
