@@ -31,7 +31,7 @@ from app.service_status import ping_services
 from app.startup_report import describe_start_failure
 from config import Settings
 from config.diagnostics import (
-    NearMissInProductionError,
+    MisspeltSettingError,
     UnknownSetting,
     UnparsableLine,
     check_sources,
@@ -247,6 +247,6 @@ def main(
         if args.command == "graph":
             return print_graph(container)
         return show_settings(settings_class)
-    except (ValidationError, InsecureConfigurationError, NearMissInProductionError) as error:
+    except (ValidationError, InsecureConfigurationError, MisspeltSettingError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

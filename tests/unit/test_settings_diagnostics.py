@@ -71,7 +71,7 @@ class TestUnknownNames:
         monkeypatch.setenv("APP_DATBASE__MAX_SIZE", "20")
         assert main(["serve"], run_server=no_server) == 2
         error = capsys.readouterr().err
-        assert "refusing to start in production with misspelt settings" in error
+        assert "refusing to start with misspelt settings" in error
         assert (
             "APP_DATBASE__MAX_SIZE (in the environment) should be APP_DATABASE__MAX_SIZE"
         ) in error
@@ -95,3 +95,10 @@ def test_an_unparsable_env_line_is_reported_with_file_and_line(
     assert ".env:2: cannot parse this line, so it is ignored" in error
     assert "spaced key" not in error  # the line may hold a secret: only where it is
     assert check_sources(environ={}, files=(Path(".env"),)) == [UnparsableLine(Path(".env"), 2)]
+
+
+def test_an_unknown_name_after_blank_lines_is_reported_on_its_own_line() -> None:
+    Path(".env").write_text("# cache\n\n\nAPP_CACHE__BAKEND=redis\n")
+    [problem] = check_sources(environ={}, files=(Path(".env"),))
+    assert problem == UnknownSetting("APP_CACHE__BAKEND", ".env:4", "APP_CACHE__BACKEND")
+    assert problem.value == "redis"
