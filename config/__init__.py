@@ -5,6 +5,7 @@ from config.settings import (
     CacheSettings,
     DatabaseSettings,
     Environment,
+    LogSettings,
     ServerSettings,
     Settings,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "CacheSettings",
     "DatabaseSettings",
     "Environment",
+    "LogSettings",
     "ServerSettings",
     "Settings",
 ]

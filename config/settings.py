@@ -174,6 +174,23 @@ class ServerSettings(_Section):
     )
 
 
+class LogSettings(_Section):
+    """How the application and the server log: for people (text) or log systems (json)."""
+
+    format: Literal["text", "json"] = Field(
+        "text", description="text: one readable line per record; json: one JSON object per line"
+    )
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="the least severe records written"
+    )
+    access: bool = Field(True, description="one line per answered request (at INFO)")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _any_case(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
+
+
 class Settings(BaseSettings):
     """Every setting of a Wirework application, from `APP_*` variables and `.env`."""
 
@@ -198,6 +215,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
     server: ServerSettings = ServerSettings()
+    log: LogSettings = LogSettings()
 
     @classmethod
     def settings_customise_sources(
