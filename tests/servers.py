@@ -1,4 +1,4 @@
-"""Real server processes for tests: Wirework itself (`python -m app serve`) and Redis.
+"""Real server processes for tests: Wirework itself (`python -m app serve`), Redis, PostgreSQL.
 
 Both listen on a spare loopback port and are always stopped by the fixture that started
 them. Traffic never leaves 127.0.0.1.
@@ -6,10 +6,12 @@ them. Traffic never leaves 127.0.0.1.
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -260,6 +262,76 @@ class RedisServerProcess:
             return False
         finally:
             writer.close()
+
+
+class PostgresServerProcess:
+    """A private PostgreSQL cluster on a spare loopback port, for tests that stop or freeze it.
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user
+    and lives in a folder of its own under the system's temporary folder.
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._bin_dir = bin_dir
+        self._folder = Path(tempfile.mkdtemp(prefix="wirework-postgres-"))
+        self._data = self._folder / "data"
+        self._as_owner: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self._folder, "postgres", "postgres")
+            self._as_owner = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self._data), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    def start(self) -> None:
+        """Start the server (again) and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self._folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self._folder / "server.log")
+        self._run("pg_ctl", "-D", str(self._data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: `fast` (clean, clients disconnected) or `immediate` (a crash)."""
+        self.resume()
+        self._run("pg_ctl", "-D", str(self._data), "-m", mode, "-w", "stop")
+
+    def pause(self) -> None:
+        """Freeze every server process (SIGSTOP): connections stay open, nothing answers."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Unfreeze them (SIGCONT); they answer what was sent meanwhile."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete the cluster."""
+        if (self._data / "postmaster.pid").exists():
+            self.stop("immediate")
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _processes(self) -> list[int]:
+        try:
+            postmaster = int((self._data / "postmaster.pid").read_text().split()[0])
+        except (FileNotFoundError, IndexError, ValueError):
+            return []
+        children = [
+            int(stat.parent.name)
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if _parent_pid(stat) == postmaster
+        ]
+        return [postmaster, *children]
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self._as_owner, str(self._bin_dir / program), *args]
+        subprocess.run(command, check=True, capture_output=True, cwd=self._folder)  # noqa: S603
+
+
+def _parent_pid(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class InProcessServer:

@@ -1,11 +1,12 @@
 """Fixtures for reliability tests: real servers started as subprocesses, always stopped."""
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from tests.servers import ServerProcess
+from tests.servers import PostgresServerProcess, ServerProcess
 
 StartServer = Callable[..., ServerProcess]
 
@@ -32,3 +33,21 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def spare_postgres() -> Iterator[PostgresServerProcess]:
+    """A running private PostgreSQL server the test may stop, crash or freeze (never the shared
+    one); removed afterwards. Skipped where the server binaries are not installed, except in CI."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        reason = "PostgreSQL server binaries not installed: outage tests start their own server"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServerProcess(found[-1].parent)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
