@@ -1,7 +1,6 @@
 """What the Redis cache store and the Redis task lock share: a fail-fast client and leases."""
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from providers.durations import positive_seconds
+from providers.durations import milliseconds, positive_seconds
 from providers.redis_connection.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
@@ -35,11 +34,6 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         driver_info=None,  # skips CLIENT SETINFO: one round trip less per new connection
     )
-
-
-def lease_milliseconds(ttl: float) -> int:
-    """`ttl` seconds as a Redis PX value, rounded up so a lease never ends early."""
-    return max(1, math.ceil(positive_seconds("ttl", ttl) * 1000))
 
 
 _TAKE_OR_RENEW: Final = """
@@ -73,7 +67,7 @@ class Leases:
 
     async def take(self, key: str, token: str, ttl: float) -> bool:
         """Take `key` for `ttl` seconds, or renew it if `token` holds it; False if another does."""
-        taken = await self._take_or_renew(keys=[key], args=[token, lease_milliseconds(ttl)])
+        taken = await self._take_or_renew(keys=[key], args=[token, milliseconds(ttl)])
         return bool(taken)
 
     async def release(self, key: str, token: str) -> bool:
@@ -151,5 +145,4 @@ __all__ = [
     "RedisRole",
     "connect",
     "guarded_redis",
-    "lease_milliseconds",
 ]

@@ -1,7 +1,7 @@
 """The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
@@ -23,7 +23,6 @@ class StoreStats:
     entries: int | None
     """Entries held, expired-but-not-yet-dropped included; `None` if only the server knows."""
     hits: int
-    """`get` calls that found a live value."""
     misses: int
     """`get` calls that found nothing, or only an expired entry."""
     evictions: int
@@ -31,8 +30,8 @@ class StoreStats:
     expirations: int
     """Expired entries this store has dropped itself (on read or while making room)."""
     errors: int | None = None
-    """Calls a remote store could not serve (server down, or unreadable data), each degraded to
-    a miss or a skipped write; `None` for a store without a server."""
+    """Calls a remote store could not serve, each degraded to a miss or a skipped write;
+    `None` for a store without a server."""
 
 
 class CacheStore(Protocol):
@@ -48,8 +47,7 @@ class CacheStore(Protocol):
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the live value for `key`, or `default`; counts a hit or a miss.
 
-        A hit refreshes recency where the store keeps an LRU order. Same contract as
-        `CacheService.get`.
+        A hit refreshes recency where the store keeps an LRU order.
         """
         ...
 
@@ -79,33 +77,11 @@ class CacheStore(Protocol):
 
 
 @runtime_checkable
-class LocalCacheStore(CacheStore, Protocol):
-    """A store in this process: it answers at once, and its entries can be shown.
-
-    `lookup` and `put` are `get` and `set` without the coroutine; `CacheService` calls them
-    directly, one coroutine per cache operation instead of two (docs/decisions.md §8).
-    """
-
-    def lookup(self, key: str, default: Any = None) -> Any:
-        """`get`, answered synchronously."""
-        ...
-
-    def put(self, key: str, value: Any, ttl: float) -> None:
-        """`set`, done synchronously."""
-        ...
-
-    @property
-    def entries(self) -> Mapping[str, Any]:
-        """A live read-only view of key -> value that neither counts nor refreshes recency."""
-        ...
-
-
-@runtime_checkable
 class SharedFillStore(CacheStore, Protocol):
     """A store shared by several processes that elects one of them to fill a missing key.
 
-    `CacheService.get_or_set` already runs `factory` once per key within a process; with
-    such a store it also runs it (about) once across every process sharing the entries.
+    `CacheService.get_or_set` runs `factory` once per key within a process; with such a
+    store it also runs it (about) once across every process sharing the entries.
     """
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
