@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
@@ -49,28 +48,18 @@ class TaskLock(Protocol):
 def create_task_lock(
     lock_url: str | None, *, clock: Callable[[], float] = time.monotonic
 ) -> TaskLock:
-    """Choose the lock backend from `lock_url`; unset (or empty) means in-process only.
-
-    `redis://` and `rediss://` give Redis leases, `postgresql://` and `postgres://`
-    advisory locks; any other scheme is a `ValueError` naming only the scheme.
-    """
+    """The lock for `lock_url` (a URL settings accepted): unset or empty means in-process only,
+    ``redis://``/``rediss://`` Redis leases, ``postgresql://``/``postgres://`` advisory locks."""
     if not lock_url:
         return LocalTaskLock(clock=clock)
-    # Name only the scheme: the rest of the URL may carry a password.
-    scheme = urlsplit(lock_url).scheme or lock_url.partition(":")[0]
     # Imported here: an application that uses neither server never loads its client.
-    if scheme in ("redis", "rediss"):
+    if lock_url.startswith("redis"):
         from providers.background.locks.redis import RedisTaskLock  # noqa: PLC0415
 
         return RedisTaskLock(lock_url, clock=clock)
-    if scheme in ("postgresql", "postgres"):
-        from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
+    from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
 
-        return PostgresTaskLock(lock_url, clock=clock)
-    raise ValueError(
-        f"unsupported lock_url scheme {scheme!r}: use redis://, rediss://, postgresql:// "
-        "or leave lock_url unset for the in-process lock"
-    )
+    return PostgresTaskLock(lock_url, clock=clock)
 
 
 @dataclass(frozen=True, slots=True)
