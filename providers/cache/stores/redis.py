@@ -16,19 +16,10 @@ from providers.cache.stores.redis_namespace import NamespaceKeys
 from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import (
-    SERVER_FAILURES,
-    ConnectionOptions,
-    RedisRole,
-    guarded_redis,
-)
+from providers.redis_connection.client import SERVER_FAILURES, ConnectionOptions, GuardedRedis
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
-
-_ROLE: Final = RedisRole(
-    "Redis cache", fallback="cache lookups are misses and writes are skipped", logger=logger
-)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,9 +60,17 @@ class RedisStore:
         **options: Unpack[ConnectionOptions],
     ) -> None:
         positive_seconds("fill_lease", fill_lease)
-        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
-        self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = guarded.prefix
+        self._guarded = GuardedRedis(
+            url,
+            namespace=namespace,
+            server="Redis cache",
+            fallback="cache lookups are misses and writes are skipped",
+            logger=logger,
+            clock=clock,
+            **options,
+        )
+        self._redis, self._breaker = self._guarded.client, self._guarded.breaker
+        self._prefix = self._guarded.prefix
         self._keys = NamespaceKeys(self._redis, self._breaker, self._prefix)
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
         self._fill_lease = fill_lease
@@ -132,7 +131,7 @@ class RedisStore:
         token = uuid.uuid4().hex
         deadline = self._clock() + self._fill_lease
         while True:
-            taken = await self._command(self._leases.take, lease, token, self._fill_lease)
+            taken = await self._command(self._guarded.take_lease, lease, token, self._fill_lease)
             if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody can coordinate
                 return await self._fill_under_lease(key, lease, token, factory, ttl)
             value = await self._wait_for_fill(key, lease, deadline)
@@ -225,7 +224,7 @@ class RedisStore:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]
         finally:
-            await self._command(self._leases.release, lease, token)
+            await self._command(self._guarded.release_lease, lease, token)
 
     async def _produce(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         value = await factory()
