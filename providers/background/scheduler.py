@@ -5,11 +5,10 @@ following due time is computed from the previous *due* time (not from when the r
 so a run's duration never shifts the schedule, and due times that passed while it ran are
 skipped and counted.
 
-First-run policy: by default a task runs as soon as the scheduler starts (or as soon as it
-is added to a running scheduler), then once every `interval` seconds ("run now, then every
-interval"). With `spread_first_runs=True` each task's first run is instead put at a fixed
-point within its first interval, derived from its name, so thousands of tasks added at
-once do not all fall due at the same instant every interval.
+A task runs as soon as the scheduler starts (or as soon as it is added to a running one),
+then every `interval` seconds. With `spread_first_runs=True` its first run is at a point of
+its first interval fixed by its name, so thousands of tasks added at once do not all fall
+due at the same instant every interval.
 """
 
 import asyncio
@@ -42,8 +41,6 @@ class BackgroundService:
     `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
     waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
     `lock` replaces the lock chosen from `lock_url` (tests, custom backends).
-    `spread_first_runs` puts each task's first run at a stable point within its first
-    interval instead of at once (see the module docstring).
     """
 
     def __init__(
@@ -199,9 +196,7 @@ class BackgroundService:
         }
 
     def _first_due(self, task: BackgroundTask, now: float) -> float:
-        if self._spread_first_runs:
-            return now + task.interval * first_run_phase(task.name)
-        return now
+        return now + task.interval * first_run_phase(task.name) if self._spread_first_runs else now
 
     def _start_run(self, task: BackgroundTask) -> None:
         self._runs[task.name] = asyncio.create_task(self._run(task), name=f"background:{task.name}")
@@ -214,10 +209,7 @@ class BackgroundService:
                 task.last_run = time.time()
                 started = self._clock()
                 try:
-                    if task.timeout is None:
-                        await task.func()
-                    else:
-                        await self._call_with_timeout(task)
+                    await self._call(task)
                 except Exception as error:
                     self._record_error(task, error, "failed")
                 task.runs += 1
@@ -254,8 +246,8 @@ class BackgroundService:
             task.skipped += 1
         return won
 
-    async def _call_with_timeout(self, task: BackgroundTask) -> None:
-        deadline = asyncio.timeout(task.timeout)
+    async def _call(self, task: BackgroundTask) -> None:
+        deadline = asyncio.timeout(task.timeout)  # None: no limit
         try:
             async with deadline:
                 await task.func()

@@ -3,7 +3,7 @@
 import hashlib
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 TaskFunction = Callable[[], Awaitable[object]]
@@ -43,25 +43,12 @@ class BackgroundTask:
 
     def stats(self) -> dict[str, Any]:
         """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
-        return {
-            "interval": self.interval,
-            "exclusive": self.exclusive,
-            "timeout": self.timeout,
-            "enabled": self.enabled,
-            "runs": self.runs,
-            "errors": self.errors,
-            "timeouts": self.timeouts,
-            "skipped": self.skipped,
-            "last_error": self.last_error,
-            "last_run": self.last_run,
-            "last_duration": self.last_duration,
-        }
+        shown = (field.name for field in fields(self) if field.name not in ("name", "func", "due"))
+        return {name: getattr(self, name) for name in shown}
 
 
 def next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
-    """The first due time on `previous_due`'s grid that is not in the past, and how many
-    grid points were passed over (they fell due while the previous run was still going).
-    """
+    """The first due time on `previous_due`'s grid not in the past, and how many were passed."""
     steps = max(1, math.ceil((now - previous_due) / interval))
     return previous_due + steps * interval, steps - 1
 
