@@ -18,11 +18,6 @@ _LEADER_GONE: Final = object()
 """A flight's result when its leader was cancelled: waiters retry and one of them leads."""
 
 
-def _check_ttl(ttl: float) -> float:
-    """`ttl` if it is a positive number of seconds (`math.inf`: never expires)."""
-    return positive_seconds("ttl", ttl, infinite=True)
-
-
 class CacheService:
     """A key-value cache in front of a `CacheStore` (a `MemoryStore` unless one is given).
 
@@ -40,7 +35,7 @@ class CacheService:
         store: CacheStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._default_ttl = _check_ttl(default_ttl)
+        self._default_ttl = positive_seconds("default_ttl", default_ttl, infinite=True)
         self._reload_mode = reload_mode
         self._store: CacheStore = store if store is not None else MemoryStore(max_size, clock)
         self.cache: Mapping[str, Any] | None = (
@@ -85,34 +80,36 @@ class CacheService:
 
     async def ping(self) -> None:
         """Raise unless the service is initialized and its store answers."""
-        if not self.is_initialized:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         await self._store.ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the cached value, or `default` when absent or expired (counted as a miss)."""
-        if not self.is_initialized:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         return await self._store.get(key, default)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None)."""
-        ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
-        if not self.is_initialized:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
-        await self._store.set(key, value, ttl)
+        self._check_ready()
+        await self._store.set(key, value, self._ttl(ttl))
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        if not self.is_initialized:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         return await self._store.delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
+        self._check_ready()
+        await self._store.clear()
+
+    def _check_ready(self) -> None:
         if not self.is_initialized:
             raise ServiceNotReadyError(NOT_INITIALIZED)
-        await self._store.clear()
+
+    def _ttl(self, ttl: float | None) -> float:
+        """`ttl` checked (`math.inf`: never expires), or the default TTL when None."""
+        return self._default_ttl if ttl is None else positive_seconds("ttl", ttl, infinite=True)
 
     async def get_or_set(
         self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
@@ -126,9 +123,8 @@ class CacheService:
         reaches every waiting caller and nothing is cached. If the caller running `factory` is
         cancelled, the waiters look again (counted) and the first of them runs it for the rest.
         """
-        if not self.is_initialized:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
-        ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
+        self._check_ready()
+        ttl = self._ttl(ttl)
         value = await self._store.get(key, MISSING)
         while value is MISSING:
             flight = self._flights.get(key)

@@ -29,7 +29,7 @@ class RedisTaskLock:
         clock: Callable[[], float] = time.monotonic,
         **options: Unpack[ConnectionOptions],
     ) -> None:
-        self._guarded = GuardedRedis(
+        self._redis = GuardedRedis(
             url,
             namespace=namespace,
             server="Redis task lock",
@@ -38,7 +38,6 @@ class RedisTaskLock:
             clock=clock,
             **options,
         )
-        self._breaker, self._prefix = self._guarded.breaker, self._guarded.prefix
         self._holder = uuid.uuid4().hex
         self._closed = False
 
@@ -47,28 +46,25 @@ class RedisTaskLock:
         await self.ping()
 
     async def try_acquire(self, name: str, ttl: float) -> bool:
-        """Take or renew the lease on `name` for `ttl` seconds.
-
-        False while another holder's lease is alive, and while Redis cannot answer.
-        """
+        """Take or renew the lease on `name`; False while another holds it or Redis is down."""
         self._check_open()
+        lease = self._redis.prefix + name
         positive_seconds("ttl", ttl)
-        taken = await self._breaker.call(
-            self._guarded.take_lease, self._prefix + name, self._holder, ttl
+        return (
+            await self._redis.breaker.call(self._redis.take_lease, lease, self._holder, ttl) is True
         )
-        return taken is True
 
     async def ping(self) -> None:
         """Ask Redis even during an outage, so readiness sees it end; raise if it cannot serve."""
         self._check_open()
-        await self._breaker.check(self._guarded.client.ping)
+        await self._redis.breaker.check(self._redis.client.ping)
 
     async def close(self) -> None:
         """Close the connections; leases are left to expire, so no interval runs twice."""
         if self._closed:
             return
         self._closed = True
-        await self._guarded.client.aclose()
+        await self._redis.client.aclose()
 
     def _check_open(self) -> None:
         if self._closed:

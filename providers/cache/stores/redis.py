@@ -60,7 +60,7 @@ class RedisStore:
         **options: Unpack[ConnectionOptions],
     ) -> None:
         positive_seconds("fill_lease", fill_lease)
-        self._guarded = GuardedRedis(
+        guarded = GuardedRedis(
             url,
             namespace=namespace,
             server="Redis cache",
@@ -69,8 +69,8 @@ class RedisStore:
             clock=clock,
             **options,
         )
-        self._redis, self._breaker = self._guarded.client, self._guarded.breaker
-        self._prefix = self._guarded.prefix
+        self._redis, self._breaker, self._prefix = guarded.client, guarded.breaker, guarded.prefix
+        self._take_lease, self._release_lease = guarded.take_lease, guarded.release_lease
         self._keys = NamespaceKeys(self._redis, self._breaker, self._prefix)
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
         self._fill_lease = fill_lease
@@ -86,7 +86,7 @@ class RedisStore:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
-        value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
+        value = await self._read(key)
         if value is MISSING:
             self._misses += 1
             return default
@@ -113,11 +113,8 @@ class RedisStore:
         return removed > 0
 
     async def clear(self) -> None:
-        """Remove the keys of this namespace only (SCAN + UNLINK in batches, never FLUSHDB).
-
-        Unlike the other calls it raises while Redis is down: a clear must not look done when it
-        was not.
-        """
+        """Remove the keys of this namespace only; raises while Redis is down, unlike the other
+        calls: a clear must not look done when it was not."""
         await self._breaker.check(self._keys.unlink_all)
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
@@ -131,7 +128,7 @@ class RedisStore:
         token = uuid.uuid4().hex
         deadline = self._clock() + self._fill_lease
         while True:
-            taken = await self._command(self._guarded.take_lease, lease, token, self._fill_lease)
+            taken = await self._command(self._take_lease, lease, token, self._fill_lease)
             if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody can coordinate
                 return await self._fill_under_lease(key, lease, token, factory, ttl)
             value = await self._wait_for_fill(key, lease, deadline)
@@ -168,14 +165,8 @@ class RedisStore:
 
     def stats(self) -> StoreStats:
         """Counters of this instance; entries, evictions and expirations are Redis's business."""
-        return StoreStats(
-            entries=None,
-            hits=self._hits,
-            misses=self._misses,
-            evictions=0,
-            expirations=0,
-            errors=self._breaker.failed_calls + self._unreadable,
-        )
+        errors = self._breaker.failed_calls + self._unreadable
+        return StoreStats(None, self._hits, self._misses, 0, 0, errors)
 
     async def _command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
@@ -186,11 +177,10 @@ class RedisStore:
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
-    def _loaded(self, key: str, data: bytes | str | Unavailable | None) -> Any:
-        """The value in what a GET returned, or `MISSING` (absent, unreadable, Redis down)."""
-        if data is UNAVAILABLE or data is None:
-            return MISSING
-        return self._decode(key, data)
+    async def _read(self, key: str) -> Any:
+        """The value stored for `key`, or `MISSING` (absent, unreadable, Redis down)."""
+        data = await self._command(self._redis.get, self._prefix + key)
+        return MISSING if data is UNAVAILABLE or data is None else self._decode(key, data)
 
     def _encode(self, key: str, value: Any) -> bytes:
         try:
@@ -219,12 +209,12 @@ class RedisStore:
     ) -> T:
         """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
         try:
-            value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
+            value = await self._read(key)
             if value is MISSING:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]
         finally:
-            await self._command(self._guarded.release_lease, lease, token)
+            await self._command(self._release_lease, lease, token)
 
     async def _produce(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         value = await factory()
@@ -232,10 +222,8 @@ class RedisStore:
         return value
 
     async def _wait_for_fill(self, key: str, lease: str, deadline: float) -> Any:
-        """Poll for the value another process is filling.
-
-        `MISSING` once its lease is gone, at `deadline`, or when Redis stops answering.
-        """
+        """The value another process fills; `MISSING` once its lease is gone, at `deadline`,
+        or when Redis stops answering."""
         delay = _FIRST_POLL
         while (remaining := deadline - self._clock()) > 0:
             await asyncio.sleep(min(delay, remaining))
