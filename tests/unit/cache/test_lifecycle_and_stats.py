@@ -80,15 +80,6 @@ async def test_close_is_idempotent_and_final() -> None:
         await service.initialize()
 
 
-async def test_get_returns_the_given_default_on_a_miss(cache_service: CacheService) -> None:
-    marker = object()
-
-    assert await cache_service.get("absent", marker) is marker
-    await cache_service.set("k", None)
-    assert await cache_service.get("k", marker) is None
-    assert (cache_service.hit_count, cache_service.miss_count) == (1, 1)
-
-
 async def test_cache_view_is_read_only_and_does_not_count(cache_service: CacheService) -> None:
     await cache_service.set("k", "v")
     view: Any = cache_service.cache
