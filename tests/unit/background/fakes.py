@@ -36,3 +36,19 @@ def scheduler_loops() -> list[str]:
     """Names of the scheduler's asyncio tasks still alive (one per run in progress)."""
     names = (task.get_name() for task in asyncio.all_tasks())
     return sorted(name for name in names if name.startswith("background:"))
+
+
+class HangingTask:
+    """A task function that waits until cancelled, recording that it started and was cancelled."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.cancelled = asyncio.Event()
+
+    async def __call__(self) -> None:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise

@@ -10,7 +10,7 @@ import pytest
 
 from providers.background import BackgroundService
 from tests.helpers import AsyncTestHelper
-from tests.unit.background.fakes import LOGGER, scheduler_loops
+from tests.unit.background.fakes import LOGGER, HangingTask, scheduler_loops
 
 wait_for = AsyncTestHelper.wait_for_condition
 run_with_timeout = AsyncTestHelper.run_with_timeout
@@ -54,15 +54,7 @@ async def test_failing_task_does_not_stop_others(
 async def test_hanging_task_is_cancelled_at_its_timeout(
     background_service: BackgroundService,
 ) -> None:
-    cancelled = asyncio.Event()
-
-    async def hang() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
+    hang = HangingTask()
     other = AsyncMock()
     background_service.add_task("hang", hang, 3600, timeout=0.05)
     background_service.add_task("other", other, 0.01)
@@ -70,7 +62,7 @@ async def test_hanging_task_is_cancelled_at_its_timeout(
 
     assert await wait_for(lambda: background_service.tasks["hang"].timeouts == 1)
     hung = background_service.tasks["hang"]
-    assert cancelled.is_set()
+    assert hang.cancelled.is_set()
     assert hung.errors == 1
     assert hung.runs == 1
     assert hung.last_error is not None
@@ -95,24 +87,14 @@ async def test_timeout_error_raised_by_the_task_is_not_a_timeout(
 async def test_stop_cancels_a_running_task_without_counting_an_error(
     background_service: BackgroundService,
 ) -> None:
-    entered = asyncio.Event()
-    cancelled = asyncio.Event()
-
-    async def slow() -> None:
-        entered.set()
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
+    slow = HangingTask()
     background_service.add_task("slow", slow, 3600)
     await background_service.start()
-    await run_with_timeout(entered.wait())
+    await run_with_timeout(slow.entered.wait())
 
     await run_with_timeout(background_service.stop())
 
-    assert cancelled.is_set()
+    assert slow.cancelled.is_set()
     task = background_service.tasks["slow"]
     assert (task.errors, task.last_error, task.runs) == (0, None, 0)
     assert not scheduler_loops()

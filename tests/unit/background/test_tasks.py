@@ -9,7 +9,7 @@ import pytest
 
 from providers.background import BackgroundService, BackgroundTask
 from tests.helpers import AsyncTestHelper
-from tests.unit.background.fakes import RecordingLock, scheduler_loops
+from tests.unit.background.fakes import HangingTask, RecordingLock, scheduler_loops
 
 wait_for = AsyncTestHelper.wait_for_condition
 run_with_timeout = AsyncTestHelper.run_with_timeout
@@ -65,25 +65,15 @@ async def test_task_added_while_running_starts(
 async def test_task_removed_while_running_is_cancelled(
     background_service: BackgroundService,
 ) -> None:
-    entered = asyncio.Event()
-    cancelled = asyncio.Event()
-
-    async def slow() -> None:
-        entered.set()
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
+    slow = HangingTask()
     background_service.add_task("slow", slow, 0.01)
     await background_service.start()
-    await run_with_timeout(entered.wait())
+    await run_with_timeout(slow.entered.wait())
 
     background_service.remove_task("slow")
 
     assert "slow" not in background_service.tasks
-    assert await wait_for(lambda: cancelled.is_set() and not scheduler_loops())
+    assert await wait_for(lambda: slow.cancelled.is_set() and not scheduler_loops())
     assert background_service.is_running
 
 
