@@ -1,9 +1,8 @@
 """The background scheduler: periodic async tasks that neither drift, overlap nor leak.
 
-When a task falls due its run starts as an asyncio task of its own; when the run ends, the
-following due time is computed from the previous *due* time (not from when the run ended),
-so a run's duration never shifts the schedule, and due times that passed while it ran are
-skipped and counted.
+Each run is an asyncio task of its own; the next due time follows from the previous *due*
+time, not from when the run ended, so a run's duration never shifts the schedule, and due
+times that passed while it ran are skipped and counted.
 
 A task runs as soon as the scheduler starts (or as soon as it is added to a running one),
 then every `interval` seconds. With `spread_first_runs=True` its first run is at a point of
@@ -159,9 +158,8 @@ class BackgroundService:
     ) -> BackgroundTask:
         """Schedule `func()` every `interval` seconds; on a running scheduler it starts now.
 
-        `exclusive` runs need the lock's lease on `name` (one instance per interval);
-        `timeout` cancels a run that takes longer and counts it as an error.
-        """
+        `exclusive` runs need the lock's lease on `name` (one instance per interval); `timeout`
+        cancels a run that takes longer and counts it as an error."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):

@@ -94,10 +94,8 @@ class RedisStore:
         return value
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        """Store `value` for `ttl` seconds; skipped while Redis is down.
-
-        The value is encoded first, so one that cannot be stored fails even during an outage.
-        """
+        """Store `value` for `ttl` seconds; skipped while Redis is down, but a value that cannot
+        be encoded fails even then."""
         data = self._encode(key, value)
         expiry = None if ttl >= _NO_EXPIRY_FROM else milliseconds(ttl)
         stored = await self._command(self._redis.set, self._prefix + key, data, px=expiry)
@@ -120,9 +118,8 @@ class RedisStore:
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Run `factory` for `key` in one process at a time, under a lease of `fill_lease` s.
 
-        The others poll for the value it stores. They run `factory` themselves if its lease ends
-        without a value (one of them takes the lease next), if `fill_lease` seconds pass, or if
-        Redis is down.
+        The others poll for its value, and run `factory` themselves if the lease ends without
+        one (one of them takes it next), once `fill_lease` seconds pass, or if Redis is down.
         """
         lease = self._lease_prefix + key
         token = uuid.uuid4().hex
@@ -140,9 +137,8 @@ class RedisStore:
     async def ping(self) -> None:
         """Ask Redis even while calls are skipped: readiness must see an outage and its end.
 
-        Before the store has served (no call yet, no ping answered) this is the start-up
-        check: a failure is a `ServiceStartError`, and no warning promises misses from a
-        store that never served.
+        Before the store has served, a failure is a `ServiceStartError` (a start-up check),
+        not a warning promising misses from a store that never served.
         """
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
