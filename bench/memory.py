@@ -1,8 +1,8 @@
-"""Memory: the seed guide's case, 10 x (database + cache) services used then closed.
+"""Memory: 10 x (database + cache) services used then closed.
 
 Run in a fresh interpreter each round, so nothing another benchmark left behind counts.
 RSS is read (after a garbage collection) once the modules are imported and again after
-the services are closed; the figure is the growth, which the guide bounds at 50 MB.
+the services are closed; the figure is the growth, which must stay under 50 MB.
 """
 
 import json
@@ -51,7 +51,7 @@ GROWTH = "wirework: RSS growth after the case"
 
 
 def run(options: Options) -> BenchmarkResult:
-    result = BenchmarkResult("memory: guide case, 10 x (database + cache), fresh process", "MB")
+    result = BenchmarkResult("memory: 10 x (database + cache), fresh process", "MB")
     result.higher_is_better = False
     result.compare = False
     rounds = options.pick(5, 3)
@@ -72,6 +72,6 @@ def run(options: Options) -> BenchmarkResult:
         Row("  growth while the 10 pairs are open", peaks[-rounds:]),
     ]
     growth = result.row(GROWTH).median
-    result.target("growth < 5 MB (the guide allows 50)", growth, growth < 5, "MB")
+    result.target("growth < 5 MB (50 allowed)", growth, growth < 5, "MB")
     result.notes.append(f"{rounds} fresh processes after one warm-up")
     return result

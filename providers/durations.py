@@ -12,3 +12,8 @@ def positive_seconds(name: str, value: float, *, infinite: bool = False) -> floa
         kind = "positive" if infinite else "positive finite"
         raise ValueError(f"{name} must be a {kind} number of seconds, got {value!r}")
     return value
+
+
+def milliseconds(seconds: float) -> int:
+    """`seconds` in whole milliseconds, rounded up so an expiry or a lease never ends early."""
+    return max(1, math.ceil(seconds * 1000))

@@ -1,114 +1,37 @@
 """The background scheduler: periodic async tasks that neither drift, overlap nor leak.
 
-One timer serves every schedule: a heap of due times, and one event-loop timer armed for the
-earliest. When a task falls due its run starts as an asyncio task of its own; when the run
-ends, the following due time is computed from the previous *due* time (not from when the
-run ended), so a run's duration never shifts the schedule, and due times that passed while
-it ran are skipped and counted. A schedule costs a heap entry between runs, not a sleeping
-asyncio task, and the timer wakes once per due time, not once per task.
+Each run is an asyncio task of its own; the next due time follows from the previous *due*
+time, not from when the run ended, so a run's duration never shifts the schedule, and due
+times that passed while it ran are skipped and counted.
 
-First-run policy: by default a task runs as soon as the scheduler starts (or as soon as it
-is added to a running scheduler), then once every `interval` seconds ("run now, then every
-interval"). With `spread_first_runs=True` each task's first run is instead put at a fixed
-point within its first interval, derived from its name, so thousands of tasks added at
-once do not all fall due at the same instant every interval.
+A task runs as soon as the scheduler starts (or as soon as it is added to a running one),
+then every `interval` seconds. With `spread_first_runs=True` its first run is at a point of
+its first interval fixed by its name, so thousands of tasks added at once do not all fall
+due at the same instant every interval.
 """
 
 import asyncio
-import hashlib
-import heapq
-import itertools
 import logging
-import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+from providers.background.due_times import DueTimes
 from providers.background.locks import TaskLock, create_task_lock
+from providers.background.task import BackgroundTask, TaskFunction, first_run_phase, next_due
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
 
-__all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
+__all__ = ["LEASE_INTERVALS", "BackgroundService"]
 
 logger = logging.getLogger(__name__)
-
-TaskFunction = Callable[[], Awaitable[object]]
-"""What `add_task` schedules: an async callable taking no arguments."""
 
 LEASE_INTERVALS: Final = 1.5
 """An exclusive task's lease lasts this many intervals: long enough for the holder's next
 run (perhaps a little late) to renew it, short enough for a successor to take over soon."""
 
 CLOSED: Final = "Background service is closed"
-
-TIMER_RESOLUTION: Final = 0.0002
-"""The timer waits at least this long between wake-ups: due times closer together than
-this are started by one wake-up (at most this much later). It also bounds how often the
-timer fires again while a fake clock stands still."""
-
-
-@dataclass(slots=True, eq=False)
-class BackgroundTask:
-    """One scheduled task: its schedule (from `add_task`) and its counters (from the scheduler).
-
-    `enabled` may be switched off and on while the scheduler runs; a disabled task lets its
-    due times pass without running or counting them.
-    """
-
-    name: str
-    func: TaskFunction
-    interval: float
-    exclusive: bool = False
-    timeout: float | None = None
-    enabled: bool = True
-    runs: int = 0
-    """Finished runs, failed ones included; a run cancelled by `stop()` is not counted."""
-    errors: int = 0
-    """Runs that raised or timed out (cancellation is never an error)."""
-    timeouts: int = 0
-    skipped: int = 0
-    """Due times not run: the previous run was still going, or another holder had the lease."""
-    last_error: str | None = None
-    """``"ExceptionType: message"`` of the latest failure."""
-    last_run: float | None = None
-    """Wall-clock (Unix) time the latest run started."""
-    last_duration: float | None = None
-    """Seconds the latest finished run took."""
-    due: float | None = None
-    """When the next run is due (the current run's due time while it runs), on the
-    scheduler's clock; None while the task is not scheduled."""
-
-    def stats(self) -> dict[str, Any]:
-        """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
-        return {
-            "interval": self.interval,
-            "exclusive": self.exclusive,
-            "timeout": self.timeout,
-            "enabled": self.enabled,
-            "runs": self.runs,
-            "errors": self.errors,
-            "timeouts": self.timeouts,
-            "skipped": self.skipped,
-            "last_error": self.last_error,
-            "last_run": self.last_run,
-            "last_duration": self.last_duration,
-        }
-
-
-def _next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
-    """The first due time on `previous_due`'s grid that is not in the past, and how many
-    grid points were passed over (they fell due while the previous run was still going).
-    """
-    steps = max(1, math.ceil((now - previous_due) / interval))
-    return previous_due + steps * interval, steps - 1
-
-
-def _phase(name: str) -> float:
-    """A stable fraction in [0, 1) for `name`: where its first run falls in the interval."""
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 class BackgroundService:
@@ -117,8 +40,6 @@ class BackgroundService:
     `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
     waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
     `lock` replaces the lock chosen from `lock_url` (tests, custom backends).
-    `spread_first_runs` puts each task's first run at a stable point within its first
-    interval instead of at once (see the module docstring).
     """
 
     def __init__(
@@ -139,12 +60,7 @@ class BackgroundService:
         self._clock = clock
         self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
-        # Tasks waiting for their next run, by due time. An entry whose task was removed, or
-        # whose due time changed since, is stale and dropped when it reaches the top.
-        self._heap: list[tuple[float, int, BackgroundTask]] = []
-        self._order = itertools.count()  # equal due times go first come, first served
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_due = math.inf
+        self._due_times = DueTimes(self._tasks, self._start_run, clock)
         self._runs: dict[str, asyncio.Task[None]] = {}
         # Runs of removed tasks that may still be finishing; stop() awaits them too.
         self._retiring: dict[asyncio.Task[None], str] = {}
@@ -188,22 +104,13 @@ class BackgroundService:
         self._running = True
         now = self._clock()
         for task in self._tasks.values():
-            due = task.due = self._first_due(task, now)
-            self._heap.append((due, next(self._order), task))
-        heapq.heapify(self._heap)
-        if self._heap:
-            self._arm(self._heap[0][0])
+            self._due_times.schedule(task, self._first_due(task, now))
         logger.info("background scheduler started with %d task(s)", len(self._tasks))
 
     async def stop(self) -> None:
         """Cancel every run in progress and wait for them, at most `stop_timeout` seconds."""
         self._running = False
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._timer_due = None, math.inf
-        self._heap.clear()
-        for task in self._tasks.values():
-            task.due = None
+        self._due_times.clear()
         active, self._runs = self._runs, {}
         runs = {run: name for name, run in active.items()} | self._retiring
         self._retiring = {}
@@ -251,9 +158,8 @@ class BackgroundService:
     ) -> BackgroundTask:
         """Schedule `func()` every `interval` seconds; on a running scheduler it starts now.
 
-        `exclusive` runs need the lock's lease on `name` (one instance per interval);
-        `timeout` cancels a run that takes longer and counts it as an error.
-        """
+        `exclusive` runs need the lock's lease on `name` (one instance per interval); `timeout`
+        cancels a run that takes longer and counts it as an error."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):
@@ -264,7 +170,7 @@ class BackgroundService:
         task = BackgroundTask(name, func, interval, exclusive, timeout)
         self._tasks[name] = task
         if self._running:
-            self._schedule(task, self._first_due(task, self._clock()))
+            self._due_times.schedule(task, self._first_due(task, self._clock()))
         return task
 
     def remove_task(self, name: str) -> None:
@@ -288,66 +194,20 @@ class BackgroundService:
         }
 
     def _first_due(self, task: BackgroundTask, now: float) -> float:
-        if self._spread_first_runs:
-            return now + task.interval * _phase(task.name)
-        return now
-
-    def _schedule(self, task: BackgroundTask, due: float) -> None:
-        """Queue `task`'s next run for `due`, waking the timer sooner if it must."""
-        task.due = due
-        heapq.heappush(self._heap, (due, next(self._order), task))
-        if due < self._timer_due:
-            self._arm(due)
-
-    def _arm(self, due: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_due = due
-        delay = due - self._clock()
-        if delay > 0:
-            delay = max(delay, TIMER_RESOLUTION)
-        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire)
-
-    def _fire(self) -> None:
-        """Start every run that is due, then arm the timer for the next due time."""
-        self._timer, self._timer_due = None, math.inf
-        heap, tasks = self._heap, self._tasks
-        now = self._clock()
-        while heap:
-            due, _, task = heap[0]
-            if task.due != due or tasks.get(task.name) is not task:
-                heapq.heappop(heap)
-                continue
-            if due > now:
-                # Checked against the clock, not the timer: a fake clock moves only when a
-                # test says so, and the timer then simply fires again.
-                self._arm(due)
-                return
-            heapq.heappop(heap)
-            if task.enabled:
-                self._start_run(task)
-            else:
-                self._schedule(task, _next_due(due, task.interval, now)[0])
+        return now + task.interval * first_run_phase(task.name) if self._spread_first_runs else now
 
     def _start_run(self, task: BackgroundTask) -> None:
         self._runs[task.name] = asyncio.create_task(self._run(task), name=f"background:{task.name}")
 
     async def _run(self, task: BackgroundTask) -> None:
-        """Run `task` once, then queue its next due time unless the run ended its schedule.
-
-        One coroutine does the run and its bookkeeping, without a done callback or a nested
-        coroutine per run: with thousands of schedules, that per-run work is the budget.
-        """
+        """Run `task` once, then queue its next due time unless the run ended its schedule."""
         run = asyncio.current_task()
         try:
             if task.enabled and (not task.exclusive or await self._take_lease(task)):
                 task.last_run = time.time()
                 started = self._clock()
                 try:
-                    if task.timeout is None:
-                        await task.func()
-                    else:
-                        await self._call_with_timeout(task)
+                    await self._call(task)
                 except Exception as error:
                     self._record_error(task, error, "failed")
                 task.runs += 1
@@ -369,9 +229,9 @@ class BackgroundService:
             return  # stopped or removed while its function swallowed the cancellation
         del self._runs[task.name]
         if task.due is not None:
-            due, missed = _next_due(task.due, task.interval, self._clock())
+            due, missed = next_due(task.due, task.interval, self._clock())
             task.skipped += missed
-            self._schedule(task, due)
+            self._due_times.schedule(task, due)
 
     async def _take_lease(self, task: BackgroundTask) -> bool:
         """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
@@ -384,8 +244,8 @@ class BackgroundService:
             task.skipped += 1
         return won
 
-    async def _call_with_timeout(self, task: BackgroundTask) -> None:
-        deadline = asyncio.timeout(task.timeout)
+    async def _call(self, task: BackgroundTask) -> None:
+        deadline = asyncio.timeout(task.timeout)  # None: no limit
         try:
             async with deadline:
                 await task.func()

@@ -5,7 +5,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, TypeVar
 
-from providers.cache.stores.base import MISSING, CacheStore, LocalCacheStore, SharedFillStore
+from providers.cache.stores.base import MISSING, CacheStore, SharedFillStore
 from providers.cache.stores.memory import MemoryStore
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
@@ -16,11 +16,6 @@ NOT_INITIALIZED: Final = "Cache service not initialized"
 
 _LEADER_GONE: Final = object()
 """A flight's result when its leader was cancelled: waiters retry and one of them leads."""
-
-
-def _check_ttl(ttl: float) -> float:
-    """Return `ttl` if it is a positive number of seconds (`math.inf`: never expires)."""
-    return positive_seconds("ttl", ttl, infinite=True)
 
 
 class CacheService:
@@ -40,25 +35,20 @@ class CacheService:
         store: CacheStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._default_ttl = _check_ttl(default_ttl)
+        self._default_ttl = positive_seconds("default_ttl", default_ttl, infinite=True)
         self._reload_mode = reload_mode
         self._store: CacheStore = store if store is not None else MemoryStore(max_size, clock)
-        # A store in this process is read and written without awaiting (LocalCacheStore).
-        self._local = self._store if isinstance(self._store, LocalCacheStore) else None
         self.cache: Mapping[str, Any] | None = (
-            self._local.entries if self._local is not None else None
+            self._store.entries if isinstance(self._store, MemoryStore) else None
         )
         """What the memory store holds (read-only, live); `None` for a remote store."""
         self._status: Literal["not_initialized", "initialized", "closed"] = "not_initialized"
-        self._ready = False
         self._flights: dict[str, asyncio.Future[Any]] = {}
-        # A store shared by processes also elects one of them to run `factory` (get_or_set).
-        self._shared_fill = self._store.fill if isinstance(self._store, SharedFillStore) else None
 
     @property
     def is_initialized(self) -> bool:
         """True between `initialize()` and `close()`; always False in reload mode."""
-        return self._ready
+        return self._status == "initialized"
 
     @property
     def hit_count(self) -> int:
@@ -80,51 +70,46 @@ class CacheService:
             )
         await self._store.ping()
         self._status = "initialized"
-        self._ready = True
 
     async def close(self) -> None:
         """Close the store; later calls raise `RuntimeError`. Closing twice is harmless."""
         if self._status == "closed":
             return
-        self._ready = False
         self._status = "closed"
         await self._store.close()
 
     async def ping(self) -> None:
         """Raise unless the service is initialized and its store answers."""
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         await self._store.ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the cached value, or `default` when absent or expired (counted as a miss)."""
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
-        if self._local is not None:
-            return self._local.lookup(key, default)
+        self._check_ready()
         return await self._store.get(key, default)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None)."""
-        ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
-        if self._local is not None:
-            self._local.put(key, value, ttl)
-        else:
-            await self._store.set(key, value, ttl)
+        self._check_ready()
+        await self._store.set(key, value, self._ttl(ttl))
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         return await self._store.delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+        self._check_ready()
         await self._store.clear()
+
+    def _check_ready(self) -> None:
+        if not self.is_initialized:
+            raise ServiceNotReadyError(NOT_INITIALIZED)
+
+    def _ttl(self, ttl: float | None) -> float:
+        """`ttl` checked (`math.inf`: never expires), or the default TTL when None."""
+        return self._default_ttl if ttl is None else positive_seconds("ttl", ttl, infinite=True)
 
     async def get_or_set(
         self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
@@ -138,13 +123,9 @@ class CacheService:
         reaches every waiting caller and nothing is cached. If the caller running `factory` is
         cancelled, the waiters look again (counted) and the first of them runs it for the rest.
         """
-        if not self._ready:
-            raise ServiceNotReadyError(NOT_INITIALIZED)
-        ttl = self._default_ttl if ttl is None else _check_ttl(ttl)
-        if self._local is not None:
-            value = self._local.lookup(key, MISSING)
-        else:
-            value = await self._store.get(key, MISSING)
+        self._check_ready()
+        ttl = self._ttl(ttl)
+        value = await self._store.get(key, MISSING)
         while value is MISSING:
             flight = self._flights.get(key)
             if flight is None:
@@ -161,8 +142,8 @@ class CacheService:
         flight: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
         try:
-            if self._shared_fill is not None:
-                value = await self._shared_fill(key, factory, ttl)
+            if isinstance(self._store, SharedFillStore):
+                value = await self._store.fill(key, factory, ttl)
             else:
                 value = await factory()
                 await self._store.set(key, value, ttl)

@@ -1,7 +1,5 @@
-"""A circuit breaker for a remote server: an outage costs one timeout, not one per request.
-
-It also keeps the log readable: one warning now and then, not one per failed call.
-"""
+"""A circuit breaker for a remote server: an outage costs one timeout, not one per request,
+and one warning now and then, not one per failed call."""
 
 import enum
 import logging
@@ -45,12 +43,11 @@ class CircuitBreaker:
         warn_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        positive_seconds("retry_after", retry_after)
         self._server = server
         self._failures = failures
         self._fallback = fallback
         self._logger = logger
-        self._retry_after = retry_after
+        self._retry_after = positive_seconds("retry_after", retry_after)
         self._warn_every = warn_every
         self._clock = clock
         self._retry_at: float | None = None  # None while closed (the server answers)
@@ -68,19 +65,20 @@ class CircuitBreaker:
         self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T | Unavailable:
         """Await `command(...)`, or return `UNAVAILABLE` at once while the breaker is open."""
-        if self._skipping():
-            self.failed_calls += 1
-            self._unreported += 1
-            return UNAVAILABLE
-        try:
-            result = await command(*args, **kwargs)
-        except self._failures as error:
-            self.failed_calls += 1
-            self._unreported += 1
-            self.record_failure(error)
-            return UNAVAILABLE
-        self.record_success()
-        return result
+        failure = None
+        if not self._skipping():
+            try:
+                result = await command(*args, **kwargs)
+            except self._failures as error:
+                failure = error
+            else:
+                self._answered()
+                return result
+        self.failed_calls += 1
+        self._unreported += 1
+        if failure is not None:
+            self._open(failure)
+        return UNAVAILABLE
 
     async def check(
         self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -92,12 +90,19 @@ class CircuitBreaker:
         try:
             result = await command(*args, **kwargs)
         except self._failures as error:
-            self.record_failure(error)
+            self._open(error)
             raise
-        self.record_success()
+        self._answered()
         return result
 
-    def record_failure(self, error: Exception) -> None:
+    def _answered(self) -> None:
+        """Close the breaker: the server answered."""
+        if self._retry_at is not None:
+            self._retry_at = None
+            self._next_warning = -math.inf  # the next outage is reported at once
+            self._logger.info("%s answers again", self._server)
+
+    def _open(self, error: Exception) -> None:
         """Open (or keep open) the breaker; warn unless a warning went out recently."""
         now = self._clock()
         self._retry_at = now + self._retry_after
@@ -116,21 +121,12 @@ class CircuitBreaker:
         )
         self._unreported = 0
 
-    def record_success(self) -> None:
-        """Close the breaker: the server answered."""
-        if self._retry_at is None:
-            return
-        self._retry_at = None
-        self._next_warning = -math.inf  # the next outage is reported at once
-        self._logger.info("%s answers again", self._server)
-
     def _skipping(self) -> bool:
         """True while open; once `retry_after` has passed, lets this call probe the server."""
-        retry_at = self._retry_at
-        if retry_at is None:
+        if self._retry_at is None:
             return False
         now = self._clock()
-        if now < retry_at:
+        if now < self._retry_at:
             return True
         # Half-open: this call tries; concurrent callers keep skipping until it reports back.
         self._retry_at = now + self._retry_after

@@ -1,10 +1,8 @@
 """What the Redis cache store and the Redis task lock share: a fail-fast client and leases."""
 
 import logging
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final, TypedDict, Unpack
 
 from redis.asyncio import Redis
@@ -13,35 +11,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from providers.durations import positive_seconds
+from providers.durations import milliseconds, positive_seconds
 from providers.redis_connection.circuit_breaker import CircuitBreaker
 
 SERVER_FAILURES: Final = (RedisError, OSError)
 """Exceptions meaning "Redis cannot serve now": unreachable, timed out, or refusing commands."""
 
-
-def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Redis:
-    """A client for `url` whose every call is bounded: no retry loops, no waiting on a hung server.
-
-    Connecting is lazy (no I/O here). A broken connection is retried once at once, so a pooled
-    connection that a restarted server dropped is replaced unnoticed; a timeout is never retried.
-    """
-    positive_seconds("socket_timeout", socket_timeout)
-    positive_seconds("connect_timeout", connect_timeout)
-    return Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=connect_timeout,
-        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-        driver_info=None,  # skips CLIENT SETINFO: one round trip less per new connection
-    )
-
-
-def lease_milliseconds(ttl: float) -> int:
-    """`ttl` seconds as a Redis PX value, rounded up so a lease never ends early."""
-    return max(1, math.ceil(positive_seconds("ttl", ttl) * 1000))
-
-
+# Atomic on the server, and taking again a lease one holds succeeds (a retried call cannot
+# lock its own caller out).
 _TAKE_OR_RENEW: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -60,27 +37,6 @@ return 0
 """
 
 
-class Leases:
-    """Expiring keys held by a token: only the holder renews or releases its lease.
-
-    Both operations are Lua scripts, so check-then-act is atomic on the server, and taking
-    again a lease one already holds succeeds (a retried call cannot lock its own caller out).
-    """
-
-    def __init__(self, client: Redis) -> None:
-        self._take_or_renew = client.register_script(_TAKE_OR_RENEW)
-        self._release = client.register_script(_RELEASE)
-
-    async def take(self, key: str, token: str, ttl: float) -> bool:
-        """Take `key` for `ttl` seconds, or renew it if `token` holds it; False if another does."""
-        taken = await self._take_or_renew(keys=[key], args=[token, lease_milliseconds(ttl)])
-        return bool(taken)
-
-    async def release(self, key: str, token: str) -> bool:
-        """Delete `key` if `token` still holds it; a lease since taken by another is left alone."""
-        return bool(await self._release(keys=[key], args=[token]))
-
-
 class ConnectionOptions(TypedDict, total=False):
     """How a Redis-backed service talks to its server; every key has a default."""
 
@@ -92,64 +48,56 @@ class ConnectionOptions(TypedDict, total=False):
     """Seconds the breaker leaves the server alone after a failure (default 1)."""
 
 
-@dataclass(frozen=True, slots=True)
 class GuardedRedis:
-    """A bounded client, its lease scripts, the breaker every call goes through, a key prefix."""
+    """A Redis client whose every call is bounded, the breaker its calls go through, and leases.
 
-    client: Redis
-    leases: Leases
-    breaker: CircuitBreaker
-    prefix: str
-    """``{namespace}:``: every key the service owns starts with it."""
+    Connecting is lazy (no I/O here). No retry loops: a broken connection is retried once at
+    once, so a pooled connection a restarted server dropped is replaced unnoticed; a timeout is
+    never retried. Every key the service owns starts with `prefix` (``{namespace}:``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str,
+        server: str,
+        fallback: str,
+        logger: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[ConnectionOptions],
+    ) -> None:
+        if not namespace:
+            raise ValueError(f"namespace must not be empty: it keeps the {server}'s keys apart")
+        socket_timeout = positive_seconds("socket_timeout", options.get("socket_timeout", 0.5))
+        connect_timeout = options.get("connect_timeout")
+        connect_timeout = socket_timeout if connect_timeout is None else connect_timeout
+        self.client = Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=positive_seconds("connect_timeout", connect_timeout),
+            retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+            driver_info=None,  # skips CLIENT SETINFO: one round trip less per new connection
+        )
+        self.breaker = CircuitBreaker(
+            server,
+            failures=SERVER_FAILURES,
+            fallback=fallback,
+            logger=logger,
+            retry_after=options.get("retry_after", 1.0),
+            clock=clock,
+        )
+        self.prefix = f"{namespace}:"
+        self._take_or_renew = self.client.register_script(_TAKE_OR_RENEW)
+        self._release = self.client.register_script(_RELEASE)
+
+    async def take_lease(self, key: str, token: str, ttl: float) -> bool:
+        """Take `key` for `ttl` seconds, or renew it if `token` holds it; False if another does."""
+        return bool(await self._take_or_renew(keys=[key], args=[token, milliseconds(ttl)]))
+
+    async def release_lease(self, key: str, token: str) -> bool:
+        """Delete `key` if `token` still holds it; a lease since taken by another is left alone."""
+        return bool(await self._release(keys=[key], args=[token]))
 
 
-@dataclass(frozen=True, slots=True)
-class RedisRole:
-    """What a service uses Redis for, as its breaker's warnings say it."""
-
-    server: str
-    """The server as the service sees it, e.g. "Redis cache"."""
-    fallback: str
-    """What the service does while Redis cannot answer."""
-    logger: logging.Logger
-
-
-def guarded_redis(
-    url: str,
-    role: RedisRole,
-    *,
-    namespace: str,
-    clock: Callable[[], float] = time.monotonic,
-    **options: Unpack[ConnectionOptions],
-) -> GuardedRedis:
-    """Everything a Redis-backed service needs, its keys kept apart under `namespace`."""
-    if not namespace:
-        raise ValueError(f"namespace must not be empty: it keeps the {role.server}'s keys apart")
-    socket_timeout = options.get("socket_timeout", 0.5)
-    connect_timeout = options.get("connect_timeout")
-    client = connect(
-        url,
-        socket_timeout=socket_timeout,
-        connect_timeout=socket_timeout if connect_timeout is None else connect_timeout,
-    )
-    breaker = CircuitBreaker(
-        role.server,
-        failures=SERVER_FAILURES,
-        fallback=role.fallback,
-        logger=role.logger,
-        retry_after=options.get("retry_after", 1.0),
-        clock=clock,
-    )
-    return GuardedRedis(client, Leases(client), breaker, f"{namespace}:")
-
-
-__all__ = [
-    "SERVER_FAILURES",
-    "ConnectionOptions",
-    "GuardedRedis",
-    "Leases",
-    "RedisRole",
-    "connect",
-    "guarded_redis",
-    "lease_milliseconds",
-]
+__all__ = ["SERVER_FAILURES", "ConnectionOptions", "GuardedRedis"]

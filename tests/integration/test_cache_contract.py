@@ -1,10 +1,10 @@
 """One contract, every store: the same test bodies run on the memory store and on Redis.
 
-`StoreContract` is what `CacheService` relies on from a store; `CacheContract` is the guide's
-"Cache Service Testing" cases, which must hold whichever store the settings choose. Each
-`Test...` class below gives a store and a way to let time pass (the fake clock for memory,
-real time for Redis, which expires entries itself); what only one store does stays in its
-own module (`tests/unit/test_memory_store.py`, `test_redis_store.py`, ...).
+`StoreContract` is what `CacheService` relies on from a store; `CacheContract` is what a user
+of `CacheService` relies on, whichever store the settings choose. Each `Test...` class below
+gives a store and a way to let time pass (the fake clock for memory, real time for Redis,
+which expires entries itself); what only one store does stays in its own module
+(`tests/unit/cache/test_memory_store.py`, `test_redis_store.py`, ...).
 """
 
 import asyncio
@@ -79,8 +79,8 @@ class StoreContract:
 
 
 class CacheContract:
-    """The guide's cache cases; a subclass provides `cache_service` (ten entries, default TTL
-    one second, as the guide builds it) and `let_time_pass`."""
+    """`CacheService`'s cases; a subclass provides `cache_service` (ten entries, default TTL
+    one second) and `let_time_pass`."""
 
     async def test_cache_initialization(self, cache_service: CacheService) -> None:
         assert cache_service.is_initialized

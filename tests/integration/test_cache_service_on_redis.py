@@ -1,10 +1,10 @@
 """CacheService over RedisStore: JSON values, and single-flight across processes.
 
-The guide's cache cases run on every store in `test_cache_contract.py`.
+The cache's common cases run on every store in `test_cache_contract.py`.
 
 Two `CacheService` objects on one namespace stand for two processes: each has its own
 in-process single-flight, so only the lease in Redis can keep them from both filling a key.
-The guide's LRU case does not apply: Redis evicts by its own `maxmemory` policy.
+LRU eviction at `max_size` does not apply: Redis evicts by its own `maxmemory` policy.
 """
 
 import asyncio
@@ -47,7 +47,7 @@ async def make_cache(redis_url: str, redis_namespace: str) -> AsyncIterator[Make
 
 @pytest.fixture
 async def cache_service(make_cache: MakeCache) -> CacheService:
-    """The guide's cache (one-second default TTL), on Redis."""
+    """A cache with a one-second default TTL, on Redis."""
     return await make_cache(default_ttl=1)
 
 

@@ -1,7 +1,6 @@
-"""The guide's cache load case, and memory checks: the cache frees and bounds what it holds.
+"""The cache under concurrent operations, and memory: the cache frees and bounds what it holds.
 
-The guide also bounds the load case by wall-clock time (100 operations under 2 s); a hundred
-dictionary operations take about a millisecond, so that bound could never fail and is left out.
+The load case checks results and evictions, not wall-clock time (no timing assertions).
 """
 
 import asyncio
@@ -39,7 +38,7 @@ class _Value:
 
 
 async def test_closed_caches_let_go_of_every_value() -> None:
-    """The cache half of the guide's memory case: ten services, used, closed, collected."""
+    """Ten services, used, closed and collected, keep none of the values they held."""
     services = []
     watched: list[weakref.ref[_Value]] = []
     for i in range(10):

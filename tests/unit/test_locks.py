@@ -111,17 +111,6 @@ def test_factory_picks_the_server_lock_by_scheme(lock_url: str, lock_type: type)
     assert isinstance(create_task_lock(lock_url), lock_type)  # built, not yet connected
 
 
-def test_factory_names_an_unknown_scheme_without_the_password() -> None:
-    with pytest.raises(ValueError, match="'zookeeper'") as raised:
-        create_task_lock("zookeeper://admin:hunter2@zk/locks")
-    assert "hunter2" not in str(raised.value)
-
-
-def test_factory_names_an_unknown_scheme() -> None:
-    with pytest.raises(ValueError, match="'ftp'"):
-        create_task_lock("ftp://files.example/locks")
-
-
 async def test_postgres_lock_outage_is_reported_by_the_circuit_breaker(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

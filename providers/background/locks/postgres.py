@@ -1,9 +1,9 @@
 """Exclusive-task leases on PostgreSQL: session advisory locks on one dedicated connection.
 
-An advisory lock lives as long as the session that took it, so the instance that first
-wins a task's lock keeps running it; when that instance stops or dies, its connection
-closes, the server releases the lock, and the next instance to try takes over. The lease
-`ttl` is therefore not needed here: the server notices a dead holder by itself.
+An advisory lock lives as long as the session that took it, so the instance that first wins
+a task's lock keeps running it; when that instance stops or dies, its connection closes, the
+server releases the lock, and the next instance to try takes over. The lease `ttl` is
+therefore not needed here: the server notices a dead holder by itself.
 """
 
 import asyncio
@@ -63,15 +63,15 @@ class PostgresTaskLock:
     async def try_acquire(self, name: str, ttl: float) -> bool:
         """True while this instance holds `name`'s lock; False when another one does.
 
-        If the server cannot be reached the answer is False: a skipped run is better
-        than the same task running on several instances at once.
+        False too while the server cannot be reached: a skipped run is better than the same
+        task running on several instances at once.
         """
         won = await self._breaker.call(self._try_acquire, name)
         return won is not UNAVAILABLE and won
 
     async def ping(self) -> None:
         """Raise unless the lock's connection answers (even while the breaker is open)."""
-        await self._breaker.check(self._ping)
+        await self._breaker.check(self._fetch, "SELECT 1")
 
     async def close(self) -> None:
         """Close the connection; the server releases every lock this instance held."""
@@ -80,32 +80,27 @@ class PostgresTaskLock:
         if connection is not None and not connection.is_closed():
             await connection.close(timeout=self.connect_timeout)
 
-    async def _ping(self) -> None:
+    async def _try_acquire(self, name: str) -> bool:
+        connection = self._connection
+        if name in self._held and connection is not None and not connection.is_closed():
+            return True
+        won = bool(await self._fetch("SELECT pg_try_advisory_lock($1)", advisory_key(name)))
+        if won:
+            self._held.add(name)
+        return won
+
+    async def _fetch(self, query: str, *args: Any) -> Any:
+        """One statement on the lock's connection, reconnecting first if it was lost."""
         async with self._guard:
             if self._connection is None or self._connection.is_closed():
-                await self._connect()
-            await self._connection.fetchval("SELECT 1")
-
-    async def _try_acquire(self, name: str) -> bool:
-        async with self._guard:
-            connection = self._connection
-            if connection is None or connection.is_closed():
                 self._held.clear()  # a closed session released every lock it had
-                connection = await self._connect()
-            if name in self._held:
-                return True
-            won = bool(
-                await connection.fetchval("SELECT pg_try_advisory_lock($1)", advisory_key(name))
-            )
-            if won:
-                self._held.add(name)
-            return won
+                await self._connect()
+            return await self._connection.fetchval(query, *args)
 
-    async def _connect(self) -> Any:
+    async def _connect(self) -> None:
         try:
             self._connection = await asyncpg.connect(self.url, timeout=self.connect_timeout)
         except (OSError, asyncpg.PostgresError) as error:
             raise ConnectionError(
                 f"cannot connect to the PostgreSQL task lock at {redacted_url(self.url)}: {error}"
             ) from error
-        return self._connection

@@ -4,15 +4,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Final, Unpack
+from typing import Unpack
 
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
-from providers.redis_connection.client import ConnectionOptions, RedisRole, guarded_redis
+from providers.redis_connection.client import ConnectionOptions, GuardedRedis
 
 logger = logging.getLogger(__name__)
-
-_ROLE: Final = RedisRole("Redis task lock", fallback="exclusive tasks are skipped", logger=logger)
 
 
 class RedisTaskLock:
@@ -31,9 +29,15 @@ class RedisTaskLock:
         clock: Callable[[], float] = time.monotonic,
         **options: Unpack[ConnectionOptions],
     ) -> None:
-        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
-        self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = guarded.prefix
+        self._redis = GuardedRedis(
+            url,
+            namespace=namespace,
+            server="Redis task lock",
+            fallback="exclusive tasks are skipped",
+            logger=logger,
+            clock=clock,
+            **options,
+        )
         self._holder = uuid.uuid4().hex
         self._closed = False
 
@@ -42,26 +46,25 @@ class RedisTaskLock:
         await self.ping()
 
     async def try_acquire(self, name: str, ttl: float) -> bool:
-        """Take or renew the lease on `name` for `ttl` seconds.
-
-        False while another holder's lease is alive, and while Redis cannot answer.
-        """
+        """Take or renew the lease on `name`; False while another holds it or Redis is down."""
         self._check_open()
+        lease = self._redis.prefix + name
         positive_seconds("ttl", ttl)
-        taken = await self._breaker.call(self._leases.take, self._prefix + name, self._holder, ttl)
-        return taken is True
+        return (
+            await self._redis.breaker.call(self._redis.take_lease, lease, self._holder, ttl) is True
+        )
 
     async def ping(self) -> None:
         """Ask Redis even during an outage, so readiness sees it end; raise if it cannot serve."""
         self._check_open()
-        await self._breaker.check(self._redis.ping)
+        await self._redis.breaker.check(self._redis.client.ping)
 
     async def close(self) -> None:
         """Close the connections; leases are left to expire, so no interval runs twice."""
         if self._closed:
             return
         self._closed = True
-        await self._redis.aclose()
+        await self._redis.client.aclose()
 
     def _check_open(self) -> None:
         if self._closed:

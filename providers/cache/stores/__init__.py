@@ -2,19 +2,14 @@
 
 import time
 from collections.abc import Callable
+from typing import Literal
 
-from providers.cache.stores.base import (
-    MISSING,
-    CacheStore,
-    LocalCacheStore,
-    SharedFillStore,
-    StoreStats,
-)
+from providers.cache.stores.base import MISSING, CacheStore, SharedFillStore, StoreStats
 from providers.cache.stores.memory import MemoryStore
 
 
 def create_cache_store(
-    backend: str,
+    backend: Literal["memory", "redis"],
     *,
     url: str | None,
     namespace: str,
@@ -27,20 +22,17 @@ def create_cache_store(
     """
     if backend == "memory":
         return MemoryStore(max_size, clock)
-    if backend == "redis":
-        if not url:
-            raise ValueError("the Redis cache store needs a url, e.g. redis://localhost:6379/0")
-        # Imported here: a memory-only application never loads the Redis client.
-        from providers.cache.stores.redis import RedisStore  # noqa: PLC0415
+    if url is None:
+        raise ValueError("the Redis cache store needs a url, e.g. redis://localhost:6379/0")
+    # Imported here: a memory-only application never loads the Redis client.
+    from providers.cache.stores.redis import RedisStore  # noqa: PLC0415
 
-        return RedisStore(url, namespace=namespace, clock=clock)
-    raise ValueError(f"unknown cache backend {backend!r}: expected 'memory' or 'redis'")
+    return RedisStore(url, namespace=namespace, clock=clock)
 
 
 __all__ = [
     "MISSING",
     "CacheStore",
-    "LocalCacheStore",
     "MemoryStore",
     "SharedFillStore",
     "StoreStats",

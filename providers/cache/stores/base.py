@@ -1,7 +1,7 @@
 """The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
@@ -18,21 +18,19 @@ MISSING: Final = _Missing.MISSING
 
 @dataclass(frozen=True, slots=True)
 class StoreStats:
-    """Counters a store can report without a round trip (`get_stats()` is synchronous)."""
+    """Counters a store reports without a round trip (`get_stats()` is synchronous).
+
+    `entries` counts expired entries not yet dropped (`None`: only the server knows); a miss
+    found nothing or only an expired entry; an eviction dropped a live entry to make room;
+    `errors` counts calls a remote store could not serve (`None` for a store without a server).
+    """
 
     entries: int | None
-    """Entries held, expired-but-not-yet-dropped included; `None` if only the server knows."""
     hits: int
-    """`get` calls that found a live value."""
     misses: int
-    """`get` calls that found nothing, or only an expired entry."""
     evictions: int
-    """Live entries dropped to make room (`max_size` reached); expiry is not an eviction."""
     expirations: int
-    """Expired entries this store has dropped itself (on read or while making room)."""
     errors: int | None = None
-    """Calls a remote store could not serve (server down, or unreadable data), each degraded to
-    a miss or a skipped write; `None` for a store without a server."""
 
 
 class CacheStore(Protocol):
@@ -46,16 +44,10 @@ class CacheStore(Protocol):
     """Short name reported in stats, e.g. ``"memory"`` or ``"redis"``."""
 
     async def get(self, key: str, default: Any = None) -> Any:
-        """Return the live value for `key`, or `default`; counts a hit or a miss.
-
-        A hit refreshes recency where the store keeps an LRU order. Same contract as
-        `CacheService.get`.
-        """
-        ...
+        """The live value for `key`, or `default`; counts a hit or a miss, a hit refreshes LRU."""
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
         """Store `value` under `key` for `ttl` seconds, replacing any previous entry."""
-        ...
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
@@ -63,15 +55,12 @@ class CacheStore(Protocol):
 
     async def clear(self) -> None:
         """Remove every entry this store owns (only its namespace on a shared server)."""
-        ...
 
     async def ping(self) -> None:
         """Return when the store can serve; raise otherwise (readiness checks call this)."""
-        ...
 
     async def close(self) -> None:
         """Release connections or memory; the store is not used afterwards."""
-        ...
 
     def stats(self) -> StoreStats:
         """Counters for `CacheService.get_stats()`; must not do I/O."""
@@ -79,38 +68,11 @@ class CacheStore(Protocol):
 
 
 @runtime_checkable
-class LocalCacheStore(CacheStore, Protocol):
-    """A store in this process: it answers at once, and its entries can be shown.
-
-    `lookup` and `put` are `get` and `set` without the coroutine; `CacheService` calls them
-    directly, one coroutine per cache operation instead of two (docs/decisions.md §8).
-    """
-
-    def lookup(self, key: str, default: Any = None) -> Any:
-        """`get`, answered synchronously."""
-        ...
-
-    def put(self, key: str, value: Any, ttl: float) -> None:
-        """`set`, done synchronously."""
-        ...
-
-    @property
-    def entries(self) -> Mapping[str, Any]:
-        """A live read-only view of key -> value that neither counts nor refreshes recency."""
-        ...
-
-
-@runtime_checkable
 class SharedFillStore(CacheStore, Protocol):
-    """A store shared by several processes that elects one of them to fill a missing key.
-
-    `CacheService.get_or_set` already runs `factory` once per key within a process; with
-    such a store it also runs it (about) once across every process sharing the entries.
-    """
+    """A store shared by several processes that elects one of them to fill a missing key,
+    so `get_or_set` runs `factory` (about) once across every process, not once per process."""
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        """Store and return `factory()`'s value, or the one another process is filling in.
-
-        Waiting for another process is bounded: if no value arrives in time, `factory` runs here.
-        """
+        """Store and return `factory()`'s value, or the one another process fills in (waiting
+        a bounded time: if no value arrives, `factory` runs here)."""
         ...

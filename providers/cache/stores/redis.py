@@ -4,32 +4,22 @@ While Redis is down it serves plain misses, so requests keep working from the da
 """
 
 import asyncio
-import json
 import logging
-import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from itertools import islice
-from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
+from typing import Any, Final, ParamSpec, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
-from providers.durations import positive_seconds
+from providers.cache.stores.codec import JSON_CODEC, ValueCodec
+from providers.cache.stores.redis_namespace import NamespaceKeys
+from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
-from providers.redis_connection.client import (
-    SERVER_FAILURES,
-    ConnectionOptions,
-    RedisRole,
-    guarded_redis,
-)
+from providers.redis_connection.client import SERVER_FAILURES, ConnectionOptions, GuardedRedis
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
-
-_ROLE: Final = RedisRole(
-    "Redis cache", fallback="cache lookups are misses and writes are skipped", logger=logger
-)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,62 +31,9 @@ _NO_EXPIRY_FROM: Final = 2**53 / 1000
 _FILL_LEASE_MARK: Final = "\x00fill:"
 """Fill leases live at ``{namespace}:\\x00fill:{key}``; cache keys starting so are reserved."""
 
-_SCAN_BATCH: Final = 500
-"""Keys asked of each SCAN step, and unlinked per UNLINK."""
-
-_UNSYNCED_LIMIT: Final = 100_000
-"""Keys remembered as written during an outage; past this, recovery clears the namespace."""
-
 _FIRST_POLL: Final = 0.005
 _LONGEST_POLL: Final = 0.1
 """Seconds between looks at a key another process fills: doubling from the first to the longest."""
-
-
-class ValueCodec(Protocol):
-    """Turns cached values into the bytes Redis keeps, and back."""
-
-    def encode(self, value: Any) -> bytes:
-        """Raise `TypeError` or `ValueError` for a value this codec cannot represent."""
-        ...
-
-    def decode(self, data: bytes) -> Any:
-        """Raise `ValueError` for data this codec did not write."""
-        ...
-
-
-def _reject(value: Any) -> NoReturn:
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
-class JsonCodec:
-    """UTF-8 JSON: readable in redis-cli and safe to decode, unlike pickle.
-
-    JSON's rules apply: tuples come back as lists, and dict keys as strings.
-    """
-
-    def encode(self, value: Any) -> bytes:
-        """Compact JSON text; `TypeError` names the first type JSON cannot hold."""
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_reject)
-        return text.encode()
-
-    def decode(self, data: bytes) -> Any:
-        """The value `encode` wrote; `ValueError` for anything that is not JSON."""
-        return json.loads(data)
-
-
-JSON_CODEC: Final = JsonCodec()
-
-
-def _expiry_milliseconds(ttl: float) -> int | None:
-    """Redis PX for an entry that lives `ttl` seconds (rounded up); None: no expiry."""
-    if ttl >= _NO_EXPIRY_FROM:  # math.inf among them
-        return None
-    return max(1, math.ceil(ttl * 1000))
-
-
-def _glob_literal(text: str) -> str:
-    """`text` escaped for a Redis MATCH pattern, so a namespace like ``a*`` matches only itself."""
-    return "".join("\\" + char if char in "\\*?[]" else char for char in text)
 
 
 class RedisStore:
@@ -123,20 +60,25 @@ class RedisStore:
         **options: Unpack[ConnectionOptions],
     ) -> None:
         positive_seconds("fill_lease", fill_lease)
-        guarded = guarded_redis(url, _ROLE, namespace=namespace, clock=clock, **options)
-        self._redis, self._leases, self._breaker = guarded.client, guarded.leases, guarded.breaker
-        self._prefix = guarded.prefix
+        guarded = GuardedRedis(
+            url,
+            namespace=namespace,
+            server="Redis cache",
+            fallback="cache lookups are misses and writes are skipped",
+            logger=logger,
+            clock=clock,
+            **options,
+        )
+        self._redis, self._breaker, self._prefix = guarded.client, guarded.breaker, guarded.prefix
+        self._take_lease, self._release_lease = guarded.take_lease, guarded.release_lease
+        self._keys = NamespaceKeys(self._redis, self._breaker, self._prefix)
         self._lease_prefix = f"{namespace}:{_FILL_LEASE_MARK}"
-        self._pattern = _glob_literal(self._prefix) + "*"
         self._fill_lease = fill_lease
         self._codec = codec
         self._clock = clock
         self._hits = 0
         self._misses = 0
         self._unreadable = 0
-        self._unsynced: set[str] = set()
-        self._unsynced_overflow = False
-        self._resync_lock = asyncio.Lock()
         self._closed = False
         self._url = url
         # Until the first ping answers or a call is made, a failed ping is a start-up failure.
@@ -144,7 +86,7 @@ class RedisStore:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
-        value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
+        value = await self._read(key)
         if value is MISSING:
             self._misses += 1
             return default
@@ -152,44 +94,38 @@ class RedisStore:
         return value
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        """Store `value` for `ttl` seconds; skipped while Redis is down.
-
-        The value is encoded first, so one that cannot be stored fails even during an outage.
-        """
+        """Store `value` for `ttl` seconds; skipped while Redis is down, but a value that cannot
+        be encoded fails even then."""
         data = self._encode(key, value)
-        expiry = _expiry_milliseconds(ttl)
+        expiry = None if ttl >= _NO_EXPIRY_FROM else milliseconds(ttl)
         stored = await self._command(self._redis.set, self._prefix + key, data, px=expiry)
         if stored is UNAVAILABLE:
-            self._mark_unsynced(key)
+            self._keys.mark_unsynced(key)
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; False when it was absent, or when Redis is down (it goes on recovery)."""
         removed = await self._command(self._redis.unlink, self._prefix + key)
         if removed is UNAVAILABLE:
-            self._mark_unsynced(key)
+            self._keys.mark_unsynced(key)
             return False
         return removed > 0
 
     async def clear(self) -> None:
-        """Remove the keys of this namespace only (SCAN + UNLINK in batches, never FLUSHDB).
-
-        Unlike the other calls it raises while Redis is down: a clear must not look done when it
-        was not.
-        """
-        await self._breaker.check(self._unlink_namespace)
+        """Remove the keys of this namespace only; raises while Redis is down, unlike the other
+        calls: a clear must not look done when it was not."""
+        await self._breaker.check(self._keys.unlink_all)
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Run `factory` for `key` in one process at a time, under a lease of `fill_lease` s.
 
-        The others poll for the value it stores. They run `factory` themselves if its lease ends
-        without a value (one of them takes the lease next), if `fill_lease` seconds pass, or if
-        Redis is down.
+        The others poll for its value, and run `factory` themselves if the lease ends without
+        one (one of them takes it next), once `fill_lease` seconds pass, or if Redis is down.
         """
         lease = self._lease_prefix + key
         token = uuid.uuid4().hex
         deadline = self._clock() + self._fill_lease
         while True:
-            taken = await self._command(self._leases.take, lease, token, self._fill_lease)
+            taken = await self._command(self._take_lease, lease, token, self._fill_lease)
             if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody can coordinate
                 return await self._fill_under_lease(key, lease, token, factory, ttl)
             value = await self._wait_for_fill(key, lease, deadline)
@@ -201,9 +137,8 @@ class RedisStore:
     async def ping(self) -> None:
         """Ask Redis even while calls are skipped: readiness must see an outage and its end.
 
-        Before the store has served (no call yet, no ping answered) this is the start-up
-        check: a failure is a `ServiceStartError`, and no warning promises misses from a
-        store that never served.
+        Before the store has served, a failure is a `ServiceStartError` (a start-up check),
+        not a warning promising misses from a store that never served.
         """
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
@@ -226,68 +161,22 @@ class RedisStore:
 
     def stats(self) -> StoreStats:
         """Counters of this instance; entries, evictions and expirations are Redis's business."""
-        return StoreStats(
-            entries=None,
-            hits=self._hits,
-            misses=self._misses,
-            evictions=0,
-            expirations=0,
-            errors=self._breaker.failed_calls + self._unreadable,
-        )
+        errors = self._breaker.failed_calls + self._unreadable
+        return StoreStats(None, self._hits, self._misses, 0, 0, errors)
 
-    def _command(
-        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
-    ) -> Awaitable[R | Unavailable]:
-        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed.
-
-        A plain function returning the call's awaitable: the common case (nothing to forget)
-        adds no coroutine of its own to every cache call.
-        """
-        self._in_service = True
-        if self._unsynced or self._unsynced_overflow:
-            return self._resynced_command(command, *args, **kwargs)
-        return self._breaker.call(command, *args, **kwargs)
-
-    async def _resynced_command(
+    async def _command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
-        if not await self._resync():
+        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
+        self._in_service = True
+        if not self._keys.in_sync and not await self._keys.resync():
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
-    def _mark_unsynced(self, key: str) -> None:
-        """Remember a write Redis missed: the value it still holds for `key` is out of date."""
-        if len(self._unsynced) < _UNSYNCED_LIMIT:
-            self._unsynced.add(key)
-        else:
-            self._unsynced_overflow = True
-
-    async def _resync(self) -> bool:
-        """Unlink the keys an outage missed; True once done.
-
-        Until then no call reaches Redis, so nobody is served a value this process replaced.
-        """
-        async with self._resync_lock:  # later callers wait here rather than read stale values
-            if self._unsynced_overflow:
-                if await self._breaker.call(self._unlink_namespace) is UNAVAILABLE:
-                    return False
-                self._unsynced_overflow = False
-                self._unsynced.clear()
-            while self._unsynced:
-                if await self._breaker.call(self._unlink_unsynced_batch) is UNAVAILABLE:
-                    return False
-        return True
-
-    async def _unlink_unsynced_batch(self) -> None:
-        batch = list(islice(self._unsynced, _SCAN_BATCH))
-        await self._redis.unlink(*(self._prefix + key for key in batch))
-        self._unsynced.difference_update(batch)
-
-    def _loaded(self, key: str, data: bytes | str | Unavailable | None) -> Any:
-        """The value in what a GET returned, or `MISSING` (absent, unreadable, Redis down)."""
-        if data is UNAVAILABLE or data is None:
-            return MISSING
-        return self._decode(key, data)
+    async def _read(self, key: str) -> Any:
+        """The value stored for `key`, or `MISSING` (absent, unreadable, Redis down)."""
+        data = await self._command(self._redis.get, self._prefix + key)
+        return MISSING if data is UNAVAILABLE or data is None else self._decode(key, data)
 
     def _encode(self, key: str, value: Any) -> bytes:
         try:
@@ -311,27 +200,17 @@ class RedisStore:
             logger.warning("Redis cache entry %r is unreadable, counted as a miss: %s", key, error)
             return MISSING
 
-    async def _unlink_namespace(self) -> None:
-        batch: list[Any] = []
-        async for name in self._redis.scan_iter(match=self._pattern, count=_SCAN_BATCH):
-            batch.append(name)
-            if len(batch) == _SCAN_BATCH:
-                await self._redis.unlink(*batch)
-                batch = []
-        if batch:
-            await self._redis.unlink(*batch)
-
     async def _fill_under_lease(
         self, key: str, lease: str, token: str, factory: Callable[[], Awaitable[T]], ttl: float
     ) -> T:
         """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
         try:
-            value = self._loaded(key, await self._command(self._redis.get, self._prefix + key))
+            value = await self._read(key)
             if value is MISSING:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]
         finally:
-            await self._command(self._leases.release, lease, token)
+            await self._command(self._release_lease, lease, token)
 
     async def _produce(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         value = await factory()
@@ -339,10 +218,8 @@ class RedisStore:
         return value
 
     async def _wait_for_fill(self, key: str, lease: str, deadline: float) -> Any:
-        """Poll for the value another process is filling.
-
-        `MISSING` once its lease is gone, at `deadline`, or when Redis stops answering.
-        """
+        """The value another process fills; `MISSING` once its lease is gone, at `deadline`,
+        or when Redis stops answering."""
         delay = _FIRST_POLL
         while (remaining := deadline - self._clock()) > 0:
             await asyncio.sleep(min(delay, remaining))
@@ -366,4 +243,4 @@ class RedisStore:
         return data, bool(leased)
 
 
-__all__ = ["JSON_CODEC", "JsonCodec", "RedisStore", "ValueCodec"]
+__all__ = ["RedisStore"]

@@ -41,5 +41,3 @@ async def test_the_factory_builds_the_store_the_settings_name() -> None:
     await shared.close()  # built without I/O: nothing to wait for
     with pytest.raises(ValueError, match="Redis cache store needs a url"):
         create_cache_store("redis", url=None, namespace="app", max_size=5)
-    with pytest.raises(ValueError, match="unknown cache backend 'memcached'"):
-        create_cache_store("memcached", url=None, namespace="app", max_size=5)
