@@ -14,7 +14,14 @@ from typing import Any, cast
 
 from dependency_injector import containers, providers
 
-__all__ = ["Service", "declared_paths", "dependency_edges", "resources", "services"]
+__all__ = [
+    "DependencyCycleError",
+    "Service",
+    "declared_paths",
+    "dependency_edges",
+    "resources",
+    "services",
+]
 
 Provider = providers.Provider[Any]
 Resource = providers.BaseResource[Any]
@@ -30,6 +37,20 @@ class Service:
     """Paths of the services this one reaches directly (through any non-resource provider)."""
     stands_in: bool = False
     """True for a resource that overrides another: it answers to that resource's path."""
+
+
+class DependencyCycleError(RuntimeError):
+    """Resources depend on each other in a cycle, so no order starts or stops them all."""
+
+    def __init__(self, cycles: list[str], acyclic: list[Service], during: str = "start-up") -> None:
+        self.cycles = cycles
+        self.acyclic = acyclic
+        """The services outside every cycle, each after the services it depends on."""
+        super().__init__(
+            f"Unable to resolve resources {during} order: resources depend on each other in a "
+            f"cycle: {'; '.join(cycles)}. Hint: one of them must not need the other at "
+            "start-up; give it a Factory or a Callable that it calls when it needs the other."
+        )
 
 
 def services(container: containers.Container) -> list[Service]:
@@ -56,6 +77,8 @@ def declared_paths(container: Any) -> dict[Provider, str]:
 def resources(container: containers.Container, *, skip_overridden: bool = False) -> list[Service]:
     """Every resource reachable from `container`, each after the resources it depends on.
 
+    Raises `DependencyCycleError` when some depend on each other in a cycle.
+
     With `skip_overridden`, the walk does not enter what an overridden provider would have
     used: only its overrides. That is what start-up needs (a replaced service opens
     nothing); shutdown walks everything, since a resource may have started before the
@@ -78,11 +101,13 @@ class _Walk:
         self.children: dict[Provider, list[tuple[str, Provider]]] = {}
         self.order: list[Resource] = []
         self.on_stack: list[Provider] = []
+        self.cycles: list[str] = []
+        self.in_cycles: set[Provider] = set()
 
     def run(self) -> list[Service]:
         for name, provider in self.roots.items():  # declaration order breaks ties
             self.visit(provider, name)
-        return [
+        walked = [
             Service(
                 self.paths[resource],
                 resource,
@@ -97,12 +122,16 @@ class _Walk:
             )
             for resource in self.order
         ]
+        if self.cycles:
+            acyclic = [service for service in walked if service.provider not in self.in_cycles]
+            raise DependencyCycleError(self.cycles, acyclic)
+        return walked
 
     def visit(self, provider: Provider, path: str) -> tuple[Resource, ...]:
         if provider in self.reached:
             return self.reached[provider]
         if provider in self.on_stack:
-            self._refuse_cycle(provider)
+            self._record_cycle(provider)
             return ()  # a loop through non-resources (a container giving itself) is harmless
         self.paths[provider] = self.declared.get(provider, path)
         self.children[provider] = list(self._children(provider))
@@ -140,16 +169,12 @@ class _Walk:
             if child not in overriding:
                 yield labels.get(child, f".{type(child).__name__}"), child
 
-    def _refuse_cycle(self, provider: Provider) -> None:
+    def _record_cycle(self, provider: Provider) -> None:
         loop = self.on_stack[self.on_stack.index(provider) :]
         resources_in_loop = [p for p in loop if isinstance(p, providers.BaseResource)]
         if resources_in_loop:
-            drawn = " -> ".join(self.paths[p] for p in [*loop, provider])
-            raise ValueError(
-                f"resources depend on each other in a cycle: {drawn}. "
-                "Hint: one of them must not need the other at start-up; give it a Factory "
-                "or a Callable that it calls when it needs the other."
-            )
+            self.cycles.append(" -> ".join(self.paths[p] for p in [*loop, provider]))
+            self.in_cycles.update(resources_in_loop)
 
 
 def _declare(declared: dict[Provider, str], named: dict[str, Provider], prefix: str) -> None:
