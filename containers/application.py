@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 from dependency_injector import containers, providers
 
 from config import Settings
-from containers.lifecycle import LifecycleContainer, declare_async_mode
+from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
 from containers.resources import managed
 from containers.settings import SettingsProvider, rebind_redefined
 from providers.background import BackgroundService
@@ -70,13 +70,8 @@ class Container(containers.DeclarativeContainer):
 
     if TYPE_CHECKING:  # instances are LifecycleContainer: both always give a task to await
 
-        def init_resources(
-            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
-        ) -> Task[None]: ...
-
-        def shutdown_resources(
-            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
-        ) -> Task[None]: ...
+        def init_resources(self, resource_type: ResourceType = ...) -> Task[None]: ...
+        def shutdown_resources(self, resource_type: ResourceType = ...) -> Task[None]: ...
 
     def __init_subclass__(cls, **options: Any) -> None:
         """A subclass may redefine `settings` (or any provider): inherited ones then use it."""

@@ -42,15 +42,9 @@ class Service:
 class DependencyCycleError(RuntimeError):
     """Resources depend on each other in a cycle, so no order starts or stops them all."""
 
-    def __init__(self, cycles: list[str], acyclic: list[Service], during: str = "start-up") -> None:
-        self.cycles = cycles
-        self.acyclic = acyclic
-        """The services outside every cycle, each after the services it depends on."""
-        super().__init__(
-            f"Unable to resolve resources {during} order: resources depend on each other in a "
-            f"cycle: {'; '.join(cycles)}. Hint: one of them must not need the other at "
-            "start-up; give it a Factory or a Callable that it calls when it needs the other."
-        )
+    def __init__(self, message: str, acyclic: list[Service]) -> None:
+        super().__init__(message)
+        self.acyclic = acyclic  # the services outside every cycle, dependencies first
 
 
 def services(container: containers.Container) -> list[Service]:
@@ -108,31 +102,27 @@ class _Walk:
         for name, provider in self.roots.items():  # declaration order breaks ties
             self.visit(provider, name)
         walked = [
-            Service(
-                self.paths[resource],
-                resource,
-                tuple(
-                    dict.fromkeys(
-                        self.paths[needed]
-                        for needed in self._children_reached(resource)
-                        if needed not in self.stand_ins
-                    )
-                ),
-                resource in self.stand_ins,
-            )
-            for resource in self.order
+            Service(self.paths[r], r, self._paths_needed(r), r in self.stand_ins)
+            for r in self.order
         ]
         if self.cycles:
-            acyclic = [service for service in walked if service.provider not in self.in_cycles]
-            raise DependencyCycleError(self.cycles, acyclic)
+            raise DependencyCycleError(
+                f"resources depend on each other in a cycle: {'; '.join(self.cycles)}. Hint: one "
+                "of them must not need the other at start-up; give it a Factory or a Callable "
+                "that it calls when it needs the other.",
+                [service for service in walked if service.provider not in self.in_cycles],
+            )
         return walked
 
     def visit(self, provider: Provider, path: str) -> tuple[Resource, ...]:
         if provider in self.reached:
             return self.reached[provider]
-        if provider in self.on_stack:
-            self._record_cycle(provider)
-            return ()  # a loop through non-resources (a container giving itself) is harmless
+        if provider in self.on_stack:  # harmless unless a resource is on the loop
+            loop = self.on_stack[self.on_stack.index(provider) :]
+            if in_loop := [p for p in loop if isinstance(p, providers.BaseResource)]:
+                self.cycles.append(" -> ".join(self.paths[p] for p in [*loop, provider]))
+                self.in_cycles.update(in_loop)
+            return ()
         self.paths[provider] = self.declared.get(provider, path)
         self.children[provider] = list(self._children(provider))
         self.on_stack.append(provider)
@@ -145,6 +135,10 @@ class _Walk:
         else:
             self.reached[provider] = self._children_reached(provider)
         return self.reached[provider]
+
+    def _paths_needed(self, resource: Resource) -> tuple[str, ...]:
+        needed = self._children_reached(resource)
+        return tuple(self.paths[r] for r in needed if r not in self.stand_ins)
 
     def _children_reached(self, provider: Provider) -> tuple[Resource, ...]:
         found: dict[Resource, None] = {}
@@ -169,13 +163,6 @@ class _Walk:
             if child not in overriding:
                 yield labels.get(child, f".{type(child).__name__}"), child
 
-    def _record_cycle(self, provider: Provider) -> None:
-        loop = self.on_stack[self.on_stack.index(provider) :]
-        resources_in_loop = [p for p in loop if isinstance(p, providers.BaseResource)]
-        if resources_in_loop:
-            self.cycles.append(" -> ".join(self.paths[p] for p in [*loop, provider]))
-            self.in_cycles.update(resources_in_loop)
-
 
 def _declare(declared: dict[Provider, str], named: dict[str, Provider], prefix: str) -> None:
     """Record the declared path of every provider, nested containers included."""
@@ -191,23 +178,14 @@ def _labels(provider: Provider) -> dict[Provider, str]:
         # Asked for anything else, these look it up as a provider, or invent one.
         members = cast(dict[str, Provider], provider.providers)
         return {child: f".{name}" for name, child in members.items()}
-    named = {
-        **_mapping(provider, "kwargs"),
-        **_mapping(provider, "attributes"),
-        **_mapping(provider, "providers"),
-    }
-    labels = {child: f".{name}" for name, child in named.items() if providers.is_provider(child)}
-    for index, child in enumerate(_read(provider, "args", ())):
+    # Only what the provider's class defines: `provided` chains answer any attribute.
+    own = {key: getattr(provider, key) for key in _PARTS if hasattr(type(provider), key)}
+    parts = [own[key] for key in _PARTS[:3] if isinstance(own.get(key), dict)]
+    labels = {c: f".{n}" for part in parts for n, c in part.items() if providers.is_provider(c)}
+    for index, child in enumerate(own.get("args", ())):
         if providers.is_provider(child):
             labels.setdefault(child, f"[{index}]")
     return labels
 
 
-def _mapping(provider: Provider, attribute: str) -> dict[str, Any]:
-    value = _read(provider, attribute, None)
-    return value if isinstance(value, dict) else {}
-
-
-def _read(provider: Provider, attribute: str, default: Any) -> Any:
-    # Only what the provider's class defines: `provided` chains answer any attribute.
-    return getattr(provider, attribute) if hasattr(type(provider), attribute) else default
+_PARTS = ("kwargs", "attributes", "providers", "args")

@@ -1,10 +1,7 @@
-"""How an application's own settings sections reach every provider of the container.
+"""How a subclass's providers, its own `settings` first, reach every inherited provider.
 
-An application adds a section by subclassing `Settings` and declaring the container's
-`settings` with it: `settings = SettingsProvider(AppSettings)`. Every provider then reads
-that one object, inherited ones included (`rebind_redefined` below), and a test that
-overrides `settings` with a plain `Settings(...)` still works: the override is read as
-the application's class, whose own sections take their defaults.
+`class App(Container): settings = SettingsProvider(AppSettings)` makes every provider read
+that one object; a test's plain `Settings(...)` override is read as `AppSettings`.
 """
 
 from graphlib import TopologicalSorter
@@ -33,11 +30,9 @@ class SettingsProvider(providers.Singleton[SettingsT]):
 
 
 def rebind_redefined(container_class: Any) -> None:
-    """Make a subclass's providers use the providers it redefines, as `containers.copy` does.
+    """Make inherited providers use those a subclass redefines, as `containers.copy` does.
 
-    Without this, `class App(Container): settings = SettingsProvider(AppSettings)` would
-    leave every inherited service reading the base class's `settings`. A redefined nested
-    container replaces the base's members by its own of the same name. Only providers that
+    Members of a redefined nested container are replaced by name too. Only providers that
     reach a replaced one are copied; the others stay the very objects the class declared.
     """
     inherited: dict[str, Provider] = container_class.inherited_providers
