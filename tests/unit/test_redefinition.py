@@ -4,7 +4,8 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from containers import Container
+from config import Settings
+from containers import Container, SettingsProvider
 
 
 def greeter(mailer: str) -> dict[str, str]:
@@ -91,3 +92,35 @@ class TestRedefinition:
 
         sub: Any = Sub()
         assert sub.timed()["clock"] is sub.clock()
+
+    def test_a_redefinition_copied_to_follow_another_is_the_one_its_users_get(self) -> None:
+        """`b` names the base's `a`, so it is copied; `c`, which uses `b`, gets that copy."""
+
+        class Base(Container):
+            a = providers.Object(0)
+            b = providers.Factory(dict, a=a)
+
+        class Sub(Base):
+            a = providers.Object(1)
+            b = providers.Factory(dict, a=Base.a)
+            c = providers.Factory(dict, b=b)
+
+        assert Sub.c.kwargs["b"] is Sub.b
+        assert Sub().c() == {"b": {"a": 1}}
+
+    def test_a_copied_nested_container_is_the_one_its_members_users_get(self) -> None:
+        """`infra` follows the new `settings`; `uses`, which needs only its `clock`, follows."""
+
+        class Clocks(containers.DeclarativeContainer):
+            settings = providers.Dependency()
+            clock = providers.Singleton(object)
+
+        class Base(Container):
+            infra = providers.Container(Clocks, settings=Container.settings)
+            uses = providers.Factory(dict, clock=infra.clock)
+
+        class Sub(Base):
+            settings = SettingsProvider(Settings)
+
+        sub: Any = Sub()
+        assert sub.uses()["clock"] is sub.infra.clock()
