@@ -5,12 +5,13 @@ provider built from one is awaited: `await container.X()` works the same for the
 service, a plain fake and an async fake, before or after start-up.
 """
 
+from asyncio import Task
 from typing import TYPE_CHECKING, Any, Self
 
 from dependency_injector import containers, providers
 
 from config import Settings
-from containers.lifecycle import LifecycleContainer, declare_async_mode
+from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
 from containers.resources import managed
 from containers.settings import SettingsProvider, rebind_redefined
 from providers.background import BackgroundService
@@ -67,15 +68,10 @@ class Container(containers.DeclarativeContainer):
     # and rebuilt on the next start-up, so it never holds a pool that was closed.
     users = providers.Resource(managed, UserRepository, database=database)
 
-    if TYPE_CHECKING:  # instances are LifecycleContainer: both are always coroutines
+    if TYPE_CHECKING:  # instances are LifecycleContainer: both always give a task to await
 
-        async def init_resources(
-            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
-        ) -> None: ...
-
-        async def shutdown_resources(
-            self, resource_type: type[providers.BaseResource[Any]] = providers.BaseResource
-        ) -> None: ...
+        def init_resources(self, resource_type: ResourceType = ...) -> Task[None]: ...
+        def shutdown_resources(self, resource_type: ResourceType = ...) -> Task[None]: ...
 
     def __init_subclass__(cls, **options: Any) -> None:
         """A subclass may redefine `settings` (or any provider): inherited ones then use it."""

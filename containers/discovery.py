@@ -14,7 +14,14 @@ from typing import Any, cast
 
 from dependency_injector import containers, providers
 
-__all__ = ["Service", "declared_paths", "dependency_edges", "resources", "services"]
+__all__ = [
+    "DependencyCycleError",
+    "Service",
+    "declared_paths",
+    "dependency_edges",
+    "resources",
+    "services",
+]
 
 Provider = providers.Provider[Any]
 Resource = providers.BaseResource[Any]
@@ -30,6 +37,14 @@ class Service:
     """Paths of the services this one reaches directly (through any non-resource provider)."""
     stands_in: bool = False
     """True for a resource that overrides another: it answers to that resource's path."""
+
+
+class DependencyCycleError(RuntimeError):
+    """Resources depend on each other in a cycle, so no order starts or stops them all."""
+
+    def __init__(self, message: str, acyclic: list[Service]) -> None:
+        super().__init__(message)
+        self.acyclic = acyclic  # the services outside every cycle, dependencies first
 
 
 def services(container: containers.Container) -> list[Service]:
@@ -56,6 +71,8 @@ def declared_paths(container: Any) -> dict[Provider, str]:
 def resources(container: containers.Container, *, skip_overridden: bool = False) -> list[Service]:
     """Every resource reachable from `container`, each after the resources it depends on.
 
+    Raises `DependencyCycleError` when some depend on each other in a cycle.
+
     With `skip_overridden`, the walk does not enter what an overridden provider would have
     used: only its overrides. That is what start-up needs (a replaced service opens
     nothing); shutdown walks everything, since a resource may have started before the
@@ -78,32 +95,34 @@ class _Walk:
         self.children: dict[Provider, list[tuple[str, Provider]]] = {}
         self.order: list[Resource] = []
         self.on_stack: list[Provider] = []
+        self.cycles: list[str] = []
+        self.in_cycles: set[Provider] = set()
 
     def run(self) -> list[Service]:
         for name, provider in self.roots.items():  # declaration order breaks ties
             self.visit(provider, name)
-        return [
-            Service(
-                self.paths[resource],
-                resource,
-                tuple(
-                    dict.fromkeys(
-                        self.paths[needed]
-                        for needed in self._children_reached(resource)
-                        if needed not in self.stand_ins
-                    )
-                ),
-                resource in self.stand_ins,
-            )
-            for resource in self.order
+        walked = [
+            Service(self.paths[r], r, self._paths_needed(r), r in self.stand_ins)
+            for r in self.order
         ]
+        if self.cycles:
+            raise DependencyCycleError(
+                f"resources depend on each other in a cycle: {'; '.join(self.cycles)}. Hint: one "
+                "of them must not need the other at start-up; give it a Factory or a Callable "
+                "that it calls when it needs the other.",
+                [service for service in walked if service.provider not in self.in_cycles],
+            )
+        return walked
 
     def visit(self, provider: Provider, path: str) -> tuple[Resource, ...]:
         if provider in self.reached:
             return self.reached[provider]
-        if provider in self.on_stack:
-            self._refuse_cycle(provider)
-            return ()  # a loop through non-resources (a container giving itself) is harmless
+        if provider in self.on_stack:  # harmless unless a resource is on the loop
+            loop = self.on_stack[self.on_stack.index(provider) :]
+            if in_loop := [p for p in loop if isinstance(p, providers.BaseResource)]:
+                self.cycles.append(" -> ".join(self.paths[p] for p in [*loop, provider]))
+                self.in_cycles.update(in_loop)
+            return ()
         self.paths[provider] = self.declared.get(provider, path)
         self.children[provider] = list(self._children(provider))
         self.on_stack.append(provider)
@@ -116,6 +135,10 @@ class _Walk:
         else:
             self.reached[provider] = self._children_reached(provider)
         return self.reached[provider]
+
+    def _paths_needed(self, resource: Resource) -> tuple[str, ...]:
+        needed = self._children_reached(resource)
+        return tuple(self.paths[r] for r in needed if r not in self.stand_ins)
 
     def _children_reached(self, provider: Provider) -> tuple[Resource, ...]:
         found: dict[Resource, None] = {}
@@ -140,17 +163,6 @@ class _Walk:
             if child not in overriding:
                 yield labels.get(child, f".{type(child).__name__}"), child
 
-    def _refuse_cycle(self, provider: Provider) -> None:
-        loop = self.on_stack[self.on_stack.index(provider) :]
-        resources_in_loop = [p for p in loop if isinstance(p, providers.BaseResource)]
-        if resources_in_loop:
-            drawn = " -> ".join(self.paths[p] for p in [*loop, provider])
-            raise ValueError(
-                f"resources depend on each other in a cycle: {drawn}. "
-                "Hint: one of them must not need the other at start-up; give it a Factory "
-                "or a Callable that it calls when it needs the other."
-            )
-
 
 def _declare(declared: dict[Provider, str], named: dict[str, Provider], prefix: str) -> None:
     """Record the declared path of every provider, nested containers included."""
@@ -166,23 +178,14 @@ def _labels(provider: Provider) -> dict[Provider, str]:
         # Asked for anything else, these look it up as a provider, or invent one.
         members = cast(dict[str, Provider], provider.providers)
         return {child: f".{name}" for name, child in members.items()}
-    named = {
-        **_mapping(provider, "kwargs"),
-        **_mapping(provider, "attributes"),
-        **_mapping(provider, "providers"),
-    }
-    labels = {child: f".{name}" for name, child in named.items() if providers.is_provider(child)}
-    for index, child in enumerate(_read(provider, "args", ())):
+    # Only what the provider's class defines: `provided` chains answer any attribute.
+    own = {key: getattr(provider, key) for key in _PARTS if hasattr(type(provider), key)}
+    parts = [own[key] for key in _PARTS[:3] if isinstance(own.get(key), dict)]
+    labels = {c: f".{n}" for part in parts for n, c in part.items() if providers.is_provider(c)}
+    for index, child in enumerate(own.get("args", ())):
         if providers.is_provider(child):
             labels.setdefault(child, f"[{index}]")
     return labels
 
 
-def _mapping(provider: Provider, attribute: str) -> dict[str, Any]:
-    value = _read(provider, attribute, None)
-    return value if isinstance(value, dict) else {}
-
-
-def _read(provider: Provider, attribute: str, default: Any) -> Any:
-    # Only what the provider's class defines: `provided` chains answer any attribute.
-    return getattr(provider, attribute) if hasattr(type(provider), attribute) else default
+_PARTS = ("kwargs", "attributes", "providers", "args")

@@ -1,38 +1,36 @@
-"""Container behaviour that dependency-injector leaves to chance: start-up and shutdown.
+"""Start-up and shutdown, which dependency-injector leaves to chance, made exact.
 
-`LifecycleContainer` replaces `init_resources()` / `shutdown_resources()` so that
-- every resource reachable from the container starts, in dependency order, exactly once:
-  declared ones, those added by a subclass, nested with `providers.Container`, or inline
-  inside another provider (`containers.discovery` finds them);
-- both are always awaitable, even when every resource is overridden by a plain fake;
-- an overridden resource is never started (its fake stands in), so no real resource leaks;
-- shutdown runs in the reverse order of start-up and closes everything that started,
-  even a resource overridden after it started;
-- a failure half-way through start-up closes what had already started;
-- logs and errors name resources by provider path, and several teardown failures are
-  raised together as one `ExceptionGroup`.
+`init_resources()` starts every resource reachable from the container (declared, added by
+a subclass, nested or inline) once, dependencies first, and never one a fake stands in
+for; a failure half-way closes what had started. `shutdown_resources()` closes, in reverse,
+everything that started, overridden since or not; resources in a dependency cycle stay
+open, named by the error raised once every other one is closed. Both run on the event loop
+even when not awaited, and say so when called where none runs. Logs and errors name
+resources by provider path; several teardown failures arrive as one `ExceptionGroup`.
 """
 
+import asyncio
 import inspect
 import logging
-from collections.abc import Iterable
+from asyncio import Task
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from dependency_injector import containers, providers
 
-from containers.discovery import Service, resources
+from containers.discovery import DependencyCycleError, Service, resources
 
 logger = logging.getLogger(__name__)
 
-ResourceType = type[providers.BaseResource[Any]]
+Resource = providers.BaseResource
+ResourceType = type[Resource[Any]]
 
 
 def declare_async_mode(container: containers.Container) -> None:
     """Put every resource, and every provider that reaches one, in async mode for good.
 
-    Decided by the declaration rather than by whatever the first call returns: a plain
-    fake called first would otherwise switch a provider to sync mode, and the real service
-    would later hand its dependents an un-awaited future.
+    Else a plain fake called first would switch a provider to sync mode for good, and the
+    real service would later hand its dependents an un-awaited future.
     """
     provider: providers.Provider[Any]
     for provider in container.traverse():
@@ -50,19 +48,20 @@ _NAMESPACES = (providers.Container, providers.DependenciesContainer, providers.S
 class LifecycleContainer(containers.DynamicContainer):
     """A dynamic container whose resources start and stop in dependency order."""
 
-    async def init_resources(  # always awaitable, unlike the base
-        self, resource_type: ResourceType = providers.BaseResource
-    ) -> None:
+    def init_resources(self, resource_type: ResourceType = Resource) -> Task[None]:
         """Start every resource not replaced by an override, dependencies first."""
+        return _run_on_loop(self._start, resource_type, "init_resources")
+
+    def shutdown_resources(self, resource_type: ResourceType = Resource) -> Task[None]:
+        """Stop every started resource, dependents before their dependencies."""
+        return _run_on_loop(self._stop, resource_type, "shutdown_resources")
+
+    async def _start(self, kind: ResourceType) -> None:
         started: list[Service] = []
         try:
             for service in resources(self, skip_overridden=True):
                 resource = service.provider
-                if (
-                    not isinstance(resource, resource_type)
-                    or resource.overridden
-                    or resource.initialized
-                ):
+                if resource.overridden or resource.initialized or not isinstance(resource, kind):
                     continue
                 started.append(service)
                 result = resource.init()
@@ -78,33 +77,44 @@ class LifecycleContainer(containers.DynamicContainer):
                 error.add_note(f"closing what had started failed too: {teardown!r}")
             raise
 
-    async def shutdown_resources(  # always awaitable, unlike the base
-        self, resource_type: ResourceType = providers.BaseResource
-    ) -> None:
-        """Stop every started resource, dependents before their dependencies."""
-        await _shutdown(
-            service
-            for service in reversed(resources(self))
-            if isinstance(service.provider, resource_type)
-        )
+    async def _stop(self, resource_type: ResourceType) -> None:
+        try:
+            walked, cycle = resources(self), None
+        except DependencyCycleError as error:
+            walked, cycle = error.acyclic, f"Unable to resolve resources shutdown order: {error}"
+        await _shutdown(s for s in reversed(walked) if isinstance(s.provider, resource_type))
+        if cycle:
+            raise DependencyCycleError(cycle, [])
+
+
+def _run_on_loop(
+    work: Callable[[ResourceType], Coroutine[Any, Any, None]], kind: ResourceType, call: str
+) -> Task[None]:
+    """Run `work` on the running event loop, so it happens even if the caller forgets `await`."""
+    if not (isinstance(kind, type) and issubclass(kind, Resource)):
+        raise TypeError(f"resource_type must be a subclass of Resource provider, not {kind!r}")
+    try:
+        return asyncio.get_running_loop().create_task(work(kind))
+    except RuntimeError:
+        raise RuntimeError(
+            f"{call}() starts or stops asynchronous services: call `await container.{call}()` "
+            "from async code (in a script, inside the coroutine given to `asyncio.run`)"
+        ) from None
 
 
 async def _shutdown(services: Iterable[Service]) -> None:
     errors: list[Exception] = []
     closed: list[str] = []
-    for service in services:
-        if not service.provider.initialized:
-            continue
+    for service in (service for service in services if service.provider.initialized):
         try:
             result = service.provider.shutdown()
             if inspect.isawaitable(result):
                 await result
+            closed.append(service.path)
         except Exception as error:  # keep closing the others, then report every failure
             logger.exception("shutting down %s failed", service.path)
             error.add_note(f"while shutting down {service.path}")
             errors.append(error)
-        else:
-            closed.append(service.path)
     if closed:
         logger.info("closed %s", ", ".join(closed))
     if len(errors) == 1:

@@ -1,12 +1,10 @@
-"""How an application's own settings sections reach every provider of the container.
+"""How a subclass's providers, its own `settings` first, reach every inherited provider.
 
-An application adds a section by subclassing `Settings` and declaring the container's
-`settings` with it: `settings = SettingsProvider(AppSettings)`. Every provider then reads
-that one object, inherited ones included (`rebind_redefined` below), and a test that
-overrides `settings` with a plain `Settings(...)` still works: the override is read as
-the application's class, whose own sections take their defaults.
+`class App(Container): settings = SettingsProvider(AppSettings)` makes every provider read
+that one object; a test's plain `Settings(...)` override is read as `AppSettings`.
 """
 
+from graphlib import TopologicalSorter
 from typing import Any, TypeVar
 
 from dependency_injector import providers
@@ -14,6 +12,7 @@ from dependency_injector import providers
 from config import Settings
 
 SettingsT = TypeVar("SettingsT", bound=Settings)
+Provider = providers.Provider[Any]
 
 
 class SettingsProvider(providers.Singleton[SettingsT]):
@@ -31,25 +30,47 @@ class SettingsProvider(providers.Singleton[SettingsT]):
 
 
 def rebind_redefined(container_class: Any) -> None:
-    """Make a container subclass's inherited providers use the providers it redefines.
+    """Make inherited providers use those a subclass redefines, as `containers.copy` does.
 
-    Without this, `class App(Container): settings = SettingsProvider(AppSettings)` would
-    leave every inherited service reading the base class's `settings`. This is
-    dependency-injector's `containers.copy` applied to every subclass: the providers are
-    copied once, each reference to a redefined provider leading to its replacement. A
-    redefined provider may use those redefined before it in the class body.
+    Members of a redefined nested container are replaced by name too. Only providers that
+    reach a replaced one are copied; the others stay the very objects the class declared.
     """
-    inherited: dict[str, providers.Provider[Any]] = container_class.inherited_providers
-    own: dict[str, providers.Provider[Any]] = container_class.cls_providers
-    redefined = {name: own[name] for name in own if inherited.get(name, own[name]) is not own[name]}
-    if not redefined:
-        return
-    memo: dict[int, Any] = {}
-    copies: dict[str, providers.Provider[Any]] = {}
-    for name, new in redefined.items():  # class-body order
-        copies[name] = providers.deepcopy(new, memo)
-        memo[id(inherited[name])] = memo[id(new)] = copies[name]
-    rest = {name: p for name, p in {**inherited, **own}.items() if name not in redefined}
-    copies.update(providers.deepcopy(rest, memo))
-    for name, copied in copies.items():
-        setattr(container_class, name, copied)
+    inherited: dict[str, Provider] = container_class.inherited_providers
+    own: dict[str, Provider] = container_class.cls_providers
+    stale = {
+        name: _by_name(inherited[name], new)
+        for name, new in own.items()
+        if inherited.get(name, new) is not new
+    }
+    replaced = {key for ids in stale.values() for key in ids}
+    memo: dict[int, Any] = {key: new for ids in stale.values() for key, new in ids.items()}
+    every = {**inherited, **own}
+    for provider in every.values():
+        for reached in (provider, *provider.traverse()):
+            if not _reaches(reached, replaced):
+                memo.setdefault(id(reached), reached)
+    needs = {
+        n: {m for m in stale if m != n and _reaches(own[n], {*stale[m], id(own[m])})} for n in stale
+    }
+    for name in TopologicalSorter(needs).static_order():  # a redefinition may use another
+        new = own[name]
+        final = providers.deepcopy(new, memo) if _reaches(new, replaced) else new
+        memo.update({**_by_name(inherited[name], final), id(new): final})
+    for name, provider in every.items():
+        if _reaches(provider, replaced) or name in stale:
+            setattr(container_class, name, providers.deepcopy(provider, memo))
+
+
+def _by_name(old: Provider, new: Provider) -> dict[int, Provider]:
+    """id of `old`, and of each member `old` and `new` share a name with -> its replacement."""
+    matched: dict[int, Provider] = {id(old): new}
+    if hasattr(old, "providers") and hasattr(new, "providers"):
+        for name, member in old.providers.items():
+            if name in new.providers:
+                matched.update(_by_name(member, new.providers[name]))
+    return matched
+
+
+def _reaches(provider: Provider, ids: set[int]) -> bool:
+    used: list[Provider] = [provider, *provider.traverse()]
+    return any(id(each) in ids for each in used)

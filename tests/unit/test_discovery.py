@@ -7,7 +7,7 @@ import pytest
 from dependency_injector import containers, providers
 
 from containers import Container
-from containers.discovery import dependency_edges, resources, services
+from containers.discovery import DependencyCycleError, dependency_edges, resources, services
 
 
 async def _resource(name: str, **_: Any) -> AsyncIterator[str]:
@@ -99,5 +99,5 @@ class TestServices:
             a = first
             b = second
 
-        with pytest.raises(ValueError, match=r"cycle: a -> b -> a\. Hint"):
+        with pytest.raises(DependencyCycleError, match=r"cycle: a -> b -> a\. Hint"):
             services(Cyclic())

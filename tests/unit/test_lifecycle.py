@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import containers, providers
 
 from containers.lifecycle import LifecycleContainer
+from tests.helpers import AsyncTestHelper
 
 
 class _Recorder:
@@ -139,3 +140,40 @@ async def test_a_resource_overridden_after_start_is_still_closed() -> None:
     with graph.infra.mailer.override(MagicMock()):
         await graph.shutdown_resources()
     assert "stop mailer" in recorder.events
+
+
+async def test_shutdown_with_a_cycle_closes_the_rest_then_names_the_cycle() -> None:
+    """A cycle made after start-up: the others close in reverse order, then the error."""
+    recorder = _Recorder()
+    graph = _graph(recorder)
+    await graph.init_resources()
+    graph.also_shared.add_kwargs(top=graph.top)
+    with pytest.raises(RuntimeError, match="Unable to resolve resources shutdown order") as raised:
+        await graph.shutdown_resources()
+    assert recorder.events[4:] == ["stop clock", "stop mailer"]
+    assert "top -> top.greeter -> also_shared -> top" in str(raised.value)
+
+
+@pytest.mark.parametrize("call", ["init_resources", "shutdown_resources"])
+def test_a_resource_type_that_is_no_resource_is_refused(call: str) -> None:
+    """As in dependency-injector: a `TypeError`, not a call that silently does nothing."""
+    graph = _graph(_Recorder())
+    with pytest.raises(TypeError, match="resource_type must be a subclass of Resource"):
+        getattr(graph, call)(int)
+
+
+@pytest.mark.parametrize("call", ["init_resources", "shutdown_resources"])
+def test_a_call_from_synchronous_code_says_to_await_it(call: str) -> None:
+    """No event loop runs: the error gives the fix instead of a coroutine never awaited."""
+    graph = _graph(_Recorder())
+    with pytest.raises(RuntimeError, match=rf"`await container\.{call}\(\)`"):
+        getattr(graph, call)()
+
+
+async def test_start_up_not_awaited_still_starts_every_resource() -> None:
+    """Forgetting `await` in async code loses nothing: the work runs on the event loop."""
+    recorder = _Recorder()
+    graph = _graph(recorder)
+    graph.init_resources()
+    assert await AsyncTestHelper.wait_for_condition(lambda: "start top" in recorder.events)
+    await graph.shutdown_resources()
