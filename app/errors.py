@@ -15,7 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
@@ -87,24 +86,8 @@ def error_response(
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 
-def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path, for the `Allow` header of a 405.
-
-    Routes are served flat, one per operation, so the router's own 405 names only the
-    first route whose path matched (`Allow: POST` on `/api/users`, which also has GET).
-    """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
-
-
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    headers = exc.headers
-    if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": allowed_methods(request)}
-    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
+    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

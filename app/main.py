@@ -32,9 +32,6 @@ from containers import Container
 
 logger = logging.getLogger(__name__)
 
-ROUTERS: Final = (users.router, health.router, stats.router, metrics.router, status.router)
-"""Every endpoint, the busiest first: a request is matched against routes in this order."""
-
 READINESS_TIMEOUT: Final = 2.0
 """Seconds each service gets to answer a readiness ping."""
 
@@ -75,10 +72,6 @@ def create_app(
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
     app = FastAPI(
-        # The routers' routes are served flat: FastAPI's include_router keeps each router
-        # nested and matches a request through it twice (docs/decisions.md §8). Router
-        # prefixes, tags and responses are already on the routes.
-        routes=[route for router in ROUTERS for route in router.routes],
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
@@ -86,6 +79,8 @@ def create_app(
         docs_url=None,  # served offline by install_offline_docs
         redoc_url=None,
     )
+    for router in (health.router, users.router, stats.router, metrics.router, status.router):
+        app.include_router(router)
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
     app.state.metrics = HttpMetrics()

@@ -6,27 +6,20 @@ into gauges on every change; `/metrics` reads each service's `get_stats()` when 
 """
 
 import logging
-import math
 import time
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from itertools import accumulate
-from typing import Any, Final
+from typing import Any
 
 from dependency_injector import containers
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     GCCollector,
     Histogram,
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,70 +39,30 @@ OTHER_METHOD = "OTHER"
 class HttpMetrics:
     """Request count by method, route template and status, and request latency.
 
-    Recorded in plain dicts (every request is answered on one event loop, so nothing needs
-    a lock) and turned into Prometheus families when scraped: prometheus-client's labelled
-    `Counter` and `Histogram` lock on every update, a cost every request would pay
-    (docs/decisions.md §8). The label sets are bounded by the routes and the methods the
-    middleware lets through.
+    The label sets are bounded by the routes and the methods the middleware lets through.
     """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        # (method, route, status) -> answers per bucket of LATENCY_BUCKETS (not cumulative),
-        # then the sum of their seconds: one series holds both the count and the latency.
-        self._series: dict[tuple[str, str, int], list[float]] = {}
-        self.registry.register(_HttpCollector(self._series))
+        self.requests = Counter(
+            "wirework_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "wirework_http_request_duration_seconds",
+            "Time from receiving a request to sending the end of its response.",
+            ("method", "route"),
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        key = (method, route, status)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = [0.0] * (len(LATENCY_BUCKETS) + 1)
-        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        series[-1] += seconds
-
-
-LATENCY_BUCKETS: Final = tuple(Histogram.DEFAULT_BUCKETS)
-"""Upper bounds (seconds, `+Inf` last) of the latency histogram: prometheus-client's default."""
-_BUCKET_LABELS: Final = tuple(
-    "+Inf" if bound == math.inf else repr(bound) for bound in LATENCY_BUCKETS
-)
-
-
-class _HttpCollector(Collector):
-    """`HttpMetrics`' figures as the `wirework_http_*` families, built at scrape time."""
-
-    def __init__(self, series: Mapping[tuple[str, str, int], list[float]]) -> None:
-        self._series = series
-
-    def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(
-            "wirework_http_requests",
-            "HTTP requests answered, by method, route template and status code.",
-            labels=("method", "route", "status"),
-        )
-        # The histogram has no status label: the series of one (method, route) add up.
-        by_route: dict[tuple[str, str], list[float]] = {}
-        for (method, route, status), series in self._series.items():
-            requests.add_metric((method, route, str(status)), sum(series[:-1]))
-            total = by_route.setdefault((method, route), [0.0] * len(series))
-            for index, value in enumerate(series):
-                total[index] += value
-        yield requests
-        latency = HistogramMetricFamily(
-            "wirework_http_request_duration_seconds",
-            "Time from receiving a request to sending the end of its response.",
-            labels=("method", "route"),
-        )
-        for labels, series in by_route.items():
-            cumulative = accumulate(series[:-1])
-            latency.add_metric(
-                labels, list(zip(_BUCKET_LABELS, cumulative, strict=True)), series[-1]
-            )
-        yield latency
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
 
 class MetricsMiddleware:

@@ -61,7 +61,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit: int = self.state["max_body_size"]  # see app.dependencies.app_container
+        limit: int = self.state.max_body_size
         declared, has_body = _framing(scope)
         if declared is not None and declared > limit:
             await _refuse(limit, scope, receive, send)

@@ -107,7 +107,7 @@ class ApiKeyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: a guarded path without the right key gets a 401."""
         if scope["type"] == "http" and needs_api_key(scope["path"]):
-            expected: bytes | None = self.state["api_key"]  # see app.dependencies.app_container
+            expected: bytes | None = self.state.api_key
             if expected is not None and not _sent_key_matches(scope, expected, self.compare):
                 response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
                 await response(scope, receive, send)
