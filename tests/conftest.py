@@ -1,5 +1,5 @@
 """Fixtures shared by every test; `settings`, `container`, `app`, `client`, `clock` and
-`data_factory` come from Wirework's own pytest plugin (`app/pytest_plugin.py`)."""
+`data_factory` come from Wirework's own pytest plugin (`app.testing`)."""
 
 import asyncio
 import os

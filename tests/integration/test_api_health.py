@@ -5,7 +5,7 @@ import asyncio
 import httpx
 
 from app.main import create_app
-from app.pytest_plugin import running_client
+from app.testing import running_client
 from containers import Container, override_services
 from containers.discovery import services
 from providers.background import BackgroundService

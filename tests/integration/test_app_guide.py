@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from app.pytest_plugin import TestDataFactory
+from app.testing import TestDataFactory
 from containers import Container, override_services
 from providers.database import Page
 from providers.users import UserRepository

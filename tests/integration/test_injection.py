@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.dependencies import Cache, Inject
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from containers import Container, override_services
 from tests.unit.test_extending import Mailer, NestedContainer
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.pytest_plugin import FakeClock, TestDataFactory, isolated_settings
+from app.testing import FakeClock, TestDataFactory, isolated_settings
 from config import Settings
 from containers import Container
 from tests.examples.app_settings import AppContainer, AppSettings
@@ -198,9 +198,9 @@ def test_loading_the_plugin_imports_neither_the_app_nor_its_libraries() -> None:
     """Every pytest run in an environment with Wirework installed loads the plugin."""
     probe = (
         "import sys, pytest, pytest_asyncio; before = set(sys.modules); "
-        "import app.pytest_plugin; print(sorted(set(sys.modules) - before))"
+        "import app.testing; print(sorted(set(sys.modules) - before))"
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "['app', 'app.pytest_plugin']"
+    assert result.stdout.strip() == "['app', 'app.testing', 'app.testing.helpers']"

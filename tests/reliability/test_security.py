@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings, running_client
+from app.testing import isolated_settings, running_client
 from app.security import (
     MIN_API_KEY_LENGTH,
     ApiKeyMiddleware,

@@ -3,7 +3,7 @@
 import pytest
 from argon2 import PasswordHasher
 
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from app.security import (
     InsecureConfigurationError,
     configured_api_key,

@@ -1,0 +1,245 @@
+"""Wirework's pytest plugin: fixtures that give a test an isolated, started application.
+
+Installing Wirework registers this package with pytest (entry point `pytest11`, name
+`wirework`), so a test module needs no conftest. The fixtures, each replaceable by defining
+one of the same name in a conftest or test module:
+
+- `settings`: `Settings` for one test, read from neither `APP_*` variables nor `.env`: a fresh
+  SQLite file in the test's `tmp_path`, the memory cache, `environment=test`. Change single
+  fields with `@pytest.mark.settings(api_key="...", database={"max_size": 2})`.
+- `container`: a `Container` built on `settings`, not started.
+- `app`: `create_app(container)`; its lifespan has not run.
+- `client`: an `httpx.AsyncClient` on `app` (base URL `http://test`) with the lifespan
+  running for the test; a start-up failure fails the test with its message.
+  `running_client(app)` gives the same for an app the test builds itself.
+- `clock`: a `FakeClock` to give `CacheService`, `BackgroundService` or a lock as `clock=`.
+- `data_factory`: the `TestDataFactory` that builds valid user records.
+
+Swap a service for a fake with `with override_services(container, users=fake):` (from
+`containers`), before or after start-up. `client` is declared with `pytest_asyncio.fixture`,
+so it works in pytest-asyncio's strict mode as well as in auto mode.
+
+Every pytest run in an environment where Wirework is installed imports this package, so it
+imports only pytest up front: the application, FastAPI, httpx and the services are imported
+when a fixture first needs them, and an environment without the `testing` extra still runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
+
+import pytest
+
+from app.testing.helpers import FakeClock, TestDataFactory
+
+if TYPE_CHECKING:
+    import httpx
+    from fastapi import FastAPI
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+    from config import Settings
+    from containers import Container
+
+__all__ = [
+    "SETTINGS_MARKER",
+    "FakeClock",
+    "TestDataFactory",
+    "isolated_settings",
+    "running_client",
+]
+
+SETTINGS_MARKER: Final = "settings"
+"""`@pytest.mark.settings(**fields)` changes single fields of the `settings` fixture."""
+
+TEST_DATABASE_FILE: Final = "wirework.db"
+"""The SQLite file each test gets in its own `tmp_path`."""
+
+TESTING_EXTRA_HINT: Final = "install it with: pip install 'wirework[testing]'"
+
+LIFESPAN_TIMEOUT: Final = 30.0
+"""Seconds the app's start-up, and its shutdown, may take in a test before the test fails:
+generous, as migrations on a busy CI machine are slow, yet a hung start-up still ends."""
+
+S = TypeVar("S", bound="BaseSettings")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{SETTINGS_MARKER}(**fields): change single fields of the wirework `settings` "
+        'fixture, e.g. api_key="...", database={"max_size": 2}; markers merge, the closest wins',
+    )
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _without_outside_sources(settings_class: type[S]) -> type[S]:
+    """`settings_class`, reading only the values it is given: no environment, no `.env`."""
+
+    def init_values_only(
+        cls: type[BaseSettings],
+        /,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **outside_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    namespace = {
+        "__module__": __name__,
+        "__doc__": settings_class.__doc__,
+        "settings_customise_sources": classmethod(init_values_only),
+    }
+    return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` applied; a section given as a dict changes only its own fields."""
+    merged = dict(base)
+    for name, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(name), Mapping):
+            merged[name] = _merged(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def isolated_settings(
+    directory: Path | None, settings_class: type[Settings] | None = None, **fields: Any
+) -> Settings:
+    """Test settings: SQLite in `directory` (in memory when None), the memory cache,
+    `environment=test`, and `fields` on top.
+
+    Nothing comes from `APP_*` variables or a `.env` file, so a developer's shell cannot
+    change what a test sees. A section passed as a dict (`cache={"default_ttl": 5}`) keeps
+    the test defaults for the fields it does not name. `settings_class` is a `Settings`
+    subclass with the application's own sections.
+    """
+    if settings_class is None:
+        from config import Settings  # noqa: PLC0415 - imported when first needed
+
+        settings_class = Settings
+    database = ":memory:" if directory is None else directory / TEST_DATABASE_FILE
+    defaults = {
+        "environment": "test",
+        "database": {"url": f"sqlite:///{database}"},
+        "cache": {"backend": "memory"},
+    }
+    isolated_class: type[Settings] = _without_outside_sources(settings_class)
+    return isolated_class(**_merged(defaults, fields))
+
+
+def _marked_fields(node: pytest.Item) -> dict[str, Any]:
+    """The fields of every `settings` marker on the test, the closest applied last."""
+    fields: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers(SETTINGS_MARKER))):
+        if marker.args:
+            raise TypeError(f"@pytest.mark.{SETTINGS_MARKER} takes field=value pairs only")
+        fields = _merged(fields, marker.kwargs)
+    return fields
+
+
+@pytest.fixture
+def container_class() -> type[Container]:
+    """The container the tests build: `containers.Container`; redefine it for a subclass.
+
+    `settings` builds the settings class this container declares, so the application's own
+    sections take test values from `@pytest.mark.settings` like the built-in ones.
+    """
+    from containers import Container  # noqa: PLC0415
+
+    return Container
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, container_class: type[Container]
+) -> Settings:
+    """Settings for this test only (`isolated_settings`); `@pytest.mark.settings` changes fields."""
+    declared: type[Settings] = container_class.settings.cls
+    return isolated_settings(tmp_path, declared, **_marked_fields(request.node))
+
+
+# --- the application --------------------------------------------------------------------
+
+
+@pytest.fixture
+def container(container_class: type[Container], settings: Settings) -> Container:
+    """A `container_class` on `settings`, not started: override services freely before start-up."""
+    container = container_class()
+    container.settings.override(settings)
+    return container
+
+
+@pytest.fixture
+def app(container: Container) -> FastAPI:
+    """The application around `container`; its lifespan has not run."""
+    from app.main import create_app  # noqa: PLC0415
+
+    return create_app(container)
+
+
+@asynccontextmanager
+async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An `httpx.AsyncClient` on `app` (base URL `http://test`) inside the app's lifespan.
+
+    What the `client` fixture gives, for an app a test builds itself. A start-up failure
+    fails the test with its message.
+    """
+    try:
+        import httpx  # noqa: PLC0415
+        from asgi_lifespan import LifespanManager  # noqa: PLC0415
+    except ImportError as error:
+        pytest.fail(f"a Wirework test client needs {error.name}; {TESTING_EXTRA_HINT}")
+
+    async with AsyncExitStack() as stack:
+        try:
+            manager = await stack.enter_async_context(
+                LifespanManager(
+                    app, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT
+                )
+            )
+        except Exception as error:
+            pytest.fail(f"the application did not start: {type(error).__name__}: {error}")
+        transport = httpx.ASGITransport(app=manager.app)
+        yield await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://test")
+        )
+
+
+async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An `httpx.AsyncClient` on `app` with its lifespan running: services start before the
+    test and close after it."""
+    async with running_client(app) as client:
+        yield client
+
+
+def _client_needs_pytest_asyncio() -> NoReturn:
+    pytest.fail(f"the `client` fixture needs pytest-asyncio; {TESTING_EXTRA_HINT}")
+
+
+client: Any
+try:
+    import pytest_asyncio
+except ImportError:  # Wirework without its testing extra: every other fixture still works
+    client = pytest.fixture(_client_needs_pytest_asyncio, name="client")
+else:
+    client = pytest_asyncio.fixture(_client, name="client")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A `FakeClock` at 1000.0 s."""
+    return FakeClock()
+
+
+@pytest.fixture
+def data_factory() -> TestDataFactory:
+    """The `TestDataFactory`."""
+    return TestDataFactory()
