@@ -19,7 +19,6 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from app.main import create_app
-from app.testing import isolated_settings, running_client
 from app.security import (
     MIN_API_KEY_LENGTH,
     ApiKeyMiddleware,
@@ -27,6 +26,7 @@ from app.security import (
     api_key_weakness,
     refuse_open_production,
 )
+from app.testing import isolated_settings, running_client
 from config import Settings
 from containers import Container, override_services
 from providers.cache import CacheService
