@@ -25,7 +25,6 @@ from app.security import (
     document_api_key,
     refuse_open_production,
 )
-from app.service_status import settle
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
@@ -57,11 +56,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         background = await container.background()
         register_tasks(background, await container.cache(), settings)
-        await settle(background.start())
+        await background.start()
         try:
             yield
         finally:
-            await settle(background.stop())
+            await background.stop()
             logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
         await container.shutdown_resources()  # logs the provider path of each one it closed

@@ -23,7 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.service_status import stats_of
+from app.service_status import instance_of, read_stats
 from containers.discovery import services
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ async def render_metrics(metrics: HttpMetrics, container: containers.Container) 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = await stats_of(service)
+            stats = await read_stats(await instance_of(service))
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None
