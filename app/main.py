@@ -12,7 +12,7 @@ from typing import Final
 
 from fastapi import FastAPI
 
-from app.api_docs import install_offline_docs
+from app.api_docs import app_with_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
@@ -70,13 +70,11 @@ def create_app(
     container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
-    app = FastAPI(
+    app = app_with_offline_docs(
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
         lifespan=lifespan,
-        docs_url=None,  # served offline by install_offline_docs
-        redoc_url=None,
     )
     for router in (health.router, users.router, stats.router, metrics.router, status.router):
         app.include_router(router)
@@ -98,7 +96,6 @@ def create_app(
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
 
     document_api_key(app)
-    install_offline_docs(app)
     return app
 
 
