@@ -8,7 +8,7 @@ into gauges on every change; `/metrics` reads each service's `get_stats()` when 
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from dependency_injector import containers
 from prometheus_client import (
@@ -103,6 +103,16 @@ def _number(stats: Mapping[str, Any], key: str) -> float | None:
     return None
 
 
+_SINGLE_FIGURES: Final = (  # (family type, service, figure, family name, help)
+    (CounterMetricFamily, "cache", "hit_count", "wirework_cache_hits", "Lookups that hit."),
+    (CounterMetricFamily, "cache", "miss_count", "wirework_cache_misses", "Lookups that missed."),
+    (CounterMetricFamily, "cache", "evictions", "wirework_cache_evictions", "Entries evicted."),
+    (GaugeMetricFamily, "cache", "entries", "wirework_cache_entries", "Entries held now."),
+    (GaugeMetricFamily, "database", "max_size", "wirework_db_pool_max_size", "Pool size limit."),
+)
+"""The built-in services' figures that get a family of their own, with their meaning."""
+
+
 class ServiceStatsCollector(Collector):
     """One scrape's snapshot of the services' `get_stats()`, as Prometheus metric families."""
 
@@ -110,7 +120,7 @@ class ServiceStatsCollector(Collector):
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
-        """The services' figures, read from the container at scrape time."""
+        """Every numeric figure by provider path, and the built-in services' own families."""
         up = GaugeMetricFamily(
             "wirework_service_stats_up",
             "1 when the service answered get_stats() during this scrape, else 0.",
@@ -128,42 +138,18 @@ class ServiceStatsCollector(Collector):
                     figures.add_metric((name, key), value)
         yield up
         yield figures
-        # The built-in services' figures also get families of their own, with their meaning.
-        yield from self._database(self._stats.get("database") or {})
-        yield from self._cache(self._stats.get("cache") or {})
-        yield from self._background(self._stats.get("background") or {})
-
-    @staticmethod
-    def _database(stats: Mapping[str, Any]) -> Iterator[Metric]:
+        for family, service, key, name, documentation in _SINGLE_FIGURES:
+            if (value := _number(self._stats.get(service) or {}, key)) is not None:
+                yield family(name, documentation, value)
+        database = self._stats.get("database") or {}
         connections = GaugeMetricFamily(
-            "wirework_db_pool_connections",
-            "Open pool connections, by state (in_use or available).",
-            labels=("state",),
+            "wirework_db_pool_connections", "Open pool connections, by state.", labels=("state",)
         )
-        for state, key in (
-            ("in_use", "in_use_connections"),
-            ("available", "available_connections"),
-        ):
-            if (value := _number(stats, key)) is not None:
+        for state in ("in_use", "available"):
+            if (value := _number(database, f"{state}_connections")) is not None:
                 connections.add_metric((state,), value)
         yield connections
-        if (max_size := _number(stats, "max_size")) is not None:
-            yield GaugeMetricFamily(
-                "wirework_db_pool_max_size", "Most connections the pool may open.", max_size
-            )
-
-    @staticmethod
-    def _cache(stats: Mapping[str, Any]) -> Iterator[Metric]:
-        counters = (
-            ("wirework_cache_hits", "Cache lookups that found a live entry.", "hit_count"),
-            ("wirework_cache_misses", "Cache lookups that found nothing live.", "miss_count"),
-            ("wirework_cache_evictions", "Live entries dropped to make room.", "evictions"),
-        )
-        for name, documentation, key in counters:
-            if (value := _number(stats, key)) is not None:
-                yield CounterMetricFamily(name, documentation, value)
-        if (entries := _number(stats, "entries")) is not None:
-            yield GaugeMetricFamily("wirework_cache_entries", "Entries held now.", entries)
+        yield from self._background(self._stats.get("background") or {})
 
     @staticmethod
     def _background(stats: Mapping[str, Any]) -> Iterator[Metric]:
@@ -172,24 +158,18 @@ class ServiceStatsCollector(Collector):
             yield GaugeMetricFamily(
                 "wirework_background_running", "1 while the scheduler runs.", running
             )
-        runs = CounterMetricFamily(
-            "wirework_background_task_runs",
-            "Finished runs of a background task, failed ones included.",
-            labels=("task",),
-        )
-        errors = CounterMetricFamily(
-            "wirework_background_task_errors",
-            "Runs of a background task that raised or timed out.",
-            labels=("task",),
-        )
         task_stats = stats.get("task_stats")
-        for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
-            if (value := _number(counts, "runs")) is not None:
-                runs.add_metric((task,), value)
-            if (value := _number(counts, "errors")) is not None:
-                errors.add_metric((task,), value)
-        yield runs
-        yield errors
+        for key, documentation in (
+            ("runs", "Finished runs of a background task, failed ones included."),
+            ("errors", "Runs of a background task that raised or timed out."),
+        ):
+            family = CounterMetricFamily(
+                f"wirework_background_task_{key}", documentation, labels=("task",)
+            )
+            for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
+                if (value := _number(counts, key)) is not None:
+                    family.add_metric((task,), value)
+            yield family
 
 
 async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:
