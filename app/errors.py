@@ -24,31 +24,30 @@ from providers.errors import DatabaseConnectionLostError, ServiceNotReadyError
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
-DATABASE_UNAVAILABLE: Final = "database_unavailable"
-SERVICE_UNAVAILABLE: Final = "service_unavailable"
 RETRY_AFTER_SECONDS: Final = "1"
 
 _UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
     DatabaseStorageError: (
-        DATABASE_UNAVAILABLE,
+        "database_unavailable",
         "the database cannot store changes right now (its storage is read-only, full or "
         "failing); nothing was changed, retry later",
     ),
-    PoolTimeoutError: (DATABASE_UNAVAILABLE, "every database connection stayed busy; retry later"),
+    PoolTimeoutError: (
+        "database_unavailable",
+        "every database connection stayed busy; retry later",
+    ),
     DatabaseConnectionLostError: (
-        DATABASE_UNAVAILABLE,
+        "database_unavailable",
         "the connection to the database was lost during this request; retry it",
     ),
     ServiceNotReadyError: (
-        SERVICE_UNAVAILABLE,
+        "service_unavailable",
         "the server is starting or stopping its services; retry later",
     ),
 }
 """Failures a client can retry: each answers 503 with a fixed sentence, never the message.
-
-Only Wirework's own types are here: a built-in `ConnectionError` may come from any library
-and means nothing certain about the database, so it stays a 500.
-"""
+A built-in `ConnectionError` may come from any library and says nothing certain about the
+database, so it stays a 500."""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
