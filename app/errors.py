@@ -7,14 +7,15 @@ clients and servers see a plain 500 response rather than the exception.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
@@ -85,10 +86,6 @@ def error_response(
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, exc.headers)
-
-
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = exc.errors()
     if any(problem["type"] == "json_invalid" for problem in problems):
@@ -112,10 +109,26 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Give HTTP and validation errors the API's error body; retryable failures a 503."""
+def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Give HTTP and validation errors the API's error body; retryable failures a 503.
+
+    A 405's `Allow` names every method some route serves at the path (`routers` are those
+    `app` includes): Starlette names only those of the first route whose path matched.
+    """
+    routes = [*app.routes, *(route for router in routers for route in router.routes)]
+
     # The decorator form keeps each handler's precise exception type for mypy.
-    app.exception_handler(HTTPException)(_http_error)
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == 405:
+            matched = [route for route in routes if route.matches(request.scope)[0] != Match.NONE]
+            methods = {
+                method for route in matched for method in getattr(route, "methods", ()) or ()
+            }
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(methods))}
+        return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
+
     app.exception_handler(RequestValidationError)(_validation_error)
     for kind in _UNAVAILABLE_DETAILS:
         app.exception_handler(kind)(_service_unavailable)

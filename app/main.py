@@ -76,14 +76,15 @@ def create_app(
         version=version("wirework"),
         lifespan=lifespan,
     )
-    for router in (health.router, users.router, stats.router, metrics.router, status.router):
+    routers = (health.router, users.router, stats.router, metrics.router, status.router)
+    for router in routers:
         app.include_router(router)
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
     app.state.metrics = HttpMetrics()
     app.state.max_body_size = ServerSettings().max_body_size  # the lifespan applies the setting
 
-    install_error_handlers(app)
+    install_error_handlers(app, routers)
     # Each add_middleware wraps the previous ones: the request meets metrics first (so
     # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
     # size limit, then the key check.
