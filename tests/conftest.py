@@ -68,7 +68,7 @@ async def database_service() -> AsyncIterator[DatabaseService]:
 
 @pytest.fixture
 async def cache_service() -> AsyncIterator[CacheService]:
-    """The guide's small cache: ten entries, one-second default TTL."""
+    """A small cache: ten entries, one-second default TTL."""
     service = CacheService(max_size=10, default_ttl=1)
     await service.initialize()
     yield service

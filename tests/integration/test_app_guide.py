@@ -1,8 +1,6 @@
-"""The seed guide's "FastAPI Integration Testing" cases, adapted to the container.
-
-Where the guide patches `main.services`, these tests override providers with
-`override_services`; where it mocks `execute_query` behind the users endpoints, the
-repository those endpoints use is replaced instead (and the same flow also runs on SQLite).
+"""The HTTP API tested the way an application's tests do: services replaced by overriding
+providers (`override_services`), never by patching a module global; the users endpoints
+with their repository replaced, and the same flow on SQLite.
 """
 
 from typing import Any
