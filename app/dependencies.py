@@ -38,12 +38,9 @@ def _declared_path(
 
 
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
-    """An async FastAPI dependency giving what `provider` gives on the request's container.
-
-    `provider` is named on a container class (`Container.users`, `AppContainer.infra.mailer`);
-    each request asks the provider at the same path on the application's container, which
-    may be an instance of a subclass.
-    """
+    """An async FastAPI dependency giving what `provider` (named on a container class, e.g.
+    `AppContainer.infra.mailer`) gives at the same path on the request's application
+    container, which may be an instance of a subclass."""
 
     async def resolve(request: Request) -> Any:
         target: Any = app_container(request)

@@ -38,10 +38,8 @@ READINESS_TIMEOUT: Final = 2.0
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the settings, start the services and the scheduler; undo it all on the way out.
-
-    Overrides made before start-up are honoured: an overridden service is never started
-    (its fake stands in). If start-up fails half-way, whatever had started is closed.
-    """
+    An overridden service is never started (its fake stands in); if start-up fails half-way,
+    whatever had started is closed."""
     container: Container = app.state.container
     settings = container.settings()
     refuse_open_production(settings)

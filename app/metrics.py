@@ -37,10 +37,8 @@ OTHER_METHOD = "OTHER"
 
 
 class HttpMetrics:
-    """Request count by method, route template and status, and request latency.
-
-    The label sets are bounded by the routes and the methods the middleware lets through.
-    """
+    """Request count by method, route template and status, and request latency; the label
+    sets are bounded by the routes and the methods the middleware lets through."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

@@ -17,11 +17,8 @@ _HOST: Final = b"host"
 
 
 class ForwardedHostMiddleware:
-    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it.
-
-    The trust settings are read from `state.container` at the first request that needs them,
-    so building the app reads no settings.
-    """
+    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it;
+    the trust settings are read at the first request that needs them, not when building."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app

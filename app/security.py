@@ -79,12 +79,9 @@ def needs_api_key(path: str) -> bool:
 
 
 class ApiKeyMiddleware:
-    """Answer 401 to a protected request without the right `X-API-Key`.
-
-    The key is `state.api_key`, set by the lifespan (None: no key, everything passes).
-    `compare` must take as long for a near miss as for a wild guess, as
-    `hmac.compare_digest` does.
-    """
+    """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
+    by the lifespan; None lets everything pass). `compare` must take as long for a near miss
+    as for a wild guess, as `hmac.compare_digest` does."""
 
     def __init__(
         self,
@@ -109,12 +106,9 @@ class ApiKeyMiddleware:
 
 
 def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI schema exactly when the server enforces one.
-
-    With a key: the scheme, and `security` on exactly the operations the middleware guards.
-    Without: neither, and no 401 either, since nothing answers one. The document is built
-    once, from the settings of `app.state.container` when it is first asked for.
-    """
+    """Declare the key in the OpenAPI schema exactly when the server enforces one: the scheme
+    and `security` on the guarded operations, or else no 401 either. Built once, from the
+    container's settings, when first asked for."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:

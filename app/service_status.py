@@ -24,11 +24,8 @@ async def instance_of(service: Service) -> Any:
 
 
 async def read_stats(instance: Any) -> Mapping[str, Any] | None:
-    """`instance.get_stats()`, or None when it has none; a failure propagates.
-
-    A fake's `get_stats()` may be a coroutine (`AsyncMock`), so it is awaited when it is
-    one; a fake that gives no mapping (a bare `MagicMock`) counts as having none.
-    """
+    """`instance.get_stats()`, or None when it has none (or a fake gives no mapping); a
+    failure propagates. A fake's `get_stats()` may be a coroutine (`AsyncMock`): awaited."""
     get_stats = getattr(instance, "get_stats", None)
     if not callable(get_stats):
         return None
@@ -55,11 +52,8 @@ class PingResult:
 
 
 async def ping_service(service: Service, timeout: float) -> tuple[Any, PingResult | None]:
-    """The service's object (None if it could not be had) and how its `ping()` answered.
-
-    The result is None when the object has no `ping()`: readiness does not depend on it.
-    A failure or a timeout is reported in the result, never raised.
-    """
+    """The service's object (None if it could not be had) and how its `ping()` answered
+    (None without `ping()`); a failure or a timeout is reported, never raised."""
     instance = None
     deadline = asyncio.timeout(timeout)
     try:

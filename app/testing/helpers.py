@@ -11,11 +11,8 @@ if TYPE_CHECKING:
 
 
 class FakeClock:
-    """A monotonic clock that moves only when a test advances it.
-
-    Pass it where a service takes `clock=` (`CacheService`, `BackgroundService`, the task
-    locks): expiry and due times then follow `advance()`, not the wall clock.
-    """
+    """A monotonic clock that moves only when a test advances it: pass it as `clock=` to
+    `CacheService`, `BackgroundService` or a task lock."""
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
