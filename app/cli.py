@@ -8,6 +8,7 @@ start when it is set: workers inherit the environment, and would serve with no d
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -118,9 +119,8 @@ def serve(
     # die of it and `make run` report "Terminated"; a graceful stop is a success: exit 0.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        run_server(APP_IMPORT_PATH, **options)
-    except StoppedBySignal:
-        pass
+        with contextlib.suppress(StoppedBySignal):
+            run_server(APP_IMPORT_PATH, **options)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
@@ -189,12 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--reload", action="store_true", help="restart when the code changes (development only)"
     )
-    commands.add_parser("check", help="start every service, ping it, report; exit 1 on failure")
-    commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
-    commands.add_parser("migrate", help="apply pending schema migrations to the database")
-    commands.add_parser(
-        "graph", help="print the container's services and dependencies as a Mermaid flowchart"
-    )
+    for name, summary in (
+        ("check", "start every service, ping it, report; exit 1 on failure"),
+        ("settings", "print the effective settings as JSON, secrets masked"),
+        ("migrate", "apply pending schema migrations to the database"),
+        ("graph", "print the container's services and dependencies as a Mermaid flowchart"),
+    ):
+        commands.add_parser(name, help=summary)
     return parser
 
 
