@@ -74,7 +74,7 @@ def create_app(
         version=version("wirework"),
         lifespan=lifespan,
     )
-    routers = (health.router, users.router, stats.router, metrics.router, status.router)
+    routers = (users.router, health.router, stats.router, metrics.router, status.router)
     for router in routers:
         app.include_router(router)
     app.state.container = container if container is not None else Container()
