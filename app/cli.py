@@ -1,16 +1,14 @@
 """`python -m app`: serve the API, check the services, migrate the schema, show the settings.
 
-Reload mode and `serve --reload`: uvicorn's supervising process only watches files; it
-spawns a worker subprocess that imports `app.main` and serves. The supervisor must open
-nothing and the worker everything. The supervisor is inert by construction: it never
-imports `app.main` nor starts a container (resources open only in the app's lifespan).
-So `serve` does not export `APP_RELOAD_MODE=true`: spawned workers inherit the
-environment, and a worker in reload mode would serve with no database. For the same
-reason `serve` refuses to start when `APP_RELOAD_MODE=true` is already set.
+`serve --reload`: uvicorn's supervising process only watches files and spawns a worker that
+imports `app.main` and serves. The supervisor opens nothing by construction (resources open
+only in the app's lifespan), so `serve` never sets `APP_RELOAD_MODE=true`, and refuses to
+start when it is set: workers inherit the environment, and would serve with no database.
 """
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -56,24 +54,18 @@ ContainerFactory = Callable[[], Container]
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, str) and "://" in value:
-        return redacted_url(value)
-    return value
+    return redacted_url(value) if isinstance(value, str) and "://" in value else value
 
 
 def masked_settings(settings: Settings) -> dict[str, Any]:
-    """The settings as JSON data, with secrets and passwords inside URLs masked."""
-    # JSON mode already renders SecretStr fields (api_key) as "**********".
+    """The settings as JSON data (`api_key` shown as stars), with passwords in URLs masked."""
     masked: dict[str, Any] = _masked(settings.model_dump(mode="json"))
     return masked
 
 
 def server_log_config() -> dict[str, Any]:
-    """Uvicorn's logging, with Wirework's own loggers shown at INFO through its handler.
-
-    Otherwise only warnings of `app.*` and `providers.*` reach the terminal, and the lines
-    that say the scheduler started, stopped and the services closed are lost.
-    """
+    """Uvicorn's logging, with Wirework's own loggers shown at INFO: the lines saying the
+    scheduler started and stopped and the services closed reach the terminal."""
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     for package in _SOURCE_PACKAGES:
         config["loggers"][package] = {"handlers": ["default"], "level": "INFO", "propagate": False}
@@ -113,11 +105,9 @@ def serve(
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
-        # After SIGTERM: stop accepting, let in-flight requests finish for this long, then
-        # cancel them; the lifespan then stops the scheduler and closes the services.
+        # After SIGTERM, in-flight requests get this long before they are cancelled.
         "timeout_graceful_shutdown": settings.server.shutdown_timeout,
-        # Behind a proxy: scheme and client address from the trusted ones' X-Forwarded-*
-        # (the host is taken by app.proxy, under the same rule).
+        # Scheme and client address from trusted proxies (the host: app.proxy, same rule).
         "proxy_headers": settings.server.proxy_headers,
         "forwarded_allow_ips": settings.server.forwarded_allow_ips,
         "log_config": server_log_config(),
@@ -129,9 +119,8 @@ def serve(
     # die of it and `make run` report "Terminated"; a graceful stop is a success: exit 0.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        run_server(APP_IMPORT_PATH, **options)
-    except StoppedBySignal:
-        pass
+        with contextlib.suppress(StoppedBySignal):
+            run_server(APP_IMPORT_PATH, **options)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
@@ -187,18 +176,6 @@ async def migrate_schema(container: Container) -> int:
     return 0
 
 
-def print_graph(container: Container) -> int:
-    """Print the container's services and dependencies as a Mermaid flowchart; starts nothing."""
-    print(mermaid(services(container)), end="")
-    return 0
-
-
-def show_settings(settings_class: type[Settings] = Settings) -> int:
-    """Print the effective settings (environment, `.env`, defaults) as JSON."""
-    print(json.dumps(masked_settings(settings_class()), indent=2))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m app` command line: one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -207,21 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="serve the HTTP API with uvicorn")
-    serve_parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default %(default)s)"
-    )
-    serve_parser.add_argument(
-        "--port", type=int, default=8000, help="port to bind (default %(default)s)"
-    )
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address (%(default)s)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port (%(default)s)")
     serve_parser.add_argument(
         "--reload", action="store_true", help="restart when the code changes (development only)"
     )
-    commands.add_parser("check", help="start every service, ping it, report; exit 1 on failure")
-    commands.add_parser("settings", help="print the effective settings as JSON, secrets masked")
-    commands.add_parser("migrate", help="apply pending schema migrations to the database")
-    commands.add_parser(
-        "graph", help="print the container's services and dependencies as a Mermaid flowchart"
-    )
+    for name, summary in (
+        ("check", "start every service, ping it, report; exit 1 on failure"),
+        ("settings", "print the effective settings as JSON, secrets masked"),
+        ("migrate", "apply pending schema migrations to the database"),
+        ("graph", "print the container's services and dependencies as a Mermaid flowchart"),
+    ):
+        commands.add_parser(name, help=summary)
     return parser
 
 
@@ -244,9 +218,11 @@ def main(
             return asyncio.run(check_services(container))
         if args.command == "migrate":
             return asyncio.run(migrate_schema(container))
-        if args.command == "graph":
-            return print_graph(container)
-        return show_settings(settings_class)
+        if args.command == "graph":  # starts nothing
+            print(mermaid(services(container)), end="")
+        else:
+            print(json.dumps(masked_settings(settings_class()), indent=2))
+        return 0
     except (ValidationError, InsecureConfigurationError, MisspeltSettingError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -7,15 +7,15 @@ clients and servers see a plain 500 response rather than the exception.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
@@ -25,31 +25,30 @@ from providers.errors import DatabaseConnectionLostError, ServiceNotReadyError
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
-DATABASE_UNAVAILABLE: Final = "database_unavailable"
-SERVICE_UNAVAILABLE: Final = "service_unavailable"
 RETRY_AFTER_SECONDS: Final = "1"
 
 _UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
     DatabaseStorageError: (
-        DATABASE_UNAVAILABLE,
+        "database_unavailable",
         "the database cannot store changes right now (its storage is read-only, full or "
         "failing); nothing was changed, retry later",
     ),
-    PoolTimeoutError: (DATABASE_UNAVAILABLE, "every database connection stayed busy; retry later"),
+    PoolTimeoutError: (
+        "database_unavailable",
+        "every database connection stayed busy; retry later",
+    ),
     DatabaseConnectionLostError: (
-        DATABASE_UNAVAILABLE,
+        "database_unavailable",
         "the connection to the database was lost during this request; retry it",
     ),
     ServiceNotReadyError: (
-        SERVICE_UNAVAILABLE,
+        "service_unavailable",
         "the server is starting or stopping its services; retry later",
     ),
 }
 """Failures a client can retry: each answers 503 with a fixed sentence, never the message.
-
-Only Wirework's own types are here: a built-in `ConnectionError` may come from any library
-and means nothing certain about the database, so it stays a 500.
-"""
+A built-in `ConnectionError` may come from any library and says nothing certain about the
+database, so it stays a 500."""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
@@ -87,26 +86,6 @@ def error_response(
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 
-def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path, for the `Allow` header of a 405.
-
-    Routes are served flat, one per operation, so the router's own 405 names only the
-    first route whose path matched (`Allow: POST` on `/api/users`, which also has GET).
-    """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    headers = exc.headers
-    if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": allowed_methods(request)}
-    return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
-
-
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = exc.errors()
     if any(problem["type"] == "json_invalid" for problem in problems):
@@ -130,10 +109,26 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Give HTTP and validation errors the API's error body; retryable failures a 503."""
+def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Give HTTP and validation errors the API's error body; retryable failures a 503.
+
+    A 405's `Allow` names every method some route serves at the path (`routers` are those
+    `app` includes): Starlette names only those of the first route whose path matched.
+    """
+    routes = [*app.routes, *(route for router in routers for route in router.routes)]
+
     # The decorator form keeps each handler's precise exception type for mypy.
-    app.exception_handler(HTTPException)(_http_error)
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == 405:
+            matched = [route for route in routes if route.matches(request.scope)[0] != Match.NONE]
+            methods = {
+                method for route in matched for method in getattr(route, "methods", ()) or ()
+            }
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(methods))}
+        return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
+
     app.exception_handler(RequestValidationError)(_validation_error)
     for kind in _UNAVAILABLE_DETAILS:
         app.exception_handler(kind)(_service_unavailable)

@@ -20,15 +20,13 @@ CHARACTER_WIDTH: Final = 8
 
 
 class GraphNode(Protocol):
-    """What drawing needs of a service: a discovered `Service` or a status report."""
+    """What drawing needs of a service (a discovered `Service` or a status report): its
+    provider path and the paths of the services it uses."""
 
     @property
-    def path(self) -> str:
-        """The service's provider path."""
-
+    def path(self) -> str: ...
     @property
-    def depends_on(self) -> tuple[str, ...]:
-        """Paths of the services it uses."""
+    def depends_on(self) -> tuple[str, ...]: ...
 
 
 _MERMAID_KEYWORDS: Final = frozenset({"end", "graph", "subgraph", "flowchart", "style", "class"})
@@ -88,8 +86,7 @@ class PlacedEdge:
 
     source: str
     target: str
-    path: str
-    """SVG path data: a curve from the dependency's right side to the user's left side."""
+    path: str  # SVG path data: a curve from the dependency's right side to the user's left
 
 
 @dataclass(frozen=True, slots=True)

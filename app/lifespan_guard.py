@@ -1,11 +1,9 @@
 """What the server sees of the lifespan: requests refused outside it, a failed start-up told short.
 
-Without the lifespan nothing is started and nothing has read the settings: the scheduler
-is not running, the API key check has no key, and a service would be opened lazily by the
-first request that asks for it. Serving then would give misleading answers (a readiness
-probe saying "ready"), so every request gets a 503 naming the cause instead. When the
-start-up fails, uvicorn would print the traceback Starlette sends it; it gets the few lines
-of `describe_start_failure` instead.
+Without the lifespan nothing is started and no settings are read (no scheduler, no API key),
+so answers would mislead (a readiness probe saying "ready"): every request gets a 503 naming
+the cause instead. A failed start-up reaches uvicorn as `describe_start_failure`'s few lines
+rather than Starlette's traceback.
 """
 
 import logging
@@ -32,10 +30,8 @@ LIFESPAN_NOT_RUNNING_DETAIL: Final = (
 class LifespanGuardMiddleware:
     """Answer 503 to every HTTP request outside a started lifespan; report a failed start-up.
 
-    It watches the lifespan messages the app sends back to the server: requests pass between
-    `lifespan.startup.complete` and the end of shutdown, and are refused before and after.
-    Starlette sends `lifespan.startup.failed` while handling the exception, so the failure is
-    still the current one then. Settings come from `state.container`.
+    Requests pass between `lifespan.startup.complete` and the end of shutdown. Starlette sends
+    `lifespan.startup.failed` while handling the exception, so `sys.exc_info()` holds it.
     """
 
     def __init__(self, app: ASGIApp, state: State) -> None:

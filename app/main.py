@@ -12,7 +12,7 @@ from typing import Final
 
 from fastapi import FastAPI
 
-from app.api_docs import install_offline_docs
+from app.api_docs import app_with_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics, MetricsMiddleware
@@ -25,15 +25,11 @@ from app.security import (
     document_api_key,
     refuse_open_production,
 )
-from app.service_status import settle
 from app.tasks import register_tasks
 from config import ServerSettings
 from containers import Container
 
 logger = logging.getLogger(__name__)
-
-ROUTERS: Final = (users.router, health.router, stats.router, metrics.router, status.router)
-"""Every endpoint, the busiest first: a request is matched against routes in this order."""
 
 READINESS_TIMEOUT: Final = 2.0
 """Seconds each service gets to answer a readiness ping."""
@@ -42,10 +38,8 @@ READINESS_TIMEOUT: Final = 2.0
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the settings, start the services and the scheduler; undo it all on the way out.
-
-    Overrides made before start-up are honoured: an overridden service is never started
-    (its fake stands in). If start-up fails half-way, whatever had started is closed.
-    """
+    An overridden service is never started (its fake stands in); if start-up fails half-way,
+    whatever had started is closed."""
     container: Container = app.state.container
     settings = container.settings()
     refuse_open_production(settings)
@@ -60,11 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         background = await container.background()
         register_tasks(background, await container.cache(), settings)
-        await settle(background.start())
+        await background.start()
         try:
             yield
         finally:
-            await settle(background.stop())
+            await background.stop()
             logger.info("background scheduler stopped: its tasks are cancelled")
     finally:
         await container.shutdown_resources()  # logs the provider path of each one it closed
@@ -74,24 +68,21 @@ def create_app(
     container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
-    app = FastAPI(
-        # The routers' routes are served flat: FastAPI's include_router keeps each router
-        # nested and matches a request through it twice (docs/decisions.md §8). Router
-        # prefixes, tags and responses are already on the routes.
-        routes=[route for router in ROUTERS for route in router.routes],
+    app = app_with_offline_docs(
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
         lifespan=lifespan,
-        docs_url=None,  # served offline by install_offline_docs
-        redoc_url=None,
     )
+    routers = (users.router, health.router, stats.router, metrics.router, status.router)
+    for router in routers:
+        app.include_router(router)
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
     app.state.metrics = HttpMetrics()
     app.state.max_body_size = ServerSettings().max_body_size  # the lifespan applies the setting
 
-    install_error_handlers(app)
+    install_error_handlers(app, routers)
     # Each add_middleware wraps the previous ones: the request meets metrics first (so
     # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
     # size limit, then the key check.
@@ -104,7 +95,6 @@ def create_app(
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
 
     document_api_key(app)
-    install_offline_docs(app)
     return app
 
 

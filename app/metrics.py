@@ -6,31 +6,24 @@ into gauges on every change; `/metrics` reads each service's `get_stats()` when 
 """
 
 import logging
-import math
 import time
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from itertools import accumulate
 from typing import Any, Final
 
 from dependency_injector import containers
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     GCCollector,
     Histogram,
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.service_status import stats_of
+from app.service_status import instance_of, read_stats
 from containers.discovery import services
 
 logger = logging.getLogger(__name__)
@@ -44,72 +37,30 @@ OTHER_METHOD = "OTHER"
 
 
 class HttpMetrics:
-    """Request count by method, route template and status, and request latency.
-
-    Recorded in plain dicts (every request is answered on one event loop, so nothing needs
-    a lock) and turned into Prometheus families when scraped: prometheus-client's labelled
-    `Counter` and `Histogram` lock on every update, a cost every request would pay
-    (docs/decisions.md §8). The label sets are bounded by the routes and the methods the
-    middleware lets through.
-    """
+    """Request count by method, route template and status, and request latency; the label
+    sets are bounded by the routes and the methods the middleware lets through."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        # (method, route, status) -> answers per bucket of LATENCY_BUCKETS (not cumulative),
-        # then the sum of their seconds: one series holds both the count and the latency.
-        self._series: dict[tuple[str, str, int], list[float]] = {}
-        self.registry.register(_HttpCollector(self._series))
+        self.requests = Counter(
+            "wirework_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "wirework_http_request_duration_seconds",
+            "Time from receiving a request to sending the end of its response.",
+            ("method", "route"),
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        key = (method, route, status)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = [0.0] * (len(LATENCY_BUCKETS) + 1)
-        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        series[-1] += seconds
-
-
-LATENCY_BUCKETS: Final = tuple(Histogram.DEFAULT_BUCKETS)
-"""Upper bounds (seconds, `+Inf` last) of the latency histogram: prometheus-client's default."""
-_BUCKET_LABELS: Final = tuple(
-    "+Inf" if bound == math.inf else repr(bound) for bound in LATENCY_BUCKETS
-)
-
-
-class _HttpCollector(Collector):
-    """`HttpMetrics`' figures as the `wirework_http_*` families, built at scrape time."""
-
-    def __init__(self, series: Mapping[tuple[str, str, int], list[float]]) -> None:
-        self._series = series
-
-    def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(
-            "wirework_http_requests",
-            "HTTP requests answered, by method, route template and status code.",
-            labels=("method", "route", "status"),
-        )
-        # The histogram has no status label: the series of one (method, route) add up.
-        by_route: dict[tuple[str, str], list[float]] = {}
-        for (method, route, status), series in self._series.items():
-            requests.add_metric((method, route, str(status)), sum(series[:-1]))
-            total = by_route.setdefault((method, route), [0.0] * len(series))
-            for index, value in enumerate(series):
-                total[index] += value
-        yield requests
-        latency = HistogramMetricFamily(
-            "wirework_http_request_duration_seconds",
-            "Time from receiving a request to sending the end of its response.",
-            labels=("method", "route"),
-        )
-        for labels, series in by_route.items():
-            cumulative = accumulate(series[:-1])
-            latency.add_metric(
-                labels, list(zip(_BUCKET_LABELS, cumulative, strict=True)), series[-1]
-            )
-        yield latency
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
 
 class MetricsMiddleware:
@@ -150,6 +101,16 @@ def _number(stats: Mapping[str, Any], key: str) -> float | None:
     return None
 
 
+_SINGLE_FIGURES: Final = (  # (family type, service, figure, family name, help)
+    (CounterMetricFamily, "cache", "hit_count", "wirework_cache_hits", "Lookups that hit."),
+    (CounterMetricFamily, "cache", "miss_count", "wirework_cache_misses", "Lookups that missed."),
+    (CounterMetricFamily, "cache", "evictions", "wirework_cache_evictions", "Entries evicted."),
+    (GaugeMetricFamily, "cache", "entries", "wirework_cache_entries", "Entries held now."),
+    (GaugeMetricFamily, "database", "max_size", "wirework_db_pool_max_size", "Pool size limit."),
+)
+"""The built-in services' figures that get a family of their own, with their meaning."""
+
+
 class ServiceStatsCollector(Collector):
     """One scrape's snapshot of the services' `get_stats()`, as Prometheus metric families."""
 
@@ -157,7 +118,7 @@ class ServiceStatsCollector(Collector):
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
-        """The services' figures, read from the container at scrape time."""
+        """Every numeric figure by provider path, and the built-in services' own families."""
         up = GaugeMetricFamily(
             "wirework_service_stats_up",
             "1 when the service answered get_stats() during this scrape, else 0.",
@@ -175,42 +136,18 @@ class ServiceStatsCollector(Collector):
                     figures.add_metric((name, key), value)
         yield up
         yield figures
-        # The built-in services' figures also get families of their own, with their meaning.
-        yield from self._database(self._stats.get("database") or {})
-        yield from self._cache(self._stats.get("cache") or {})
-        yield from self._background(self._stats.get("background") or {})
-
-    @staticmethod
-    def _database(stats: Mapping[str, Any]) -> Iterator[Metric]:
+        for family, service, key, name, documentation in _SINGLE_FIGURES:
+            if (value := _number(self._stats.get(service) or {}, key)) is not None:
+                yield family(name, documentation, value)
+        database = self._stats.get("database") or {}
         connections = GaugeMetricFamily(
-            "wirework_db_pool_connections",
-            "Open pool connections, by state (in_use or available).",
-            labels=("state",),
+            "wirework_db_pool_connections", "Open pool connections, by state.", labels=("state",)
         )
-        for state, key in (
-            ("in_use", "in_use_connections"),
-            ("available", "available_connections"),
-        ):
-            if (value := _number(stats, key)) is not None:
+        for state in ("in_use", "available"):
+            if (value := _number(database, f"{state}_connections")) is not None:
                 connections.add_metric((state,), value)
         yield connections
-        if (max_size := _number(stats, "max_size")) is not None:
-            yield GaugeMetricFamily(
-                "wirework_db_pool_max_size", "Most connections the pool may open.", max_size
-            )
-
-    @staticmethod
-    def _cache(stats: Mapping[str, Any]) -> Iterator[Metric]:
-        counters = (
-            ("wirework_cache_hits", "Cache lookups that found a live entry.", "hit_count"),
-            ("wirework_cache_misses", "Cache lookups that found nothing live.", "miss_count"),
-            ("wirework_cache_evictions", "Live entries dropped to make room.", "evictions"),
-        )
-        for name, documentation, key in counters:
-            if (value := _number(stats, key)) is not None:
-                yield CounterMetricFamily(name, documentation, value)
-        if (entries := _number(stats, "entries")) is not None:
-            yield GaugeMetricFamily("wirework_cache_entries", "Entries held now.", entries)
+        yield from self._background(self._stats.get("background") or {})
 
     @staticmethod
     def _background(stats: Mapping[str, Any]) -> Iterator[Metric]:
@@ -219,24 +156,18 @@ class ServiceStatsCollector(Collector):
             yield GaugeMetricFamily(
                 "wirework_background_running", "1 while the scheduler runs.", running
             )
-        runs = CounterMetricFamily(
-            "wirework_background_task_runs",
-            "Finished runs of a background task, failed ones included.",
-            labels=("task",),
-        )
-        errors = CounterMetricFamily(
-            "wirework_background_task_errors",
-            "Runs of a background task that raised or timed out.",
-            labels=("task",),
-        )
         task_stats = stats.get("task_stats")
-        for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
-            if (value := _number(counts, "runs")) is not None:
-                runs.add_metric((task,), value)
-            if (value := _number(counts, "errors")) is not None:
-                errors.add_metric((task,), value)
-        yield runs
-        yield errors
+        for key, documentation in (
+            ("runs", "Finished runs of a background task, failed ones included."),
+            ("errors", "Runs of a background task that raised or timed out."),
+        ):
+            family = CounterMetricFamily(
+                f"wirework_background_task_{key}", documentation, labels=("task",)
+            )
+            for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
+                if (value := _number(counts, key)) is not None:
+                    family.add_metric((task,), value)
+            yield family
 
 
 async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:
@@ -244,7 +175,7 @@ async def render_metrics(metrics: HttpMetrics, container: containers.Container) 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = await stats_of(service)
+            stats = await read_stats(await instance_of(service))
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None

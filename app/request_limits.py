@@ -1,11 +1,9 @@
 """The request body size limit: a larger body is refused with 413 before it is read whole.
 
-A pure ASGI middleware, so a body is never buffered to be measured. A declared
-`Content-Length` over the limit is refused before a byte of the body is read; a body sent
-without one (chunked) is counted as it streams in and refused at the chunk that crosses
-the limit. A declared length within the limit needs no counting: the server (uvicorn's
-HTTP parser) never passes on more body than the request declared. A request with neither
-header has no body, and passes straight through.
+A declared `Content-Length` over the limit is refused before a byte of the body is read; a
+chunked body is counted as it streams in and refused at the chunk that crosses the limit.
+A declared length within the limit needs no counting: the server never passes on more body
+than the request declared.
 """
 
 from typing import Final
@@ -46,11 +44,8 @@ async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> Non
 
 
 class BodySizeLimitMiddleware:
-    """Answer 413 to a request whose body is larger than `state.max_body_size` bytes.
-
-    The lifespan sets `state.max_body_size` from `APP_SERVER__MAX_BODY_SIZE`; `create_app`
-    sets the default, so the limit holds before start-up too.
-    """
+    """Answer 413 to a request whose body is larger than `state.max_body_size` bytes
+    (`APP_SERVER__MAX_BODY_SIZE`, set by the lifespan; the default before start-up)."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
@@ -61,13 +56,13 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit: int = self.state["max_body_size"]  # see app.dependencies.app_container
+        limit: int = self.state.max_body_size
         declared, has_body = _framing(scope)
         if declared is not None and declared > limit:
             await _refuse(limit, scope, receive, send)
         elif declared is not None or not has_body:
             # Within its declared length, or no body at all (HTTP/1.1 sends one only with a
-            # length or a transfer coding): nothing to count, and nothing added per request.
+            # length or a transfer coding): nothing to count.
             await self.app(scope, receive, send)
         else:
             await self._counted(limit, scope, receive, send)

@@ -58,9 +58,7 @@ _NULL: Final = {"type": "null"}
 def _document_without_null(schema: dict[str, Any]) -> None:
     """Optional input fields may be omitted, never null: the document offers no `null`.
 
-    In the models None only marks "not sent" (`X | None` keeps validation errors located
-    at the field); `_refuse_explicit_nulls` rejects a null that is sent, so the document must
-    not offer one.
+    In the models None only marks "not sent"; a null that is sent is refused.
     """
     for field in schema.get("properties", {}).values():
         branches = field.get("anyOf", [])
@@ -75,17 +73,22 @@ def _document_without_null(schema: dict[str, Any]) -> None:
             del field["default"]
 
 
-def _refuse_explicit_nulls(model: BaseModel) -> None:
-    # Sending null would mean "erase it", which no field allows.
-    nulls = sorted(name for name in model.model_fields_set if getattr(model, name) is None)
-    if nulls:
-        raise ValueError(f"{', '.join(nulls)} may be omitted but not null")
-
-
-class UserCreate(BaseModel):
-    """Body of `POST /api/users`; the password is optional and stored only as an argon2 hash."""
+class _Input(BaseModel):
+    """An input body: unknown fields and nulls refused, types strict."""
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_document_without_null)
+
+    @model_validator(mode="after")
+    def _no_explicit_null(self) -> Self:
+        # Sending null would mean "erase it", which no field allows.
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} may be omitted but not null")
+        return self
+
+
+class UserCreate(_Input):
+    """Body of `POST /api/users`; the password is optional and stored only as an argon2 hash."""
 
     username: Username
     email: Email
@@ -93,26 +96,14 @@ class UserCreate(BaseModel):
     password: Password | None = Field(None, repr=False)
     is_active: bool = True
 
-    @model_validator(mode="after")
-    def _no_explicit_null(self) -> Self:
-        _refuse_explicit_nulls(self)
-        return self
 
-
-class UserUpdate(BaseModel):
+class UserUpdate(_Input):
     """Body of `PATCH /api/users/{id}`: only the fields present are changed."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_document_without_null)
 
     username: Username | None = None
     email: Email | None = None
     password: Password | None = Field(None, repr=False)
     is_active: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_explicit_null(self) -> Self:
-        _refuse_explicit_nulls(self)
-        return self
 
 
 class UserPublic(BaseModel):
@@ -159,41 +150,14 @@ class ReadinessResponse(BaseModel):
 
 
 BUILT_IN_STATS_EXAMPLE: Final[dict[str, Any]] = {
-    "database": {
-        "status": "initialized",
-        "backend": "sqlite",
-        "total_connections": 1,
-        "available_connections": 1,
-        "in_use_connections": 0,
-        "min_size": 1,
-        "max_size": 5,
-        "waiting": 0,
-        "acquired": 1,
-        "peak_in_use_connections": 1,
-        "acquire_timeouts": 0,
-        "replaced_connections": 0,
-    },
-    "cache": {
-        "status": "initialized",
-        "backend": "memory",
-        "entries": 0,
-        "hit_count": 0,
-        "miss_count": 0,
-        "hit_rate": "0.0%",
-        "evictions": 0,
-        "expirations": 0,
-        "default_ttl": 300.0,
-    },
+    "database": {"status": "initialized", "backend": "sqlite", "in_use_connections": 0},
+    "cache": {"status": "initialized", "backend": "memory", "entries": 0, "hit_rate": "0.0%"},
     "background": {"status": "running", "tasks": 0, "task_stats": {}},
 }
 
 
 class StatsResponse(RootModel[dict[str, dict[str, Any]]]):
-    """Provider path -> that service's `get_stats()`: an open mapping.
-
-    Every service of the container that has `get_stats()` appears, under its provider path
-    (`infra.mailer` for a nested container), so an application's own services need no
-    change here. The example shows the shapes the built-in services report.
-    """
+    """Provider path (`infra.mailer` for a nested container) -> that service's `get_stats()`,
+    for every service of the container that has one."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [BUILT_IN_STATS_EXAMPLE]})

@@ -1,9 +1,8 @@
-"""Credentials: the API key that guards data endpoints, and how passwords are stored.
+"""The API key that guards data endpoints.
 
 The key is checked by a pure ASGI middleware, deny-by-default: with a key configured,
 every path under `/api/` needs it except the probes in `OPEN_API_PATHS`, so a new data
-endpoint is protected without anyone remembering to add a dependency. It also skips
-FastAPI's dependency solving, which a security dependency would add to every request.
+endpoint is protected without anyone remembering to add a dependency.
 """
 
 import hmac
@@ -11,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fastapi import FastAPI
-from starlette.datastructures import State
+from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import error_response
@@ -23,7 +22,6 @@ OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready"})
 """Paths under `/api/` that never need the key: load balancers and orchestrators call them."""
 
 SECURITY_SCHEME: Final = "ApiKey"
-_HEADER_NAME: Final = API_KEY_HEADER.lower().encode()
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
 MIN_API_KEY_LENGTH: Final = 32
@@ -47,12 +45,8 @@ def configured_api_key(settings: Settings) -> bytes | None:
 
 
 def api_key_weakness(key: bytes) -> str | None:
-    """Why `key` is too weak to guard production data, or None when it is strong enough.
-
-    Weak: shorter than `MIN_API_KEY_LENGTH` characters, or built from fewer than
-    `MIN_API_KEY_DISTINCT` different characters (`aaaa…`, `0101…`). Placeholders such as
-    `changeme` or `secret` fail the length rule; `secrets.token_urlsafe(32)` passes both.
-    """
+    """Why `key` is too weak to guard production data (too short, or too few different
+    characters: `changeme`, `aaaa…`), or None when it is strong enough."""
     if len(key) < MIN_API_KEY_LENGTH:
         return f"it has {len(key)} characters, fewer than {MIN_API_KEY_LENGTH}"
     if len(set(key)) < MIN_API_KEY_DISTINCT:
@@ -85,14 +79,9 @@ def needs_api_key(path: str) -> bool:
 
 
 class ApiKeyMiddleware:
-    """Answer 401 to a protected request without the right `X-API-Key`.
-
-    Reads the key from `state.api_key`, which the lifespan sets from the settings (None:
-    no key configured, everything passes). Before the lifespan has run the key is missing
-    and protected requests fail with a 500: closed, not open. `compare` checks a
-    sent key against the expected one; it must take as long for a near miss as for a wild
-    guess, which `hmac.compare_digest` does.
-    """
+    """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
+    by the lifespan; None lets everything pass). `compare` must take as long for a near miss
+    as for a wild guess, as `hmac.compare_digest` does."""
 
     def __init__(
         self,
@@ -107,30 +96,19 @@ class ApiKeyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: a guarded path without the right key gets a 401."""
         if scope["type"] == "http" and needs_api_key(scope["path"]):
-            expected: bytes | None = self.state["api_key"]  # see app.dependencies.app_container
-            if expected is not None and not _sent_key_matches(scope, expected, self.compare):
+            expected: bytes | None = self.state.api_key
+            sent = Headers(scope=scope).get(API_KEY_HEADER, "").encode("latin-1")
+            if expected is not None and not self.compare(sent, expected):
                 response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _sent_key_matches(
-    scope: Scope, expected: bytes, compare: Callable[[bytes, bytes], bool]
-) -> bool:
-    for name, value in scope["headers"]:
-        if name == _HEADER_NAME:
-            return compare(value, expected)
-    return False
-
-
 def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI schema exactly when the server enforces one.
-
-    With a key: the scheme, and `security` on exactly the operations the middleware guards.
-    Without: neither, and no 401 either, since nothing answers one. The document is built
-    once, from the settings of `app.state.container` when it is first asked for.
-    """
+    """Declare the key in the OpenAPI schema exactly when the server enforces one: the scheme
+    and `security` on the guarded operations, or else no 401 either. Built once, from the
+    container's settings, when first asked for."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -1,30 +1,38 @@
 """Asking the container's services how they are: readiness pings and statistics.
 
-Shared by `/api/ready`, `/api/stats`, `/metrics` and `python -m app check`. The services
-are discovered from the container (`containers.discovery`), never listed here: any service
-whose object has `ping()` is pinged, any with `get_stats()` is reported, under its
-provider path. Every call tolerates a fake whose methods are synchronous (`MagicMock`) as
-well as asynchronous (`AsyncMock`), because tests replace services with either.
+Shared by `/api/ready`, `/api/stats`, `/metrics`, the status page and `python -m app check`.
+The services are discovered from the container (`containers.discovery`), never listed here:
+any service whose object has `ping()` is pinged, any with `get_stats()` is reported, under
+its provider path.
 """
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from dependency_injector import containers
 
 from containers.discovery import Service, services
 
-T = TypeVar("T")
+
+async def instance_of(service: Service) -> Any:
+    """The object the service's provider gives, awaited when the provider is async."""
+    instance = service.provider()
+    return await instance if inspect.isawaitable(instance) else instance
 
 
-async def settle(value: T | Awaitable[T]) -> T:
-    """`value` itself, or what it resolves to when it is awaitable."""
-    if inspect.isawaitable(value):
-        return await value
-    return value
+async def read_stats(instance: Any) -> Mapping[str, Any] | None:
+    """`instance.get_stats()`, or None when it has none (or a fake gives no mapping); a
+    failure propagates. A fake's `get_stats()` may be a coroutine (`AsyncMock`): awaited."""
+    get_stats = getattr(instance, "get_stats", None)
+    if not callable(get_stats):
+        return None
+    stats = get_stats()
+    if inspect.isawaitable(stats):
+        stats = await stats
+    return stats if isinstance(stats, Mapping) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +52,20 @@ class PingResult:
 
 
 async def ping_service(service: Service, timeout: float) -> tuple[Any, PingResult | None]:
-    """The service's object (None if it could not be had) and how its `ping()` answered.
-
-    The result is None when the object has no `ping()`: readiness does not depend on it.
-    A failure or a timeout is reported in the result, never raised.
-    """
+    """The service's object (None if it could not be had) and how its `ping()` answered
+    (None without `ping()`); a failure or a timeout is reported, never raised."""
     instance = None
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            instance = await settle(service.provider())
-            ping = getattr(instance, "ping", None)
-            if ping is None:
+            instance = await instance_of(service)
+            if not hasattr(instance, "ping"):
                 return instance, None
-            await settle(ping())
+            await instance.ping()
     except Exception as error:  # a readiness probe reports failures, it does not raise them
         if isinstance(error, TimeoutError) and deadline.expired():
-            timed_out = PingResult(
-                service.path, "TimeoutError", f"no answer within {timeout:g} s", timed_out=True
-            )
-            return instance, timed_out
+            detail = f"no answer within {timeout:g} s"
+            return instance, PingResult(service.path, "TimeoutError", detail, timed_out=True)
         return instance, PingResult(service.path, type(error).__name__, str(error))
     return instance, PingResult(service.path)
 
@@ -76,30 +78,11 @@ async def ping_services(container: containers.Container, timeout: float) -> list
     return [result for _, result in pinged if result is not None]
 
 
-async def read_stats(service: Any) -> dict[str, Any]:
-    """A service's `get_stats()`, whether the service (or its fake) is sync or async."""
-    stats: dict[str, Any] = await settle(service.get_stats())
-    return stats
-
-
-async def stats_of(service: Service) -> Mapping[str, Any] | None:
-    """The service's `get_stats()`, or None when it has none; a failure propagates.
-
-    A fake whose `get_stats()` gives something other than a mapping (a bare `MagicMock`
-    standing in for a service) counts as having none rather than breaking the report.
-    """
-    instance = await settle(service.provider())
-    if not callable(getattr(instance, "get_stats", None)):
-        return None
-    stats = await read_stats(instance)
-    return stats if isinstance(stats, Mapping) else None
-
-
 async def read_all_stats(container: containers.Container) -> dict[str, Mapping[str, Any]]:
     """Provider path -> statistics of every service that reports them, in start order."""
     report: dict[str, Mapping[str, Any]] = {}
     for service in services(container):
-        stats = await stats_of(service)
+        stats = await read_stats(await instance_of(service))
         if stats is not None:
             report[service.path] = stats
     return report

@@ -34,7 +34,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Target:
-    """One line of the issue's target column, checked against a measured value."""
+    """One line of the target column, checked against a measured value."""
 
     description: str
     measured: str

@@ -3,16 +3,16 @@
 Every contender is its own uvicorn process (one worker, uvloop + httptools, no access log)
 on its own SQLite file; load comes from another process at a fixed number of connections,
 one contender at a time, in rotating order. Each round starts a fresh process per
-contender and warms it before measuring: two processes of the same app differ here by up
-to 7 % for their whole life (memory layout, hash seed), so a contender kept in one process
-for every round would carry that luck into its median. Contenders:
+contender and warms it before measuring: two processes of the same app differ for their
+whole life (memory layout, hash seed), so a contender kept in one process for every round
+would carry that luck into its median. Contenders:
 
 - the full Wirework app (`app.main:app`: container, middlewares, metrics);
 - the same, with a one-entry cache, so nearly every GET misses (the uncached figure);
 - `bench.http_apps:manual_app` and `depends_app`: hand-written FastAPI apps doing the same
   work on the same services, wired by hand (the limit) or with `Depends` only;
 - `bench.http_apps:inject_app`: the same on Wirework's container, through the documented
-  injection form (`Annotated` aliases resolved by `app.dependencies.inject`).
+  injection form (`Annotated` aliases over `app.dependencies.Inject`).
 """
 
 import functools

@@ -7,8 +7,8 @@ middlewares. They differ only in how an endpoint reaches its services:
 
 - `manual_app`: manual wiring, the endpoint reads a plain attribute (the limit);
 - `depends_app`: FastAPI `Depends` only, one dependency per service;
-- `inject_app`: Wirework's container, services as `Annotated` parameters through
-  `app.dependencies.Inject`, resolved by `app.dependencies.inject` (the documented form);
+- `inject_app`: Wirework's container, services as `Annotated` parameters over
+  `app.dependencies.Inject` (the documented form);
 - `provide_app`: Wirework's container through dependency-injector's own `@inject` +
   `Depends(Provide[...])`, wired to this module.
 
@@ -169,19 +169,17 @@ def _container_app() -> FastAPI:
 
 def inject_app() -> FastAPI:
     """Endpoints take services as `Annotated` parameters: `users: Users, cache: Cache`."""
-    from app.dependencies import Cache, Users, inject  # noqa: PLC0415
+    from app.dependencies import Cache, Users  # noqa: PLC0415
 
     app = _container_app()
 
     @app.post("/api/users", status_code=status.HTTP_201_CREATED)
-    @inject
     async def create_user(
         body: UserCreate, users: Users, request: Request, response: Response
     ) -> UserPublic:
         return await _create(body, users, request, response)  # type: ignore[no-any-return]
 
     @app.get("/api/users/{user_id}", name="get_user", response_model=UserPublic)
-    @inject
     async def get_user(user_id: UserId, users: Users, cache: Cache) -> dict[str, Any]:
         return await _read(user_id, users, cache)  # type: ignore[no-any-return]
 

@@ -4,9 +4,9 @@ The same contenders as `bench/http.py`, each a fresh uvicorn process started und
 valgrind's callgrind with counting off; once warm (every user read once, so the cache
 holds them), counting goes on and the server answers `REQUESTS` cached reads on one
 keep-alive connection. Instructions per request do not move with the machine's load the
-way requests per second do here (identical servers differ by up to 7 % in `bench/http.py`),
-so this table tells what the framework costs; the HTTP table tells what it gives under
-load. It needs `valgrind` (`apt-get install valgrind`), else it says "skipped".
+way requests per second do (two identical server processes differ in `bench/http.py`), so
+this table tells what the framework costs; the HTTP table tells what it gives under load.
+It needs `valgrind` (`apt-get install valgrind`), else it says "skipped".
 """
 
 import http.client

@@ -1,5 +1,5 @@
 """Fixtures shared by every test; `settings`, `container`, `app`, `client`, `clock` and
-`data_factory` come from Wirework's own pytest plugin (`app/pytest_plugin.py`)."""
+`data_factory` come from Wirework's own pytest plugin (`app.testing`)."""
 
 import asyncio
 import os
@@ -68,7 +68,7 @@ async def database_service() -> AsyncIterator[DatabaseService]:
 
 @pytest.fixture
 async def cache_service() -> AsyncIterator[CacheService]:
-    """The guide's small cache: ten entries, one-second default TTL."""
+    """A small cache: ten entries, one-second default TTL."""
     service = CacheService(max_size=10, default_ttl=1)
     await service.initialize()
     yield service

@@ -1,7 +1,7 @@
-"""Fakes and async helpers shared by every test module (the guide's utilities, once).
+"""Fakes and async helpers shared by every test module.
 
-`FakeClock` and `TestDataFactory` live in Wirework's pytest plugin, which applications'
-tests use too.
+`FakeClock` and `TestDataFactory` live in Wirework's pytest plugin (`app.testing`), which
+applications' tests use too.
 """
 
 import asyncio

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
-from app.dependencies import cache_service, users_repository
+from app.dependencies import Cache, Users
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
@@ -55,11 +55,12 @@ async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
     summary="Create a user",
     responses=error_responses(400, 409, 413, 422),
 )
-async def create_user(body: UserCreate, request: Request, response: Response) -> UserPublic:
+async def create_user(
+    body: UserCreate, users: Users, request: Request, response: Response
+) -> UserPublic:
     """Store a new user; `Location` points at it. 409 when the username or email is taken."""
     fields = await _stored_fields(body)
     fields.setdefault("is_active", body.is_active)
-    users = await users_repository(request)
     try:
         user = await users.create(fields)
     except DuplicateUserError as error:
@@ -70,13 +71,12 @@ async def create_user(body: UserCreate, request: Request, response: Response) ->
 
 @router.get("", summary="List users", responses=error_responses(422))
 async def list_users(
-    request: Request,
+    users: Users,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 50,
     offset: Annotated[int, Query(ge=0, le=SQLITE_MAX_INTEGER, description="users to skip")] = 0,
 ) -> list[UserPublic]:
     """One page of users in id order; the `X-Total-Count` header holds the number of users."""
-    users = await users_repository(request)
     page = await users.page(limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(page.total)
     return [UserPublic.model_validate(user) for user in page.items]
@@ -89,13 +89,10 @@ async def list_users(
     response_model=UserPublic,  # validates the cached dict once, on the way out
     responses=error_responses(404, 422),
 )
-async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
+async def get_user(user_id: UserId, users: Users, cache: Cache) -> dict[str, Any]:
     """One user, served from the cache when it holds a fresh copy."""
-    cache = await cache_service(request)
 
     async def load() -> dict[str, Any]:
-        # The repository is looked up only on a miss: a hit costs one container lookup.
-        users = await users_repository(request)
         user = await users.get(user_id)
         if user is None:
             raise _UserNotFoundError
@@ -111,17 +108,16 @@ async def get_user(user_id: UserId, request: Request) -> dict[str, Any]:
 @router.patch(
     "/{user_id}", summary="Update a user", responses=error_responses(400, 404, 409, 413, 422)
 )
-async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> UserPublic:
+async def update_user(user_id: UserId, body: UserUpdate, users: Users, cache: Cache) -> UserPublic:
     """Change only the fields sent; 409 when the new username or email is taken."""
     fields = await _stored_fields(body)
-    users = await users_repository(request)
     try:
         user = await users.update(user_id, fields)
     except DuplicateUserError as error:
         raise _conflict(error) from None
     if user is None:
         raise _not_found(user_id)
-    await (await cache_service(request)).delete(_cache_key(user_id))
+    await cache.delete(_cache_key(user_id))
     return UserPublic.model_validate(user)
 
 
@@ -132,9 +128,8 @@ async def update_user(user_id: UserId, body: UserUpdate, request: Request) -> Us
     summary="Delete a user",
     responses=error_responses(404, 422),
 )
-async def delete_user(user_id: UserId, request: Request) -> None:
+async def delete_user(user_id: UserId, users: Users, cache: Cache) -> None:
     """Remove the user; 404 when there is none."""
-    users = await users_repository(request)
     if not await users.delete(user_id):
         raise _not_found(user_id)
-    await (await cache_service(request)).delete(_cache_key(user_id))
+    await cache.delete(_cache_key(user_id))

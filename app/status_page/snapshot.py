@@ -129,13 +129,13 @@ def _short(text: str) -> str:
 
 
 async def _with_figures(report: ServiceReport, instance: Any, timeout: float) -> ServiceReport:
-    if not hasattr(instance, "get_stats"):
-        return report
     try:
         async with asyncio.timeout(timeout):
             stats = await read_stats(instance)
     except Exception as error:  # the ping passed: the service is up, only its figures are not
         return replace(report, error=type(error).__name__, detail="get_stats() failed")
+    if stats is None:
+        return report
     figures, tables = _figures(stats)
     return replace(report, figures=figures, tables=tables)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.pytest_plugin import TestDataFactory
+from app.testing import TestDataFactory
 from containers import Container, override_services
 from providers.cache import CacheService
 from providers.database import DatabaseService, Page

@@ -5,13 +5,13 @@ import asyncio
 import httpx
 
 from app.main import create_app
-from app.pytest_plugin import running_client
+from app.testing import running_client
 from containers import Container, override_services
 from containers.discovery import services
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
-from tests.helpers import fake, plain_fake
+from tests.helpers import fake
 
 
 async def test_ready_when_every_service_answers(
@@ -85,16 +85,6 @@ async def test_a_service_raising_timeout_itself_is_reported_as_such(
         "error": "TimeoutError",
         "detail": "the ping failed; the cause is in the server log",
     }
-
-
-async def test_a_synchronous_fake_can_stand_in(
-    client: httpx.AsyncClient, container: Container
-) -> None:
-    """Fakes with synchronous methods work as well as async ones."""
-    cache = plain_fake(CacheService)
-    with override_services(container, cache=cache):
-        assert (await client.get("/api/ready")).status_code == 200
-    cache.ping.assert_called_once_with()
 
 
 async def test_health_stays_up_while_not_ready(

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings, running_client
+from app.testing import isolated_settings, running_client
 from containers import Container, override_services
 from containers.discovery import services
 from providers.cache import CacheService

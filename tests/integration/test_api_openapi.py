@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from containers import Container
 
 API_KEY = "k" * 16

@@ -170,6 +170,7 @@ async def test_unknown_path_and_wrong_method_answer_json(client: httpx.AsyncClie
     wrong_method = await client.put("/api/users/1", json={})
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"] == "method_not_allowed"
+    assert wrong_method.headers["allow"] == "DELETE, GET, PATCH"  # every route at the path
 
 
 @pytest.mark.parametrize("field", ["username", "email"])

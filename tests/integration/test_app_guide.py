@@ -1,15 +1,13 @@
-"""The seed guide's "FastAPI Integration Testing" cases, adapted to the container.
-
-Where the guide patches `main.services`, these tests override providers with
-`override_services`; where it mocks `execute_query` behind the users endpoints, the
-repository those endpoints use is replaced instead (and the same flow also runs on SQLite).
+"""The HTTP API tested the way an application's tests do: services replaced by overriding
+providers (`override_services`), never by patching a module global; the users endpoints
+with their repository replaced, and the same flow on SQLite.
 """
 
 from typing import Any
 
 import httpx
 
-from app.pytest_plugin import TestDataFactory
+from app.testing import TestDataFactory
 from containers import Container, override_services
 from providers.database import Page
 from providers.users import UserRepository

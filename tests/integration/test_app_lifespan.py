@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.pytest_plugin import running_client
 from app.security import InsecureConfigurationError
+from app.testing import running_client
 from containers import Container, override_services
 from containers.discovery import services
 from providers.background import BackgroundService

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.cache import CacheService
 from providers.cache.stores import MISSING, CacheStore, MemoryStore
 from providers.cache.stores.redis import RedisStore

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from config import Settings
 from containers import Container
 from providers.background.locks.redis import RedisTaskLock

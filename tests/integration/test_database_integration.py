@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.pytest_plugin import TestDataFactory
+from app.testing import TestDataFactory
 from providers.backends.sqlite import SQLiteBackend
 from providers.database import DatabaseService
 

@@ -12,7 +12,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from config import Settings
 from containers import Container
 from containers.resources import managed

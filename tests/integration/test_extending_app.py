@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from containers.discovery import services
 from tests.unit.test_extending import AppContainer, Mailer, NestedContainer
 

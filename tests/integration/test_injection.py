@@ -1,7 +1,6 @@
-"""The injection form: `Annotated` aliases, with or without `@inject`."""
+"""The injection form: `Annotated` aliases over `Inject(Container.x)`."""
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 from unittest.mock import MagicMock
 
 import pytest
@@ -9,20 +8,19 @@ from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.dependencies import Cache, Inject, inject
-from app.pytest_plugin import isolated_settings
+from app.dependencies import Cache, Inject
+from app.testing import isolated_settings
 from containers import Container, override_services
 from tests.unit.test_extending import Mailer, NestedContainer
 
 RelayMailer = Annotated[Mailer, Inject(NestedContainer.infra.mailer)]
 
 
-def _app(container: Container, decorate: Callable[[Any], Any]) -> FastAPI:
+def _app(container: Container) -> FastAPI:
     app = FastAPI()
     app.state.container = container
 
     @app.get("/cache-type")
-    @decorate
     async def cache_type(cache: Cache, prefix: str = "") -> dict[str, str]:
         return {"type": prefix + type(cache).__name__}
 
@@ -35,50 +33,40 @@ def _container() -> Container:
     return container
 
 
-@pytest.mark.parametrize("decorate", [lambda endpoint: endpoint, inject], ids=["Depends", "inject"])
-class TestInjectForm:
-    """Both ways of resolving the aliases behave alike."""
-
-    def test_each_application_serves_its_own_container(self, decorate: Any) -> None:
-        """Nothing is wired process-wide: two apps, two containers, two answers."""
-        faked = _container()
-        real = _container()
-        with override_services(faked, cache=MagicMock()):
-            with TestClient(_app(faked, decorate)) as client:
-                assert client.get("/cache-type").json() == {"type": "MagicMock"}
-            with TestClient(_app(real, decorate)) as client:
-                assert client.get("/cache-type", params={"prefix": ">"}).json() == {
-                    "type": ">CacheService"
-                }
-
-    def test_an_override_is_seen_by_the_next_request(self, decorate: Any) -> None:
-        container = _container()
-        client = TestClient(_app(container, decorate))
-        first = client.get("/cache-type").json()["type"]
-        with container.cache.override(providers.Object(MagicMock())):
+def test_each_application_serves_its_own_container() -> None:
+    """Nothing is wired process-wide: two apps, two containers, two answers."""
+    faked = _container()
+    real = _container()
+    with override_services(faked, cache=MagicMock()):
+        with TestClient(_app(faked)) as client:
             assert client.get("/cache-type").json() == {"type": "MagicMock"}
-        assert client.get("/cache-type").json()["type"] == first
-
-    def test_a_nested_service_is_injected_by_its_declared_provider(self, decorate: Any) -> None:
-        container = NestedContainer()
-        container.settings.override(isolated_settings(None))
-        app = FastAPI()
-        app.state.container = container
-
-        @app.get("/relay")
-        @decorate
-        async def relay(mailer: RelayMailer) -> dict[str, str]:
-            return {"host": mailer.host}
-
-        with container.infra.mailer.override(Mailer(host="relay.test")):
-            assert TestClient(app).get("/relay").json() == {"host": "relay.test"}
+        with TestClient(_app(real)) as client:
+            assert client.get("/cache-type", params={"prefix": ">"}).json() == {
+                "type": ">CacheService"
+            }
 
 
-def test_inject_hides_the_services_from_fastapi_and_openapi() -> None:
-    """Under `@inject` FastAPI sees no service parameter: nothing to solve, nothing documented."""
-    schema = _app(_container(), inject).openapi()
-    parameters = schema["paths"]["/cache-type"]["get"]["parameters"]
-    assert [parameter["name"] for parameter in parameters] == ["prefix"]
+def test_an_override_is_seen_by_the_next_request() -> None:
+    container = _container()
+    client = TestClient(_app(container))
+    first = client.get("/cache-type").json()["type"]
+    with container.cache.override(providers.Object(MagicMock())):
+        assert client.get("/cache-type").json() == {"type": "MagicMock"}
+    assert client.get("/cache-type").json()["type"] == first
+
+
+def test_a_nested_service_is_injected_by_its_declared_provider() -> None:
+    container = NestedContainer()
+    container.settings.override(isolated_settings(None))
+    app = FastAPI()
+    app.state.container = container
+
+    @app.get("/relay")
+    async def relay(mailer: RelayMailer) -> dict[str, str]:
+        return {"host": mailer.host}
+
+    with container.infra.mailer.override(Mailer(host="relay.test")):
+        assert TestClient(app).get("/relay").json() == {"host": "relay.test"}
 
 
 def test_a_provider_of_another_container_class_is_refused_by_name() -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.pytest_plugin import FakeClock, TestDataFactory, isolated_settings
+from app.testing import FakeClock, TestDataFactory, isolated_settings
 from config import Settings
 from containers import Container
 from tests.examples.app_settings import AppContainer, AppSettings
@@ -60,7 +60,7 @@ def readme_example() -> str:
 
 
 def test_an_application_test_module_needs_no_conftest(tmp_path: Path) -> None:
-    """The issue's acceptance case, in a fresh interpreter: strict mode, and a shell and a
+    """An application's test module in a fresh interpreter: strict mode, and a shell and a
     `.env` that would break the tests if the fixtures read them. The README's example runs
     beside it."""
     folder = tmp_path / "plugin-check"
@@ -187,7 +187,7 @@ def test_the_fake_clock_moves_only_forward_and_only_when_told(clock: FakeClock) 
         clock.advance(-1)
 
 
-def test_the_data_factory_builds_the_guides_user(data_factory: TestDataFactory) -> None:
+def test_the_data_factory_builds_a_valid_user(data_factory: TestDataFactory) -> None:
     assert data_factory.create_user_data()["username"] == "testuser"
     assert data_factory.create_user_data({"username": "ada"})["username"] == "ada"
     user = data_factory.create_user({"id": 7})
@@ -198,9 +198,9 @@ def test_loading_the_plugin_imports_neither_the_app_nor_its_libraries() -> None:
     """Every pytest run in an environment with Wirework installed loads the plugin."""
     probe = (
         "import sys, pytest, pytest_asyncio; before = set(sys.modules); "
-        "import app.pytest_plugin; print(sorted(set(sys.modules) - before))"
+        "import app.testing; print(sorted(set(sys.modules) - before))"
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "['app', 'app.pytest_plugin']"
+    assert result.stdout.strip() == "['app', 'app.testing', 'app.testing.helpers']"

@@ -2,7 +2,7 @@
 
 import asyncio
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import MagicMock
 
 import httpx
 import pytest
@@ -12,6 +12,10 @@ from app.lifespan_guard import LIFESPAN_NOT_RUNNING
 from app.status_page.snapshot import State, display, take_snapshot
 from containers import Container, override_services
 from containers.discovery import services
+from providers.background import BackgroundService
+from providers.cache import CacheService
+from providers.database import DatabaseService
+from tests.helpers import fake
 
 API_KEY = "status-test-key-" + "Zr4k9PqW" * 3
 
@@ -50,11 +54,11 @@ class TestSnapshot:
 
     async def test_failing_timed_out_and_figureless_services(self, container: Container) -> None:
         """Each failure stays on its own card: type, detail, and no figures."""
-        failing = MagicMock(spec_set=["ping", "get_stats"])
+        failing = fake(DatabaseService)
         failing.ping.side_effect = ConnectionError("refused")
-        hung = MagicMock(spec_set=["ping", "get_stats"])
-        hung.ping = AsyncMock(side_effect=asyncio.Event().wait)
-        broken_stats = MagicMock(spec_set=["ping", "get_stats"])
+        hung = fake(CacheService)
+        hung.ping.side_effect = asyncio.Event().wait
+        broken_stats = fake(BackgroundService)
         broken_stats.get_stats.side_effect = RuntimeError("boom")
         with override_services(container, database=failing, cache=hung, background=broken_stats):
             found = reports(await take_snapshot(container, timeout=0.05))
@@ -71,7 +75,7 @@ class TestSnapshot:
         assert (found["background"].state, found["background"].error) == (State.OK, "RuntimeError")
 
     async def test_task_counters_become_a_table(self, container: Container) -> None:
-        scheduler = MagicMock(spec_set=["ping", "get_stats"])
+        scheduler = fake(BackgroundService)
         scheduler.get_stats.return_value = {
             "status": "running",
             "task_stats": {

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.pytest_plugin import TestDataFactory
+from app.testing import TestDataFactory
 from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
 from providers.users import DuplicateUserError

@@ -9,7 +9,7 @@ import weakref
 
 import psutil
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.cache import CacheService
 
 MIB = 1024 * 1024

@@ -20,7 +20,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from schemathesis.config import SchemathesisConfig
 
 from app.main import create_app
-from app.pytest_plugin import isolated_settings
+from app.testing import isolated_settings
 from containers import Container
 from tests.servers import PROJECT_ROOT
 

@@ -5,7 +5,7 @@ from unittest.mock import AsyncMock
 import pytest
 
 from app.errors import error_code
-from app.service_status import read_stats, settle
+from app.service_status import read_stats
 from providers.cache import CacheService
 from tests.helpers import plain_fake
 
@@ -22,14 +22,6 @@ from tests.helpers import plain_fake
 )
 def test_error_codes_follow_the_status_phrase(status: int, code: str) -> None:
     assert error_code(status) == code
-
-
-async def test_settle_accepts_values_and_awaitables() -> None:
-    async def seven() -> int:
-        return 7
-
-    assert await settle(7) == 7
-    assert await settle(seven()) == 7
 
 
 async def test_stats_are_read_from_sync_and_async_fakes() -> None:

@@ -16,7 +16,7 @@ def scrape(stats: dict[str, Any]) -> dict[str, list[tuple[dict[str, str], float]
     }
 
 
-def test_the_guides_fake_stats_are_exposed_as_far_as_they_go() -> None:
+def test_partial_fake_stats_are_exposed_as_far_as_they_go() -> None:
     database = {"status": "initialized", "in_use_connections": 2, "available_connections": 3}
     cache = {"status": "initialized", "entries": 100, "hit_count": 50, "miss_count": 10}
     families = scrape(

@@ -3,13 +3,13 @@
 import pytest
 from argon2 import PasswordHasher
 
-from app.pytest_plugin import isolated_settings
 from app.security import (
     InsecureConfigurationError,
     configured_api_key,
     needs_api_key,
     refuse_open_production,
 )
+from app.testing import isolated_settings
 from providers.users.passwords import hash_password
 
 

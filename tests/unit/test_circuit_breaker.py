@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, CircuitBreaker
 
 logger = logging.getLogger("tests.circuit_breaker")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.background.locks import LocalTaskLock, create_task_lock
 from providers.background.locks.postgres import PostgresTaskLock
 from providers.background.locks.redis import RedisTaskLock

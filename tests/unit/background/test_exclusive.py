@@ -5,7 +5,7 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.background import LEASE_INTERVALS, BackgroundService
 from providers.background.locks import LocalTaskLock
 from tests.helpers import AsyncTestHelper

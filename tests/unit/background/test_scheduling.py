@@ -11,7 +11,7 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.background import BackgroundService
 from tests.helpers import AsyncTestHelper
 from tests.unit.background.fakes import scheduler_loops

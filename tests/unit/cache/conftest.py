@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.cache import CacheService
 
 MakeCache = Callable[..., Awaitable[CacheService]]

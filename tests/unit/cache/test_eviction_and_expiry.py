@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.cache import CacheService
 
 

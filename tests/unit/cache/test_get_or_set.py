@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 
 
 def _returning(value: Any) -> Callable[[], Awaitable[Any]]:

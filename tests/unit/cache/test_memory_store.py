@@ -4,7 +4,7 @@ What every store does is tested once, for all of them, in
 `tests/integration/test_cache_contract.py`.
 """
 
-from app.pytest_plugin import FakeClock
+from app.testing import FakeClock
 from providers.cache.stores import MISSING, CacheStore, MemoryStore
 
 

@@ -1,27 +1,13 @@
 """Wirework's pytest plugin: fixtures that give a test an isolated, started application.
 
-Installing Wirework registers this module with pytest (entry point `pytest11`, name
-`wirework`), so a test module needs no conftest. The fixtures, each replaceable by defining
-one of the same name in a conftest or test module:
+Installing Wirework registers this package with pytest (entry point `pytest11`, name
+`wirework`), so a test module needs no conftest: `settings`, `container`, `app`, `client`,
+`clock`, `data_factory`, each replaceable by a fixture of the same name. Swap a service for
+a fake with `with override_services(container, users=fake):`, before or after start-up.
 
-- `settings`: `Settings` for one test, read from neither `APP_*` variables nor `.env`: a fresh
-  SQLite file in the test's `tmp_path`, the memory cache, `environment=test`. Change single
-  fields with `@pytest.mark.settings(api_key="...", database={"max_size": 2})`.
-- `container`: a `Container` built on `settings`, not started.
-- `app`: `create_app(container)`; its lifespan has not run.
-- `client`: an `httpx.AsyncClient` on `app` (base URL `http://test`) with the lifespan
-  running for the test; a start-up failure fails the test with its message.
-  `running_client(app)` gives the same for an app the test builds itself.
-- `clock`: a `FakeClock` to give `CacheService`, `BackgroundService` or a lock as `clock=`.
-- `data_factory`: the `TestDataFactory` that builds valid user records.
-
-Swap a service for a fake with `with override_services(container, users=fake):` (from
-`containers`), before or after start-up. `client` is declared with `pytest_asyncio.fixture`,
-so it works in pytest-asyncio's strict mode as well as in auto mode.
-
-Every pytest run in an environment where Wirework is installed imports this module, so it
-imports only pytest up front: the application, FastAPI, httpx and the services are imported
-when a fixture first needs them, and an environment without the `testing` extra still runs.
+Every pytest run where Wirework is installed imports this package, so it imports only
+pytest up front: the application, FastAPI, httpx and the services are imported when a
+fixture first needs them, and an environment without the `testing` extra still runs.
 """
 
 from __future__ import annotations
@@ -29,11 +15,12 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 
 import pytest
+
+from app.testing.helpers import FakeClock, TestDataFactory
 
 if TYPE_CHECKING:
     import httpx
@@ -42,7 +29,6 @@ if TYPE_CHECKING:
 
     from config import Settings
     from containers import Container
-    from providers.users import User
 
 __all__ = [
     "SETTINGS_MARKER",
@@ -61,8 +47,8 @@ TEST_DATABASE_FILE: Final = "wirework.db"
 TESTING_EXTRA_HINT: Final = "install it with: pip install 'wirework[testing]'"
 
 LIFESPAN_TIMEOUT: Final = 30.0
-"""Seconds the app's start-up, and its shutdown, may take in a test before the test fails:
-generous, as migrations on a busy CI machine are slow, yet a hung start-up still ends."""
+"""Seconds start-up, and shutdown, may take in a test: migrations on a busy CI machine are
+slow, yet a hung start-up still ends."""
 
 S = TypeVar("S", bound="BaseSettings")
 
@@ -73,9 +59,6 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{SETTINGS_MARKER}(**fields): change single fields of the wirework `settings` "
         'fixture, e.g. api_key="...", database={"max_size": 2}; markers merge, the closest wins',
     )
-
-
-# --- settings ---------------------------------------------------------------------------
 
 
 @functools.cache
@@ -93,7 +76,6 @@ def _without_outside_sources(settings_class: type[S]) -> type[S]:
 
     namespace = {
         "__module__": __name__,
-        "__doc__": settings_class.__doc__,
         "settings_customise_sources": classmethod(init_values_only),
     }
     return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)
@@ -114,23 +96,18 @@ def isolated_settings(
     directory: Path | None, settings_class: type[Settings] | None = None, **fields: Any
 ) -> Settings:
     """Test settings: SQLite in `directory` (in memory when None), the memory cache,
-    `environment=test`, and `fields` on top.
+    `environment=test`, and `fields` on top; nothing from `APP_*` variables or `.env`.
 
-    Nothing comes from `APP_*` variables or a `.env` file, so a developer's shell cannot
-    change what a test sees. A section passed as a dict (`cache={"default_ttl": 5}`) keeps
-    the test defaults for the fields it does not name. `settings_class` is a `Settings`
-    subclass with the application's own sections.
+    A section passed as a dict (`cache={"default_ttl": 5}`) keeps the test defaults for the
+    fields it does not name.
     """
     if settings_class is None:
         from config import Settings  # noqa: PLC0415 - imported when first needed
 
         settings_class = Settings
     database = ":memory:" if directory is None else directory / TEST_DATABASE_FILE
-    defaults = {
-        "environment": "test",
-        "database": {"url": f"sqlite:///{database}"},
-        "cache": {"backend": "memory"},
-    }
+    url = f"sqlite:///{database}"
+    defaults = {"environment": "test", "database": {"url": url}, "cache": {"backend": "memory"}}
     isolated_class: type[Settings] = _without_outside_sources(settings_class)
     return isolated_class(**_merged(defaults, fields))
 
@@ -147,11 +124,7 @@ def _marked_fields(node: pytest.Item) -> dict[str, Any]:
 
 @pytest.fixture
 def container_class() -> type[Container]:
-    """The container the tests build: `containers.Container`; redefine it for a subclass.
-
-    `settings` builds the settings class this container declares, so the application's own
-    sections take test values from `@pytest.mark.settings` like the built-in ones.
-    """
+    """The container the tests build; redefine it for a subclass (its settings class too)."""
     from containers import Container  # noqa: PLC0415
 
     return Container
@@ -164,9 +137,6 @@ def settings(
     """Settings for this test only (`isolated_settings`); `@pytest.mark.settings` changes fields."""
     declared: type[Settings] = container_class.settings.cls
     return isolated_settings(tmp_path, declared, **_marked_fields(request.node))
-
-
-# --- the application --------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -187,11 +157,8 @@ def app(container: Container) -> FastAPI:
 
 @asynccontextmanager
 async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An `httpx.AsyncClient` on `app` (base URL `http://test`) inside the app's lifespan.
-
-    What the `client` fixture gives, for an app a test builds itself. A start-up failure
-    fails the test with its message.
-    """
+    """An `httpx.AsyncClient` on `app` (base URL `http://test`) inside the app's lifespan;
+    a start-up failure fails the test with its message."""
     try:
         import httpx  # noqa: PLC0415
         from asgi_lifespan import LifespanManager  # noqa: PLC0415
@@ -233,68 +200,10 @@ else:
     client = pytest_asyncio.fixture(_client, name="client")
 
 
-# --- time and data ----------------------------------------------------------------------
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances it.
-
-    Pass it where a service takes `clock=` (`CacheService`, `BackgroundService`, the task
-    locks): expiry and due times then follow `advance()`, not the wall clock.
-    """
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     """A `FakeClock` at 1000.0 s."""
     return FakeClock()
-
-
-class TestDataFactory:
-    """Valid user records for tests, the guide's `TestDataFactory`; overrides vary fields."""
-
-    __test__ = False  # not a test class despite its name
-
-    @staticmethod
-    def create_user_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """What a repository's `create` takes (the guide's `testuser`)."""
-        data: dict[str, Any] = {
-            "username": "testuser",
-            "email": "test@example.com",
-            "password_hash": "hashed_password",
-            "is_active": True,
-        }
-        data.update(overrides or {})
-        return data
-
-    @staticmethod
-    def create_user(overrides: Mapping[str, Any] | None = None) -> User:
-        """A stored user as a repository returns it: what a fake repository should give."""
-        from providers.users import User  # noqa: PLC0415
-
-        moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-        values: dict[str, Any] = {
-            "id": 1,
-            "username": "testuser",
-            "email": "test@example.com",
-            "password_hash": None,
-            "is_active": True,
-            "created_at": moment,
-            "updated_at": moment,
-        }
-        values.update(overrides or {})
-        return User(**values)
 
 
 @pytest.fixture
