@@ -9,9 +9,9 @@ start when it is set: workers inherit the environment, and would serve with no d
 import argparse
 import asyncio
 import contextlib
-import copy
 import json
 import logging
+import logging.config
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -21,9 +21,9 @@ from typing import Any, Final
 
 import uvicorn
 from pydantic import ValidationError
-from uvicorn.config import LOGGING_CONFIG
 
 from app.graph_drawing import mermaid
+from app.observability import logging_config
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
@@ -33,6 +33,7 @@ from config.diagnostics import (
     UnknownSetting,
     UnparsableLine,
     check_sources,
+    explain_settings_error,
     refuse_near_misses,
 )
 from containers import Container
@@ -63,15 +64,6 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     return masked
 
 
-def server_log_config() -> dict[str, Any]:
-    """Uvicorn's logging, with Wirework's own loggers shown at INFO: the lines saying the
-    scheduler started and stopped and the services closed reach the terminal."""
-    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    for package in _SOURCE_PACKAGES:
-        config["loggers"][package] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
 def report_source_problems(
     settings_class: type[Settings] = Settings,
 ) -> list[UnknownSetting | UnparsableLine]:
@@ -84,16 +76,9 @@ def report_source_problems(
     return problems
 
 
-def serve(
-    args: argparse.Namespace,
-    run_server: ServerRunner,
-    problems: Sequence[UnknownSetting | UnparsableLine] = (),
-    settings_class: type[Settings] = Settings,
-) -> int:
-    """Validate the settings here, so a bad value fails before uvicorn starts, then serve."""
-    settings = settings_class()  # what the server (with --reload: each worker) will run with
+def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings) -> int:
+    """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
     refuse_open_production(settings)
-    refuse_near_misses(settings, problems)
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -110,7 +95,9 @@ def serve(
         # Scheme and client address from trusted proxies (the host: app.proxy, same rule).
         "proxy_headers": settings.server.proxy_headers,
         "forwarded_allow_ips": settings.server.forwarded_allow_ips,
-        "log_config": server_log_config(),
+        # Wirework's access line (with the request ID) replaces uvicorn's.
+        "log_config": logging_config(settings.log),
+        "access_log": False,
     }
     if args.reload:
         options["reload"] = True
@@ -211,18 +198,26 @@ def main(
     # The settings class the container declares: the application's own sections included.
     settings_class: type[Settings] = container.settings.cls
     problems = report_source_problems(settings_class)
-    try:
-        if args.command == "serve":
-            return serve(args, run_server, problems, settings_class)
-        if args.command == "check":
-            return asyncio.run(check_services(container))
-        if args.command == "migrate":
-            return asyncio.run(migrate_schema(container))
-        if args.command == "graph":  # starts nothing
-            print(mermaid(services(container)), end="")
-        else:
-            print(json.dumps(masked_settings(settings_class()), indent=2))
+    if args.command == "graph":  # starts nothing, needs no settings
+        print(mermaid(services(container)), end="")
         return 0
-    except (ValidationError, InsecureConfigurationError, MisspeltSettingError) as error:
+    try:
+        settings = settings_class()
+        if args.command == "settings":
+            print(json.dumps(masked_settings(settings), indent=2))
+            return 0
+        refuse_near_misses(settings, problems)
+        if args.command == "serve":
+            return serve(args, run_server, settings)
+        logging.config.dictConfig(logging_config(settings.log))
+        command = check_services if args.command == "check" else migrate_schema
+        return asyncio.run(command(container))
+    except ValidationError as error:
+        print(
+            f"configuration error:\n{explain_settings_error(error, settings_class)}",
+            file=sys.stderr,
+        )
+        return 2
+    except (InsecureConfigurationError, MisspeltSettingError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

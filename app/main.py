@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from app.api_docs import app_with_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
-from app.metrics import HttpMetrics, MetricsMiddleware
+from app.metrics import HttpMetrics
+from app.observability import ObservabilityMiddleware
 from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import health, metrics, stats, status, users
@@ -50,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     app.state.api_key = configured_api_key(settings)
     app.state.max_body_size = settings.server.max_body_size
+    app.state.access_log = settings.log.access
     await container.init_resources()
     try:
         background = await container.background()
@@ -83,16 +85,16 @@ def create_app(
     app.state.max_body_size = ServerSettings().max_body_size  # the lifespan applies the setting
 
     install_error_handlers(app, routers)
-    # Each add_middleware wraps the previous ones: the request meets metrics first (so
-    # they count the 401s, 413s and the catch-all's 500s), then the catch-all, then the body
-    # size limit, then the key check.
+    # Each add_middleware wraps the previous ones: the request meets the observer first (its
+    # ID, metrics and access line cover every answer, the guard's 503 and the catch-all's 500
+    # included), then the guard, the catch-all, the body size limit, then the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
     app.add_middleware(ForwardedHostMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    # Outermost: before the lifespan has run, nothing behind it has what it needs.
+    # Before the lifespan has run, nothing behind the guard has what it needs.
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
 
     document_api_key(app)
     return app

@@ -6,7 +6,6 @@ into gauges on every change; `/metrics` reads each service's `get_stats()` when 
 """
 
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -21,19 +20,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.service_status import instance_of, read_stats
 from containers.discovery import services
 
 logger = logging.getLogger(__name__)
-
-UNMATCHED_ROUTE = "unmatched"
-"""Route label of requests no route matched: one label, however many paths are probed."""
-
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-OTHER_METHOD = "OTHER"
-"""Method label of any other method, so made-up methods cannot grow the label set."""
 
 
 class HttpMetrics:
@@ -61,37 +52,6 @@ class HttpMetrics:
         """Record one answered request."""
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware (no per-request task or body buffering) feeding `HttpMetrics`."""
-
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: count and time every HTTP request, whatever its outcome."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets if the app raises before answering
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            # The router put the matched route in the scope: label by its template
-            # (`/api/users/{user_id}`), not the raw path, to keep label sets bounded.
-            route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
-            method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
-            self.metrics.observe(method, route, status, time.perf_counter() - started)
 
 
 def _number(stats: Mapping[str, Any], key: str) -> float | None:

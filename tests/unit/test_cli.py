@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.cli import APP_IMPORT_PATH, main, masked_settings, server_log_config
-from config import Settings
+from app.cli import APP_IMPORT_PATH, main, masked_settings
+from app.observability import logging_config
+from config import LogSettings, Settings
 from containers import Container, override_services
 from containers.discovery import services
 from providers.cache import CacheService
@@ -38,7 +39,8 @@ def test_serve_defaults_to_localhost_8000() -> None:
                 "timeout_graceful_shutdown": 10.0,
                 "proxy_headers": True,
                 "forwarded_allow_ips": "127.0.0.1",
-                "log_config": server_log_config(),
+                "log_config": logging_config(LogSettings()),
+                "access_log": False,
             },
         )
     ]
@@ -92,8 +94,23 @@ def test_serve_reports_a_bad_setting_before_starting(
     assert main(["serve"], run_server=runner) == 2
     assert runner.calls == []
     error = capsys.readouterr().err
-    assert error.startswith("configuration error:")
-    assert "database.url" in error
+    assert error == (
+        "configuration error:\nAPP_DATABASE__URL='mysql://db/app' (from the environment): "
+        "unsupported database URL scheme 'mysql': use one of sqlite:///, postgresql://, "
+        "postgres://\n"
+    )
+
+
+def test_a_misspelt_environment_stops_every_command_that_starts_services(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_ENVIRONEMNT", "production")
+    runner = RecordingRunner()
+    for command in ("serve", "check", "migrate"):
+        assert main([command], run_server=runner) == 2
+        error = capsys.readouterr().err
+        assert "APP_ENVIRONEMNT (in the environment) should be APP_ENVIRONMENT" in error
+    assert runner.calls == []
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:

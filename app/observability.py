@@ -1,36 +1,42 @@
-"""Logs for people and for log systems, tied together by each request's ID.
+"""What is recorded of each request: its ID, its metrics and its access line, in one pass.
 
-`RequestIdMiddleware` takes the client's `X-Request-ID` when it is sane (else makes one),
+`ObservabilityMiddleware` takes the client's `X-Request-ID` when it is sane (else makes one),
 returns it on every response, errors included, and keeps it in the `request_id` context
-variable for the request's own code and every log record written meanwhile. It also writes
-the access line (`log.access`), which replaces uvicorn's own: that one knows neither the
-request ID nor the route template. `logging_config(settings.log)` configures Wirework's
-loggers and uvicorn's alike, as text or as one JSON object per line.
+variable for the request's own code and every log record written meanwhile. When the request
+ends it feeds `HttpMetrics` and, with `log.access`, writes the access line, which replaces
+uvicorn's own: that one knows neither the request ID nor the route template.
+`logging_config(settings.log)` configures Wirework's loggers and uvicorn's alike, as text or
+as one JSON object per line.
 """
 
 import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 from typing import Any, Final
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import HttpMetrics
 from config import LogSettings
+from providers.context import request_id
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode()
 _SANE_REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 """What a client's ID may be, so that it cannot forge log lines or flood them."""
 
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-"""The ID of the request this code runs for; None outside a request."""
-
 access_logger = logging.getLogger("app.access")
 
 LOGGED_PACKAGES: Final = ("app", "config", "containers", "providers", "uvicorn")
+
+UNMATCHED_ROUTE: Final = "unmatched"
+"""Route label of requests no route matched: one label, however many paths are probed."""
+
+_KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD: Final = "OTHER"
+"""Method label of any other method, so made-up methods cannot grow the label set."""
 
 
 class RequestIdFilter(logging.Filter):
@@ -50,15 +56,19 @@ def _sent_by_client(scope: Scope) -> str | None:
     return None
 
 
-class RequestIdMiddleware:
-    """Pure ASGI middleware: the request ID in and out, and the access line."""
+class ObservabilityMiddleware:
+    """Pure ASGI middleware: the request ID in and out, the metrics and the access line.
 
-    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
+    Reads `state.access_log` per request: the lifespan sets it from `log.access`.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
         self.app = app
-        self.access_log = access_log
+        self.metrics = metrics
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: every HTTP response carries `X-Request-ID`."""
+        """ASGI entry point: every HTTP response carries `X-Request-ID` and is counted."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -77,23 +87,34 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.access_log and access_logger.isEnabledFor(logging.INFO):
-                self._log_access(scope, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            # The router put the matched route in the scope: its template keeps labels bounded.
+            route = getattr(scope.get("route"), "path", None)
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
+            self.metrics.observe(method, route or UNMATCHED_ROUTE, status, seconds)
+            if getattr(self.state, "access_log", False) and access_logger.isEnabledFor(
+                logging.INFO
+            ):
+                _log_access(scope, route, status, seconds)
             request_id.reset(token)
 
-    @staticmethod
-    def _log_access(scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None)
-        duration_ms = round(seconds * 1000, 3)
-        fields = {"method": scope["method"], "route": route, "status": status}
-        access_logger.info(
-            "%s %s %d %.1fms",
-            scope["method"],
-            scope["path"],
-            status,
-            duration_ms,
-            extra={**fields, "path": scope["path"], "duration_ms": duration_ms},
-        )
+
+def _log_access(scope: Scope, route: str | None, status: int, seconds: float) -> None:
+    duration_ms = round(seconds * 1000, 3)
+    access_logger.info(
+        "%s %s %d %.1fms",
+        scope["method"],
+        scope["path"],
+        status,
+        duration_ms,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": duration_ms,
+        },
+    )
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Request IDs and log formats: one request followed through its log lines."""
+"""Request IDs, metrics and log formats: one request followed through what it leaves."""
 
 import io
 import json
@@ -9,12 +9,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from app.logs import LOGGED_PACKAGES, RequestIdMiddleware, logging_config, request_id
+from app.metrics import HttpMetrics
+from app.observability import (
+    LOGGED_PACKAGES,
+    ObservabilityMiddleware,
+    logging_config,
+)
 from config import LogSettings
+from providers.context import request_id
 
 app_logger = logging.getLogger("app.test_logs")
 
@@ -24,8 +31,12 @@ async def endpoint(request: Request) -> PlainTextResponse:
     return PlainTextResponse(request_id.get() or "", status_code=201)
 
 
-def build(access_log: bool = True) -> httpx.AsyncClient:
-    app = RequestIdMiddleware(Starlette(routes=[Route("/items/{n}", endpoint)]), access_log)
+def build(access_log: bool = True, metrics: HttpMetrics | None = None) -> httpx.AsyncClient:
+    app = ObservabilityMiddleware(
+        Starlette(routes=[Route("/items/{n}", endpoint)]),
+        metrics or HttpMetrics(),
+        State({"access_log": access_log}),
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
@@ -108,3 +119,18 @@ async def test_the_access_line_can_be_switched_off(log_stream: io.StringIO) -> N
         await client.get("/items/7")
     [line] = log_stream.getvalue().splitlines()
     assert json.loads(line)["message"] == "inside the request"
+
+
+async def test_every_request_is_counted_by_route_template() -> None:
+    metrics = HttpMetrics()
+    async with build(metrics=metrics) as client:
+        await client.get("/items/1")
+        await client.get("/items/2")
+        await client.get("/nowhere")
+        await client.request("BREW", "/items/3")
+    count = metrics.registry.get_sample_value
+    labels = {"method": "GET", "route": "/items/{n}", "status": "201"}
+    assert count("wirework_http_requests_total", labels) == 2
+    assert count("wirework_http_requests_total", {**labels, "route": "unmatched", "status": "404"})
+    brewed = {**labels, "method": "OTHER", "status": "405"}
+    assert count("wirework_http_requests_total", brewed) == 1
