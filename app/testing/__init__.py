@@ -53,6 +53,18 @@ slow, yet a hung start-up still ends."""
 S = TypeVar("S", bound="BaseSettings")
 
 
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """Default pytest-asyncio's fixture loop scope to `function`, the value it recommends, so
+    an application's runs are not warned on every start; a configured value still wins."""
+    parser.addini(
+        "asyncio_default_fixture_loop_scope",
+        "default event loop scope of asynchronous fixtures (set by the wirework plugin)",
+        default="function",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -90,6 +90,8 @@ def test_an_application_test_module_needs_no_conftest(tmp_path: Path) -> None:
     )
 
     output = result.stdout + result.stderr
+    # pytest-asyncio warns on every run whose configuration leaves its loop scope unset.
+    assert "PytestDeprecationWarning" not in output, output
     assert "2 passed, 1 error" in output, output
     assert (
         "Failed: the application did not start: InsecureConfigurationError: "
