@@ -80,3 +80,14 @@ def test_sigterm_ends_a_serving_server_with_status_0(tmp_path: Path) -> None:
         assert server.wait(timeout=30) == 0, server.log()
     finally:
         server.stop()
+
+
+def test_a_database_file_that_cannot_be_created(tmp_path: Path) -> None:
+    """The connection that failed to open leaves no worker thread behind to print a traceback
+    into the report, however the threads interleave: three starts, three clean reports."""
+    for attempt in range(3):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        output = failed_start({"APP_DATABASE__URL": "sqlite:////proc/self/db.sqlite"}, folder)
+        assert "cannot open the SQLite database /proc/self/db.sqlite" in output, attempt
+        assert "Event loop is closed" not in output
