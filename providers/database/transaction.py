@@ -92,6 +92,7 @@ class Transaction:
         if connection is None:
             return
         failure = exc if exc is not None else self._failure
+        self._state = "rolled back"
         try:
             if failure is None:
                 await connection.execute("COMMIT")
@@ -100,8 +101,6 @@ class Transaction:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
                     await connection.execute("ROLLBACK")
         finally:
-            if self._state != "committed":
-                self._state = "rolled back"
             self._counts.open -= 1
             if self._state == "committed":
                 self._counts.committed += 1
