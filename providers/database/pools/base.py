@@ -4,9 +4,11 @@ import asyncio
 import itertools
 import re
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
+from providers.database.pools.deadlines import Deadlines
 from providers.errors import ServiceNotReadyError, WireworkError
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
@@ -108,7 +110,9 @@ class ConnectionPool(Generic[ConnectionT]):
         self.min_size, self.max_size = min_size, max_size
         self.acquire_timeout, self.close_timeout = acquire_timeout, close_timeout
         self.is_open = False
-        self._places = asyncio.Semaphore(max_size)
+        self._free = max_size  # places nobody holds or waits for
+        self._line: deque[asyncio.Future[None]] = deque()  # borrowers waiting, oldest first
+        self._deadlines = Deadlines[asyncio.Future[None]](acquire_timeout, self._timed_out)
         self._in_use: set[ConnectionT] = set()
         self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
 
@@ -138,7 +142,7 @@ class ConnectionPool(Generic[ConnectionT]):
         try:
             connection = await self._lend()
         except BaseException:
-            self._places.release()
+            self._give_place()
             raise
         self._in_use.add(connection)
         self.acquired += 1
@@ -158,7 +162,7 @@ class ConnectionPool(Generic[ConnectionT]):
         try:
             await self._give_back(connection)
         finally:
-            self._places.release()
+            self._give_place()
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a connection borrowed for it."""
@@ -169,37 +173,56 @@ class ConnectionPool(Generic[ConnectionT]):
             await self.release(connection)
 
     def _start(self) -> None:
-        """Mark the pool open, with a fresh line (bound to the running loop on first use)."""
-        self._places = asyncio.Semaphore(self.max_size)
+        self._free = self.max_size
         self.is_open = True
 
     def _stop(self) -> None:
-        """Mark the pool closed; every waiter wakes in turn and gets `PoolClosedError`."""
+        """Mark the pool closed; every waiter gets `PoolClosedError`."""
         self.is_open = False
-        self._places.release()
+        self._deadlines.clear()
+        while self._line:
+            waiter = self._line.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosedError("Database service was closed"))
 
     async def _take_place(self) -> None:
-        # asyncio.Semaphore serves waiters in arrival order, passes a place on when a woken
-        # waiter is cancelled, and makes a newcomer queue behind waiters.
-        if self._places.locked():
-            self.waiting += 1
-            try:
-                async with asyncio.timeout(self.acquire_timeout):
-                    await self._places.acquire()
-            except TimeoutError:
-                self.timeouts += 1
-                raise PoolTimeoutError(
+        """Take a place, or wait for one behind every earlier borrower, at most the timeout."""
+        if self._free and not self._line:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._line.append(waiter)
+        self._deadlines.add(waiter)
+        self.waiting += 1
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_place()  # handed a place, then cancelled: pass it on
+            raise
+        finally:
+            self.waiting -= 1
+            self._deadlines.discard(waiter)
+
+    def _give_place(self) -> None:
+        """Hand a freed place to the longest waiter, or keep it for the next borrower."""
+        while self._line:
+            waiter = self._line.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    def _timed_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            self.timeouts += 1
+            waiter.set_exception(
+                PoolTimeoutError(
                     f"no database connection free after {self.acquire_timeout}s: all "
                     f"{self.max_size} connections of the pool are in use (raise "
                     "database.max_size or database.acquire_timeout)"
-                ) from None
-            finally:
-                self.waiting -= 1
-        else:
-            await self._places.acquire()
-        if not self.is_open:
-            self._places.release()  # wakes the next waiter, which fails the same way
-            raise PoolClosedError("Database service was closed")
+                )
+            )
 
     async def _lend(self) -> ConnectionT:
         raise NotImplementedError

@@ -8,6 +8,7 @@ reach asyncpg, which then always has a connection ready or opens one.
 """
 
 import asyncio
+import contextlib
 import logging
 import re
 from typing import Any
@@ -24,6 +25,7 @@ from providers.database.pools.base import (
     UniqueViolationError,
     is_read_only,
 )
+from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
@@ -150,6 +152,12 @@ def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
     return ServiceStartError(message, hint=hint)
 
 
+def _terminate(raw: Any) -> None:
+    """Cut a connection whose reset on release overran: asyncpg replaces it on demand."""
+    with contextlib.suppress(asyncpg.InterfaceError):  # its release finished meanwhile
+        raw.terminate()
+
+
 class PostgresPool(ConnectionPool[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
 
@@ -178,6 +186,9 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
+        # asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with
+        # no bound unless given a timeout; this bounds every reset by `close_timeout`.
+        self._resets = Deadlines[Any](close_timeout, _terminate)
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
@@ -208,6 +219,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             )
             self._pool.terminate()
         self._pool = None
+        self._resets.clear()
         self._in_use.clear()
         self._known.clear()
 
@@ -258,18 +270,21 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         return connection
 
     async def _give_back(self, connection: PostgresConnection) -> None:
-        """Hand the connection back to asyncpg, which resets it within `close_timeout`."""
+        """Hand the connection back to asyncpg, which resets it; cut off after `close_timeout`."""
         lost = connection.is_lost
         raw, connection.raw = connection.raw, None
+        self._resets.add(raw)
         try:
-            await self._pool.release(raw, timeout=self.close_timeout)
-        except (*_LINK_ERRORS, TimeoutError) as error:
+            await self._pool.release(raw)
+        except _LINK_ERRORS as error:
             # The server dropped the link while it was borrowed (pg_terminate_backend, a
-            # restart) or the reset overran and asyncpg cut it off. asyncpg opens a
-            # replacement on demand: nothing for the caller to handle, and raising here
-            # would hide the statement's own outcome.
+            # restart) or the reset overran and was cut off. asyncpg opens a replacement on
+            # demand: nothing for the caller to handle, and raising here would hide the
+            # statement's own outcome.
             logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
             lost = True
+        # Not reached when cancelled: asyncpg shields the release, which goes on, still bounded.
+        self._resets.discard(raw)
         if lost:
             self.replaced += 1
             self._known.pop(connection.server_pid, None)
