@@ -32,29 +32,15 @@ class Page(Generic[ModelT]):
 
 
 def checked_columns(
-    values: Mapping[str, Any],
-    allowed: Iterable[str],
-    *,
-    required: Iterable[str] = (),
-    what: str = "field",
+    values: Mapping[str, Any], allowed: Iterable[str], *, required: Iterable[str], what: str
 ) -> dict[str, Any]:
     """Refuse unknown or missing names, so only whitelisted names are ever put in SQL."""
     allowed = tuple(allowed)
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
+    if unknown := sorted(set(values) - set(allowed)):
         raise ValueError(f"unknown {what}(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    missing = [name for name in required if values.get(name) in (None, "")]
-    if missing:
+    if missing := [name for name in required if values.get(name) in (None, "")]:
         raise ValueError(f"missing {what}(s): {', '.join(missing)}")
     return dict(values)
-
-
-def check_page(limit: int, offset: int) -> None:
-    """A negative limit or offset is a caller's mistake, not an empty page."""
-    if limit < 0 or offset < 0:
-        raise ValueError(
-            f"limit and offset must not be negative, got limit={limit}, offset={offset}"
-        )
 
 
 class Repository(Generic[ModelT]):
@@ -88,7 +74,8 @@ class Repository(Generic[ModelT]):
 
     def checked(self, values: Mapping[str, Any], *, required: Iterable[str] = ()) -> dict[str, Any]:
         """The values, if every name is a writable column and every required one is set."""
-        return checked_columns(values, self.columns, required=required, what=self._field_noun)
+        what = f"{self.noun or self.table} field"
+        return checked_columns(values, self.columns, required=required, what=what)
 
     async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
         """Insert a row from caller values; a duplicate raises `UniqueViolationError`."""
@@ -100,7 +87,9 @@ class Repository(Generic[ModelT]):
 
     async def find(self, *, tx: QueryRunner | None = None, **equal: Any) -> ModelT | None:
         """The first row (by id) whose columns equal the given values, or None."""
-        names = checked_columns(equal, ("id", *self.columns), what=self._field_noun)
+        names = checked_columns(
+            equal, ("id", *self.columns), required=(), what=f"{self.noun or self.table} field"
+        )
         where = " AND ".join(f"{name} = :{name}" for name in names) or "TRUE"
         sql = f"SELECT * FROM {self.table} WHERE {where} ORDER BY id LIMIT 1"
         rows = (await self._runner(tx).execute_query(sql, names))["rows"]
@@ -120,8 +109,11 @@ class Repository(Generic[ModelT]):
     async def items(
         self, *, limit: int = 50, offset: int = 0, tx: QueryRunner | None = None
     ) -> list[ModelT]:
-        """Rows in id order, `limit` from `offset`."""
-        check_page(limit, offset)
+        """Rows in id order, `limit` from `offset`; a negative limit or offset is a ValueError."""
+        if limit < 0 or offset < 0:
+            raise ValueError(
+                f"limit and offset must not be negative, got limit={limit}, offset={offset}"
+            )
         sql = f"SELECT * FROM {self.table} ORDER BY id LIMIT :limit OFFSET :offset"
         params = {"limit": limit, "offset": offset}
         return [
@@ -157,10 +149,6 @@ class Repository(Generic[ModelT]):
         sql = f"UPDATE {self.table} SET {assignments} WHERE id = :id RETURNING *"
         result = await self._runner(tx).execute_query(sql, {**row, "id": row_id})
         return self.to_model(result["rows"][0]) if result["rows"] else None
-
-    @property
-    def _field_noun(self) -> str:
-        return f"{self.noun or self.table} field"
 
     def _runner(self, tx: QueryRunner | None) -> QueryRunner:
         return self.database if tx is None else tx

@@ -1,13 +1,13 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from providers.database.migrator import WIREWORK_MIGRATIONS, apply_migrations, load_migrations
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
-    PoolLimits,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
@@ -52,20 +52,26 @@ class DatabaseService:
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
         self.migration_packages = (WIREWORK_MIGRATIONS, *migrations)
-        limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
-        self._pool: ConnectionPool
+        # Sizes and timeouts are checked where they enter (the settings), not again here.
+        sizes: dict[str, Any] = {
+            "min_size": min_size,
+            "max_size": max_size,
+            "acquire_timeout": acquire_timeout,
+            "close_timeout": close_timeout,
+        }
+        self._pool: ConnectionPool[Any]
         if url is not None and url.startswith(POSTGRES_SCHEMES):
-            # Imported here: asyncpg takes ~10 ms to import, which a SQLite start-up never needs.
+            # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
             self._pool = PostgresPool(
                 url,
-                limits,
+                **sizes,
                 connect_timeout=connect_timeout,
                 max_inactive_connection_lifetime=max_inactive_connection_lifetime,
             )
         else:
-            self._pool = SQLitePool(url, limits)
+            self._pool = SQLitePool(url, **sizes)
         self._initialized = False
         self._transactions = TransactionCounts()
 
@@ -128,15 +134,21 @@ class DatabaseService:
     async def get_connection(self) -> PooledConnection:
         """Borrow a connection; pair with `release_connection`, or use the context form."""
         self._require_initialized()
-        return await self._pool.acquire()
+        connection: PooledConnection = await self._pool.acquire()
+        return connection
 
     async def release_connection(self, connection: PooledConnection) -> None:
         """Give a borrowed connection back; releasing one twice is a ValueError."""
         await self._pool.release(connection)
 
-    def get_connection_context(self) -> "BorrowedConnection":
+    @contextlib.asynccontextmanager
+    async def get_connection_context(self) -> AsyncIterator[PooledConnection]:
         """Borrow a connection for the body of an `async with`, released on any exit."""
-        return BorrowedConnection(self._require_initialized, self._pool)
+        connection = await self.get_connection()
+        try:
+            yield connection
+        finally:
+            await self._pool.release(connection)
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with bound `:name` parameters: `{"rows": [...], "affected": n}`."""
@@ -178,28 +190,3 @@ class DatabaseService:
     def _require_initialized(self) -> None:
         if not self._initialized:
             raise ServiceNotReadyError("Database service not initialized")
-
-
-class BorrowedConnection:
-    """`async with service.get_connection_context() as connection:` borrows, then releases.
-
-    A plain class rather than `@asynccontextmanager`: no generator to drive on the pool's
-    hot path (docs/decisions.md §8).
-    """
-
-    __slots__ = ("_check", "_connection", "_pool")
-
-    def __init__(self, check: Callable[[], None], pool: ConnectionPool) -> None:
-        self._check = check
-        self._pool = pool
-        self._connection: PooledConnection | None = None
-
-    async def __aenter__(self) -> PooledConnection:
-        self._check()
-        self._connection = await self._pool.acquire()
-        return self._connection
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await self._pool.release(connection)

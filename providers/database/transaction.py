@@ -10,7 +10,7 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
 from providers.errors import WireworkError
@@ -59,12 +59,7 @@ class Transaction:
 
     _savepoint_numbers = itertools.count(1)
 
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        counts: TransactionCounts,
-        begin: str,
-    ) -> None:
+    def __init__(self, pool: ConnectionPool[Any], counts: TransactionCounts, begin: str) -> None:
         self._pool = pool
         self._counts = counts
         self._begin = begin
@@ -97,6 +92,7 @@ class Transaction:
         if connection is None:
             return
         failure = exc if exc is not None else self._failure
+        self._state = "rolled back"
         try:
             if failure is None:
                 await connection.execute("COMMIT")
@@ -105,8 +101,6 @@ class Transaction:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
                     await connection.execute("ROLLBACK")
         finally:
-            if self._state != "committed":
-                self._state = "rolled back"
             self._counts.open -= 1
             if self._state == "committed":
                 self._counts.committed += 1

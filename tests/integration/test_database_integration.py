@@ -1,11 +1,12 @@
-"""The guide's database integration cases, on real SQLite, plus the user repository contract."""
+"""Database integration on real SQLite: a pool of three, and the user repository under the
+compatibility names `SQLiteBackend` / `PostgresBackend`."""
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from app.testing import TestDataFactory
+from providers.backends.postgres import PostgresBackend
 from providers.backends.sqlite import SQLiteBackend
 from providers.database import DatabaseService
 
@@ -62,32 +63,6 @@ async def test_sqlite_backend_operations(sqlite_backend: SQLiteBackend) -> None:
     assert retrieved_user is None
 
 
-async def test_users_survive_a_restart_on_a_file(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/users.db"
-    first = SQLiteBackend(url)
-    await first.initialize()
-    created = await first.create_user(TestDataFactory.create_user_data())
-    await first.close()
-
-    second = SQLiteBackend(url)
-    await second.initialize()
-    try:
-        found = await second.get_user_by_username("testuser")
-        assert found == created
-    finally:
-        await second.close()
-
-
-async def test_backend_on_a_shared_pool_leaves_the_pool_open(
-    database_service: DatabaseService,
-) -> None:
-    backend = SQLiteBackend(database=database_service)
-    await backend.initialize()
-    await backend.create_user(TestDataFactory.create_user_data())
-    await backend.close()
-    assert database_service.is_initialized
-    assert (await database_service.execute_query("SELECT COUNT(*) AS n FROM users"))["rows"] == [
-        {"n": 1}
-    ]
-    with pytest.raises(ValueError, match="either url or database"):
-        SQLiteBackend("sqlite:///:memory:", database=database_service)
+def test_postgres_backend_is_the_same_repository() -> None:
+    """The URL picks the database, so both names are one class."""
+    assert PostgresBackend is SQLiteBackend

@@ -1,8 +1,7 @@
-"""The guide's load cases for the pool, and its memory case for database plus cache.
+"""The pool under load (many borrowers, bounded by `max_size`) and the memory a service costs.
 
-The guide also bounds the connection case by wall-clock time (under 5 s): fifty 10-ms jobs on
-five connections take about 0.1 s, and 0.5 s even one at a time, so that bound could never
-fail and is left out; the pool's own bound (`max_size`) is checked instead.
+No wall-clock bound: a timing assertion fails on a loaded machine and proves nothing on an
+idle one; the pool's own bound (`max_size`) is checked instead.
 """
 
 import asyncio
@@ -64,4 +63,4 @@ async def test_service_memory_usage() -> None:
 
     gc.collect()
     memory_increase = process.memory_info().rss - initial_memory
-    assert memory_increase < 50 * 1024 * 1024  # the guide's bound
+    assert memory_increase < 50 * 1024 * 1024

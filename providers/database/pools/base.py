@@ -1,14 +1,14 @@
-"""What every pool hands out and raises, whichever database driver is behind it."""
+"""What both pools share: the connection record, the errors, and fair, bounded borrowing."""
 
+import asyncio
 import itertools
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Generic, Protocol, TypeVar
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
-from providers.durations import positive_seconds
+from providers.database.pools.deadlines import Deadlines
 from providers.errors import ServiceNotReadyError, WireworkError
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
@@ -18,27 +18,8 @@ QueryResult = dict[str, Any]
 _READ_ONLY_WORDS = frozenset({"SELECT", "VALUES", "SHOW"})
 _LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z]+")
-_METADATA_KEYS = ("id", "created_at", "last_used", "query_count")
+_METADATA_KEYS = frozenset({"id", "created_at", "last_used", "query_count"})
 _connection_numbers = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class PoolLimits:
-    """How many connections a pool may hold and how long it waits; checked when built."""
-
-    min_size: int = 1
-    max_size: int = 5
-    acquire_timeout: float = 5.0
-    close_timeout: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.max_size < 1:
-            raise ValueError(f"max_size must be at least 1, got {self.max_size}")
-        if not 0 <= self.min_size <= self.max_size:
-            raise ValueError(
-                f"min_size must be between 0 and max_size ({self.max_size}), got {self.min_size}"
-            )
-        positive_seconds("acquire_timeout", self.acquire_timeout, infinite=True)
 
 
 class PoolTimeoutError(WireworkError, TimeoutError):
@@ -72,7 +53,6 @@ class UniqueViolationError(WireworkError, ValueError):
         self.constraint = constraint
 
 
-@lru_cache(maxsize=1024)
 def is_read_only(sql: str) -> bool:
     """Whether a statement surely only reads: it may skip SQLite's write lock, or be retried.
 
@@ -83,19 +63,9 @@ def is_read_only(sql: str) -> bool:
     return word is not None and word.group(0).upper() in _READ_ONLY_WORDS
 
 
-def pool_timeout_error(max_size: int, timeout: float) -> PoolTimeoutError:
-    """The one message for an exhausted pool, naming its size and the timeout."""
-    return PoolTimeoutError(
-        f"no database connection free after {timeout}s: all {max_size} connections of the "
-        "pool are in use (raise database.max_size or database.acquire_timeout)"
-    )
-
-
-class PooledConnection(Mapping[str, Any]):
-    """A borrowed connection plus the metadata the guide reads (`conn["id"]`, …).
-
-    Equality is identity, so `conn in pool["available"]` asks about this connection.
-    """
+class PooledConnection:
+    """A connection a pool lends out, with its metadata: `id`, `created_at`, `last_used`,
+    `query_count`, also readable as `conn["id"]` for tests written against a record."""
 
     def __init__(self, prefix: str) -> None:
         self.id = f"{prefix}-{next(_connection_numbers)}"
@@ -108,15 +78,8 @@ class PooledConnection(Mapping[str, Any]):
             raise KeyError(key)
         return getattr(self, key)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(_METADATA_KEYS)
-
-    def __len__(self) -> int:
-        return len(_METADATA_KEYS)
-
-    # Identity, as `object` has it (Mapping would compare contents and be unhashable).
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    def __contains__(self, key: object) -> bool:
+        return key in _METADATA_KEYS
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} queries={self.query_count}>"
@@ -130,68 +93,139 @@ class PooledConnection(Mapping[str, Any]):
         raise NotImplementedError
 
 
-class ConnectionPool(Protocol):
-    """The pool interface `DatabaseService` drives, one implementation per driver."""
-
-    dialect: str
-    min_size: int
-    max_size: int
-    acquired: int
-    peak_in_use: int
-    """The most connections ever borrowed at once: never above `max_size`."""
-    timeouts: int
-    replaced: int
-
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def acquire(self) -> PooledConnection: ...
-    async def release(self, connection: PooledConnection) -> None: ...
-    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult: ...
-
-    @property
-    def available(self) -> list[PooledConnection]: ...
-    @property
-    def in_use(self) -> list[PooledConnection]: ...
-    @property
-    def waiting(self) -> int: ...
-
-
 ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
 
 
-class PoolBookkeeping(Generic[ConnectionT]):
-    """What both pools count the same way: who is borrowed, the high-water mark, timeouts."""
+class ConnectionPool(Generic[ConnectionT]):
+    """Lends at most `max_size` connections, first come first served, and counts borrowings.
 
-    def __init__(self, limits: PoolLimits) -> None:
-        self.min_size, self.max_size = limits.min_size, limits.max_size
-        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
+    A driver's pool says how a connection is lent (`_lend`) and taken back (`_give_back`).
+    """
+
+    dialect: ClassVar[str]
+
+    def __init__(
+        self, *, min_size: int, max_size: int, acquire_timeout: float, close_timeout: float
+    ) -> None:
+        self.min_size, self.max_size = min_size, max_size
+        self.acquire_timeout, self.close_timeout = acquire_timeout, close_timeout
+        self.is_open = False
+        self._free = max_size  # places nobody holds or waits for
+        self._line: deque[asyncio.Future[None]] = deque()  # borrowers waiting, oldest first
+        self._deadlines = Deadlines[asyncio.Future[None]](acquire_timeout, self._timed_out)
         self._in_use: set[ConnectionT] = set()
-        self.acquired = 0
-        self.peak_in_use = 0
-        self.timeouts = 0
-        self.replaced = 0
+        self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
+
+    async def open(self) -> None:
+        """Open `min_size` connections."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Close every connection, waiting at most `close_timeout` for borrowed ones."""
+        raise NotImplementedError
+
+    @property
+    def available(self) -> list[PooledConnection]:
+        """The idle connections, ready to lend."""
+        raise NotImplementedError
 
     @property
     def in_use(self) -> list[PooledConnection]:
+        """The borrowed connections."""
         return list(self._in_use)
 
-    def _checked_out(self, connection: ConnectionT) -> ConnectionT:
+    async def acquire(self) -> ConnectionT:
+        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
+        if not self.is_open:
+            raise PoolClosedError("Database service not initialized")
+        await self._take_place()
+        try:
+            connection = await self._lend()
+        except BaseException:
+            self._give_place()
+            raise
         self._in_use.add(connection)
         self.acquired += 1
         self.peak_in_use = max(self.peak_in_use, len(self._in_use))
         return connection
 
-    def _checked_in(self, connection: ConnectionT, *, closed: bool) -> bool:
-        """Forget a returned connection; False when `close()` already took care of it."""
-        if connection in self._in_use:
-            self._in_use.discard(connection)
-            return True
-        if closed:
-            return False
-        raise ValueError(
-            f"connection {connection.id} is not checked out from this pool (released twice?)"
-        )
+    async def release(self, connection: ConnectionT) -> None:
+        """Give a borrowed connection back; releasing one twice is a ValueError."""
+        if connection not in self._in_use:
+            if self.is_open:
+                raise ValueError(
+                    f"connection {connection.id} is not checked out from this pool "
+                    "(released twice?)"
+                )
+            return  # close() already closed it
+        self._in_use.discard(connection)
+        try:
+            await self._give_back(connection)
+        finally:
+            self._give_place()
 
-    def _timed_out(self) -> PoolTimeoutError:
-        self.timeouts += 1
-        return pool_timeout_error(self.max_size, self.acquire_timeout)
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement on a connection borrowed for it."""
+        connection = await self.acquire()
+        try:
+            return await connection.execute(sql, params)
+        finally:
+            await self.release(connection)
+
+    def _start(self) -> None:
+        self._free = self.max_size
+        self.is_open = True
+
+    def _stop(self) -> None:
+        """Mark the pool closed; every waiter gets `PoolClosedError`."""
+        self.is_open = False
+        self._deadlines.clear()
+        while self._line:
+            waiter = self._line.popleft()
+            if not waiter.done():
+                waiter.set_exception(PoolClosedError("Database service was closed"))
+
+    async def _take_place(self) -> None:
+        """Take a place, or wait for one behind every earlier borrower, at most the timeout."""
+        if self._free and not self._line:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._line.append(waiter)
+        self._deadlines.add(waiter)
+        self.waiting += 1
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_place()  # handed a place, then cancelled: pass it on
+            raise
+        finally:
+            self.waiting -= 1
+            self._deadlines.discard(waiter)
+
+    def _give_place(self) -> None:
+        """Hand a freed place to the longest waiter, or keep it for the next borrower."""
+        while self._line:
+            waiter = self._line.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    def _timed_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            self.timeouts += 1
+            waiter.set_exception(
+                PoolTimeoutError(
+                    f"no database connection free after {self.acquire_timeout}s: all "
+                    f"{self.max_size} connections of the pool are in use (raise "
+                    "database.max_size or database.acquire_timeout)"
+                )
+            )
+
+    async def _lend(self) -> ConnectionT:
+        raise NotImplementedError
+
+    async def _give_back(self, connection: ConnectionT) -> None:
+        raise NotImplementedError

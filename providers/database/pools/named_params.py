@@ -6,7 +6,6 @@ values travel separately, so a quote in a value can do no harm.
 
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 # One alternation, scanned left to right: the first five branches are skipped verbatim,
@@ -25,7 +24,6 @@ _TOKENS = re.compile(
 )
 
 
-@lru_cache(maxsize=512)
 def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """Return the statement with `$1, $2, …` and the parameter names in number order."""
     names: list[str] = []

@@ -1,33 +1,32 @@
 """PostgreSQL behind the same pool interface, on asyncpg's own pool.
 
-asyncpg already pools well (fair enough, replaces closed connections, prunes idle ones),
-so this module only adapts it: `:name` parameters, dict rows with a row count, metadata
-per physical connection, one timeout message, and figures read from asyncpg's counters.
+asyncpg already pools well (replaces closed connections, prunes idle ones, resets each one
+on release), so this module only adapts it: `:name` parameters, dict rows with a row count,
+metadata per physical connection, and the same first-come-first-served line and timeout
+message as the SQLite pool. Borrowers wait in that line, so at most `max_size` of them
+reach asyncpg, which then always has a connection ready or opens one.
 """
 
 import asyncio
+import contextlib
 import logging
 import re
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from providers.database.pools.base import (
-    PoolBookkeeping,
-    PoolClosedError,
+    ConnectionPool,
     PooledConnection,
-    PoolLimits,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
     UniqueViolationError,
     is_read_only,
 )
+from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
-from providers.database.pools.reset_watchdog import ResetWatchdog
-from providers.database.pools.waiting_line import WaitingLine
-from providers.durations import positive_seconds
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
@@ -40,22 +39,18 @@ _LINK_ERRORS = (
     asyncpg.ConnectionDoesNotExistError,
     OSError,
 )
-# Also AttributeError when reading a statement's status: asyncpg's proxy, once taken back,
-# no longer forwards `_execute`.
-_STATUS_LINK_ERRORS = (*_LINK_ERRORS, AttributeError)
-_ROW_COUNT = re.compile(rb"(\d+)$")
-_CHANGED_ROWS = (b"INSERT", b"UPDATE", b"DELETE", b"MERGE", b"COPY")
+_ROW_COUNT = re.compile(r"(\d+)$")
+_CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
 _KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
+_MAX_SHAPES = 1_000
 
 
-def _affected(status: bytes) -> int:
+def _affected(status: str) -> int:
     """Rows a statement changed, from its command tag ('INSERT 0 3', 'UPDATE 2'); else 0.
 
     'SELECT 3' counts rows read, not changed, and DDL has no count: both are 0.
     """
-    if not status.startswith(_CHANGED_ROWS):
-        return 0
-    match = _ROW_COUNT.search(status)
+    match = _ROW_COUNT.search(status) if status.startswith(_CHANGED_ROWS) else None
     return int(match.group(1)) if match else 0
 
 
@@ -71,35 +66,28 @@ def _unique_violation(error: Exception) -> UniqueViolationError:
 class PostgresConnection(PooledConnection):
     """One physical PostgreSQL connection; its metadata lasts across borrowings.
 
-    `raw` is asyncpg's proxy for the current borrowing (what its pool takes back); calls go
-    to the connection behind it (`_con`), as each call through the proxy costs a wrapper or
-    a `__getattr__`. The proxy's check against use after release is kept here: `_con` is
-    None between borrowings.
+    `raw` is asyncpg's proxy for the current borrowing, and None between borrowings, so
+    a caller still holding this object after its release cannot reach the next borrower.
     """
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]]) -> None:
         super().__init__("postgres")
-        self.raw = raw
-        self._con: Any = raw._con
-        self.server_pid: int = self._con.get_server_pid()
-
-    def lend(self, raw: Any) -> None:
-        """Attach asyncpg's proxy for a new borrowing of this connection."""
-        self.raw, self._con = raw, raw._con
-
-    def take_back(self) -> None:
-        """Detach it on release: a late `execute` must not reach the next borrower."""
-        self._con = None
+        self.raw: Any = raw
+        self.server_pid: int = raw.get_server_pid()
+        self._shapes = shapes
 
     @property
     def is_lost(self) -> bool:
         """True once the link closed (or, for a late caller, once it was released)."""
-        return self._con is None or bool(self._con.is_closed())
+        try:
+            return self.raw is None or bool(self.raw.is_closed())
+        except asyncpg.InterfaceError:  # asyncpg took the proxy back: the link closed
+            return True
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with `:name` parameters bound as `$n` values."""
-        con = self._con
-        if con is None:
+        raw = self.raw
+        if raw is None:
             raise DatabaseConnectionLostError(
                 f"PostgreSQL connection {self.id} was released back to the pool before this "
                 "statement: borrow a connection again"
@@ -107,20 +95,40 @@ class PostgresConnection(PooledConnection):
         self._mark_used()
         statement, args = bind(sql, params)
         try:
-            # asyncpg's public calls return either the rows (`fetch`) or the command tag
-            # (`execute`), and guessing which from the SQL text loses rows. `_execute` is the
-            # one both are built on: it returns rows and tag from one round trip, on the
-            # connection's statement cache. The contract test covers it on every upgrade.
-            rows, status, _ = await con._execute(statement, args, 0, None, return_status=True)
+            rows, affected = await self._run(raw, statement, args)
         except asyncpg.UniqueViolationError as error:
             raise _unique_violation(error) from error
-        except _STATUS_LINK_ERRORS as error:
+        except _LINK_ERRORS as error:
             if not self.is_lost:
                 raise
             raise DatabaseConnectionLostError(
                 f"PostgreSQL connection {self.id} was lost: {error}"
             ) from error
-        return {"rows": [dict(row) for row in rows], "affected": _affected(status)}
+        return {"rows": [dict(row) for row in rows], "affected": affected}
+
+    async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
+        """Rows and changed-row count, each from one call on asyncpg's statement cache.
+
+        asyncpg returns either the rows (`fetch`) or the command tag (`execute`), and the
+        SQL text does not tell which a statement needs (`WITH … SELECT`, `RETURNING`). Its
+        first run is prepared, which gives both, and records the statement's shape: whether
+        it returns rows, and whether its tag counts changed rows (then one row per change).
+        """
+        shape = self._shapes.get(statement)
+        if shape is None:
+            prepared = await raw.prepare(statement)
+            rows = await prepared.fetch(*args)
+            status = prepared.get_statusmsg()
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            shape = (bool(prepared.get_attributes()), status.startswith(_CHANGED_ROWS))
+            self._shapes[statement] = shape
+            return rows, _affected(status)
+        returns_rows, counts_changes = shape
+        if returns_rows:
+            rows = await raw.fetch(statement, *args)
+            return rows, len(rows) if counts_changes else 0
+        return [], _affected(await raw.execute(statement, *args))
 
 
 def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
@@ -144,7 +152,13 @@ def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
     return ServiceStartError(message, hint=hint)
 
 
-class PostgresPool(PoolBookkeeping[PostgresConnection]):
+def _terminate(raw: Any) -> None:
+    """Cut a connection whose reset on release overran: asyncpg replaces it on demand."""
+    with contextlib.suppress(asyncpg.InterfaceError):  # its release finished meanwhile
+        raw.terminate()
+
+
+class PostgresPool(ConnectionPool[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
 
     dialect = "postgresql"
@@ -152,27 +166,32 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
     def __init__(
         self,
         url: str,
-        limits: PoolLimits = PoolLimits(),
         *,
+        min_size: int = 1,
+        max_size: int = 5,
+        acquire_timeout: float = 5.0,
+        close_timeout: float = 5.0,
         connect_timeout: float = 10.0,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
-        super().__init__(limits)
+        super().__init__(
+            min_size=min_size,
+            max_size=max_size,
+            acquire_timeout=acquire_timeout,
+            close_timeout=close_timeout,
+        )
         self.url = url
-        self.connect_timeout = positive_seconds("connect_timeout", connect_timeout)
+        self.connect_timeout = connect_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
-        self._closing: Any = None  # the asyncpg pool while close() waits for borrowed ones
         self._known: dict[int, PostgresConnection] = {}  # by server process id
-        # Borrowers queue here rather than in asyncpg: at most `max_size` go on to asyncpg,
-        # which then always has a connection ready and needs no acquire deadline of its own.
-        self._free = limits.max_size
-        self._line = WaitingLine[None](limits.acquire_timeout, self._timed_out, self._hand_over)
-        self._resets = ResetWatchdog(limits.close_timeout)
+        self._shapes: dict[str, tuple[bool, bool]] = {}
+        # asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with
+        # no bound unless given a timeout; this bounds every reset by `close_timeout`.
+        self._resets = Deadlines[Any](close_timeout, _terminate)
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
-        self._free = self.max_size
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,
@@ -183,123 +202,42 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
             )
         except (OSError, asyncpg.PostgresError) as error:
             raise postgres_start_error(self.url, error) from error
+        self._start()
 
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""
-        pool, self._pool = self._pool, None
-        if pool is None:
+        if self._pool is None:
             return
-        self._closing = pool
-        self._line.fail_all(PoolClosedError("Database service was closed"))
+        self._stop()
         try:
-            await asyncio.wait_for(pool.close(), self.close_timeout)
+            await asyncio.wait_for(self._pool.close(), self.close_timeout)
         except TimeoutError:
             logger.warning(
                 "terminating %d PostgreSQL connections still in use after %.1fs",
                 len(self._in_use),
                 self.close_timeout,
             )
-            pool.terminate()
-        self._closing = None
-        self._resets.stop()
+            self._pool.terminate()
+        self._pool = None
+        self._resets.clear()
         self._in_use.clear()
         self._known.clear()
-
-    async def acquire(self) -> PostgresConnection:
-        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
-        if self._pool is None:
-            raise PoolClosedError("Database service not initialized")
-        if self._free and not self._line:
-            self._free -= 1
-        else:
-            await self._line.wait()
-        try:
-            # A place in line was free, so asyncpg has an idle connection, opens one (bounded
-            # by the connect timeout) or is finishing a cancelled release (bounded by its
-            # reset timer): no deadline needed here.
-            raw = await self._pool.acquire()
-        except TimeoutError:
-            self._hand_over()
-            raise PoolTimeoutError(
-                f"could not open a new PostgreSQL connection within {self.connect_timeout}s "
-                "(raise database.connect_timeout, or check the server's load)"
-            ) from None
-        except BaseException:
-            self._hand_over()
-            raise
-        pid = raw._con.get_server_pid()
-        connection = self._known.get(pid)
-        if connection is None:
-            self._forget_retired()
-            connection = self._known[pid] = PostgresConnection(raw)
-        connection.lend(raw)
-        return self._checked_out(connection)
-
-    async def release(self, borrowed: PooledConnection) -> None:
-        """Return a borrowed connection; asyncpg replaces it if it was closed meanwhile."""
-        connection = cast(PostgresConnection, borrowed)
-        if not self._checked_in(connection, closed=self._pool is None):
-            return  # close() already dealt with it
-        lost = connection.is_lost
-        connection.take_back()
-        pool = self._pool or self._closing
-        raw = connection.raw
-        self._resets.watch(raw)
-        try:
-            await pool.release(raw)
-        except _LINK_ERRORS as error:
-            # The server dropped the link while it was borrowed (pg_terminate_backend, a
-            # restart) or the reset overran and was cut off. asyncpg has terminated it and
-            # opens a replacement on demand: nothing for the caller to handle, and raising
-            # here would hide the statement's own outcome.
-            logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
-            lost = True
-        except asyncio.CancelledError:
-            raw = None  # asyncpg shields the release, so it goes on: the watchdog bounds it
-            raise
-        finally:
-            self._hand_over()
-            if raw is not None:
-                self._resets.done(raw)
-        if lost:
-            self.replaced += 1
-            self._known.pop(connection.server_pid, None)
-
-    def _hand_over(self, _: None = None) -> None:
-        """Give a freed place to the longest waiter, or keep it for the next borrower."""
-        if not self._line.serve(None):
-            self._free += 1
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a pooled connection; a read on a lost link runs once more."""
         try:
-            return await self._execute_once(sql, params)
+            return await super().execute(sql, params)
         except ConnectionError:
-            pool = self._pool
-            if pool is None:
+            if not self.is_open:
                 raise
             # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
             # timeout); the links opened with it are likely gone too, even if asyncpg has not
             # read their end yet. Replace them all on their next borrowing, so the next
             # request succeeds. A read changed nothing, so it is safe to run again now.
-            await pool.expire_connections()
+            await self._pool.expire_connections()
             if not is_read_only(sql):
                 raise
-            return await self._execute_once(sql, params)
-
-    async def _execute_once(self, sql: str, params: QueryParams) -> QueryResult:
-        connection = await self.acquire()
-        try:
-            return await connection.execute(sql, params)
-        finally:
-            await self.release(connection)
-
-    def _forget_retired(self) -> None:
-        """Keep metadata for at most `max_size` connections: asyncpg retires idle ones."""
-        idle = [conn for conn in self._known.values() if conn not in self._in_use]
-        idle.sort(key=lambda conn: conn.last_used or conn.created_at)
-        for connection in idle[: max(0, len(self._known) - self.max_size + 1)]:
-            self._known = {pid: c for pid, c in self._known.items() if c is not connection}
+            return await super().execute(sql, params)
 
     @property
     def available(self) -> list[PooledConnection]:
@@ -310,7 +248,43 @@ class PostgresPool(PoolBookkeeping[PostgresConnection]):
         idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
         return list(idle[: self._pool.get_idle_size()])
 
-    @property
-    def waiting(self) -> int:
-        """Tasks waiting for a connection now."""
-        return self._line.waiting
+    async def _lend(self) -> PostgresConnection:
+        # A place in line was free, so asyncpg has an idle connection or opens one (bounded
+        # by the connect timeout): no deadline of its own needed here.
+        try:
+            raw = await self._pool.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError(
+                f"could not open a new PostgreSQL connection within {self.connect_timeout}s "
+                "(raise database.connect_timeout, or check the server's load)"
+            ) from None
+        connection = self._known.get(raw.get_server_pid())
+        if connection is None:
+            if len(self._known) >= self.max_size:  # asyncpg retired an idle one meanwhile
+                idle = [conn for conn in self._known.values() if conn not in self._in_use]
+                oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
+                del self._known[oldest.server_pid]
+            connection = PostgresConnection(raw, self._shapes)
+            self._known[connection.server_pid] = connection
+        connection.raw = raw
+        return connection
+
+    async def _give_back(self, connection: PostgresConnection) -> None:
+        """Hand the connection back to asyncpg, which resets it; cut off after `close_timeout`."""
+        lost = connection.is_lost
+        raw, connection.raw = connection.raw, None
+        self._resets.add(raw)
+        try:
+            await self._pool.release(raw)
+        except _LINK_ERRORS as error:
+            # The server dropped the link while it was borrowed (pg_terminate_backend, a
+            # restart) or the reset overran and was cut off. asyncpg opens a replacement on
+            # demand: nothing for the caller to handle, and raising here would hide the
+            # statement's own outcome.
+            logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
+            lost = True
+        # Not reached when cancelled: asyncpg shields the release, which goes on, still bounded.
+        self._resets.discard(raw)
+        if lost:
+            self.replaced += 1
+            self._known.pop(connection.server_pid, None)

@@ -1,0 +1,204 @@
+"""One aiosqlite connection as the SQLite pool lends it: the write lock, the errors, the pragmas."""
+
+import asyncio
+import logging
+import sqlite3
+import time
+from typing import Any
+
+import aiosqlite
+
+from providers.database.pools.base import (
+    DatabaseStorageError,
+    PooledConnection,
+    QueryParams,
+    QueryResult,
+    UniqueViolationError,
+    is_read_only,
+)
+from providers.errors import DatabaseConnectionLostError, WireworkError
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+
+_STORAGE_FAILURES = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")
+"""SQLite result codes (and their extended forms) that mean the file or disk refused."""
+
+
+class WriteOrderError(WireworkError, RuntimeError):
+    """A task that holds SQLite's write lock asked for it again through another connection.
+
+    It would wait for itself forever. Run the statement on the connection or transaction
+    that holds the lock (`tx.execute_query`, or a repository method with `tx=tx`).
+    """
+
+
+class ReadOnlyConnectionError(DatabaseStorageError):
+    """The connection was opened while the file was read-only, and stays read-only."""
+
+
+class WriteLock:
+    """One writer at a time across a pool's connections; a transaction keeps it to its end."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.holder: SQLiteConnection | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    async def acquire(self, connection: "SQLiteConnection") -> None:
+        """Wait for the write lock; a task whose own transaction holds it gets `WriteOrderError`."""
+        task = asyncio.current_task()
+        if self.holder is not None and self._task is task:
+            raise WriteOrderError(
+                f"this task already writes through SQLite connection {self.holder.id} (an open "
+                "transaction); run the statement in that transaction (tx.execute_query, or "
+                "tx=tx on the repository): on another connection it would wait for itself"
+            )
+        await self._lock.acquire()
+        self.holder, self._task = connection, task
+
+    def release(self, connection: "SQLiteConnection") -> None:
+        """Give the write lock back if `connection` holds it."""
+        if self.holder is connection:
+            self.holder = self._task = None
+            self._lock.release()
+
+
+def _unique_violation(error: sqlite3.IntegrityError) -> UniqueViolationError | None:
+    """Read 'UNIQUE constraint failed: notes.owner_id, notes.title' into table and columns."""
+    message = str(error)
+    if not message.startswith("UNIQUE constraint failed: "):
+        return None
+    targets = [name.strip() for name in message.split(": ", 1)[1].split(",")]
+    table = targets[0].partition(".")[0]
+    return UniqueViolationError(table, tuple(target.partition(".")[2] for target in targets))
+
+
+class SQLiteConnection(PooledConnection):
+    """One aiosqlite connection (and its worker thread) lent out by `SQLitePool`."""
+
+    def __init__(self, raw: aiosqlite.Connection, writes: WriteLock) -> None:
+        super().__init__("sqlite")
+        self.raw = raw
+        self.broken = False
+        self.interrupted = False
+        """A statement was cancelled while its worker thread may still be running it."""
+        self._writes = writes
+
+    @property
+    def is_usable(self) -> bool:
+        """False once the connection broke or was closed underneath us."""
+        if self.broken:
+            return False
+        try:
+            _ = self.raw.in_transaction  # raises ValueError once aiosqlite closed it
+        except ValueError:
+            return False
+        return True
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open on this connection."""
+        return self.is_usable and self.raw.in_transaction
+
+    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
+        """Run one statement and return its rows as dicts and its row count.
+
+        A write takes the pool's write lock first; the lock is kept while the statement
+        leaves a transaction open (`BEGIN IMMEDIATE`), and given back when it ends.
+        """
+        if self._writes.holder is not self:
+            if is_read_only(sql):
+                return await self._run(sql, params)
+            await self._writes.acquire(self)
+        try:
+            return await self._run(sql, params)
+        except asyncio.CancelledError:
+            # aiosqlite's thread finishes the statement anyway: `release()` rolls back behind
+            # it and only then frees the lock, so no second writer starts beside it.
+            self.interrupted = True
+            raise
+        finally:
+            if not self.interrupted and not self.in_transaction:
+                self._writes.release(self)
+
+    async def _run(self, sql: str, params: QueryParams) -> QueryResult:
+        self._mark_used()
+        try:
+            # Writers are serialised and a connection runs one statement at a time, so the
+            # change in `total_changes` is this statement's count, `WITH ... INSERT` included.
+            before = self.raw.total_changes
+            rows = [dict(row) for row in await self.raw.execute_fetchall(sql, params)]
+            return {"rows": rows, "affected": self.raw.total_changes - before}
+        except ValueError as error:
+            # aiosqlite's "Connection closed" / "no active connection": the link is gone.
+            self.broken = True
+            raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
+        except sqlite3.ProgrammingError:
+            self.broken = not self.is_usable
+            raise
+        except sqlite3.IntegrityError as error:
+            violation = _unique_violation(error)
+            if violation is None:
+                raise
+            raise violation from error
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorname", "")
+            if not code.startswith(_STORAGE_FAILURES):
+                raise
+            message = f"SQLite refused the statement: {error} ({code})"
+            if code.startswith("SQLITE_READONLY"):
+                # SQLite opens a file it may not write read-only, and such a connection
+                # never becomes writable: retire it.
+                self.broken = True
+                raise ReadOnlyConnectionError(message) from error
+            raise DatabaseStorageError(message) from error
+
+
+async def connect(database: str, *, is_file: bool) -> aiosqlite.Connection:
+    """Open one connection with the pool's pragmas: WAL for a file, a busy timeout, foreign keys."""
+    raw = await aiosqlite.connect(database, uri=not is_file, isolation_level=None)
+    try:
+        raw.row_factory = sqlite3.Row
+        await raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if is_file:
+            await _use_wal(raw)
+            # NORMAL in WAL mode survives a crashed process; only power loss may drop
+            # the last commits, which is the trade-off every WAL deployment makes.
+            await raw.execute("PRAGMA synchronous = NORMAL")
+        await raw.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        # Its worker thread would otherwise outlive the pool, and keep the process from
+        # exiting: aiosqlite's threads are not daemons.
+        await close(raw, timeout=BUSY_TIMEOUT_MS / 1000)
+        raise
+    return raw
+
+
+async def close(raw: aiosqlite.Connection, *, timeout: float) -> None:
+    """Close a connection within `timeout`; a connection that will not close is stopped."""
+    try:
+        await asyncio.wait_for(raw.close(), timeout)
+    except (TimeoutError, sqlite3.Error, ValueError) as error:
+        logger.warning("could not close a SQLite connection cleanly: %s", error)
+        raw.stop()
+
+
+async def _use_wal(raw: aiosqlite.Connection) -> None:
+    """Switch the file to WAL, waiting up to the busy timeout for other openers.
+
+    The switch needs an exclusive lock and SQLite does not wait for it in its busy handler:
+    pools opening a new file together would get "database is locked" at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await raw.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.005)
+        else:
+            return
