@@ -7,13 +7,14 @@ figure per round is the 99th percentile over every run due in the window. The wi
 opens one interval after the scheduler is ready (its tasks added and started), so it
 measures the schedule in its steady state, not how long adding 10,000 tasks took.
 
-Wirework runs with its defaults: each task runs once at start-up, then at a point of every
-interval fixed by its name, so the tasks spread over the interval. APScheduler is handed
-those same due times as its jobs' start dates, so both run the same schedule; each round
-runs them one after the other (interleaved, the order rotating), 10,000 tasks in every
-round, 100 tasks too in the full run. The table shows the median over the rounds and their
-spread. Memory per scheduled task is what `tracemalloc` sees allocated by adding and starting the
-10,000 tasks (the task functions themselves excluded), divided by 10,000.
+Wirework runs with its defaults: each task runs once at start-up (before the window), then
+at a point of every interval fixed by its name, so the tasks spread over the interval.
+APScheduler is handed those same due times as its jobs' start dates, so both run the same
+schedule. Each round runs them one after the other (interleaved, the order rotating, each
+left to settle before the next), 10,000 tasks in every run, 100 tasks too in the full run;
+the table shows the median over the rounds and their spread. Memory per scheduled task is
+what `tracemalloc` sees allocated by adding and starting the 10,000 tasks and their runs at
+start-up (the task functions themselves excluded), divided by 10,000.
 """
 
 import asyncio
