@@ -1,4 +1,5 @@
-"""The users resource: create, list, read, update and delete.
+"""The users resource: create, list, read, update and delete, under the per-user rules of
+app/auth.py where protection is on.
 
 Reads of one user go through the cache (`user:{id}`, the cache's default TTL); every
 write deletes that entry after the database has changed, so the next read is fresh.
@@ -6,8 +7,9 @@ write deletes that entry after the database has changed, so the next read is fre
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
+from app.auth import FORBIDDEN, authorize_users_call
 from app.dependencies import Cache, Users
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
@@ -16,7 +18,8 @@ from providers.users import DuplicateUserError, hash_password
 router = APIRouter(
     prefix="/api/users",
     tags=["users"],
-    responses=error_responses(401, 500, 503),
+    dependencies=[Depends(authorize_users_call)],
+    responses={**error_responses(401, 500, 503), **FORBIDDEN},
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1
