@@ -86,7 +86,7 @@ async def authorize_users_call(
     """The per-user rules of `/api/users*` (a router dependency, so every route has them):
     a user reaches only the paths of their own id; lists and creation are for admins."""
     protected = request.app.state.api_key is not None
-    if not protected or getattr(request.state, SERVICE_CALL, False):
+    if not protected or request.scope.get(SERVICE_CALL, False):
         return
     token = await bearer_token(request)
     user = await _signed_in(token, tokens, users)

@@ -25,8 +25,9 @@ OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready", "/api/auth/token
 call, and signing in."""
 SIGNED_IN_PREFIX: Final = "/api/users"
 """Where a signed-in user's bearer token is let past the key check, to the per-user rules."""
-SERVICE_CALL: Final = "service_call"
-"""Set (true) in the request's state when it carried the right API key: full access."""
+SERVICE_CALL: Final = "wirework.service_call"
+"""Set (true) in the request's own ASGI scope when it carried the right API key: full access.
+Not in `scope["state"]`, which servers may share between requests."""
 
 SECURITY_SCHEME: Final = "ApiKey"
 BEARER_SCHEME: Final = "OAuth2PasswordBearer"
@@ -107,7 +108,7 @@ def _bearer_under_signed_in_prefix(scope: Scope, headers: Headers) -> bool:
 class ApiKeyMiddleware:
     """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
     by the lifespan; None lets everything pass) unless it is a bearer token's to judge (see
-    `SIGNED_IN_PREFIX`). The right key sets `SERVICE_CALL` in the request's state. `compare`
+    `SIGNED_IN_PREFIX`). The right key sets `SERVICE_CALL` in the request's scope. `compare`
     must take as long for a near miss as for a wild guess, as `hmac.compare_digest` does."""
 
     def __init__(
@@ -127,7 +128,7 @@ class ApiKeyMiddleware:
             headers = Headers(scope=scope)
             sent = headers.get(API_KEY_HEADER, "").encode("latin-1")
             if expected is not None and self.compare(sent, expected):
-                scope.setdefault("state", {})[SERVICE_CALL] = True
+                scope[SERVICE_CALL] = True
             elif expected is not None and not _bearer_under_signed_in_prefix(scope, headers):
                 response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
                 await response(scope, receive, send)
