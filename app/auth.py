@@ -21,6 +21,8 @@ from providers.auth import InvalidTokenError, LoginLimiter, TokenService
 from providers.users import User, UserRepository
 
 SIGN_IN_PATH: Final = "/api/auth/token"
+SIGNED_IN_USER: Final = "me"
+"""`/api/users/me`: the user the bearer token belongs to."""
 _NOT_SIGNED_IN: Final = "sign in: send Authorization: Bearer <token from POST /api/auth/token>"
 
 FORBIDDEN: Final[dict[int | str, dict[str, Any]]] = {

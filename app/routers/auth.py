@@ -7,7 +7,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth import SIGN_IN_PATH, CurrentUser, Limiter, Tokens, unauthorized
+from app.auth import SIGN_IN_PATH, SIGNED_IN_USER, CurrentUser, Limiter, Tokens, unauthorized
 from app.dependencies import Users
 from app.errors import error_responses
 from app.schemas import ErrorResponse, TokenResponse, UserPublic
@@ -58,7 +58,7 @@ async def sign_in(
 
 
 @router.get(
-    "/api/users/me",
+    f"/api/users/{SIGNED_IN_USER}",
     summary="Read the signed-in user",
     tags=["users"],
     responses={401: {"model": ErrorResponse, "description": "No valid bearer token."}},

@@ -65,6 +65,14 @@ async def test_me_needs_a_valid_token(client: httpx.AsyncClient, authorization: 
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize("method", ["PATCH", "DELETE", "PUT"])
+async def test_me_is_no_user_id(client: httpx.AsyncClient, method: str) -> None:
+    """`me` never reaches the `{user_id}` routes: another method is a 405, not a 422."""
+    response = await client.request(method, "/api/users/me")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+
+
 async def test_a_token_of_a_deleted_user_is_refused(client: httpx.AsyncClient) -> None:
     ada = await create_user(client, "ada")
     headers = await bearer(client, "ada@example.com")
