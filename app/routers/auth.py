@@ -13,7 +13,7 @@ from app.errors import error_responses
 from app.schemas import ErrorResponse, TokenResponse, UserPublic
 from providers.users import verify_password
 
-router = APIRouter(tags=["auth"], responses=error_responses(500, 503))
+router = APIRouter(responses=error_responses(500, 503))
 
 WRONG_CREDENTIALS: Final = "wrong e-mail or password"
 """One answer for an unknown e-mail and a wrong password: it must not tell which."""
@@ -29,7 +29,7 @@ SIGN_IN_ERRORS: Final = {
 }
 
 
-@router.post(SIGN_IN_PATH, summary="Sign in", responses=SIGN_IN_ERRORS)
+@router.post(SIGN_IN_PATH, summary="Sign in", tags=["auth"], responses=SIGN_IN_ERRORS)
 async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
