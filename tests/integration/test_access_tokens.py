@@ -108,6 +108,14 @@ class TestWithAKey:
         assert (await client.post("/api/users", json=body, headers=headers)).status_code == 403
         assert (await client.get(other, headers=SERVICE)).json() == bo
 
+    async def test_no_one_makes_themself_an_admin(self, client: httpx.AsyncClient) -> None:
+        ada = await create_user(client, "ada", SERVICE)
+        headers = await bearer(client, "ada@example.com")
+        own = f"/api/users/{ada['id']}"
+        response = await client.patch(own, json={"is_admin": True}, headers=headers)
+        assert response.status_code == 422
+        assert (await client.get(own, headers=headers)).json()["is_admin"] is False
+
     async def test_an_admin_reaches_everyone(
         self, client: httpx.AsyncClient, container: Container
     ) -> None:

@@ -1,10 +1,13 @@
 """`TokenService`: signed HS256 tokens, checked against its own clock and secret."""
 
+from pathlib import Path
+
 import jwt
 import pytest
 from pydantic import SecretStr
 
 from app.testing import FakeClock
+from config import Settings
 from providers.auth import InvalidTokenError, TokenClaims, TokenService
 
 SECRET = SecretStr("s" + "0123456789abcdef" * 2)
@@ -67,3 +70,14 @@ def test_a_token_missing_or_mangling_a_claim_is_refused(claims: dict[str, object
 def test_a_forged_token_is_refused(token: str) -> None:
     with pytest.raises(InvalidTokenError, match="not valid"):
         TokenService(SECRET, 60).verify(token)
+
+
+def test_the_secret_is_read_from_the_secrets_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like every setting: a file named after its variable, as Docker and Kubernetes mount."""
+    (tmp_path / "APP_AUTH__TOKEN_SECRET").write_text(SECRET.get_secret_value())
+    monkeypatch.setenv("APP_SECRETS_DIR", str(tmp_path))
+    secret = Settings().auth.token_secret
+    assert secret == SECRET
+    assert TokenService(SECRET, 60).verify(TokenService(secret, 60).issue(1, 0)).user_id == 1
