@@ -15,7 +15,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from app.dependencies import Inject, Users
 from app.schemas import ErrorResponse
-from app.security import SERVICE_CALL
+from app.security import BEARER_CHALLENGE, SERVICE_CALL
 from containers import Container
 from providers.auth import InvalidTokenError, LoginLimiter, TokenService
 from providers.users import User, UserRepository
@@ -45,9 +45,7 @@ Limiter = Annotated[LoginLimiter, Inject(Container.login_limiter)]
 
 def unauthorized(detail: str) -> HTTPException:
     """A 401 asking for a bearer token, as RFC 6750 words it."""
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
-    )
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers=BEARER_CHALLENGE)
 
 
 async def _signed_in(

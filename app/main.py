@@ -53,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.max_body_size = settings.server.max_body_size
     app.state.access_log = settings.log.access
     await container.init_resources()
+    app.state.tokens = await container.tokens()  # the key check lets valid tokens through
     try:
         background = await container.background()
         register_tasks(background, await container.cache(), settings)

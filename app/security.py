@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import error_response
 from config import Environment, Settings
+from providers.auth import InvalidTokenError
 
 API_KEY_HEADER: Final = "X-API-Key"
 PROTECTED_PREFIX: Final = "/api/"
@@ -30,6 +32,7 @@ SERVICE_CALL: Final = "wirework.service_call"
 Not in `scope["state"]`, which servers may share between requests."""
 
 SECURITY_SCHEME: Final = "ApiKey"
+BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 BEARER_SCHEME: Final = "OAuth2PasswordBearer"
 """FastAPI's name for the scheme `OAuth2PasswordBearer` declares."""
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
@@ -99,17 +102,12 @@ def needs_api_key(path: str) -> bool:
     return path.startswith(PROTECTED_PREFIX) and path not in OPEN_API_PATHS
 
 
-def _bearer_under_signed_in_prefix(scope: Scope, headers: Headers) -> bool:
-    path: str = scope["path"]
-    under = path == SIGNED_IN_PREFIX or path.startswith(SIGNED_IN_PREFIX + "/")
-    return under and headers.get("Authorization", "").lower().startswith("bearer ")
-
-
 class ApiKeyMiddleware:
     """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
-    by the lifespan; None lets everything pass) unless it is a bearer token's to judge (see
-    `SIGNED_IN_PREFIX`). The right key sets `SERVICE_CALL` in the request's scope. `compare`
-    must take as long for a near miss as for a wild guess, as `hmac.compare_digest` does."""
+    by the lifespan; None lets everything pass), unless it is under `SIGNED_IN_PREFIX` with a
+    bearer token `state.tokens` signed and that has not expired. The right key sets
+    `SERVICE_CALL` in the request's scope. `compare` must take as long for a near miss as for
+    a wild guess, as `hmac.compare_digest` does."""
 
     def __init__(
         self,
@@ -129,11 +127,24 @@ class ApiKeyMiddleware:
             sent = headers.get(API_KEY_HEADER, "").encode("latin-1")
             if expected is not None and self.compare(sent, expected):
                 scope[SERVICE_CALL] = True
-            elif expected is not None and not _bearer_under_signed_in_prefix(scope, headers):
-                response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
-                await response(scope, receive, send)
-                return
+            elif expected is not None:
+                refusal = self._token_refusal(scope["path"], headers)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+    def _token_refusal(self, path: str, headers: Headers) -> JSONResponse | None:
+        """None when a signed-in user's token may go on to the per-user rules, else the 401."""
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        under = path == SIGNED_IN_PREFIX or path.startswith(SIGNED_IN_PREFIX + "/")
+        if not under or scheme.lower() != "bearer":
+            return error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
+        try:
+            self.state.tokens.verify(token.strip())
+        except InvalidTokenError as error:
+            return error_response(401, "unauthorized", str(error), BEARER_CHALLENGE)
+        return None
 
 
 def document_api_key(app: FastAPI) -> None:

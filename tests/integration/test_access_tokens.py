@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.testing import FakeClock
 from containers import Container, override_services
@@ -133,9 +134,25 @@ class TestWithAKey:
         headers = await bearer(client, "ada@example.com")
         assert (await client.get("/api/stats", headers=headers)).status_code == 401
 
-    async def test_a_forged_token_is_refused(self, client: httpx.AsyncClient) -> None:
-        headers = {"Authorization": "Bearer forged"}
-        assert (await client.get("/api/users/1", headers=headers)).status_code == 401
+    async def test_only_a_valid_token_passes_the_key_check(
+        self, app: FastAPI, client: httpx.AsyncClient, clock: FakeClock
+    ) -> None:
+        """A forged or expired token is refused before any route runs, even one an
+        application added under /api/users without the per-user rules."""
+
+        @app.get("/api/users/{user_id}/notes")
+        async def notes(user_id: int) -> list[str]:
+            return ["confidential"]
+
+        ada = await create_user(client, "ada", SERVICE)
+        valid = await bearer(client, "ada@example.com")
+        clock.advance(900)
+        for headers in ({"Authorization": "Bearer forged"}, valid):
+            for path in (f"/api/users/{ada['id']}", f"/api/users/{ada['id']}/notes"):
+                refused = await client.get(path, headers=headers)
+                assert refused.status_code == 401, (headers, path)
+                assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.json()["detail"] == "the access token has expired"
 
     async def test_the_key_alone_has_no_me(self, client: httpx.AsyncClient) -> None:
         assert (await client.get("/api/users/me", headers=SERVICE)).status_code == 401
