@@ -8,7 +8,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
-from app.dependencies import Cache, Users
+from app.dependencies import Cache, InjectingRoute, Users
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
@@ -17,6 +17,7 @@ router = APIRouter(
     prefix="/api/users",
     tags=["users"],
     responses=error_responses(401, 500, 503),
+    route_class=InjectingRoute,
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1
