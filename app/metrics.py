@@ -27,11 +27,7 @@ CONTENT_TYPE: Final = "text/plain; version=1.0.0; charset=utf-8"
 
 class HttpMetrics:
     """Request count by method, route template and status, and request latency; the label
-    sets are bounded by the routes and the methods the middleware lets through, and so is
-    the table of labelled series kept to skip prometheus-client's label lookup."""
-
-    def __init__(self) -> None:
-        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+    sets are bounded by the routes and the methods the middleware lets through."""
 
     @functools.cached_property
     def _families(self) -> "tuple[CollectorRegistry, Counter, Histogram]":
@@ -67,14 +63,9 @@ class HttpMetrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        series = self._series.get((method, route, status))
-        if series is None:
-            _, requests, latency = self._families
-            series = (requests.labels(method, route, str(status)), latency.labels(method, route))
-            self._series[(method, route, status)] = series
-        count, duration = series
-        count.inc()
-        duration.observe(seconds)
+        _, requests, latency = self._families
+        requests.labels(method, route, str(status)).inc()
+        latency.labels(method, route).observe(seconds)
 
 
 async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:

@@ -10,9 +10,9 @@ as one JSON object per line.
 """
 
 import logging
-import os
 import re
 import time
+import uuid
 from typing import Any, Final
 
 from starlette.datastructures import MutableHeaders, State
@@ -72,7 +72,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        current = _sent_by_client(scope) or os.urandom(16).hex()
+        current = _sent_by_client(scope) or uuid.uuid4().hex
         token = request_id.set(current)
         started = time.perf_counter()
         status = 500  # what the client gets if nothing answers
