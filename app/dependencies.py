@@ -7,7 +7,9 @@ The provider is called on every request, so an override (`container.users.overri
 
 `Inject` is an ordinary FastAPI dependency, so it works on any route. A router built with
 `APIRouter(route_class=InjectingRoute)` gives the same values without FastAPI solving one
-sub-dependency per service: the route resolves them itself, once per request.
+sub-dependency per service: the route resolves them itself, once per request. Either way a
+test replaces a service through the container (`override_services`), not through FastAPI's
+`dependency_overrides`, which such a route never consults.
 """
 
 import functools
