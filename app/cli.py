@@ -20,7 +20,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-import uvicorn
 from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
@@ -53,6 +52,13 @@ _SOURCE_PACKAGES: Final = ("app", "config", "containers", "providers")
 
 ServerRunner = Callable[..., None]
 ContainerFactory = Callable[[], Container]
+
+
+def run_uvicorn(app: str, **options: Any) -> None:
+    """`uvicorn.run`, imported only by `serve`: the other commands start no web server."""
+    import uvicorn  # noqa: PLC0415
+
+    uvicorn.run(app, **options)
 
 
 def _masked(value: Any) -> Any:
@@ -234,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None,
     *,
-    run_server: ServerRunner = uvicorn.run,
+    run_server: ServerRunner = run_uvicorn,
     container_factory: ContainerFactory = Container,
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""

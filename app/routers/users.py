@@ -8,18 +8,17 @@ write deletes that entry after the database has changed, so the next read is fre
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import Scope
 
 from app.auth import FORBIDDEN, SIGNED_IN_USER, authorize_users_call
-from app.dependencies import Cache, Users
+from app.dependencies import Cache, InjectingRoute, Users
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
 
 
-class _UserRoute(APIRoute):
+class _UserRoute(InjectingRoute):
     """`/api/users/me` is the signed-in user's route, never an id here: a method it lacks is
     then a 405 (as for any path), not a 422 for a malformed id."""
 
