@@ -5,26 +5,14 @@ this process. Each count starts a window of `window` seconds at its first failur
 count reaches its limit, sign-ins for that e-mail or from that client wait out the window.
 """
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Final, Literal, Protocol
 
-from providers.durations import milliseconds, positive_seconds
-from providers.redis_connection.circuit_breaker import UNAVAILABLE
-from providers.redis_connection.client import GuardedRedis
-
-logger = logging.getLogger(__name__)
+from providers.durations import positive_seconds
 
 MAX_TRACKED: Final = 100_000
 """Counts a process keeps at most: a flood of made-up e-mails cannot exhaust its memory."""
-
-# Atomic: the first failure of a window starts its expiry.
-_COUNT_FAILURE: Final = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
 
 
 class FailureCounts(Protocol):
@@ -68,52 +56,6 @@ class MemoryCounts:
     async def close(self) -> None:
         """Drop every count."""
         self._counts.clear()
-
-
-class RedisCounts:
-    """Counts in Redis under `{namespace}:signin:`, shared by every instance; while Redis
-    cannot answer, each instance counts alone (in memory) rather than not at all."""
-
-    def __init__(self, url: str, namespace: str) -> None:
-        guarded = GuardedRedis(
-            url,
-            namespace=namespace,
-            server="Redis (failed sign-ins)",
-            fallback="failed sign-ins are counted by each instance alone",
-            logger=logger,
-        )
-        self._redis, self._breaker = guarded.client, guarded.breaker
-        self._prefix = f"{guarded.prefix}signin:"
-        self._count_failure = self._redis.register_script(_COUNT_FAILURE)
-        self._fallback = MemoryCounts()
-
-    async def add(self, key: str, window: float) -> None:
-        """Count one failure for `key` in Redis (in memory while it is down)."""
-        added = await self._breaker.call(
-            self._count_failure, keys=[self._prefix + key], args=[milliseconds(window)]
-        )
-        if added is UNAVAILABLE:
-            await self._fallback.add(key, window)
-
-    async def read(self, key: str) -> tuple[int, float]:
-        """The count and seconds left, the larger of Redis's and this instance's fallback."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._prefix + key)
-            pipe.pttl(self._prefix + key)
-            answer = await self._breaker.call(pipe.execute)
-        local = await self._fallback.read(key)
-        if answer is UNAVAILABLE or answer[0] is None:
-            return local
-        return max((int(answer[0]), max(answer[1], 0) / 1000), local)
-
-    async def forget(self, key: str) -> None:
-        """Drop the count of `key`, in Redis and in the fallback."""
-        await self._breaker.call(self._redis.unlink, self._prefix + key)
-        await self._fallback.forget(key)
-
-    async def close(self) -> None:
-        """Close the connections; counts stay in Redis until their windows end."""
-        await self._redis.aclose()
 
 
 class LoginLimiter:
@@ -168,7 +110,10 @@ def create_login_limiter(
     window: float,
 ) -> LoginLimiter:
     """The limiter counting where the cache stores: in Redis for ``"redis"``, else in memory."""
-    counts: FailureCounts = (
-        RedisCounts(url, namespace) if backend == "redis" and url else MemoryCounts()
-    )
+    counts: FailureCounts = MemoryCounts()
+    if backend == "redis" and url:
+        # Imported here: an application without Redis never loads its client.
+        from providers.auth.redis_counts import RedisCounts  # noqa: PLC0415
+
+        counts = RedisCounts(url, namespace)
     return LoginLimiter(counts, per_email=per_email, per_client=per_client, window=window)
