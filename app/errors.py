@@ -63,10 +63,24 @@ _DESCRIPTIONS: Final = {
 }
 
 
+RETRY_AFTER: Final = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+"""The `Retry-After` header as OpenAPI declares it, on every answer that sends it."""
+
+
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses an endpoint can return."""
     return {
-        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in status_codes
+        code: {
+            "model": ErrorResponse,
+            "description": _DESCRIPTIONS[code],
+            **({"headers": RETRY_AFTER} if code == 503 else {}),
+        }
+        for code in status_codes
     }
 
 
