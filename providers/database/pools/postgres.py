@@ -19,7 +19,6 @@ import asyncpg
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
-    PoolTimeoutError,
     QueryParams,
     QueryResult,
     UniqueViolationError,
@@ -27,7 +26,11 @@ from providers.database.pools.base import (
 )
 from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
-from providers.errors import DatabaseConnectionLostError, ServiceStartError
+from providers.errors import (
+    DatabaseConnectionLostError,
+    DatabaseUnavailableError,
+    ServiceStartError,
+)
 from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,12 @@ _LINK_ERRORS = (
     asyncpg.InterfaceError,
     asyncpg.ConnectionDoesNotExistError,
     OSError,
+)
+# What the server says when it cannot serve at all: starting up, shutting down, crashed
+# (class 57), or a connection it cannot make or keep (class 08).
+_SERVER_DOWN = (
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.PostgresConnectionError,
 )
 _ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
@@ -70,11 +79,14 @@ class PostgresConnection(PooledConnection):
     a caller still holding this object after its release cannot reach the next borrower.
     """
 
-    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]]) -> None:
+    def __init__(
+        self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
+    ) -> None:
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
         self._shapes = shapes
+        self._timeout = query_timeout
 
     @property
     def is_lost(self) -> bool:
@@ -98,6 +110,15 @@ class PostgresConnection(PooledConnection):
             rows, affected = await self._run(raw, statement, args)
         except asyncpg.UniqueViolationError as error:
             raise _unique_violation(error) from error
+        except TimeoutError as error:
+            # The link stays busy until the server answers: cut it, the pool opens another.
+            raw.terminate()
+            raise DatabaseUnavailableError(
+                f"PostgreSQL did not answer a statement within {self._timeout:g}s "
+                "(database.query_timeout): the server is frozen or overloaded"
+            ) from error
+        except _SERVER_DOWN as error:
+            raise DatabaseUnavailableError(f"PostgreSQL cannot serve: {error}") from error
         except _LINK_ERRORS as error:
             if not self.is_lost:
                 raise
@@ -116,8 +137,8 @@ class PostgresConnection(PooledConnection):
         """
         shape = self._shapes.get(statement)
         if shape is None:
-            prepared = await raw.prepare(statement)
-            rows = await prepared.fetch(*args)
+            prepared = await raw.prepare(statement, timeout=self._timeout)
+            rows = await prepared.fetch(*args, timeout=self._timeout)
             status = prepared.get_statusmsg()
             if len(self._shapes) >= _MAX_SHAPES:
                 self._shapes.clear()
@@ -126,9 +147,9 @@ class PostgresConnection(PooledConnection):
             return rows, _affected(status)
         returns_rows, counts_changes = shape
         if returns_rows:
-            rows = await raw.fetch(statement, *args)
+            rows = await raw.fetch(statement, *args, timeout=self._timeout)
             return rows, len(rows) if counts_changes else 0
-        return [], _affected(await raw.execute(statement, *args))
+        return [], _affected(await raw.execute(statement, *args, timeout=self._timeout))
 
 
 def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
@@ -172,6 +193,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         acquire_timeout: float = 5.0,
         close_timeout: float = 5.0,
         connect_timeout: float = 10.0,
+        query_timeout: float = 30.0,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
         super().__init__(
@@ -182,6 +204,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         )
         self.url = url
         self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
@@ -227,7 +250,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         """Run one statement on a pooled connection; a read on a lost link runs once more."""
         try:
             return await super().execute(sql, params)
-        except ConnectionError:
+        except ConnectionError as error:
             if not self.is_open:
                 raise
             # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
@@ -235,7 +258,8 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             # read their end yet. Replace them all on their next borrowing, so the next
             # request succeeds. A read changed nothing, so it is safe to run again now.
             await self._pool.expire_connections()
-            if not is_read_only(sql):
+            # A server that cannot serve (or did not answer in time) would not do better now.
+            if isinstance(error, DatabaseUnavailableError) or not is_read_only(sql):
                 raise
             return await super().execute(sql, params)
 
@@ -254,17 +278,21 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         try:
             raw = await self._pool.acquire()
         except TimeoutError:
-            raise PoolTimeoutError(
-                f"could not open a new PostgreSQL connection within {self.connect_timeout}s "
-                "(raise database.connect_timeout, or check the server's load)"
+            raise DatabaseUnavailableError(
+                f"PostgreSQL did not accept a new connection within {self.connect_timeout:g}s "
+                "(database.connect_timeout): the server is frozen or overloaded"
             ) from None
+        except (*_SERVER_DOWN, OSError) as error:
+            raise DatabaseUnavailableError(
+                f"cannot connect to PostgreSQL: {str(error) or type(error).__name__}"
+            ) from error
         connection = self._known.get(raw.get_server_pid())
         if connection is None:
             if len(self._known) >= self.max_size:  # asyncpg retired an idle one meanwhile
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes)
+            connection = PostgresConnection(raw, self._shapes, self.query_timeout)
             self._known[connection.server_pid] = connection
         connection.raw = raw
         return connection
