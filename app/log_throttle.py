@@ -7,20 +7,21 @@ once, the next no sooner than `interval` seconds later, telling how many it stan
 
 import time
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 
 class LogThrottle:
     """Lets one line per key through every `interval` seconds and counts those held back."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
+        self._clock = clock
         self._last: dict[Hashable, float] = {}
         self._held: Counter[Hashable] = Counter()
 
     def admit(self, key: Hashable) -> int | None:
         """None when this line must be held back; else how many were held back before it."""
-        now = time.monotonic()
+        now = self._clock()
         last = self._last.get(key)
         if last is not None and now - last < self.interval:
             self._held[key] += 1

@@ -66,13 +66,14 @@ class PostgresConnection(PooledConnection):
     a caller still holding this object after its release cannot reach the next borrower.
     """
 
-    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]], silence: Silence) -> None:
+    def __init__(
+        self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
+    ) -> None:
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
         self._shapes = shapes
-        self._silence = silence
-        self._timeout = silence.query_timeout
+        self._timeout = query_timeout
 
     @property
     def is_lost(self) -> bool:
@@ -99,7 +100,6 @@ class PostgresConnection(PooledConnection):
         except TimeoutError as error:
             # The link stays busy until the server answers: cut it, the pool opens another.
             raw.terminate()
-            self._silence.noticed()
             raise DatabaseUnavailableError(
                 f"PostgreSQL did not answer a statement within {self._timeout:g}s "
                 "(database.query_timeout): the server is frozen or overloaded"
@@ -173,7 +173,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         # no bound unless given a timeout. The reset is statements like any other, so the
         # query timeout bounds it too (a frozen server must not hold a finished request).
         self._resets = Deadlines[Any](min(close_timeout, query_timeout), self._cut_off_reset)
-        self._silence = Silence(query_timeout)
+        self._silence = Silence()
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
@@ -256,7 +256,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes, self._silence)
+            connection = PostgresConnection(raw, self._shapes, self.query_timeout)
             self._known[connection.server_pid] = connection
         connection.raw = raw
         return connection

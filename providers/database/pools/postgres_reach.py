@@ -24,7 +24,7 @@ SERVER_DOWN = (
     asyncpg.PostgresConnectionError,
 )
 SILENCE_BACKOFF = 1.0
-"""Seconds borrowers fail at once after the server left a statement unanswered."""
+"""Seconds borrowers fail at once after the server left a new connection or a reset unanswered."""
 
 
 class _CauseOnly(logging.Filter):
@@ -44,12 +44,15 @@ logging.getLogger("asyncpg.pool").addFilter(_CauseOnly())
 
 
 class Silence:
-    """Whether the server just left a statement unanswered: then borrowers fail at once for a
-    moment, instead of each waiting out its own timeout (a request of several statements
-    would add them up), and the server is asked again after `SILENCE_BACKOFF` seconds."""
+    """Whether the server just left a new connection or a reset on release unanswered.
 
-    def __init__(self, query_timeout: float) -> None:
-        self.query_timeout = query_timeout
+    A healthy server answers both at once, so the server is frozen or overloaded: borrowers
+    then fail at once for `SILENCE_BACKOFF` seconds instead of each waiting out its own
+    timeout (a request of several statements would add them up). A statement that times
+    out does not count: it may be slow by itself, and it ends its request anyway.
+    """
+
+    def __init__(self) -> None:
         self._until = 0.0
 
     def noticed(self) -> None:
@@ -59,8 +62,8 @@ class Silence:
         """Raise `DatabaseUnavailableError` while the server is deemed silent."""
         if time.monotonic() < self._until:
             raise DatabaseUnavailableError(
-                "PostgreSQL left a statement unanswered a moment ago (database.query_timeout "
-                f"{self.query_timeout:g}s): not asked again for {SILENCE_BACKOFF:g}s"
+                "PostgreSQL did not answer a moment ago (a new connection or a reset on "
+                f"release timed out): not asked again for {SILENCE_BACKOFF:g}s"
             )
 
 
