@@ -41,7 +41,8 @@ _UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
     ),
     PoolTimeoutError: (
         "database_unavailable",
-        "every database connection stayed busy; retry later",
+        "no database connection became free in time (the database is busy or not "
+        "answering); retry later",
     ),
     DatabaseConnectionLostError: (
         "database_unavailable",
