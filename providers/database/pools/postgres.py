@@ -104,14 +104,16 @@ class PostgresConnection(PooledConnection):
                 f"PostgreSQL did not answer a statement within {self._timeout:g}s "
                 "(database.query_timeout): the server is frozen or overloaded"
             ) from error
-        except SERVER_DOWN as error:
-            raise DatabaseUnavailableError(f"PostgreSQL cannot serve: {error}") from error
-        except LINK_ERRORS as error:
-            if not self.is_lost:
-                raise
-            raise DatabaseConnectionLostError(
-                f"PostgreSQL connection {self.id} was lost: {error}"
-            ) from error
+        except (*SERVER_DOWN, *LINK_ERRORS) as error:
+            # A dropped link may be this backend's alone (pg_terminate_backend): the pool
+            # retries a read on a new one. A server refusing to serve says so on a live link.
+            if self.is_lost:
+                raise DatabaseConnectionLostError(
+                    f"PostgreSQL connection {self.id} was lost: {error}"
+                ) from error
+            if isinstance(error, SERVER_DOWN):
+                raise DatabaseUnavailableError(f"PostgreSQL cannot serve: {error}") from error
+            raise
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
     async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
