@@ -5,12 +5,19 @@ applications' tests use too.
 """
 
 import asyncio
+import io
+import logging
+import logging.config
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
 from unittest.mock import MagicMock, create_autospec
 
-__all__ = ["AsyncTestHelper", "fake", "plain_fake"]
+from app.observability import LOGGED_PACKAGES, logging_config
+from config import LogSettings
+
+__all__ = ["AsyncTestHelper", "GatedFactory", "captured_logs", "fake", "plain_fake"]
 
 T = TypeVar("T")
 
@@ -31,6 +38,39 @@ def plain_fake(real_class: type) -> Any:
     well as async fakes. A spec given as a list of names keeps coroutines out.
     """
     return MagicMock(spec_set=dir(real_class))
+
+
+class GatedFactory:
+    """A factory whose calls wait for `gate.set()`, counting how often it is awaited."""
+
+    def __init__(self, value: Any = "fresh", error: Exception | None = None) -> None:
+        self.value = value
+        self.error = error
+        self.calls = 0
+        self.gate = asyncio.Event()
+
+    async def __call__(self) -> Any:
+        self.calls += 1
+        await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+@contextmanager
+def captured_logs(log_format: Literal["text", "json"]) -> Iterator[io.StringIO]:
+    """Wirework's logging configured as `serve` does it, writing into a buffer; the loggers
+    are restored afterwards."""
+    saved = {name: logging.getLogger(name).__dict__.copy() for name in LOGGED_PACKAGES}
+    config = logging_config(LogSettings(format=log_format))
+    stream = io.StringIO()
+    config["handlers"]["default"]["stream"] = stream
+    logging.config.dictConfig(config)
+    try:
+        yield stream
+    finally:
+        for name, state in saved.items():
+            logging.getLogger(name).__dict__.update(state)
 
 
 class AsyncTestHelper:

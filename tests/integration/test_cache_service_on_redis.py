@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from providers.cache import CacheService
 from providers.cache.stores.redis import RedisStore
-from tests.helpers import AsyncTestHelper
+from tests.helpers import AsyncTestHelper, GatedFactory
 from tests.servers import RedisServerProcess
 
 pytestmark = pytest.mark.redis
@@ -49,23 +49,6 @@ async def make_cache(redis_url: str, redis_namespace: str) -> AsyncIterator[Make
 async def cache_service(make_cache: MakeCache) -> CacheService:
     """A cache with a one-second default TTL, on Redis."""
     return await make_cache(default_ttl=1)
-
-
-class GatedFactory:
-    """A factory whose calls wait for `gate`, counting how often it is awaited."""
-
-    def __init__(self, value: Any = "fresh", error: Exception | None = None) -> None:
-        self.value = value
-        self.error = error
-        self.calls = 0
-        self.gate = asyncio.Event()
-
-    async def __call__(self) -> Any:
-        self.calls += 1
-        await self.gate.wait()
-        if self.error is not None:
-            raise self.error
-        return self.value
 
 
 async def _returning_value() -> str:

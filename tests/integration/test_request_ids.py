@@ -2,32 +2,22 @@
 
 import io
 import json
-import logging
-import logging.config
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.observability import LOGGED_PACKAGES, logging_config
-from config import LogSettings
 from containers import Container, override_services
 from providers.database import DatabaseService
-from tests.helpers import fake
+from tests.helpers import captured_logs, fake
 
 
 @pytest.fixture
 def json_logs() -> Iterator[io.StringIO]:
     """Wirework's JSON logging, as `serve` configures it, into a buffer."""
-    saved = {name: logging.getLogger(name).__dict__.copy() for name in LOGGED_PACKAGES}
-    config = logging_config(LogSettings(format="json"))
-    stream = io.StringIO()
-    config["handlers"]["default"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    for name, state in saved.items():
-        logging.getLogger(name).__dict__.update(state)
+    with captured_logs("json") as stream:
+        yield stream
 
 
 async def test_a_404_carries_the_id_in_its_header_and_its_access_line(

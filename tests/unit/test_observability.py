@@ -16,12 +16,10 @@ from starlette.routing import Route
 
 from app.metrics import HttpMetrics
 from app.observability import (
-    LOGGED_PACKAGES,
     ObservabilityMiddleware,
-    logging_config,
 )
-from config import LogSettings
 from providers.context import request_id
+from tests.helpers import captured_logs
 
 app_logger = logging.getLogger("app.test_logs")
 
@@ -43,14 +41,8 @@ def build(access_log: bool = True, metrics: HttpMetrics | None = None) -> httpx.
 @pytest.fixture
 def log_stream(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
     """Wirework's logging configured as `request.param` format, writing into a buffer."""
-    saved = {name: logging.getLogger(name).__dict__.copy() for name in LOGGED_PACKAGES}
-    config = logging_config(LogSettings(format=request.param))
-    stream = io.StringIO()
-    config["handlers"]["default"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    for name, state in saved.items():
-        logging.getLogger(name).__dict__.update(state)
+    with captured_logs(request.param) as stream:
+        yield stream
 
 
 async def test_a_request_without_an_id_gets_a_new_one() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from app.testing import FakeClock
+from tests.helpers import GatedFactory
 
 
 def _returning(value: Any) -> Callable[[], Awaitable[Any]]:
@@ -14,23 +15,6 @@ def _returning(value: Any) -> Callable[[], Awaitable[Any]]:
         return value
 
     return factory
-
-
-class GatedFactory:
-    """A factory whose calls wait for `gate.set()`, counting how often it is awaited."""
-
-    def __init__(self, value: Any = "fresh", error: Exception | None = None) -> None:
-        self.value = value
-        self.error = error
-        self.calls = 0
-        self.gate = asyncio.Event()
-
-    async def __call__(self) -> Any:
-        self.calls += 1
-        await self.gate.wait()
-        if self.error is not None:
-            raise self.error
-        return self.value
 
 
 async def test_get_or_set_fills_once_then_hits(make_cache: Any) -> None:
