@@ -149,9 +149,9 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
     if settings.format == "json":
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": ["asctime", "levelname", "name", "message", "request_id"],
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "timestamp": False,
+            "fmt": ["levelname", "name", "message", "request_id"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601 in UTC, what log systems parse
         }
     else:
         formatter = {
