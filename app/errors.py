@@ -19,7 +19,13 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas import ErrorResponse
-from providers.database.pools.base import DatabaseStorageError, PoolTimeoutError
+from providers.database.pools.base import (
+    ConstraintViolationError,
+    DatabaseStorageError,
+    ForeignKeyViolationError,
+    PoolTimeoutError,
+    UniqueViolationError,
+)
 from providers.errors import DatabaseConnectionLostError, ServiceNotReadyError
 
 logger = logging.getLogger(__name__)
@@ -109,6 +115,12 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
+async def _constraint_violation(request: Request, exc: ConstraintViolationError) -> JSONResponse:
+    """409 when the write conflicts with other rows, 422 when a value itself is refused."""
+    conflict = isinstance(exc, UniqueViolationError | ForeignKeyViolationError)
+    return error_response(409 if conflict else 422, exc.code, str(exc))
+
+
 def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """Give HTTP and validation errors the API's error body; retryable failures a 503.
 
@@ -130,6 +142,7 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
         return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
 
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(ConstraintViolationError)(_constraint_violation)
     for kind in _UNAVAILABLE_DETAILS:
         app.exception_handler(kind)(_service_unavailable)
 

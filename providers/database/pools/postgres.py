@@ -17,7 +17,11 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from providers.database.pools.base import (
+    CheckViolationError,
     ConnectionPool,
+    ConstraintViolationError,
+    ForeignKeyViolationError,
+    NotNullViolationError,
     PooledConnection,
     PoolTimeoutError,
     QueryParams,
@@ -54,13 +58,26 @@ def _affected(status: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _unique_violation(error: Exception) -> UniqueViolationError:
-    """The pool's own error for a unique violation, naming columns from 'Key (a, b)=(…)'."""
+_VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
+    asyncpg.UniqueViolationError: UniqueViolationError,
+    asyncpg.ForeignKeyViolationError: ForeignKeyViolationError,
+    asyncpg.CheckViolationError: CheckViolationError,
+    asyncpg.NotNullViolationError: NotNullViolationError,
+}
+
+
+def _constraint_violation(error: Exception) -> ConstraintViolationError:
+    """The pools' own error for a constraint violation, naming columns (never values) from
+    'Key (a, b)=(…)' or the NOT NULL column."""
+    violation = _VIOLATIONS[type(error)]
     detail = getattr(error, "detail", None) or ""
     match = _KEY_COLUMNS.match(detail)
     columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
+    column = getattr(error, "column_name", None)
+    if violation is NotNullViolationError and column:
+        columns = (column,)
     table = getattr(error, "table_name", None) or ""
-    return UniqueViolationError(table, columns, getattr(error, "constraint_name", None) or "")
+    return violation(table, columns, getattr(error, "constraint_name", None) or "")
 
 
 class PostgresConnection(PooledConnection):
@@ -96,8 +113,8 @@ class PostgresConnection(PooledConnection):
         statement, args = bind(sql, params)
         try:
             rows, affected = await self._run(raw, statement, args)
-        except asyncpg.UniqueViolationError as error:
-            raise _unique_violation(error) from error
+        except tuple(_VIOLATIONS) as error:
+            raise _constraint_violation(error) from error
         except _LINK_ERRORS as error:
             if not self.is_lost:
                 raise
