@@ -18,7 +18,14 @@ from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
 from providers.database import DatabaseService
+from providers.database.migrator import WIREWORK_MIGRATIONS
 from providers.users.repository import UserRepository
+
+
+def with_wirework_migrations(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """The main database's schema: Wirework's migrations (the users table), then the
+    application's packages; another database declares only its own."""
+    return (WIREWORK_MIGRATIONS, *packages)
 
 
 class Container(containers.DeclarativeContainer):
@@ -38,7 +45,9 @@ class Container(containers.DeclarativeContainer):
         connect_timeout=settings.provided.database.connect_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
-        migrations=settings.provided.database.migrations,
+        migrations=providers.Callable(
+            with_wirework_migrations, settings.provided.database.migrations
+        ),
         reload_mode=settings.provided.reload_mode,
     )
 
