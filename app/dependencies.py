@@ -12,9 +12,11 @@ from typing import Annotated, Any
 from dependency_injector import providers
 from fastapi import Depends, Request
 
-from containers import Container
+from app.request_scope import per_request
+from containers import Container, RequestScoped
 from containers.discovery import declared_paths
 from providers.cache import CacheService
+from providers.database import Transaction
 from providers.users import UserRepository
 
 
@@ -40,13 +42,20 @@ def _declared_path(
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
     """An async FastAPI dependency giving what `provider` (named on a container class, e.g.
     `AppContainer.infra.mailer`) gives at the same path on the request's application
-    container, which may be an instance of a subclass."""
+    container, which may be an instance of a subclass. A `RequestScoped` provider's value
+    is opened for the request and closed after the endpoint (`app.request_scope`)."""
 
-    async def resolve(request: Request) -> Any:
+    def provider_at(request: Request) -> Any:
         target: Any = app_container(request)
         for name in _declared_path(provider, target.declarative_parent):
             target = getattr(target, name)
-        return await target()
+        return target
+
+    if isinstance(provider, RequestScoped):
+        return Depends(per_request(provider_at), scope="function")
+
+    async def resolve(request: Request) -> Any:
+        return await provider_at(request)()
 
     return Depends(resolve)
 
@@ -56,3 +65,7 @@ Users = Annotated[UserRepository, Inject(Container.users)]
 
 Cache = Annotated[CacheService, Inject(Container.cache)]
 """The cache (or a test's fake), as an endpoint parameter: `cache: Cache`."""
+
+UnitOfWork = Annotated[Transaction, Inject(Container.unit_of_work)]
+"""This request's transaction, `tx: UnitOfWork`: committed when the endpoint returns, rolled
+back when it raises or the client disconnects. Pass it on as `tx=tx` to repositories."""

@@ -12,7 +12,7 @@ from dependency_injector import containers, providers
 
 from config import Settings
 from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
-from containers.resources import managed
+from containers.resources import RequestScoped, managed
 from containers.settings import SettingsProvider, rebind_redefined
 from providers.background import BackgroundService
 from providers.cache import CacheService
@@ -76,6 +76,10 @@ class Container(containers.DeclarativeContainer):
     # A resource rather than a factory: built once per start-up, so a request pays a lookup,
     # and rebuilt on the next start-up, so it never holds a pool that was closed.
     users = providers.Resource(managed, UserRepository, database=database)
+
+    # One transaction per request that asks for it: committed when the endpoint returns,
+    # rolled back when it raises or the client leaves.
+    unit_of_work = RequestScoped(DatabaseService.transaction, database)
 
     if TYPE_CHECKING:  # instances are LifecycleContainer: both always give a task to await
 
