@@ -53,8 +53,8 @@ def per_request(provider_at: ProviderAt) -> Callable[[Request], AsyncIterator[An
 async def _cancel_on_disconnect(request: Request, task: asyncio.Task[Any]) -> None:
     """Cancel `task` once the client disconnects.
 
-    The body is read first (FastAPI has usually read it already; then it is cached), so no
-    body message is taken from an endpoint that reads the body itself.
+    Whatever body is left is read first, so only a disconnect ends the wait: FastAPI has
+    read the body of an endpoint that takes one before the request scope opens.
     """
     with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
         try:
