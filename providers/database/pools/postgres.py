@@ -17,20 +17,16 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from providers.database.pools.base import (
-    CheckViolationError,
     ConnectionPool,
-    ConstraintViolationError,
-    ForeignKeyViolationError,
-    NotNullViolationError,
     PooledConnection,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
-    UniqueViolationError,
     is_read_only,
 )
 from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
+from providers.database.pools.postgres_violations import VIOLATIONS, constraint_violation
 from providers.errors import DatabaseConnectionLostError, ServiceStartError
 from providers.urls import redacted_url
 
@@ -45,7 +41,6 @@ _LINK_ERRORS = (
 )
 _ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
-_KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
 _MAX_SHAPES = 1_000
 
 
@@ -56,28 +51,6 @@ def _affected(status: str) -> int:
     """
     match = _ROW_COUNT.search(status) if status.startswith(_CHANGED_ROWS) else None
     return int(match.group(1)) if match else 0
-
-
-_VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
-    asyncpg.UniqueViolationError: UniqueViolationError,
-    asyncpg.ForeignKeyViolationError: ForeignKeyViolationError,
-    asyncpg.CheckViolationError: CheckViolationError,
-    asyncpg.NotNullViolationError: NotNullViolationError,
-}
-
-
-def _constraint_violation(error: Exception) -> ConstraintViolationError:
-    """The pools' own error for a constraint violation, naming columns (never values) from
-    'Key (a, b)=(…)' or the NOT NULL column."""
-    violation = _VIOLATIONS[type(error)]
-    detail = getattr(error, "detail", None) or ""
-    match = _KEY_COLUMNS.match(detail)
-    columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
-    column = getattr(error, "column_name", None)
-    if violation is NotNullViolationError and column:
-        columns = (column,)
-    table = getattr(error, "table_name", None) or ""
-    return violation(table, columns, getattr(error, "constraint_name", None) or "")
 
 
 class PostgresConnection(PooledConnection):
@@ -113,8 +86,8 @@ class PostgresConnection(PooledConnection):
         statement, args = bind(sql, params)
         try:
             rows, affected = await self._run(raw, statement, args)
-        except tuple(_VIOLATIONS) as error:
-            raise _constraint_violation(error) from error
+        except VIOLATIONS as error:
+            raise constraint_violation(error) from error
         except _LINK_ERRORS as error:
             if not self.is_lost:
                 raise
