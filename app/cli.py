@@ -9,6 +9,7 @@ start when it is set: workers inherit the environment, and would serve with no d
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import logging
 import logging.config
@@ -19,11 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-import uvicorn
 from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
 from app.observability import logging_config
+from app.schemas import UserCreate
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
@@ -39,6 +40,7 @@ from config.diagnostics import (
 from containers import Container
 from containers.discovery import services
 from providers.urls import redacted_url
+from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -50,6 +52,13 @@ _SOURCE_PACKAGES: Final = ("app", "config", "containers", "providers")
 
 ServerRunner = Callable[..., None]
 ContainerFactory = Callable[[], Container]
+
+
+def run_uvicorn(app: str, **options: Any) -> None:
+    """`uvicorn.run`, imported only by `serve`: the other commands start no web server."""
+    import uvicorn  # noqa: PLC0415
+
+    uvicorn.run(app, **options)
 
 
 def _masked(value: Any) -> Any:
@@ -163,6 +172,40 @@ async def migrate_schema(container: Container) -> int:
     return 0
 
 
+def read_password() -> str | None:
+    """The new password: typed twice at a terminal (None if they differ), else stdin's first
+    line (never a command-line argument, which other users of the machine can read)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    return password if getpass.getpass("again: ") == password else None
+
+
+async def create_admin(container: Container, email: str, username: str) -> int:
+    """Store a new user with `is_admin` set: it may read and change every user."""
+    password = read_password()
+    if password is None:
+        print("the two passwords differ", file=sys.stderr)
+        return 2
+    try:
+        body = UserCreate(username=username, email=email, password=password)
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+        print(f"cannot create the admin: {problems}", file=sys.stderr)
+        return 2
+    try:
+        users = await container.users()
+        fields = {**body.model_dump(exclude={"password"}), "is_admin": True}
+        admin = await users.create({**fields, "password_hash": await hash_password(password)})
+    except DuplicateUserError as error:
+        print(f"cannot create the admin: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await container.shutdown_resources()
+    print(f"admin {admin.username} created with id {admin.id}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m app` command line: one subcommand per task."""
     parser = argparse.ArgumentParser(
@@ -183,13 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
         ("graph", "print the container's services and dependencies as a Mermaid flowchart"),
     ):
         commands.add_parser(name, help=summary)
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    admin = users.add_parser(
+        "create-admin", help="create a user who may read and change every user"
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--username", required=True)
     return parser
 
 
 def main(
     argv: Sequence[str] | None = None,
     *,
-    run_server: ServerRunner = uvicorn.run,
+    run_server: ServerRunner = run_uvicorn,
     container_factory: ContainerFactory = Container,
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
@@ -210,8 +261,11 @@ def main(
         if args.command == "serve":
             return serve(args, run_server, settings)
         logging.config.dictConfig(logging_config(settings.log))
-        command = check_services if args.command == "check" else migrate_schema
-        return asyncio.run(command(container))
+        if args.command == "users":
+            work = create_admin(container, args.email, args.username)
+        else:
+            work = (check_services if args.command == "check" else migrate_schema)(container)
+        return asyncio.run(work)
     except ValidationError as error:
         print(
             f"configuration error:\n{explain_settings_error(error, settings_class)}",

@@ -19,7 +19,7 @@ from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware
 from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
-from app.routers import health, metrics, stats, status, users
+from app.routers import auth, health, metrics, stats, status, users
 from app.security import (
     ApiKeyMiddleware,
     configured_api_key,
@@ -53,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.max_body_size = settings.server.max_body_size
     app.state.access_log = settings.log.access
     await container.init_resources()
+    app.state.tokens = await container.tokens()  # the key check lets valid tokens through
     try:
         background = await container.background()
         register_tasks(background, await container.cache(), settings)
@@ -76,7 +77,15 @@ def create_app(
         version=version("wirework"),
         lifespan=lifespan,
     )
-    routers = (users.router, health.router, stats.router, metrics.router, status.router)
+    # auth first: its /api/users/me must match before /api/users/{user_id}.
+    routers = (
+        auth.router,
+        users.router,
+        health.router,
+        stats.router,
+        metrics.router,
+        status.router,
+    )
     for router in routers:
         app.include_router(router)
     app.state.container = container if container is not None else Container()

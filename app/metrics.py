@@ -1,137 +1,79 @@
 """Prometheus metrics: HTTP traffic measured per request, service figures read per scrape.
 
 Each application owns its `CollectorRegistry`, so several apps in one process (tests)
-never collide in prometheus-client's global registry. Service figures are not mirrored
-into gauges on every change; `/metrics` reads each service's `get_stats()` when scraped.
+never collide in prometheus-client's global registry. prometheus-client is imported when
+the first request is recorded or the first scrape comes, not when the app is built: a
+command or a test that serves nothing does not load it.
 """
 
+import functools
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from dependency_injector import containers
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    GCCollector,
-    Histogram,
-    ProcessCollector,
-    generate_latest,
-)
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from app.service_status import instance_of, read_stats
 from containers.discovery import services
 
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
 logger = logging.getLogger(__name__)
+
+CONTENT_TYPE: Final = "text/plain; version=1.0.0; charset=utf-8"
+"""The media type of `render_metrics`' text: prometheus-client's `CONTENT_TYPE_LATEST`."""
 
 
 class HttpMetrics:
     """Request count by method, route template and status, and request latency; the label
     sets are bounded by the routes and the methods the middleware lets through."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
-        self.requests = Counter(
+    @functools.cached_property
+    def _families(self) -> "tuple[CollectorRegistry, Counter, Histogram]":
+        from prometheus_client import (  # noqa: PLC0415  # on first use, see the module doc
+            CollectorRegistry,
+            Counter,
+            GCCollector,
+            Histogram,
+            ProcessCollector,
+        )
+
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        GCCollector(registry=registry)
+        requests = Counter(
             "wirework_http_requests",
             "HTTP requests answered, by method, route template and status code.",
             ("method", "route", "status"),
-            registry=self.registry,
+            registry=registry,
         )
-        self.latency = Histogram(
+        latency = Histogram(
             "wirework_http_request_duration_seconds",
             "Time from receiving a request to sending the end of its response.",
             ("method", "route"),
-            registry=self.registry,
+            registry=registry,
         )
+        return registry, requests, latency
+
+    @property
+    def registry(self) -> "CollectorRegistry":
+        """The registry holding these metrics (and the process and GC collectors)."""
+        return self._families[0]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
-
-
-def _number(stats: Mapping[str, Any], key: str) -> float | None:
-    value = stats.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-_SINGLE_FIGURES: Final = (  # (family type, service, figure, family name, help)
-    (CounterMetricFamily, "cache", "hit_count", "wirework_cache_hits", "Lookups that hit."),
-    (CounterMetricFamily, "cache", "miss_count", "wirework_cache_misses", "Lookups that missed."),
-    (CounterMetricFamily, "cache", "evictions", "wirework_cache_evictions", "Entries evicted."),
-    (GaugeMetricFamily, "cache", "entries", "wirework_cache_entries", "Entries held now."),
-    (GaugeMetricFamily, "database", "max_size", "wirework_db_pool_max_size", "Pool size limit."),
-)
-"""The built-in services' figures that get a family of their own, with their meaning."""
-
-
-class ServiceStatsCollector(Collector):
-    """One scrape's snapshot of the services' `get_stats()`, as Prometheus metric families."""
-
-    def __init__(self, stats: Mapping[str, Mapping[str, Any] | None]) -> None:
-        self._stats = stats
-
-    def collect(self) -> Iterator[Metric]:
-        """Every numeric figure by provider path, and the built-in services' own families."""
-        up = GaugeMetricFamily(
-            "wirework_service_stats_up",
-            "1 when the service answered get_stats() during this scrape, else 0.",
-            labels=("service",),
-        )
-        figures = GaugeMetricFamily(
-            "wirework_service_stat",
-            "Every numeric top-level figure of every service's get_stats(), by provider path.",
-            labels=("service", "stat"),
-        )
-        for name, stats in self._stats.items():
-            up.add_metric((name,), 0.0 if stats is None else 1.0)
-            for key in stats or {}:
-                if (value := _number(stats or {}, key)) is not None:
-                    figures.add_metric((name, key), value)
-        yield up
-        yield figures
-        for family, service, key, name, documentation in _SINGLE_FIGURES:
-            if (value := _number(self._stats.get(service) or {}, key)) is not None:
-                yield family(name, documentation, value)
-        database = self._stats.get("database") or {}
-        connections = GaugeMetricFamily(
-            "wirework_db_pool_connections", "Open pool connections, by state.", labels=("state",)
-        )
-        for state in ("in_use", "available"):
-            if (value := _number(database, f"{state}_connections")) is not None:
-                connections.add_metric((state,), value)
-        yield connections
-        yield from self._background(self._stats.get("background") or {})
-
-    @staticmethod
-    def _background(stats: Mapping[str, Any]) -> Iterator[Metric]:
-        if "status" in stats:
-            running = 1.0 if stats["status"] == "running" else 0.0
-            yield GaugeMetricFamily(
-                "wirework_background_running", "1 while the scheduler runs.", running
-            )
-        task_stats = stats.get("task_stats")
-        for key, documentation in (
-            ("runs", "Finished runs of a background task, failed ones included."),
-            ("errors", "Runs of a background task that raised or timed out."),
-        ):
-            family = CounterMetricFamily(
-                f"wirework_background_task_{key}", documentation, labels=("task",)
-            )
-            for task, counts in (task_stats if isinstance(task_stats, Mapping) else {}).items():
-                if (value := _number(counts, key)) is not None:
-                    family.add_metric((task,), value)
-            yield family
+        _, requests, latency = self._families
+        requests.labels(method, route, str(status)).inc()
+        latency.labels(method, route).observe(seconds)
 
 
 async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:
     """The Prometheus text exposition: HTTP metrics plus a fresh read of every service."""
+    from prometheus_client import generate_latest  # noqa: PLC0415  # see the module doc
+
+    from app.service_metrics import ServiceStatsCollector  # noqa: PLC0415
+
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:

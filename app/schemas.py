@@ -115,7 +115,16 @@ class UserPublic(BaseModel):
     username: str
     email: str
     is_active: bool
+    is_admin: bool
     created_at: datetime
+
+
+class TokenResponse(BaseModel):
+    """An access token, as the OAuth2 password flow returns it."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105  # OAuth2's token type, no secret
+    expires_in: int = Field(description="seconds until the token expires")
 
 
 class ErrorResponse(BaseModel):

@@ -1,8 +1,10 @@
 """The API key that guards data endpoints.
 
 The key is checked by a pure ASGI middleware, deny-by-default: with a key configured,
-every path under `/api/` needs it except the probes in `OPEN_API_PATHS`, so a new data
-endpoint is protected without anyone remembering to add a dependency.
+every path under `/api/` needs it except those in `OPEN_API_PATHS`, so a new data
+endpoint is protected without anyone remembering to add a dependency. Under
+`SIGNED_IN_PREFIX` a bearer token may stand in for the key: the users router then applies
+the per-user rules (app/auth.py).
 """
 
 import hmac
@@ -10,18 +12,29 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import error_response
 from config import Environment, Settings
+from providers.auth import InvalidTokenError
 
 API_KEY_HEADER: Final = "X-API-Key"
 PROTECTED_PREFIX: Final = "/api/"
-OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready"})
-"""Paths under `/api/` that never need the key: load balancers and orchestrators call them."""
+OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready", "/api/auth/token"})
+"""Paths under `/api/` that never need the key: the probes load balancers and orchestrators
+call, and signing in."""
+SIGNED_IN_PREFIX: Final = "/api/users"
+"""Where a signed-in user's bearer token is let past the key check, to the per-user rules."""
+SERVICE_CALL: Final = "wirework.service_call"
+"""Set (true) in the request's own ASGI scope when it carried the right API key: full access.
+Not in `scope["state"]`, which servers may share between requests."""
 
 SECURITY_SCHEME: Final = "ApiKey"
+BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
+BEARER_SCHEME: Final = "OAuth2PasswordBearer"
+"""FastAPI's name for the scheme `OAuth2PasswordBearer` declares."""
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
 MIN_API_KEY_LENGTH: Final = 32
@@ -45,8 +58,8 @@ def configured_api_key(settings: Settings) -> bytes | None:
 
 
 def api_key_weakness(key: bytes) -> str | None:
-    """Why `key` is too weak to guard production data (too short, or too few different
-    characters: `changeme`, `aaaa…`), or None when it is strong enough."""
+    """Why `key` (the API key, or the token secret) is too weak to guard production data (too
+    short, or too few different characters: `changeme`, `aaaa…`), or None when strong enough."""
     if len(key) < MIN_API_KEY_LENGTH:
         return f"it has {len(key)} characters, fewer than {MIN_API_KEY_LENGTH}"
     if len(set(key)) < MIN_API_KEY_DISTINCT:
@@ -55,7 +68,8 @@ def api_key_weakness(key: bytes) -> str | None:
 
 
 def refuse_open_production(settings: Settings) -> None:
-    """Raise unless a production deployment has a strong API key guarding its data."""
+    """Raise unless a production deployment has a strong API key guarding its data, and a
+    strong secret signing its access tokens."""
     if settings.environment != Environment.PRODUCTION:
         return
     key = configured_api_key(settings)
@@ -64,13 +78,23 @@ def refuse_open_production(settings: Settings) -> None:
             "refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is not set, "
             f"so /api/users and /api/stats would be open to anyone; {_STRONG_KEY_HINT}"
         )
-    weakness = api_key_weakness(key)
-    if weakness is not None:
-        # The message says why, never what: the key itself must not reach a log.
-        raise InsecureConfigurationError(
-            f"refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is too weak "
-            f"({weakness}), so it could be guessed; {_STRONG_KEY_HINT}"
-        )
+    token_secret = settings.auth.token_secret
+    secrets = {
+        "APP_API_KEY": (key, "it could be guessed"),
+        "APP_AUTH__TOKEN_SECRET": (
+            token_secret.get_secret_value().encode() if token_secret is not None else b"",
+            "anyone could sign tokens as any user",
+        ),
+    }
+    for variable, (secret, risk) in secrets.items():
+        weakness = api_key_weakness(secret)
+        if weakness is not None:
+            # The message says why, never what: the secret itself must not reach a log.
+            hint = _STRONG_KEY_HINT.replace("APP_API_KEY", variable)
+            raise InsecureConfigurationError(
+                f"refusing to start: APP_ENVIRONMENT is production but {variable} is "
+                f"{'too weak (' + weakness + ')' if secret else 'not set'}, so {risk}; {hint}"
+            )
 
 
 def needs_api_key(path: str) -> bool:
@@ -80,8 +104,10 @@ def needs_api_key(path: str) -> bool:
 
 class ApiKeyMiddleware:
     """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
-    by the lifespan; None lets everything pass). `compare` must take as long for a near miss
-    as for a wild guess, as `hmac.compare_digest` does."""
+    by the lifespan; None lets everything pass), unless it is under `SIGNED_IN_PREFIX` with a
+    bearer token `state.tokens` signed and that has not expired. The right key sets
+    `SERVICE_CALL` in the request's scope. `compare` must take as long for a near miss as for
+    a wild guess, as `hmac.compare_digest` does."""
 
     def __init__(
         self,
@@ -97,18 +123,36 @@ class ApiKeyMiddleware:
         """ASGI entry point: a guarded path without the right key gets a 401."""
         if scope["type"] == "http" and needs_api_key(scope["path"]):
             expected: bytes | None = self.state.api_key
-            sent = Headers(scope=scope).get(API_KEY_HEADER, "").encode("latin-1")
-            if expected is not None and not self.compare(sent, expected):
-                response = error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
-                await response(scope, receive, send)
-                return
+            headers = Headers(scope=scope)
+            sent = headers.get(API_KEY_HEADER, "").encode("latin-1")
+            if expected is not None and self.compare(sent, expected):
+                scope[SERVICE_CALL] = True
+            elif expected is not None:
+                refusal = self._token_refusal(scope["path"], headers)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+    def _token_refusal(self, path: str, headers: Headers) -> JSONResponse | None:
+        """None when a signed-in user's token may go on to the per-user rules, else the 401."""
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        under = path == SIGNED_IN_PREFIX or path.startswith(SIGNED_IN_PREFIX + "/")
+        if not under or scheme.lower() != "bearer":
+            return error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
+        try:
+            self.state.tokens.verify(token.strip())
+        except InvalidTokenError as error:
+            return error_response(401, "unauthorized", str(error), BEARER_CHALLENGE)
+        return None
 
 
 def document_api_key(app: FastAPI) -> None:
     """Declare the key in the OpenAPI schema exactly when the server enforces one: the scheme
-    and `security` on the guarded operations, or else no 401 either. Built once, from the
-    container's settings, when first asked for."""
+    and `security` on the guarded operations (a bearer token as the other way in under
+    `SIGNED_IN_PREFIX`), or else no 401 nor 403 either. An operation that declares its own security
+    (a signed-in user only) keeps it. Built once, from the container's settings, when first
+    asked for."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -126,11 +170,17 @@ def document_api_key(app: FastAPI) -> None:
                 }
             for path, operations in schema.get("paths", {}).items():
                 if needs_api_key(path):
+                    ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+                    if path.startswith(SIGNED_IN_PREFIX):
+                        ways_in.append({BEARER_SCHEME: []})
                     for operation in operations.values():
+                        if "security" in operation:
+                            continue
                         if enforced:
-                            operation["security"] = [{SECURITY_SCHEME: []}]
+                            operation["security"] = ways_in
                         else:
-                            operation.get("responses", {}).pop("401", None)
+                            for refusal in ("401", "403"):
+                                operation.get("responses", {}).pop(refusal, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

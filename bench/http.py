@@ -1,20 +1,26 @@
 """HTTP: `GET /api/users/{id}` and `POST /api/users` through uvicorn on loopback.
 
-Every contender is its own uvicorn process (one worker, uvloop + httptools, no access log)
-on its own SQLite file; load comes from another process at a fixed number of connections,
-one contender at a time, in rotating order. Each round starts a fresh process per
-contender and warms it before measuring: two processes of the same app differ for their
-whole life (memory layout, hash seed), so a contender kept in one process for every round
-would carry that luck into its median. Contenders:
+Every contender is its own server process (one worker, uvloop + httptools) on its own
+SQLite file; load comes from another process at a fixed number of connections, one
+contender at a time, in rotating order. The Wirework app runs as `python -m app serve`
+runs it (its uvicorn options, its log configuration, its access line on unless a row says
+otherwise; the server's log goes to a file). The hand-written apps run under uvicorn with
+no access log. A full run starts a fresh process per contender per round and warms it
+before measuring: two processes of the same app differ for their whole life (memory
+layout, hash seed), so a contender kept in one process for every round would carry that
+luck into its median. `--quick` keeps one process per contender for all its rounds.
+Contenders:
 
-- the full Wirework app (`app.main:app`: container, middlewares, metrics);
-- the same, with a one-entry cache, so nearly every GET misses (the uncached figure);
+- the full Wirework app (`python -m app serve`: container, middlewares, metrics, access line);
+- the same with its access line off (`APP_LOG__ACCESS=false`);
+- the same with a one-entry cache, so nearly every GET misses (the uncached figure);
 - `bench.http_apps:manual_app` and `depends_app`: hand-written FastAPI apps doing the same
   work on the same services, wired by hand (the limit) or with `Depends` only;
 - `bench.http_apps:inject_app`: the same on Wirework's container, through the documented
   injection form (`Annotated` aliases over `app.dependencies.Inject`).
 """
 
+import contextlib
 import functools
 import http.client
 import itertools
@@ -40,21 +46,25 @@ WARMUP_SECONDS = 0.5
 """Unmeasured load on each fresh server first: its first requests fill caches and pools."""
 ROOT = Path(__file__).resolve().parent.parent
 
-WIREWORK = "wirework app"
+WIREWORK = "wirework app (python -m app serve, access line on)"
+QUIET = "wirework app, access line off"
 UNCACHED = "wirework app, cache misses"
 MANUAL = "FastAPI, manual wiring (limit)"
 DEPENDS = "FastAPI, Depends only"
 INJECT = "FastAPI + Wirework Inject form"
 
+SERVE: Final = ("-m", "app", "serve")
+UVICORN: Final = ("-m", "uvicorn", "--factory", "--no-access-log", "--log-level", "warning")
 
 SPECS: Final = {
-    WIREWORK: ("app.main:app", {}),
-    UNCACHED: ("app.main:app", {"APP_CACHE__MAX_SIZE": "1"}),
-    MANUAL: ("bench.http_apps:manual_app", {}),
-    DEPENDS: ("bench.http_apps:depends_app", {}),
-    INJECT: ("bench.http_apps:inject_app", {}),
+    WIREWORK: (SERVE, {}),
+    QUIET: (SERVE, {"APP_LOG__ACCESS": "false"}),
+    UNCACHED: (SERVE, {"APP_CACHE__MAX_SIZE": "1"}),
+    MANUAL: ((*UVICORN, "bench.http_apps:manual_app"), {}),
+    DEPENDS: ((*UVICORN, "bench.http_apps:depends_app"), {}),
+    INJECT: ((*UVICORN, "bench.http_apps:inject_app"), {}),
 }
-"""Each contender's uvicorn target and the environment it differs in."""
+"""Each contender's command (after the interpreter) and the environment it differs in."""
 
 
 @dataclass
@@ -107,9 +117,9 @@ def _start_server(
 
     `wrapper` goes before the interpreter on the command line (a profiler).
     """
-    target, extra_env = SPECS[name]
+    arguments, extra_env = SPECS[name]
     port = _free_port()
-    database = f"sqlite:///{folder / (target.replace(':', '_') + str(port))}.db"
+    database = f"sqlite:///{folder / f'server{port}.db'}"
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
         "APP_DATABASE__URL": database,
@@ -117,16 +127,16 @@ def _start_server(
         "APP_ENVIRONMENT": "development",
         **extra_env,
     }
-    command = [
-        *wrapper,
-        *(sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)),
-        *("--no-access-log", "--log-level", "warning"),
-    ]
-    if not target.startswith("app."):
-        command.append("--factory")
-    server = Server(name, port, subprocess.Popen(command, cwd=ROOT, env=env))
+    command = [*wrapper, sys.executable, *arguments, "--host", "127.0.0.1", "--port", str(port)]
+    log_file = folder / f"server{port}.log"
+    with log_file.open("wb") as output:  # the access lines, as a deployment's log file
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+    server = Server(name, port, process)
     try:
-        _wait_until_serving(server, start_timeout)
+        try:
+            _wait_until_serving(server, start_timeout)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}; its log ends: {log_file.read_text()[-2000:]}") from None
         for number in range(1, USERS + 1):
             user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
             status = _request(port, "POST", "/api/users", user)
@@ -161,48 +171,84 @@ def serving(
 
 def run(options: Options) -> list[BenchmarkResult]:
     load_generator = generator(options.load_generator)
-    seconds = options.pick(2.0, 1.0)
-    rounds = options.pick(5, 2)
+    seconds = options.pick(2.0, 0.5)
+    warmup_seconds = options.pick(WARMUP_SECONDS, WARMUP_SECONDS / 2)
+    rounds = options.pick(5, 3)
+    reads = options.pick(
+        (WIREWORK, QUIET, UNCACHED, MANUAL, DEPENDS, INJECT), (WIREWORK, QUIET, MANUAL)
+    )
+    writes = options.pick((WIREWORK, QUIET, MANUAL, DEPENDS), (WIREWORK, MANUAL))
     read = BenchmarkResult(f"HTTP GET /api/users/{{id}}, {CONNECTIONS} connections", "req/s")
     write = BenchmarkResult(f"HTTP POST /api/users, {CONNECTIONS} connections", "req/s")
     problems: dict[str, list[str]] = {"get": [], "post": []}
     batch = f"{os.getpid()}x{int(time.time())}"
     round_numbers = itertools.count(1)
 
-    def measure(name: str, kind: str, folder: Path) -> float:
-        with serving(name, folder) as server:
-            # Usernames must be new on every run: each load run gets its own prefix.
-            for seconds_of_load in (WARMUP_SECONDS, seconds):
-                prefix = f"b{batch}r{next(round_numbers)}"
-                load = Load(server.port, kind, USERS, prefix, seconds_of_load, CONNECTIONS)
-                figures = run_load(load_generator, load)
+    warmed: set[tuple[str, str]] = set()
+
+    def load(server: Server, kind: str) -> float:
+        # A kept server is warmed once for each kind of request, a fresh one every time.
+        warmup = () if (server.name, kind) in warmed else (warmup_seconds,)
+        warmed.add((server.name, kind))
+        # Usernames must be new on every run: each load run gets its own prefix.
+        for seconds_of_load in (*warmup, seconds):
+            prefix = f"b{batch}r{next(round_numbers)}"
+            figures = run_load(
+                load_generator,
+                Load(server.port, kind, USERS, prefix, seconds_of_load, CONNECTIONS),
+            )
         if figures["non_2xx"] or figures["failures"]:
-            problems[kind].append(f"{name}: {figures}")
+            problems[kind].append(f"{server.name}: {figures}")
         return float(figures["rps"])
 
-    with timed(read), tempfile.TemporaryDirectory(prefix="wirework-bench-http-") as folder:
-        log(f"  http: a fresh uvicorn server per contender per round; load from {load_generator}")
+    with (
+        timed(read),
+        tempfile.TemporaryDirectory(prefix="wirework-bench-http-") as folder,
+        contextlib.ExitStack() as kept,
+    ):
+        if options.quick:
+            log(f"  http: one server per contender for every round; load from {load_generator}")
+            servers = {
+                name: kept.enter_context(serving(name, Path(folder)))
+                for name in dict.fromkeys((*reads, *writes))
+            }
+
+            def measure(name: str, kind: str) -> float:
+                return load(servers[name], kind)
+
+        else:
+            log(f"  http: a fresh server per contender per round; load from {load_generator}")
+
+            def measure(name: str, kind: str) -> float:
+                with serving(name, Path(folder)) as server:
+                    warmed.discard((name, kind))
+                    return load(server, kind)
 
         def contenders(names: tuple[str, ...], kind: str) -> list[tuple[str, Callable[[], float]]]:
-            return [(name, functools.partial(measure, name, kind, Path(folder))) for name in names]
+            return [(name, functools.partial(measure, name, kind)) for name in names]
 
-        reads = (WIREWORK, UNCACHED, MANUAL, DEPENDS, INJECT)
         read.rows = rows_from(interleave(contenders(reads, "get"), rounds=rounds, warmup=0))
         started = time.perf_counter()
-        writes = (WIREWORK, MANUAL, DEPENDS)
         write.rows = rows_from(interleave(contenders(writes, "post"), rounds=rounds, warmup=0))
         write.seconds = time.perf_counter() - started
     read.seconds -= write.seconds
 
-    for kind, result in (("get", read), ("post", write)):
+    processes = options.pick("a fresh server process each", "one server process per contender")
+    for kind, result, names in (("get", read, reads), ("post", write, writes)):
         result.ratio_target(MANUAL, 0.9)
-        result.ratio_target(DEPENDS, 1.0)
+        if DEPENDS in names:
+            result.ratio_target(DEPENDS, 1.0)
         result.notes.append(
             f"load: {load_generator}, {CONNECTIONS} keep-alive connections, {seconds:g} s "
-            f"per contender per round after {WARMUP_SECONDS:g} s of warm-up, {rounds} rounds, "
-            f"a fresh server process each, {USERS} users"
+            f"per contender per round after {warmup_seconds:g} s of warm-up (--quick: before "
+            f"its first round only), {rounds} rounds, {processes}, {USERS} users; the "
+            "Wirework rows are `python -m app serve` (access line to a file unless off), the "
+            "FastAPI rows uvicorn without an access log"
         )
         result.notes.extend(f"unexpected answers: {problem}" for problem in problems[kind])
-    read.ratio_target(UNCACHED, 2.0)
-    read.ratio_target(MANUAL, 0.9, to=INJECT, description="Inject form >= 0.9x manual wiring")
+    if UNCACHED in reads:
+        read.ratio_target(UNCACHED, 2.0)
+    read.ratio_target(MANUAL, 0.9, to=QUIET, description="access line off >= 0.9x manual wiring")
+    if INJECT in reads:
+        read.ratio_target(MANUAL, 0.9, to=INJECT, description="Inject form >= 0.9x manual wiring")
     return [read, write]

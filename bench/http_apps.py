@@ -8,7 +8,7 @@ middlewares. They differ only in how an endpoint reaches its services:
 - `manual_app`: manual wiring, the endpoint reads a plain attribute (the limit);
 - `depends_app`: FastAPI `Depends` only, one dependency per service;
 - `inject_app`: Wirework's container, services as `Annotated` parameters over
-  `app.dependencies.Inject` (the documented form);
+  `app.dependencies.Inject` (the documented form) on `InjectingRoute` routes;
 - `provide_app`: Wirework's container through dependency-injector's own `@inject` +
   `Depends(Provide[...])`, wired to this module.
 
@@ -168,10 +168,12 @@ def _container_app() -> FastAPI:
 
 
 def inject_app() -> FastAPI:
-    """Endpoints take services as `Annotated` parameters: `users: Users, cache: Cache`."""
-    from app.dependencies import Cache, Users  # noqa: PLC0415
+    """Endpoints take services as `Annotated` parameters: `users: Users, cache: Cache`,
+    on routes that resolve them themselves (`InjectingRoute`, as the app's routers)."""
+    from app.dependencies import Cache, InjectingRoute, Users  # noqa: PLC0415
 
     app = _container_app()
+    app.router.route_class = InjectingRoute
 
     @app.post("/api/users", status_code=status.HTTP_201_CREATED)
     async def create_user(

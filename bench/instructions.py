@@ -1,7 +1,8 @@
 """HTTP GET in instructions: what each request costs the server, counted rather than timed.
 
-The same contenders as `bench/http.py`, each a fresh uvicorn process started under
-valgrind's callgrind with counting off; once warm (every user read once, so the cache
+The same contenders as `bench/http.py`, each a fresh server process (the Wirework app as
+`python -m app serve` runs it, the others under uvicorn) started under valgrind's callgrind
+with counting off; once warm (every user read once, so the cache
 holds them), counting goes on and the server answers `REQUESTS` cached reads on one
 keep-alive connection. Instructions per request do not move with the machine's load the
 way requests per second do (two identical server processes differ in `bench/http.py`), so
@@ -18,7 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.harness import BenchmarkResult, Options, log, rows_from, timed
-from bench.http import DEPENDS, INJECT, MANUAL, UNCACHED, USERS, WIREWORK, Server, serving
+from bench.http import (
+    DEPENDS,
+    INJECT,
+    MANUAL,
+    QUIET,
+    UNCACHED,
+    USERS,
+    WIREWORK,
+    Server,
+    serving,
+)
 
 REQUESTS = 2_000
 CALLGRIND = (
@@ -72,7 +83,7 @@ def run(options: Options) -> BenchmarkResult:
         result.skipped = "valgrind is not installed (apt-get install valgrind)"
         return result
     requests = options.pick(REQUESTS, REQUESTS // 4)
-    names = (WIREWORK, UNCACHED, MANUAL, DEPENDS, INJECT)
+    names = (WIREWORK, QUIET, UNCACHED, MANUAL, DEPENDS, INJECT)
     log(f"  instructions: {len(names)} servers under callgrind, two at a time")
     with (
         timed(result),
@@ -85,6 +96,7 @@ def run(options: Options) -> BenchmarkResult:
         result.rows = rows_from({name: [count] for name, count in zip(names, counts, strict=True)})
     result.ratio_target(MANUAL, 0.9)
     result.ratio_target(DEPENDS, 1.0)
+    result.ratio_target(MANUAL, 0.9, to=QUIET, description="access line off >= 0.9x manual wiring")
     result.ratio_target(MANUAL, 0.9, to=INJECT, description="Inject form >= 0.9x manual wiring")
     result.notes.append(
         f"callgrind, {requests:,} sequential reads on one keep-alive connection per contender, "

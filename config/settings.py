@@ -191,6 +191,32 @@ class LogSettings(_Section):
         return level.upper() if isinstance(level, str) else level
 
 
+class AuthSettings(_Section):
+    """Signing in: the key that signs access tokens, their lifetime, failed-attempt limits."""
+
+    token_secret: SecretStr | None = Field(
+        None,
+        description="signs access tokens; required in production, else random per process",
+    )
+    token_lifetime: float = Field(
+        900.0, gt=0, le=86_400, description="seconds an access token stays valid"
+    )
+    max_failures_per_email: int = Field(
+        5, ge=1, description="failed sign-ins for one e-mail before 429, per window"
+    )
+    max_failures_per_client: int = Field(
+        20, ge=1, description="failed sign-ins from one client address before 429, per window"
+    )
+    failure_window: float = Field(
+        300.0, gt=0, le=86_400, description="seconds failed sign-ins are counted for"
+    )
+
+    @field_validator("token_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 class Settings(BaseSettings):
     """Every setting of a Wirework application, from `APP_*` variables and `.env`."""
 
@@ -216,6 +242,7 @@ class Settings(BaseSettings):
     background: BackgroundSettings = BackgroundSettings()
     server: ServerSettings = ServerSettings()
     log: LogSettings = LogSettings()
+    auth: AuthSettings = AuthSettings()
 
     @classmethod
     def settings_customise_sources(

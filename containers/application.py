@@ -5,6 +5,7 @@ provider built from one is awaited: `await container.X()` works the same for the
 service, a plain fake and an async fake, before or after start-up.
 """
 
+import time
 from asyncio import Task
 from typing import TYPE_CHECKING, Any, Self
 
@@ -14,6 +15,7 @@ from config import Settings
 from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
 from containers.resources import RequestScoped, managed
 from containers.settings import SettingsProvider, rebind_redefined
+from providers.auth import TokenService, create_login_limiter
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
@@ -76,6 +78,28 @@ class Container(containers.DeclarativeContainer):
     # A resource rather than a factory: built once per start-up, so a request pays a lookup,
     # and rebuilt on the next start-up, so it never holds a pool that was closed.
     users = providers.Resource(managed, UserRepository, database=database)
+
+    clock = providers.Object(time.time)
+    """Wall-clock seconds since the epoch, as access tokens count time; tests move it."""
+
+    tokens = providers.Resource(
+        managed,
+        TokenService,
+        secret=settings.provided.auth.token_secret,
+        lifetime=settings.provided.auth.token_lifetime,
+        clock=clock,
+    )
+
+    login_limiter = providers.Resource(
+        managed,
+        create_login_limiter,
+        backend=settings.provided.cache.backend,
+        url=settings.provided.cache.url,
+        namespace=settings.provided.cache.namespace,
+        per_email=settings.provided.auth.max_failures_per_email,
+        per_client=settings.provided.auth.max_failures_per_client,
+        window=settings.provided.auth.failure_window,
+    )
 
     # One transaction per request that asks for it: committed when the endpoint returns,
     # rolled back when it raises or the client leaves.

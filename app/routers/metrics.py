@@ -1,10 +1,9 @@
 """`GET /metrics`: the Prometheus scrape endpoint (open, like health and readiness)."""
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.dependencies import app_container
-from app.metrics import render_metrics
+from app.metrics import CONTENT_TYPE, render_metrics
 
 router = APIRouter(tags=["metrics"])
 
@@ -13,9 +12,9 @@ router = APIRouter(tags=["metrics"])
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text exposition."}},
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Text exposition."}},
 )
 async def metrics(request: Request) -> Response:
     """HTTP traffic and service figures in the Prometheus text format."""
     body = await render_metrics(request.app.state.metrics, app_container(request))
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=CONTENT_TYPE)

@@ -5,17 +5,20 @@ shell that asks for the key, and the data comes from `/api/status/panel`, which 
 `/api/` so the key middleware guards it like every other data endpoint.
 """
 
+import functools
 from importlib.resources import files
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from app.dependencies import app_container
 from app.graph_drawing import layout
 from app.status_page.snapshot import Snapshot, take_snapshot
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 STATUS_URL: Final = "/status"
 PANEL_URL: Final = "/api/status/panel"
@@ -23,10 +26,17 @@ ASSETS_URL: Final = "/status-assets"
 REFRESH_SECONDS: Final = 3
 
 _PACKAGE: Final = files("app.status_page")
-templates = Jinja2Templates(directory=str(_PACKAGE / "templates"))
 
 router = APIRouter()
 router.mount(ASSETS_URL, StaticFiles(directory=str(_PACKAGE / "static")), name="status-assets")
+
+
+@functools.cache
+def _templates() -> "Jinja2Templates":
+    """The page's templates, with jinja2 loaded by the first page asked for, not at start-up."""
+    from fastapi.templating import Jinja2Templates  # noqa: PLC0415
+
+    return Jinja2Templates(directory=str(_PACKAGE / "templates"))
 
 
 def _panel_context(snapshot: Snapshot) -> dict[str, object]:
@@ -57,13 +67,13 @@ async def status_page(request: Request) -> HTMLResponse:
     }
     if not key_required:
         context.update(_panel_context(await _snapshot(request)))
-    return templates.TemplateResponse(request, "status.html", context)
+    return _templates().TemplateResponse(request, "status.html", context)
 
 
 @router.get(PANEL_URL, include_in_schema=False, response_class=HTMLResponse)
 async def status_panel(request: Request) -> HTMLResponse:
     """The graph and the service cards as an HTML fragment, for the page to swap in."""
     context = _panel_context(await _snapshot(request))
-    return templates.TemplateResponse(
+    return _templates().TemplateResponse(
         request, "panel.html", context, headers={"Cache-Control": "no-store"}
     )

@@ -1,4 +1,5 @@
-"""The users resource: create, list, read, update and delete.
+"""The users resource: create, list, read, update and delete, under the per-user rules of
+app/auth.py where protection is on.
 
 Reads of one user go through the cache (`user:{id}`, the cache's default TTL); every
 write deletes that entry after the database has changed, so the next read is fresh.
@@ -6,17 +7,34 @@ write deletes that entry after the database has changed, so the next read is fre
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from starlette.routing import Match
+from starlette.types import Scope
 
-from app.dependencies import Cache, Users
+from app.auth import FORBIDDEN, SIGNED_IN_USER, authorize_users_call
+from app.dependencies import Cache, InjectingRoute, Users
 from app.errors import error_responses
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
 
+
+class _UserRoute(InjectingRoute):
+    """`/api/users/me` is the signed-in user's route, never an id here: a method it lacks is
+    then a 405 (as for any path), not a 422 for a malformed id."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if child_scope.get("path_params", {}).get("user_id") == SIGNED_IN_USER:
+            return Match.NONE, {}
+        return match, child_scope
+
+
 router = APIRouter(
     prefix="/api/users",
     tags=["users"],
-    responses=error_responses(401, 500, 503),
+    route_class=_UserRoute,
+    dependencies=[Depends(authorize_users_call)],
+    responses={**error_responses(401, 500, 503), **FORBIDDEN},
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1

@@ -1,6 +1,6 @@
 """Periodic tasks: `BackgroundService` and the task locks that make a task exclusive."""
 
-from providers.background.scheduler import LEASE_INTERVALS, BackgroundService
+from providers.background.scheduler import LEASE_GRACE, BackgroundService
 from providers.background.task import BackgroundTask, TaskFunction
 
-__all__ = ["LEASE_INTERVALS", "BackgroundService", "BackgroundTask", "TaskFunction"]
+__all__ = ["LEASE_GRACE", "BackgroundService", "BackgroundTask", "TaskFunction"]

@@ -11,16 +11,20 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from providers.background.task import BackgroundTask, next_due
+from providers.background.task import BackgroundTask
 
-TIMER_RESOLUTION: Final = 0.0002
-"""The timer waits at least this long between wake-ups: due times closer together than
-this are started by one wake-up (at most this much later). It also bounds how often the
-timer fires again while a fake clock stands still."""
+TIMER_RESOLUTION: Final = 0.001
+"""The timer waits whole ticks of this length, so due times closer together start from one
+wake-up, at most a tick late: event loops time in milliseconds (uvloop rounds a shorter
+delay to none, so a finer timer would spin until the due time). The tick also bounds how
+often the timer fires while a fake clock stands still."""
+
+_TICK_ROUNDING: Final = 1e-6
+"""Ticks of rounding error ignored when a delay is rounded up to whole ticks."""
 
 
 class DueTimes:
-    """Calls `start_run(task)` when each queued task falls due on `clock`.
+    """Calls `start_run(task, due)` when each queued task falls due on `clock`.
 
     An entry whose task left `tasks`, or whose due time changed since, is stale and dropped
     when it reaches the top. A disabled task lets its due time pass and waits for the next.
@@ -29,7 +33,7 @@ class DueTimes:
     def __init__(
         self,
         tasks: Mapping[str, BackgroundTask],
-        start_run: Callable[[BackgroundTask], None],
+        start_run: Callable[[BackgroundTask, float], None],
         clock: Callable[[], float],
     ) -> None:
         self._tasks = tasks
@@ -62,7 +66,7 @@ class DueTimes:
         self._timer_due = due
         delay = due - self._clock()
         if delay > 0:
-            delay = max(delay, TIMER_RESOLUTION)
+            delay = math.ceil(delay / TIMER_RESOLUTION - _TICK_ROUNDING) * TIMER_RESOLUTION
         self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire)
 
     def _fire(self) -> None:
@@ -81,9 +85,9 @@ class DueTimes:
                 return
             heapq.heappop(self._heap)
             if task.enabled:
-                self._start_run(task)
+                self._start_run(task, due)
             else:
-                self.schedule(task, next_due(due, task.interval, now)[0])
+                self.schedule(task, task.next_due(due, now)[0])
 
 
 __all__ = ["TIMER_RESOLUTION", "DueTimes"]

@@ -4,10 +4,15 @@ Each run is an asyncio task of its own; the next due time follows from the previ
 time, not from when the run ended, so a run's duration never shifts the schedule, and due
 times that passed while it ran are skipped and counted.
 
-A task runs as soon as the scheduler starts (or as soon as it is added to a running one),
-then every `interval` seconds. With `spread_first_runs=True` its first run is at a point of
-its first interval fixed by its name, so thousands of tasks added at once do not all fall
-due at the same instant every interval.
+A task runs once as soon as the scheduler starts (or it is added to a running one), then
+every `interval` seconds at a fixed point of the interval: an offset in [0, interval) from
+a hash of its name, counted from the start. Tasks with the same interval thus spread over
+it instead of all falling due at the same instant; the second run comes at least one
+interval after the first. A task that must run at wall-clock instants passes `offset=`
+instead and runs only at `offset` seconds past each multiple of `interval` in Unix time
+(UTC): `interval=3600, offset=0` runs on the hour. Such a grid is placed by the wall clock
+when the task is scheduled, then followed on the monotonic clock (a step of the wall clock
+takes effect at the next start).
 """
 
 import asyncio
@@ -19,17 +24,18 @@ from typing import Any, Final
 
 from providers.background.due_times import DueTimes
 from providers.background.locks import TaskLock, create_task_lock
-from providers.background.task import BackgroundTask, TaskFunction, first_run_phase, next_due
+from providers.background.task import BackgroundTask, TaskFunction, name_phase
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
 
-__all__ = ["LEASE_INTERVALS", "BackgroundService"]
+__all__ = ["LEASE_GRACE", "BackgroundService"]
 
 logger = logging.getLogger(__name__)
 
-LEASE_INTERVALS: Final = 1.5
-"""An exclusive task's lease lasts this many intervals: long enough for the holder's next
-run (perhaps a little late) to renew it, short enough for a successor to take over soon."""
+LEASE_GRACE: Final = 0.5
+"""An exclusive run's lease lasts until this many intervals past the holder's next due time:
+long enough for that run (perhaps a little late) to renew it, short enough for a successor
+to take over soon."""
 
 CLOSED: Final = "Background service is closed"
 
@@ -39,6 +45,7 @@ class BackgroundService:
 
     `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
     waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
+    `wall_clock` (Unix seconds) places the tasks given an `offset` and stamps `last_run`.
     `lock` replaces the lock chosen from `lock_url` (tests, custom backends).
     """
 
@@ -48,16 +55,16 @@ class BackgroundService:
         lock_url: str | None = None,
         *,
         stop_timeout: float = 5.0,
-        spread_first_runs: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         lock: TaskLock | None = None,
     ) -> None:
         if lock is not None and lock_url:
             raise ValueError("pass either lock_url or lock, not both")
         self._reload_mode = reload_mode
         self._stop_timeout = positive_seconds("stop_timeout", stop_timeout)
-        self._spread_first_runs = spread_first_runs
         self._clock = clock
+        self._wall_clock = wall_clock
         self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
         self._due_times = DueTimes(self._tasks, self._start_run, clock)
@@ -93,7 +100,7 @@ class BackgroundService:
         self._initialized = True
 
     async def start(self) -> None:
-        """Start every task's schedule (see the first-run policy). No-op in reload mode."""
+        """Start every task's schedule (see the module's schedule policy). No-op in reload mode."""
         if self._closed:
             raise ServiceNotReadyError(CLOSED)
         if self._reload_mode or self._running:
@@ -155,11 +162,14 @@ class BackgroundService:
         exclusive: bool = False,
         *,
         timeout: float | None = None,
+        offset: float | None = None,
     ) -> BackgroundTask:
         """Schedule `func()` every `interval` seconds; on a running scheduler it starts now.
 
         `exclusive` runs need the lock's lease on `name` (one instance per interval); `timeout`
-        cancels a run that takes longer and counts it as an error."""
+        cancels a run that takes longer and counts it as an error. `offset` (0 <= offset <
+        `interval`) runs it only at that many seconds past each wall-clock multiple of
+        `interval`, not at start-up nor at a point chosen by its name."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         if not callable(func):
@@ -167,7 +177,9 @@ class BackgroundService:
         positive_seconds("interval", interval)
         if timeout is not None:
             positive_seconds("timeout", timeout)
-        task = BackgroundTask(name, func, interval, exclusive, timeout)
+        if offset is not None and not 0 <= offset < interval:
+            raise ValueError(f"offset must be at least 0 and less than interval, got {offset!r}")
+        task = BackgroundTask(name, func, interval, exclusive, timeout, offset)
         self._tasks[name] = task
         if self._running:
             self._due_times.schedule(task, self._first_due(task, self._clock()))
@@ -194,20 +206,29 @@ class BackgroundService:
         }
 
     def _first_due(self, task: BackgroundTask, now: float) -> float:
-        return now + task.interval * first_run_phase(task.name) if self._spread_first_runs else now
+        """Place `task`'s grid of due times and return its first due time."""
+        if task.offset is None:
+            task.grid = now + task.interval * name_phase(task.name)
+            return now
+        task.grid = now - (self._wall_clock() - task.offset) % task.interval
+        return task.grid_point(now)
 
-    def _start_run(self, task: BackgroundTask) -> None:
-        self._runs[task.name] = asyncio.create_task(self._run(task), name=f"background:{task.name}")
+    def _start_run(self, task: BackgroundTask, due: float) -> None:
+        run = asyncio.create_task(self._run(task, due), name=f"background:{task.name}")
+        self._runs[task.name] = run
 
-    async def _run(self, task: BackgroundTask) -> None:
+    async def _run(self, task: BackgroundTask, due: float) -> None:
         """Run `task` once, then queue its next due time unless the run ended its schedule."""
         run = asyncio.current_task()
         try:
-            if task.enabled and (not task.exclusive or await self._take_lease(task)):
-                task.last_run = time.time()
+            if task.enabled and (not task.exclusive or await self._take_lease(task, due)):
+                task.last_run = self._wall_clock()
                 started = self._clock()
                 try:
-                    await self._call(task)
+                    if task.timeout is None:
+                        await task.func()
+                    else:
+                        await self._call_with_timeout(task, task.timeout)
                 except Exception as error:
                     self._record_error(task, error, "failed")
                 task.runs += 1
@@ -229,14 +250,15 @@ class BackgroundService:
             return  # stopped or removed while its function swallowed the cancellation
         del self._runs[task.name]
         if task.due is not None:
-            due, missed = next_due(task.due, task.interval, self._clock())
+            next_due, missed = task.next_due(due, self._clock())
             task.skipped += missed
-            self._due_times.schedule(task, due)
+            self._due_times.schedule(task, next_due)
 
-    async def _take_lease(self, task: BackgroundTask) -> bool:
+    async def _take_lease(self, task: BackgroundTask, due: float) -> bool:
         """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
+        lease = task.grid_point(due + task.interval) - due + task.interval * LEASE_GRACE
         try:
-            won = await self._lock.try_acquire(task.name, task.interval * LEASE_INTERVALS)
+            won = await self._lock.try_acquire(task.name, lease)
         except Exception as error:
             self._record_error(task, error, "could not take its lock")
             return False
@@ -244,8 +266,8 @@ class BackgroundService:
             task.skipped += 1
         return won
 
-    async def _call(self, task: BackgroundTask) -> None:
-        deadline = asyncio.timeout(task.timeout)  # None: no limit
+    async def _call_with_timeout(self, task: BackgroundTask, timeout: float) -> None:
+        deadline = asyncio.timeout(timeout)
         try:
             async with deadline:
                 await task.func()

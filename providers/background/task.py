@@ -4,10 +4,13 @@ import hashlib
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 
 TaskFunction = Callable[[], Awaitable[object]]
 """What `add_task` schedules: an async callable taking no arguments."""
+
+_ON_GRID: Final = 1e-9
+"""Intervals of rounding error tolerated when a time is checked against a task's grid."""
 
 
 @dataclass(slots=True, eq=False)
@@ -23,6 +26,9 @@ class BackgroundTask:
     interval: float
     exclusive: bool = False
     timeout: float | None = None
+    offset: float | None = None
+    """Seconds past each wall-clock multiple of `interval` the task runs at; None: a point of
+    the interval fixed by its name (see `BackgroundService`)."""
     enabled: bool = True
     runs: int = 0
     """Finished runs, failed ones included; a run cancelled by `stop()` is not counted."""
@@ -40,23 +46,34 @@ class BackgroundTask:
     due: float | None = None
     """When the next run is due (the current run's due time while it runs), on the
     scheduler's clock; None while the task is not scheduled."""
+    grid: float = 0.0
+    """A time the task is due at, on the scheduler's clock: its due times are `grid` plus
+    whole intervals (the run at start-up aside). Set when the scheduler schedules it."""
 
     def stats(self) -> dict[str, Any]:
         """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
-        shown = (field.name for field in fields(self) if field.name not in ("name", "func", "due"))
+        hidden = ("name", "func", "due", "grid")
+        shown = (field.name for field in fields(self) if field.name not in hidden)
         return {name: getattr(self, name) for name in shown}
 
+    def grid_point(self, at: float) -> float:
+        """The first time on the task's grid not before `at`."""
+        return self.grid + self.interval * math.ceil((at - self.grid) / self.interval - _ON_GRID)
 
-def next_due(previous_due: float, interval: float, now: float) -> tuple[float, int]:
-    """The first due time on `previous_due`'s grid not in the past, and how many were passed."""
-    steps = max(1, math.ceil((now - previous_due) / interval))
-    return previous_due + steps * interval, steps - 1
+    def next_due(self, due: float, now: float) -> tuple[float, int]:
+        """The run after the one due at `due`: the first grid time at least an interval later
+        and not in the past, and how many grid times passed before it."""
+        following = self.grid_point(due + self.interval)
+        if now <= following:
+            return following, 0
+        later = self.grid_point(now)
+        return later, round((later - following) / self.interval)
 
 
-def first_run_phase(name: str) -> float:
-    """A stable fraction in [0, 1) for `name`: where its first run falls in the interval."""
+def name_phase(name: str) -> float:
+    """A stable fraction in [0, 1) for `name`: where in the interval its due times fall."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 
-__all__ = ["BackgroundTask", "TaskFunction", "first_run_phase", "next_due"]
+__all__ = ["BackgroundTask", "TaskFunction", "name_phase"]

@@ -104,7 +104,7 @@ class CacheService:
         await self._store.clear()
 
     def _check_ready(self) -> None:
-        if not self.is_initialized:
+        if self._status != "initialized":
             raise ServiceNotReadyError(NOT_INITIALIZED)
 
     def _ttl(self, ttl: float | None) -> float:

@@ -66,13 +66,14 @@ class CircuitBreaker:
     ) -> T | Unavailable:
         """Await `command(...)`, or return `UNAVAILABLE` at once while the breaker is open."""
         failure = None
-        if not self._skipping():
+        if self._retry_at is None or not self._skipping():
             try:
                 result = await command(*args, **kwargs)
             except self._failures as error:
                 failure = error
             else:
-                self._answered()
+                if self._retry_at is not None:
+                    self._answered()
                 return result
         self.failed_calls += 1
         self._unreported += 1
@@ -92,15 +93,15 @@ class CircuitBreaker:
         except self._failures as error:
             self._open(error)
             raise
-        self._answered()
+        if self._retry_at is not None:
+            self._answered()
         return result
 
     def _answered(self) -> None:
-        """Close the breaker: the server answered."""
-        if self._retry_at is not None:
-            self._retry_at = None
-            self._next_warning = -math.inf  # the next outage is reported at once
-            self._logger.info("%s answers again", self._server)
+        """Close the open breaker: the server answered."""
+        self._retry_at = None
+        self._next_warning = -math.inf  # the next outage is reported at once
+        self._logger.info("%s answers again", self._server)
 
     def _open(self, error: Exception) -> None:
         """Open (or keep open) the breaker; warn unless a warning went out recently."""

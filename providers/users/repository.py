@@ -20,6 +20,9 @@ class User:
     is_active: bool
     created_at: datetime
     updated_at: datetime
+    is_admin: bool = False
+    token_version: int = 0
+    """Carried in every access token; bumping it revokes the tokens issued before."""
 
 
 class DuplicateUserError(ValueError):
@@ -34,12 +37,13 @@ class UserRepository(Repository[User]):
     """Users on the application's `DatabaseService`; every method takes `tx=`.
 
     `create` and `update` stamp `created_at` / `updated_at` and turn a taken username or
-    email into `DuplicateUserError`.
+    email into `DuplicateUserError`; `update` revokes the user's tokens when it changes the
+    password or deactivates the user.
     """
 
     table = "users"
     model = User
-    columns = ("username", "email", "password_hash", "is_active")
+    columns = ("username", "email", "password_hash", "is_active", "is_admin")
     required = ("username", "email")
     noun = "user"
 
@@ -53,6 +57,8 @@ class UserRepository(Repository[User]):
             is_active=bool(row["is_active"]),
             created_at=datetime.fromtimestamp(row["created_at"], UTC),
             updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
+            is_admin=bool(row["is_admin"]),
+            token_version=row["token_version"],
         )
 
     async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
@@ -72,6 +78,10 @@ class UserRepository(Repository[User]):
         changes = self.checked(values)
         if not changes:
             return await self.get(row_id, tx=tx)
+        if "password_hash" in changes or changes.get("is_active") is False:
+            # Revoked first: should the update then fail, old tokens are lost, never kept.
+            sql = f"UPDATE {self.table} SET token_version = token_version + 1 WHERE id = :id"
+            await self._runner(tx).execute_query(sql, {"id": row_id})
         try:
             return await self.update_row(row_id, {**changes, "updated_at": time.time()}, tx=tx)
         except UniqueViolationError as error:

@@ -1,10 +1,11 @@
 """The OpenAPI document declares every status each endpoint can return, with its body.
 
-It declares the API key (the scheme, `security`, the 401s) exactly when the server enforces
-one, so a client generated from it, or schemathesis, expects what the server does.
+It declares the API key (the scheme, `security`, the 401s and 403s) exactly when the server
+enforces one, so a client generated from it, or schemathesis, expects what the server does;
+the sign-in (OAuth2 password flow) is always declared, as `/api/users/me` always needs it.
 """
 
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -18,13 +19,16 @@ EXPECTED = {
     ("get", "/api/health"): {"200"},
     ("get", "/api/ready"): {"200", "503"},
     ("get", "/api/stats"): {"200", "401", "500"},
-    ("post", "/api/users"): {"201", "400", "401", "409", "413", "422", "500", "503"},
-    ("get", "/api/users"): {"200", "401", "422", "500", "503"},
-    ("get", "/api/users/{user_id}"): {"200", "401", "404", "422", "500", "503"},
+    ("post", "/api/auth/token"): {"200", "401", "422", "429", "500", "503"},
+    ("get", "/api/users/me"): {"200", "401", "500", "503"},
+    ("post", "/api/users"): {"201", "400", "401", "403", "409", "413", "422", "500", "503"},
+    ("get", "/api/users"): {"200", "401", "403", "422", "500", "503"},
+    ("get", "/api/users/{user_id}"): {"200", "401", "403", "404", "422", "500", "503"},
     ("patch", "/api/users/{user_id}"): {
         "200",
         "400",
         "401",
+        "403",
         "404",
         "409",
         "413",
@@ -32,7 +36,7 @@ EXPECTED = {
         "500",
         "503",
     },
-    ("delete", "/api/users/{user_id}"): {"204", "401", "404", "422", "500", "503"},
+    ("delete", "/api/users/{user_id}"): {"204", "401", "403", "404", "422", "500", "503"},
     ("get", "/metrics"): {"200"},
 }
 
@@ -91,6 +95,7 @@ def test_user_schemas_never_expose_a_password(openapi: dict[str, object]) -> Non
         "username",
         "email",
         "is_active",
+        "is_admin",
         "created_at",
     }
     assert schemas["UserCreate"]["properties"]["password"]["writeOnly"] is True
@@ -107,21 +112,40 @@ def test_the_api_key_scheme_is_documented(openapi: dict[str, object]) -> None:
     }
 
 
+SIGNED_IN: Final = [{"OAuth2PasswordBearer": []}]
+
+
+def test_the_sign_in_is_the_password_flow(openapi: dict[str, Any]) -> None:
+    """Swagger UI's Authorize dialog asks for an e-mail and a password and posts them here."""
+    scheme = openapi["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme == {
+        "type": "oauth2",
+        "flows": {"password": {"scopes": {}, "tokenUrl": "/api/auth/token"}},
+    }
+
+
 def test_the_key_is_declared_on_exactly_the_guarded_operations(
     openapi: dict[str, object],
 ) -> None:
     for path, operations in openapi["paths"].items():  # type: ignore[attr-defined]
         for method, operation in operations.items():
-            guarded = path.startswith("/api/users") or path == "/api/stats"
-            expected = [{"ApiKey": []}] if guarded else None
+            expected = None
+            if path == "/api/users/me":
+                expected = SIGNED_IN
+            elif path.startswith("/api/users"):
+                expected = [{"ApiKey": []}, *SIGNED_IN]
+            elif path == "/api/stats":
+                expected = [{"ApiKey": []}]
             assert operation.get("security") == expected, (method, path)
 
 
 def test_an_open_server_declares_no_key(open_openapi: dict[str, Any]) -> None:
-    """With no APP_API_KEY nothing asks for the key, so the document must not either."""
-    assert "securitySchemes" not in open_openapi.get("components", {})
+    """With no APP_API_KEY nothing asks for the key, so the document must not either; only
+    `/api/users/me` needs a token."""
+    assert "ApiKey" not in open_openapi["components"]["securitySchemes"]
     for path, operations in open_openapi["paths"].items():
         for method, operation in operations.items():
-            assert "security" not in operation, (method, path)
-            expected = EXPECTED[(method, path)] - {"401"}
-            assert set(operation["responses"]) == expected, (method, path)
+            me = path == "/api/users/me"
+            assert operation.get("security") == (SIGNED_IN if me else None), (method, path)
+            refused = set() if me or path == "/api/auth/token" else {"401", "403"}
+            assert set(operation["responses"]) == EXPECTED[(method, path)] - refused, path

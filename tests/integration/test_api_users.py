@@ -23,7 +23,7 @@ async def test_full_lifecycle(client: httpx.AsyncClient) -> None:
     created = await client.post("/api/users", json={"username": "ada", "email": "ada@example.com"})
     assert created.status_code == 201
     user = created.json()
-    assert set(user) == {"id", "username", "email", "is_active", "created_at"}
+    assert set(user) == {"id", "username", "email", "is_active", "is_admin", "created_at"}
     assert user["username"] == "ada"
     assert user["is_active"] is True
     assert created.headers["Location"] == f"http://test/api/users/{user['id']}"

@@ -83,7 +83,9 @@ async def test_production_refusal_through_an_asgi_server(app: FastAPI) -> None:
 STRONG_KEY = "k" + "0123456789abcdef" * 2
 
 
-@pytest.mark.settings(environment="production", api_key=STRONG_KEY)
+@pytest.mark.settings(
+    environment="production", api_key=STRONG_KEY, auth={"token_secret": STRONG_KEY[::-1]}
+)
 async def test_production_with_a_strong_api_key_starts(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/users", headers={"X-API-Key": STRONG_KEY})
     assert response.status_code == 200

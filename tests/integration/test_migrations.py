@@ -105,8 +105,8 @@ async def test_a_ledger_from_before_namespaces_is_upgraded(database_url: str) ->
             " password_hash TEXT, is_active BOOLEAN, created_at REAL, updated_at REAL)"
         )
         await service.execute_query("INSERT INTO schema_migrations VALUES (1, 'create users', 0)")
-        assert await service.migrate() == []
-        assert await _ledger(service) == ["wirework:1"]
+        assert await service.migrate() == ["wirework:2"]
+        assert await _ledger(service) == ["wirework:1", "wirework:2"]
     finally:
         await service.close()
 

@@ -252,8 +252,12 @@ def test_settings_command_masks_every_secret(tmp_path: Path) -> None:
     assert shown["background"]["lock_url"] == "redis://cache.internal:6379/1?password=***"
 
 
-def _production(key: str | None) -> Settings:
-    return isolated_settings(None, environment="production", api_key=key)
+TOKEN_SECRET = "t" + "fedcba9876543210" * 2
+
+
+def _production(key: str | None, token_secret: str | None = TOKEN_SECRET) -> Settings:
+    auth = {"token_secret": token_secret}
+    return isolated_settings(None, environment="production", api_key=key, auth=auth)
 
 
 @pytest.mark.parametrize(
@@ -274,6 +278,20 @@ def test_production_refuses_a_missing_or_weak_key(key: str | None, reason: str) 
     assert "secrets.token_urlsafe(32)" in message
     if key is not None:
         assert key not in message
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [(None, "is not set"), ("changeme", "is too weak (it has 8 characters, fewer than 32)")],
+)
+def test_production_refuses_a_missing_or_weak_token_secret(secret: str | None, reason: str) -> None:
+    """Anyone knowing the secret could sign a token as any user: the same rule as the key."""
+    with pytest.raises(InsecureConfigurationError) as refused:
+        refuse_open_production(_production("k" + "0123456789abcdef" * 2, secret))
+    message = str(refused.value)
+    assert f"APP_AUTH__TOKEN_SECRET {reason}" in message
+    if secret is not None:
+        assert secret not in message
 
 
 @pytest.mark.parametrize(

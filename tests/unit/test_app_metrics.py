@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from prometheus_client import generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.metrics import HttpMetrics, ServiceStatsCollector
+from app.metrics import CONTENT_TYPE, HttpMetrics
+from app.service_metrics import ServiceStatsCollector
 
 
 def scrape(stats: dict[str, Any]) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -81,3 +82,7 @@ def test_the_latency_histogram_adds_up_every_status_of_a_route() -> None:
     assert latency[("wirework_http_request_duration_seconds_count", None)] == 3.0
     assert latency[("wirework_http_request_duration_seconds_bucket", "0.025")] == 2.0
     assert latency[("wirework_http_request_duration_seconds_sum", None)] == 0.222
+
+
+def test_the_scrape_says_the_media_type_prometheus_client_writes() -> None:
+    assert CONTENT_TYPE == CONTENT_TYPE_LATEST

@@ -31,14 +31,17 @@ def test_production_refuses_to_run_open(key: str | None) -> None:
 @pytest.mark.parametrize(
     ("environment", "key"),
     [
-        ("production", "k" + "0123456789abcdef" * 2),
+        ("production", "k" + "0123456789abcdef" * 2),  # with a strong token secret too
         ("development", None),
         ("development", "short"),
         ("test", None),
     ],
 )
 def test_other_combinations_are_allowed(environment: str, key: str | None) -> None:
-    refuse_open_production(isolated_settings(None, environment=environment, api_key=key))
+    secret = {"token_secret": "t" + "fedcba9876543210" * 2}
+    refuse_open_production(
+        isolated_settings(None, environment=environment, api_key=key, auth=secret)
+    )
 
 
 async def test_passwords_are_stored_as_salted_argon2id_hashes() -> None:

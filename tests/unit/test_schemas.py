@@ -83,6 +83,7 @@ def test_public_user_leaves_the_hash_behind() -> None:
         "username": "ada",
         "email": "a@example.com",
         "is_active": True,
+        "is_admin": False,
         "created_at": "2024-05-06T00:00:00Z",
     }
     assert not any("password" in name for name in UserPublic.model_fields)

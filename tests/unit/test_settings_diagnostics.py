@@ -68,6 +68,7 @@ class TestUnknownNames:
         """Production would run without the value meant for it: refused before serving."""
         monkeypatch.setenv("APP_ENVIRONMENT", "production")
         monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
+        monkeypatch.setenv("APP_AUTH__TOKEN_SECRET", STRONG_KEY[::-1])
         monkeypatch.setenv("APP_DATBASE__MAX_SIZE", "20")
         assert main(["serve"], run_server=no_server) == 2
         error = capsys.readouterr().err
@@ -82,6 +83,7 @@ class TestUnknownNames:
         """A platform's own APP_* variable must not stop a deployment."""
         monkeypatch.setenv("APP_ENVIRONMENT", "production")
         monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
+        monkeypatch.setenv("APP_AUTH__TOKEN_SECRET", STRONG_KEY[::-1])
         monkeypatch.setenv("APP_DOMAIN", "example.com")
         assert main(["serve"], run_server=no_server) == 0
 

@@ -86,7 +86,7 @@ class RedisStore:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """Return the value for `key`, or `default` when absent, expired or Redis is down."""
-        value = await self._read(key)
+        value = self._decode(key, await self._command(self._redis.get, self._prefix + key))
         if value is MISSING:
             self._misses += 1
             return default
@@ -164,19 +164,24 @@ class RedisStore:
         errors = self._breaker.failed_calls + self._unreadable
         return StoreStats(None, self._hits, self._misses, 0, 0, errors)
 
-    async def _command(
+    def _command(
+        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Awaitable[R | Unavailable]:
+        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed.
+
+        A plain function: in sync, it hands back the breaker's coroutine itself, so the hot
+        path of every lookup awaits one coroutine fewer."""
+        self._in_service = True
+        if self._keys.in_sync:
+            return self._breaker.call(command, *args, **kwargs)
+        return self._resync_then(command, *args, **kwargs)
+
+    async def _resync_then(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
-        """Run one Redis call through the breaker, once Redis forgot the keys an outage missed."""
-        self._in_service = True
-        if not self._keys.in_sync and not await self._keys.resync():
+        if not await self._keys.resync():
             return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
-
-    async def _read(self, key: str) -> Any:
-        """The value stored for `key`, or `MISSING` (absent, unreadable, Redis down)."""
-        data = await self._command(self._redis.get, self._prefix + key)
-        return MISSING if data is UNAVAILABLE or data is None else self._decode(key, data)
 
     def _encode(self, key: str, value: Any) -> bytes:
         try:
@@ -189,7 +194,10 @@ class RedisStore:
                 "of them), or convert the value first."
             ) from error
 
-    def _decode(self, key: str, data: bytes | str) -> Any:
+    def _decode(self, key: str, data: bytes | str | Unavailable | None) -> Any:
+        """The value `data` holds, or `MISSING` (absent, unreadable, Redis down)."""
+        if data is None or data is UNAVAILABLE:
+            return MISSING
         # Bytes unless the URL asks redis-py to decode replies; JSON reads either.
         raw = data.encode() if isinstance(data, str) else data
         try:
@@ -205,7 +213,7 @@ class RedisStore:
     ) -> T:
         """Fill `key` while holding its lease, unless an earlier holder stored it meanwhile."""
         try:
-            value = await self._read(key)
+            value = self._decode(key, await self._command(self._redis.get, self._prefix + key))
             if value is MISSING:
                 return await self._produce(key, factory, ttl)
             return value  # type: ignore[no-any-return]

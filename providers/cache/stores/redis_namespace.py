@@ -36,14 +36,12 @@ class NamespaceKeys:
         self._unsynced: set[str] = set()
         self._overflow = False
         self._lock = asyncio.Lock()
-
-    @property
-    def in_sync(self) -> bool:
-        """True when no write or delete is waiting to be forgotten by Redis."""
-        return not (self._unsynced or self._overflow)
+        self.in_sync = True
+        """False while a write or delete is waiting to be forgotten by Redis."""
 
     def mark_unsynced(self, key: str) -> None:
         """Remember a write Redis missed: the value it still holds for `key` is out of date."""
+        self.in_sync = False
         if len(self._unsynced) < _UNSYNCED_LIMIT:
             self._unsynced.add(key)
         else:
@@ -60,6 +58,7 @@ class NamespaceKeys:
             while self._unsynced:
                 if await self._breaker.call(self._unlink_unsynced_batch) is UNAVAILABLE:
                     return False
+            self.in_sync = not self._overflow  # an outage may have begun again meanwhile
         return True
 
     async def unlink_all(self) -> None:

@@ -6,7 +6,7 @@ from dependency_injector import providers
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.dependencies import Inject, UnitOfWork
+from app.dependencies import Inject, InjectingRoute, UnitOfWork
 from containers import Container, managed
 from tests.examples.orders.repository import Order, OrderLineRepository, OrderRepository
 
@@ -21,7 +21,9 @@ class OrdersContainer(Container):
 Orders = Annotated[OrderRepository, Inject(OrdersContainer.orders)]
 OrderLines = Annotated[OrderLineRepository, Inject(OrdersContainer.order_lines)]
 
-router = APIRouter(prefix="/api/orders", tags=["orders"])
+# The route resolves `orders` and `order_lines` itself; `tx` stays a FastAPI dependency, the
+# one whose exit commits before the response is sent.
+router = APIRouter(prefix="/api/orders", tags=["orders"], route_class=InjectingRoute)
 
 
 class LineIn(BaseModel):

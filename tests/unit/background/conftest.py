@@ -17,10 +17,15 @@ def mock_task() -> AsyncMock:
 
 @pytest.fixture
 async def make_service() -> AsyncIterator[Callable[..., BackgroundService]]:
-    """Builds services with custom arguments (fake clock, fake lock...); closes them after."""
+    """Builds services with custom arguments (fake clock, fake lock...); closes them after.
+
+    A fake `clock` is the wall clock too, so the grid of a task given an `offset` follows it.
+    """
     made: list[BackgroundService] = []
 
     def make(**options: Any) -> BackgroundService:
+        if "clock" in options:
+            options.setdefault("wall_clock", options["clock"])
         service = BackgroundService(**options)
         made.append(service)
         return service

@@ -6,7 +6,7 @@ from unittest.mock import AsyncMock
 import pytest
 
 from app.testing import FakeClock
-from providers.background import LEASE_INTERVALS, BackgroundService
+from providers.background import LEASE_GRACE, BackgroundService
 from providers.background.locks import LocalTaskLock
 from tests.helpers import AsyncTestHelper
 from tests.unit.background.fakes import RecordingLock
@@ -38,7 +38,7 @@ async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
     other_instance = LocalTaskLock(clock=clock, leases=lock.leases)
     assert await other_instance.try_acquire("report", 0.025)  # held until 1000.025
     service = make_service(clock=clock, lock=lock)
-    service.add_task("report", mock_task, 0.01, exclusive=True)
+    service.add_task("report", mock_task, 0.01, exclusive=True, offset=0.0)
 
     await service.start()
     assert await wait_for(lambda: service.tasks["report"].skipped == 1)  # due 1000.00
@@ -53,21 +53,27 @@ async def test_exclusive_task_is_skipped_while_another_instance_holds_the_lease(
     assert service.tasks["report"].skipped == 3
 
 
-async def test_only_exclusive_tasks_take_the_lock_for_about_an_interval(
+async def test_only_exclusive_tasks_take_the_lock_until_past_their_next_due_time(
     make_service: Callable[..., BackgroundService],
 ) -> None:
+    clock = FakeClock(start=1000.0)
     lock = RecordingLock()
-    service = make_service(lock=lock)
-    exclusive = AsyncMock()
-    shared = AsyncMock()
-    service.add_task("exclusive", exclusive, 2.0, exclusive=True)
-    service.add_task("shared", shared, 2.0)
+    service = make_service(lock=lock, clock=clock)
+    exclusive = service.add_task("exclusive", AsyncMock(), 0.01, exclusive=True)
+    shared = service.add_task("shared", AsyncMock(), 0.01)
 
     await service.start()
-    assert await wait_for(lambda: exclusive.called and shared.called)
+    assert await wait_for(lambda: exclusive.runs == shared.runs == 1)
+    after_start_up = exclusive.due or 0
+    clock.now = after_start_up
+    assert await wait_for(lambda: exclusive.runs == 2)
 
+    # The run at start-up waits longer than an interval for the next: its lease covers that.
     acquired = [call for call in lock.calls if call[0] == "try_acquire"]
-    assert acquired == [("try_acquire", "exclusive", pytest.approx(2.0 * LEASE_INTERVALS))]
+    assert acquired == [
+        ("try_acquire", "exclusive", pytest.approx(after_start_up - 1000.0 + 0.01 * LEASE_GRACE)),
+        ("try_acquire", "exclusive", pytest.approx(0.01 + 0.01 * LEASE_GRACE)),
+    ]
 
 
 async def test_lost_lease_is_skipped_not_run(

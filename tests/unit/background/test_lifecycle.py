@@ -96,6 +96,7 @@ async def test_stats_are_json_serialisable(background_service: BackgroundService
         "interval",
         "exclusive",
         "timeout",
+        "offset",
         "enabled",
         "runs",
         "errors",

@@ -2,9 +2,11 @@
 
 Real-time tests wait on conditions (`wait_for`) with generous bounds; exact schedule
 arithmetic is checked with a `FakeClock` that moves only when a test (or a task) says so.
+Those tests give their tasks `offset=0.0`: due times on whole intervals of the fake clock.
 """
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 from unittest.mock import AsyncMock
@@ -54,7 +56,7 @@ async def test_next_run_is_due_one_interval_after_the_previous_due_time(
         starts.append(clock())
         clock.advance(0.004)  # each run takes 4 ms of clock time
 
-    service.add_task("job", work, 0.01)
+    service.add_task("job", work, 0.01, offset=0.0)
     await service.start()
     assert await wait_for(lambda: len(starts) == 1)
 
@@ -81,7 +83,7 @@ async def test_due_times_passed_during_a_long_run_are_skipped_not_burst(
         if len(starts) == 1:
             clock.advance(0.025)  # the first run spans 1000.01 and 1000.02
 
-    service.add_task("job", work, 0.01)
+    service.add_task("job", work, 0.01, offset=0.0)
     await service.start()
 
     assert await wait_for(lambda: service.tasks["job"].skipped == 2)
@@ -95,11 +97,11 @@ async def test_due_times_passed_during_a_long_run_are_skipped_not_burst(
     assert service.tasks["job"].runs == 2
 
 
-async def test_spread_first_runs_fall_at_stable_points_within_the_interval(
+async def test_later_runs_fall_at_a_point_of_the_interval_fixed_by_the_name(
     make_service: Callable[..., BackgroundService],
 ) -> None:
     clock = FakeClock(start=1000.0)
-    service = make_service(clock=clock, spread_first_runs=True)
+    service = make_service(clock=clock)
     ran: list[str] = []
 
     def recorder(name: str) -> Callable[[], Any]:
@@ -111,21 +113,61 @@ async def test_spread_first_runs_fall_at_stable_points_within_the_interval(
     for number in range(20):
         service.add_task(f"job-{number}", recorder(f"job-{number}"), 0.01)
     await service.start()
-
-    dues = {name: task.due for name, task in service.tasks.items()}
-    assert all(due is not None and 1000.0 <= due < 1000.01 for due in dues.values())
+    # Every task runs at start-up, then waits at least an interval for its own point of it.
+    assert await wait_for(lambda: all(task.runs == 1 for task in service.tasks.values()))
+    dues = {name: task.due or 0 for name, task in service.tasks.items()}
+    assert all(1000.01 <= due < 1000.02 for due in dues.values())
     assert len(set(dues.values())) == 20  # spread, not all at once
+    ran.clear()
     await asyncio.sleep(0.02)
     assert not ran  # the fake clock has not reached any of them
 
-    earliest = min(dues, key=lambda name: dues[name] or 0)
-    clock.now = dues[earliest] or 0
+    earliest = min(dues, key=dues.__getitem__)
+    clock.now = dues[earliest]
     assert await wait_for(lambda: ran == [earliest])
+    assert service.tasks[earliest].due == pytest.approx(dues[earliest] + 0.01)
 
-    again = make_service(clock=FakeClock(start=1000.0), spread_first_runs=True)
-    again.add_task("job-0", AsyncMock(), 0.01)
+    again = make_service(clock=FakeClock(start=5000.0))
+    task = again.add_task("job-0", AsyncMock(), 0.01)
     await again.start()
-    assert again.tasks["job-0"].due == dues["job-0"]  # a restart keeps each task's phase
+    assert await wait_for(lambda: task.runs == 1)
+    assert (task.due or 0) - 5000.0 == pytest.approx(dues["job-0"] - 1000.0)  # stable per name
+
+
+async def test_a_task_given_an_offset_runs_only_at_that_point_of_wall_clock_intervals(
+    make_service: Callable[..., BackgroundService],
+) -> None:
+    clock = FakeClock(start=1000.0)
+    wall = FakeClock(start=1_800_000_000.0042)  # Unix time, 4.2 ms past a whole 10 ms
+    service = make_service(clock=clock, wall_clock=wall)
+    starts: list[float] = []
+
+    async def work() -> None:
+        starts.append(wall())
+
+    service.add_task("on-the-dot", work, 0.01, offset=0.005)
+    service.add_task("hourly", AsyncMock(), 3600, offset=0.0)
+    service.add_task("also-hourly", AsyncMock(), 3600, offset=0.0)
+    await service.start()
+
+    hourly = [service.tasks[name].due or 0 for name in ("hourly", "also-hourly")]
+    assert hourly == pytest.approx([1000.0 + 3600 - 0.0042] * 2)  # on the hour, together
+    assert service.tasks["on-the-dot"].due == pytest.approx(1000.0008)
+    await asyncio.sleep(0.02)
+    assert not starts  # not at start-up
+
+    for count in (1, 2):
+        due = service.tasks["on-the-dot"].due or 0
+        wall.advance(due - clock())
+        clock.now = due
+        assert await wait_for(lambda: len(starts) == count)  # noqa: B023 (awaited at once)
+    assert starts == pytest.approx([1_800_000_000.005, 1_800_000_000.015], abs=1e-6)
+
+
+def test_an_offset_outside_the_interval_is_refused(background_service: BackgroundService) -> None:
+    for offset in (-0.5, 60.0, math.nan):
+        with pytest.raises(ValueError, match="offset"):
+            background_service.add_task("job", AsyncMock(), 60, offset=offset)
 
 
 async def test_a_schedule_holds_no_asyncio_task_between_runs(
@@ -147,7 +189,7 @@ async def test_task_removed_between_runs_never_runs_again(
 ) -> None:
     clock = FakeClock(start=1000.0)
     service = make_service(clock=clock)
-    service.add_task("job", mock_task, 0.01)
+    service.add_task("job", mock_task, 0.01, offset=0.0)
     await service.start()
     assert await wait_for(lambda: mock_task.await_count == 1)
     assert await wait_for(lambda: service.tasks["job"].due == pytest.approx(1000.01))
@@ -163,7 +205,7 @@ async def test_due_time_is_kept_while_running_and_cleared_by_stop(
     make_service: Callable[..., BackgroundService], mock_task: AsyncMock
 ) -> None:
     service = make_service(clock=FakeClock(start=1000.0))
-    task = service.add_task("job", mock_task, 0.01)
+    task = service.add_task("job", mock_task, 0.01, offset=0.0)
     assert task.due is None
 
     await service.start()
@@ -202,8 +244,8 @@ async def test_disabled_task_lets_due_times_pass(
     service = make_service(clock=clock)
     paused = AsyncMock()
     ticker = AsyncMock()
-    service.add_task("paused", paused, 0.01).enabled = False
-    service.add_task("ticker", ticker, 0.01)
+    service.add_task("paused", paused, 0.01, offset=0.0).enabled = False
+    service.add_task("ticker", ticker, 0.01, offset=0.0)
     await service.start()
     assert await wait_for(lambda: ticker.await_count == 1)
 
@@ -217,3 +259,31 @@ async def test_disabled_task_lets_due_times_pass(
     service.tasks["paused"].enabled = True
     clock.advance(0.01)
     assert await wait_for(lambda: paused.called)
+
+
+def test_the_timer_wakes_once_per_tick_while_a_run_is_not_yet_due() -> None:
+    """Also on uvloop, which rounds a delay under half a millisecond to none at all."""
+    uvloop = pytest.importorskip("uvloop")
+
+    class CountingClock(FakeClock):
+        reads = 0
+
+        def __call__(self) -> float:
+            self.reads += 1
+            return self.now
+
+    async def scenario() -> int:
+        clock = CountingClock(start=1000.0)
+        service = BackgroundService(clock=clock)
+        task = service.add_task("job", AsyncMock(), 0.01)
+        await service.start()
+        assert await wait_for(lambda: task.runs == 1)
+        clock.now = (task.due or 0) - 0.0003  # due in a third of a tick, and it stays so
+        reads = clock.reads
+        await asyncio.sleep(0.1)
+        await service.close()
+        return clock.reads - reads
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        reads = runner.run(scenario())
+    assert reads < 1000  # a wake-up per tick reads it twice: about 200; a spinning timer, more
