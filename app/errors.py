@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.log_throttle import LogThrottle
 from app.schemas import ErrorResponse
 from providers.database.pools.base import (
     ConstraintViolationError,
@@ -26,12 +27,17 @@ from providers.database.pools.base import (
     PoolTimeoutError,
     UniqueViolationError,
 )
-from providers.errors import DatabaseConnectionLostError, ServiceNotReadyError
+from providers.errors import (
+    DatabaseConnectionLostError,
+    DatabaseUnavailableError,
+    ServiceNotReadyError,
+)
 
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
 RETRY_AFTER_SECONDS: Final = "1"
+_warnings = LogThrottle(interval=10.0)
 
 _UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
     DatabaseStorageError: (
@@ -41,11 +47,16 @@ _UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
     ),
     PoolTimeoutError: (
         "database_unavailable",
-        "every database connection stayed busy; retry later",
+        "no database connection became free in time (the database is busy or not "
+        "answering); retry later",
     ),
     DatabaseConnectionLostError: (
         "database_unavailable",
         "the connection to the database was lost during this request; retry it",
+    ),
+    DatabaseUnavailableError: (
+        "database_unavailable",
+        "the database server cannot be reached or did not answer in time; retry later",
     ),
     ServiceNotReadyError: (
         "service_unavailable",
@@ -69,10 +80,24 @@ _DESCRIPTIONS: Final = {
 }
 
 
+RETRY_AFTER: Final = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+"""The `Retry-After` header as OpenAPI declares it, on every answer that sends it."""
+
+
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses an endpoint can return."""
     return {
-        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in status_codes
+        code: {
+            "model": ErrorResponse,
+            "description": _DESCRIPTIONS[code],
+            **({"headers": RETRY_AFTER} if code == 503 else {}),
+        }
+        for code in status_codes
     }
 
 
@@ -109,9 +134,16 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
         answer for kind, answer in _UNAVAILABLE_DETAILS.items() if isinstance(exc, kind)
     )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
-    logger.warning(
-        "%s %s answered 503: %s: %s", request.method, request.url.path, type(exc).__name__, exc
-    )
+    held = _warnings.admit((type(exc), type(exc.__cause__)))
+    if held is not None:
+        logger.warning(
+            "%s %s answered 503: %s: %s%s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc,
+            f" (and {held} more like it since the last such line)" if held else "",
+        )
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 

@@ -16,7 +16,7 @@ from app.api_docs import app_with_offline_docs
 from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
-from app.observability import ObservabilityMiddleware
+from app.observability import ObservabilityMiddleware, document_request_id
 from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import auth, health, metrics, stats, status, users
@@ -106,6 +106,7 @@ def create_app(
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
 
     document_api_key(app)
+    document_request_id(app)
     return app
 
 

@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any, Final
 
+from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,6 +116,31 @@ def _log_access(scope: Scope, route: str | None, status: int, seconds: float) ->
             "duration_ms": duration_ms,
         },
     )
+
+
+def document_request_id(app: FastAPI) -> None:
+    """Declare `X-Request-ID` on every response of every operation in the OpenAPI document,
+    as the middleware sends it on every answer."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build_schema()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for response in operation.get("responses", {}).values():
+                        response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_DOC
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+
+
+_REQUEST_ID_DOC: Final = {
+    "description": "The request's ID: the client's when sane, else a new one; in its log lines.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+}
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:

@@ -143,7 +143,9 @@ class HealthResponse(BaseModel):
 class ServiceCheck(BaseModel):
     """One service's answer to a readiness ping."""
 
-    status: Literal["ok", "error"]
+    status: Literal["ok", "degraded", "error"] = Field(
+        description="degraded: a service the instance serves without, worse, failed its ping"
+    )
     error: str | None = Field(None, description="exception type when the ping failed")
     detail: str | None = Field(
         None,
@@ -152,9 +154,12 @@ class ServiceCheck(BaseModel):
 
 
 class ReadinessResponse(BaseModel):
-    """Readiness: whether every service answered its ping, and how each one did."""
+    """Readiness: whether every service answered its ping, and how each one did.
 
-    status: Literal["ready", "not_ready"]
+    `degraded` (with 200) when only services the instance serves without failed: keep it in
+    rotation. `not_ready` (with 503) when a required one failed."""
+
+    status: Literal["ready", "degraded", "not_ready"]
     checks: dict[str, ServiceCheck]
 
 

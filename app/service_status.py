@@ -44,6 +44,8 @@ class PingResult:
     detail: str | None = None
     timed_out: bool = False
     """True when the service gave no answer within the timeout (`detail` says so)."""
+    degradable: bool = False
+    """True when the application still serves, degraded, while this service fails."""
 
     @property
     def ok(self) -> bool:
@@ -63,11 +65,16 @@ async def ping_service(service: Service, timeout: float) -> tuple[Any, PingResul
                 return instance, None
             await instance.ping()
     except Exception as error:  # a readiness probe reports failures, it does not raise them
+        degradable = service.degradable
         if isinstance(error, TimeoutError) and deadline.expired():
             detail = f"no answer within {timeout:g} s"
-            return instance, PingResult(service.path, "TimeoutError", detail, timed_out=True)
-        return instance, PingResult(service.path, type(error).__name__, str(error))
-    return instance, PingResult(service.path)
+            return instance, PingResult(
+                service.path, "TimeoutError", detail, timed_out=True, degradable=degradable
+            )
+        return instance, PingResult(
+            service.path, type(error).__name__, str(error), degradable=degradable
+        )
+    return instance, PingResult(service.path, degradable=service.degradable)
 
 
 async def ping_services(container: containers.Container, timeout: float) -> list[PingResult]:

@@ -57,6 +57,13 @@ class DatabaseSettings(_Section):
     connect_timeout: float = Field(
         10.0, gt=0, le=300, description="PostgreSQL: seconds to open one connection"
     )
+    query_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="PostgreSQL: seconds a statement may wait for the server's answer before "
+        "the request gets a 503 (below a proxy's timeout, above the slowest statement)",
+    )
     max_inactive_connection_lifetime: float = Field(
         300.0, gt=0, description="PostgreSQL: seconds an idle connection lives before it is closed"
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from dependency_injector import containers, providers
 
 from config import Settings
+from containers.discovery import DegradableResource
 from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
 from containers.resources import RequestScoped, managed
 from containers.settings import SettingsProvider, rebind_redefined
@@ -45,6 +46,7 @@ class Container(containers.DeclarativeContainer):
         max_size=settings.provided.database.max_size,
         acquire_timeout=settings.provided.database.acquire_timeout,
         connect_timeout=settings.provided.database.connect_timeout,
+        query_timeout=settings.provided.database.query_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
         migrations=providers.Callable(
@@ -53,7 +55,7 @@ class Container(containers.DeclarativeContainer):
         reload_mode=settings.provided.reload_mode,
     )
 
-    cache = providers.Resource(
+    cache = DegradableResource(
         managed,
         CacheService,
         default_ttl=settings.provided.cache.default_ttl,
@@ -67,7 +69,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
-    background = providers.Resource(
+    background = DegradableResource(  # without its lock it only skips exclusive tasks
         managed,
         BackgroundService,
         lock_url=settings.provided.task_lock_url,

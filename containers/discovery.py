@@ -10,11 +10,12 @@ Start-up, shutdown, readiness, statistics, metrics, `python -m app check` and th
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from dependency_injector import containers, providers
 
 __all__ = [
+    "DegradableResource",
     "DependencyCycleError",
     "Service",
     "declared_paths",
@@ -25,6 +26,15 @@ __all__ = [
 
 Provider = providers.Provider[Any]
 Resource = providers.BaseResource[Any]
+T = TypeVar("T")
+
+
+class DegradableResource(providers.Resource[T]):
+    """A service the application still serves without, only worse (a cache: misses).
+
+    Every other service is required: readiness fails when one of them fails its ping,
+    and reports this one as degraded instead.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,11 @@ class Service:
     """Paths of the services this one reaches directly (through any non-resource provider)."""
     stands_in: bool = False
     """True for a resource that overrides another: it answers to that resource's path."""
+
+    @property
+    def degradable(self) -> bool:
+        """True when the application serves, degraded, while this service fails."""
+        return isinstance(self.provider, DegradableResource)
 
 
 class DependencyCycleError(RuntimeError):

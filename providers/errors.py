@@ -7,6 +7,7 @@ meaning. `docs/errors.md` lists them with their causes and fixes.
 
 __all__ = [
     "DatabaseConnectionLostError",
+    "DatabaseUnavailableError",
     "ServiceNotReadyError",
     "ServiceStartError",
     "WireworkError",
@@ -29,6 +30,15 @@ class DatabaseConnectionLostError(WireworkError, ConnectionError):
     """The link to the database dropped during a statement; retrying it may succeed.
 
     The pool replaces the connection by itself; a write may or may not have been applied.
+    """
+
+
+class DatabaseUnavailableError(WireworkError, ConnectionError):
+    """The database server cannot serve right now: it refused the connection, is starting up
+    or shutting down, or did not answer within the query timeout.
+
+    Nothing is wrong with the statement; retry once the server is back. A statement that
+    timed out may or may not have been applied.
     """
 
 

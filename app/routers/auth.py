@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import SIGN_IN_PATH, SIGNED_IN_USER, CurrentUser, Limiter, Tokens, unauthorized
 from app.dependencies import Users
-from app.errors import error_responses
+from app.errors import RETRY_AFTER, error_responses
 from app.schemas import ErrorResponse, TokenResponse, UserPublic
 from providers.users import verify_password
 
@@ -25,6 +25,7 @@ SIGN_IN_ERRORS: Final = {
         "model": ErrorResponse,
         "description": "Too many failed sign-ins for this e-mail or from this client; "
         "retry after `Retry-After` seconds.",
+        "headers": RETRY_AFTER,
     },
 }
 

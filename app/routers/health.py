@@ -27,7 +27,8 @@ def _check(result: PingResult) -> ServiceCheck:
             "readiness: %s failed its ping: %s: %s", result.service, result.error, result.detail
         )
     detail = result.detail if result.timed_out else PING_FAILED_DETAIL
-    return ServiceCheck(status="error", error=result.error, detail=detail)
+    status = "degraded" if result.degradable else "error"
+    return ServiceCheck(status=status, error=result.error, detail=detail)
 
 
 @router.get("/health", summary="Liveness")
@@ -40,12 +41,15 @@ async def health() -> HealthResponse:
     "/ready",
     summary="Readiness",
     response_model=ReadinessResponse,
-    responses={503: {"model": ReadinessResponse, "description": "A service did not answer."}},
+    responses={503: {"model": ReadinessResponse, "description": "A required service failed."}},
 )
 async def ready(request: Request) -> JSONResponse:
-    """Ping every service at once; 503 names each that failed, with its error type."""
+    """Ping every service at once: 200 `ready`, 200 `degraded` when only services the
+    instance serves without failed (a cache), 503 `not_ready` when a required one failed."""
     results = await ping_services(app_container(request), request.app.state.readiness_timeout)
     checks = {result.service: _check(result) for result in results}
-    all_ok = all(result.ok for result in results)
-    body = ReadinessResponse(status="ready" if all_ok else "not_ready", checks=checks)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if all_ok else 503)
+    failed = [result for result in results if not result.ok]
+    required_failed = any(not result.degradable for result in failed)
+    status = "not_ready" if required_failed else "degraded" if failed else "ready"
+    body = ReadinessResponse(status=status, checks=checks)
+    return JSONResponse(body.model_dump(mode="json"), status_code=503 if required_failed else 200)

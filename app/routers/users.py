@@ -71,7 +71,18 @@ async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a user",
-    responses=error_responses(400, 409, 413, 422),
+    responses={
+        **error_responses(400, 409, 413, 422),
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The new user's URL.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+    },
 )
 async def create_user(
     body: UserCreate, users: Users, request: Request, response: Response
@@ -87,7 +98,22 @@ async def create_user(
     return UserPublic.model_validate(user)
 
 
-@router.get("", summary="List users", responses=error_responses(422))
+@router.get(
+    "",
+    summary="List users",
+    responses={
+        **error_responses(422),
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many users there are.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
+        },
+    },
+)
 async def list_users(
     users: Users,
     response: Response,

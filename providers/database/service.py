@@ -45,6 +45,7 @@ class DatabaseService:
         acquire_timeout: float = 5.0,
         close_timeout: float = 5.0,
         connect_timeout: float = 10.0,
+        query_timeout: float = 30.0,
         max_inactive_connection_lifetime: float = 300.0,
         migrate: bool = True,
         migrations: Sequence[str] = (WIREWORK_MIGRATIONS,),
@@ -70,6 +71,7 @@ class DatabaseService:
                 url,
                 **sizes,
                 connect_timeout=connect_timeout,
+                query_timeout=query_timeout,
                 max_inactive_connection_lifetime=max_inactive_connection_lifetime,
             )
         else:

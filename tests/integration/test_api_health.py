@@ -35,24 +35,41 @@ async def _services_with(container: Container, method: str) -> list[str]:
     ]
 
 
-async def test_not_ready_names_the_failing_service(
+async def test_not_ready_names_the_failing_required_service(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    cache = fake(CacheService)
-    cache.ping.side_effect = ConnectionError("connection refused by redis:6379")
-    with override_services(container, cache=cache):
+    database = fake(DatabaseService)
+    database.ping.side_effect = ConnectionError("connection refused by db:5432")
+    with override_services(container, database=database):
         response = await client.get("/api/ready")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not_ready"
-    assert body["checks"]["cache"] == {
+    assert body["checks"]["database"] == {
         "status": "error",
         "error": "ConnectionError",
         # The message names a host and port: it goes to the log, not to anyone who asks.
         "detail": "the ping failed; the cause is in the server log",
     }
+    assert body["checks"]["cache"]["status"] == "ok"
+
+
+async def test_a_failing_cache_and_lock_leave_the_instance_ready_but_degraded(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    """Requests are still served (cache misses, no exclusive tasks): a load balancer must
+    keep the instance, so readiness answers 200."""
+    cache, background = fake(CacheService), fake(BackgroundService)
+    cache.ping.side_effect = ConnectionError("connection refused by redis:6379")
+    background.ping.side_effect = ConnectionError("connection refused by redis:6379")
+    with override_services(container, cache=cache, background=background):
+        response = await client.get("/api/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["cache"]["status"] == "degraded"
+    assert body["checks"]["background"]["status"] == "degraded"
     assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["background"]["status"] == "ok"
 
 
 async def test_a_service_that_never_answers_times_out(container: Container) -> None:
@@ -90,8 +107,8 @@ async def test_a_service_raising_timeout_itself_is_reported_as_such(
 async def test_health_stays_up_while_not_ready(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    background = fake(BackgroundService)
-    background.ping.side_effect = RuntimeError("Background service is closed")
-    with override_services(container, background=background):
+    database = fake(DatabaseService)
+    database.ping.side_effect = RuntimeError("Database service is closed")
+    with override_services(container, database=database):
         assert (await client.get("/api/ready")).status_code == 503
         assert (await client.get("/api/health")).json() == {"status": "healthy"}

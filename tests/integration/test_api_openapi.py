@@ -149,3 +149,20 @@ def test_an_open_server_declares_no_key(open_openapi: dict[str, Any]) -> None:
             assert operation.get("security") == (SIGNED_IN if me else None), (method, path)
             refused = set() if me or path == "/api/auth/token" else {"401", "403"}
             assert set(operation["responses"]) == EXPECTED[(method, path)] - refused, path
+
+
+def test_every_response_declares_its_request_id(openapi: dict[str, Any]) -> None:
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in response.get("headers", {}), (path, method, status)
+
+
+def test_headers_the_users_api_sends_are_declared(openapi: dict[str, Any]) -> None:
+    users = openapi["paths"]["/api/users"]
+    assert users["post"]["responses"]["201"]["headers"]["Location"]["required"] is True
+    total = users["get"]["responses"]["200"]["headers"]["X-Total-Count"]
+    assert total["schema"]["type"] == "integer"
+    assert "Retry-After" in users["get"]["responses"]["503"]["headers"]
+    sign_in = openapi["paths"]["/api/auth/token"]["post"]["responses"]
+    assert "Retry-After" in sign_in["429"]["headers"]

@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 
 from providers.database import DatabaseService, PoolTimeoutError
-from providers.errors import ServiceNotReadyError, ServiceStartError
+from providers.database.pools.postgres_reach import SILENCE_BACKOFF
+from providers.errors import DatabaseUnavailableError, ServiceNotReadyError, ServiceStartError
 
 pytestmark = pytest.mark.postgres
 
@@ -94,10 +95,28 @@ async def test_connection_opened_on_demand_names_the_connect_timeout(postgres_ur
     )
     await service.initialize()
     try:
-        for _ in range(2):  # the failed borrower gave its place back: the second fails alike
-            with pytest.raises(PoolTimeoutError, match=r"new PostgreSQL connection within 1e-06s"):
-                await service.execute_query("SELECT 1")
+        with pytest.raises(DatabaseUnavailableError, match=r"new connection within 1e-06s"):
+            await service.execute_query("SELECT 1")
+        # The failed borrower gave its place back; the server is not asked again at once.
+        with pytest.raises(DatabaseUnavailableError, match=r"not asked again for 1s"):
+            await service.execute_query("SELECT 1")
         assert service.get_stats()["in_use_connections"] == 0
+    finally:
+        await service.close()
+
+
+async def test_a_statement_the_server_does_not_answer_in_time_says_so(postgres_url: str) -> None:
+    """A statement stuck on the server (here, asleep) ends at the query timeout with a
+    message about the server, not about a busy pool; its link is replaced."""
+    service = DatabaseService(postgres_url, max_size=1, query_timeout=0.2, migrate=False)
+    await service.initialize()
+    try:
+        with pytest.raises(
+            DatabaseUnavailableError, match=r"did not answer a statement within 0\.2s"
+        ):
+            await service.execute_query("SELECT pg_sleep(30)")
+        assert (await service.execute_query("SELECT 1 AS one"))["rows"] == [{"one": 1}]
+        assert service.get_stats()["replaced_connections"] == 1
     finally:
         await service.close()
 
@@ -178,6 +197,9 @@ async def test_release_whose_reset_overruns_is_cut_off_at_close_timeout(postgres
             os.kill(pid, signal.SIGCONT)
         assert released_after < 5, f"release took {released_after:.1f} s"
         assert service.get_stats()["replaced_connections"] == 1
+        with pytest.raises(DatabaseUnavailableError, match="did not answer a moment ago"):
+            await service.execute_query("SELECT 1 AS ok")  # no borrower waits on it meanwhile
+        await asyncio.sleep(SILENCE_BACKOFF)
         assert (await service.execute_query("SELECT 1 AS ok"))["rows"] == [{"ok": 1}]
     finally:
         await service.close()

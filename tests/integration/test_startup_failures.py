@@ -5,12 +5,14 @@ port, Redis down, a folder that cannot be created), as an operator would meet it
 """
 
 import signal
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, server_environment
 
 MOST_LINES: Final = 9
 """uvicorn's three lines, what started and was closed again (up to three), the report's three."""
@@ -91,3 +93,25 @@ def test_a_database_file_that_cannot_be_created(tmp_path: Path) -> None:
         output = failed_start({"APP_DATABASE__URL": "sqlite:////proc/self/db.sqlite"}, folder)
         assert "cannot open the SQLite database /proc/self/db.sqlite" in output, attempt
         assert "Event loop is closed" not in output
+
+
+def test_check_of_a_database_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    """`check` closes its event loop right after the failure: no aiosqlite worker thread may
+    still be about to post to it. Ten runs, since a thread racing the loop loses only some."""
+    environment = server_environment() | {"APP_DATABASE__URL": "sqlite:////proc/self/db.sqlite"}
+    for attempt in range(10):
+        log = tmp_path / f"check-{attempt}.log"
+        with log.open("wb") as output_file:  # a file, as a terminal: pipes hide the race
+            status = subprocess.run(
+                [sys.executable, "-m", "app", "check"],
+                cwd=tmp_path,
+                env=environment,
+                stdout=output_file,
+                stderr=subprocess.STDOUT,
+                timeout=60,
+                check=False,
+            ).returncode
+        output = log.read_text()
+        assert status != 0, output
+        assert "cannot open the SQLite database /proc/self/db.sqlite" in output, attempt
+        assert "Traceback" not in output, output

@@ -265,8 +265,9 @@ class ConnectionPool(Generic[ConnectionT]):
             waiter.set_exception(
                 PoolTimeoutError(
                     f"no database connection free after {self.acquire_timeout}s: all "
-                    f"{self.max_size} connections of the pool are in use (raise "
-                    "database.max_size or database.acquire_timeout)"
+                    f"{self.max_size} connections of the pool are in use, by long statements "
+                    "or waiting on a server that does not answer (if the server is healthy, "
+                    "raise database.max_size or database.acquire_timeout)"
                 )
             )
 

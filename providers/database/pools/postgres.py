@@ -12,33 +12,29 @@ import contextlib
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
-    PoolTimeoutError,
     QueryParams,
     QueryResult,
     is_read_only,
 )
 from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
+from providers.database.pools.postgres_reach import (
+    LINK_ERRORS,
+    SERVER_DOWN,
+    Silence,
+    postgres_start_error,
+)
 from providers.database.pools.postgres_violations import VIOLATIONS, constraint_violation
-from providers.errors import DatabaseConnectionLostError, ServiceStartError
-from providers.urls import redacted_url
+from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
-# What asyncpg raises when the server side of a connection went away mid-use.
-_LINK_ERRORS = (
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.InterfaceError,
-    asyncpg.ConnectionDoesNotExistError,
-    OSError,
-)
 _ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
 _MAX_SHAPES = 1_000
@@ -60,11 +56,14 @@ class PostgresConnection(PooledConnection):
     a caller still holding this object after its release cannot reach the next borrower.
     """
 
-    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]]) -> None:
+    def __init__(
+        self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
+    ) -> None:
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
         self._shapes = shapes
+        self._timeout = query_timeout
 
     @property
     def is_lost(self) -> bool:
@@ -88,12 +87,23 @@ class PostgresConnection(PooledConnection):
             rows, affected = await self._run(raw, statement, args)
         except VIOLATIONS as error:
             raise constraint_violation(error) from error
-        except _LINK_ERRORS as error:
-            if not self.is_lost:
-                raise
-            raise DatabaseConnectionLostError(
-                f"PostgreSQL connection {self.id} was lost: {error}"
+        except TimeoutError as error:
+            # The link stays busy until the server answers: cut it, the pool opens another.
+            raw.terminate()
+            raise DatabaseUnavailableError(
+                f"PostgreSQL did not answer a statement within {self._timeout:g}s "
+                "(database.query_timeout): the server is frozen or overloaded"
             ) from error
+        except (*SERVER_DOWN, *LINK_ERRORS) as error:
+            # A dropped link may be this backend's alone (pg_terminate_backend): the pool
+            # retries a read on a new one. A server refusing to serve says so on a live link.
+            if self.is_lost:
+                raise DatabaseConnectionLostError(
+                    f"PostgreSQL connection {self.id} was lost: {error}"
+                ) from error
+            if isinstance(error, SERVER_DOWN):
+                raise DatabaseUnavailableError(f"PostgreSQL cannot serve: {error}") from error
+            raise
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
     async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
@@ -106,8 +116,8 @@ class PostgresConnection(PooledConnection):
         """
         shape = self._shapes.get(statement)
         if shape is None:
-            prepared = await raw.prepare(statement)
-            rows = await prepared.fetch(*args)
+            prepared = await raw.prepare(statement, timeout=self._timeout)
+            rows = await prepared.fetch(*args, timeout=self._timeout)
             status = prepared.get_statusmsg()
             if len(self._shapes) >= _MAX_SHAPES:
                 self._shapes.clear()
@@ -116,36 +126,9 @@ class PostgresConnection(PooledConnection):
             return rows, _affected(status)
         returns_rows, counts_changes = shape
         if returns_rows:
-            rows = await raw.fetch(statement, *args)
+            rows = await raw.fetch(statement, *args, timeout=self._timeout)
             return rows, len(rows) if counts_changes else 0
-        return [], _affected(await raw.execute(statement, *args))
-
-
-def postgres_start_error(url: str, error: Exception) -> ServiceStartError:
-    """What a failed first connection to `url` means, and the likely fix."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "localhost", parts.port or 5432
-    database = parts.path.lstrip("/") or parts.username or "postgres"
-    if isinstance(error, asyncpg.InvalidCatalogNameError):
-        hint = (
-            f"create the database first: createdb -h {host} -p {port} "
-            f"-U {parts.username or 'postgres'} {database} (or CREATE DATABASE in psql)"
-        )
-    elif isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
-        hint = "check the user name and password in the URL, and the server's pg_hba.conf"
-    elif isinstance(error, OSError):
-        hint = f"nothing answers at {host}:{port}: start PostgreSQL, or correct the host and port"
-    else:
-        hint = "check the URL, and that the server accepts connections from this host"
-    cause = str(error) or type(error).__name__  # a connect timeout has no message
-    message = f"cannot connect to PostgreSQL at {redacted_url(url)}: {cause}"
-    return ServiceStartError(message, hint=hint)
-
-
-def _terminate(raw: Any) -> None:
-    """Cut a connection whose reset on release overran: asyncpg replaces it on demand."""
-    with contextlib.suppress(asyncpg.InterfaceError):  # its release finished meanwhile
-        raw.terminate()
+        return [], _affected(await raw.execute(statement, *args, timeout=self._timeout))
 
 
 class PostgresPool(ConnectionPool[PostgresConnection]):
@@ -162,6 +145,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         acquire_timeout: float = 5.0,
         close_timeout: float = 5.0,
         connect_timeout: float = 10.0,
+        query_timeout: float = 30.0,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
         super().__init__(
@@ -172,13 +156,16 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         )
         self.url = url
         self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
         # asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with
-        # no bound unless given a timeout; this bounds every reset by `close_timeout`.
-        self._resets = Deadlines[Any](close_timeout, _terminate)
+        # no bound unless given a timeout. The reset is statements like any other, so the
+        # query timeout bounds it too (a frozen server must not hold a finished request).
+        self._resets = Deadlines[Any](min(close_timeout, query_timeout), self._cut_off_reset)
+        self._silence = Silence()
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
@@ -217,7 +204,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         """Run one statement on a pooled connection; a read on a lost link runs once more."""
         try:
             return await super().execute(sql, params)
-        except ConnectionError:
+        except ConnectionError as error:
             if not self.is_open:
                 raise
             # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
@@ -225,7 +212,8 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             # read their end yet. Replace them all on their next borrowing, so the next
             # request succeeds. A read changed nothing, so it is safe to run again now.
             await self._pool.expire_connections()
-            if not is_read_only(sql):
+            # A server that cannot serve (or did not answer in time) would not do better now.
+            if isinstance(error, DatabaseUnavailableError) or not is_read_only(sql):
                 raise
             return await super().execute(sql, params)
 
@@ -241,32 +229,45 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
     async def _lend(self) -> PostgresConnection:
         # A place in line was free, so asyncpg has an idle connection or opens one (bounded
         # by the connect timeout): no deadline of its own needed here.
+        self._silence.check()
         try:
             raw = await self._pool.acquire()
         except TimeoutError:
-            raise PoolTimeoutError(
-                f"could not open a new PostgreSQL connection within {self.connect_timeout}s "
-                "(raise database.connect_timeout, or check the server's load)"
+            self._silence.noticed()
+            raise DatabaseUnavailableError(
+                f"PostgreSQL did not accept a new connection within {self.connect_timeout:g}s "
+                "(database.connect_timeout): the server is frozen or overloaded"
             ) from None
+        except (*SERVER_DOWN, OSError) as error:
+            raise DatabaseUnavailableError(
+                f"cannot connect to PostgreSQL: {str(error) or type(error).__name__}"
+            ) from error
         connection = self._known.get(raw.get_server_pid())
         if connection is None:
             if len(self._known) >= self.max_size:  # asyncpg retired an idle one meanwhile
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes)
+            connection = PostgresConnection(raw, self._shapes, self.query_timeout)
             self._known[connection.server_pid] = connection
         connection.raw = raw
         return connection
 
+    def _cut_off_reset(self, raw: Any) -> None:
+        """Cut a connection whose reset on release overran: asyncpg replaces it on demand."""
+        self._silence.noticed()
+        with contextlib.suppress(asyncpg.InterfaceError):  # its release finished meanwhile
+            raw.terminate()
+
     async def _give_back(self, connection: PostgresConnection) -> None:
-        """Hand the connection back to asyncpg, which resets it; cut off after `close_timeout`."""
+        """Hand the connection back to asyncpg, which resets it; cut off after `close_timeout`
+        or the query timeout, whichever is shorter."""
         lost = connection.is_lost
         raw, connection.raw = connection.raw, None
         self._resets.add(raw)
         try:
             await self._pool.release(raw)
-        except _LINK_ERRORS as error:
+        except LINK_ERRORS as error:
             # The server dropped the link while it was borrowed (pg_terminate_backend, a
             # restart) or the reset overran and was cut off. asyncpg opens a replacement on
             # demand: nothing for the caller to handle, and raising here would hide the

@@ -40,6 +40,16 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
     return url.removeprefix("sqlite:///"), True
 
 
+def _probe(database: str) -> None:
+    """Open and close the file with plain `sqlite3`: raises if it cannot be opened.
+
+    aiosqlite does not wait for the worker thread of a connection that failed to open, and
+    that thread then posts its error to an event loop that may be closed by then (a
+    traceback on the way out). A file that passed this probe opens in aiosqlite too.
+    """
+    sqlite3.connect(database).close()
+
+
 class SQLitePool(ConnectionPool[SQLiteConnection]):
     """Hands out at most `max_size` connections, first come first served."""
 
@@ -84,6 +94,8 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
             self._keeper = await self._connect()
         self._start()
         try:
+            if self._is_file:
+                await asyncio.to_thread(_probe, self._database)
             for _ in range(self.min_size):
                 self._idle.append(SQLiteConnection(await self._connect(), self._writes))
         except sqlite3.Error as error:

@@ -1,0 +1,30 @@
+"""At most one log line per cause per interval: an outage must not flood the log.
+
+During an outage every request fails the same way; one line per request would bury
+everything else (and cost as much as the requests). The first line of a cause goes out at
+once, the next no sooner than `interval` seconds later, telling how many it stands for.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable
+
+
+class LogThrottle:
+    """Lets one line per key through every `interval` seconds and counts those held back."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[Hashable, float] = {}
+        self._held: Counter[Hashable] = Counter()
+
+    def admit(self, key: Hashable) -> int | None:
+        """None when this line must be held back; else how many were held back before it."""
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._held[key] += 1
+            return None
+        self._last[key] = now
+        return self._held.pop(key, 0)
