@@ -23,9 +23,11 @@ from fastapi import Depends, Request
 from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
 
-from containers import Container
+from app.request_scope import per_request
+from containers import Container, RequestScoped
 from containers.discovery import declared_paths
 from providers.cache import CacheService
+from providers.database import Transaction
 from providers.users import UserRepository
 
 _REQUEST: Final = "wirework_request"
@@ -63,17 +65,28 @@ class _Resolver:
 
     async def resolve(self, container: Any) -> Any:
         """What the provider at the declared path of `container` gives."""
+        return await self.provider_at(container)()
+
+    def provider_at(self, container: Any) -> Any:
+        """The provider at the declared path of `container`."""
         target = container
         for name in _declared_path(self.provider, container.declarative_parent):
             target = getattr(target, name)
-        return await target()
+        return target
 
 
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
     """An async FastAPI dependency giving what `provider` (named on a container class, e.g.
     `AppContainer.infra.mailer`) gives at the same path on the request's application
-    container, which may be an instance of a subclass."""
-    return Depends(_Resolver(provider))
+    container, which may be an instance of a subclass. A `RequestScoped` provider's value
+    is opened for the request and closed after the endpoint (`app.request_scope`)."""
+    resolver = _Resolver(provider)
+    if isinstance(provider, RequestScoped):
+        return Depends(
+            per_request(lambda request: resolver.provider_at(app_container(request))),
+            scope="function",
+        )
+    return Depends(resolver)
 
 
 def _resolver_of(annotation: Any) -> _Resolver | None:
@@ -148,3 +161,7 @@ Users = Annotated[UserRepository, Inject(Container.users)]
 
 Cache = Annotated[CacheService, Inject(Container.cache)]
 """The cache (or a test's fake), as an endpoint parameter: `cache: Cache`."""
+
+UnitOfWork = Annotated[Transaction, Inject(Container.unit_of_work)]
+"""This request's transaction, `tx: UnitOfWork`: committed when the endpoint returns, rolled
+back when it raises or the client disconnects. Pass it on as `tx=tx` to repositories."""

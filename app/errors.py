@@ -20,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.log_throttle import LogThrottle
 from app.schemas import ErrorResponse
-from providers.database.pools.base import DatabaseStorageError, PoolTimeoutError
+from providers.database.pools.base import (
+    ConstraintViolationError,
+    DatabaseStorageError,
+    ForeignKeyViolationError,
+    PoolTimeoutError,
+    UniqueViolationError,
+)
 from providers.errors import (
     DatabaseConnectionLostError,
     DatabaseUnavailableError,
@@ -141,6 +147,12 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
+async def _constraint_violation(request: Request, exc: ConstraintViolationError) -> JSONResponse:
+    """409 when the write conflicts with other rows, 422 when a value itself is refused."""
+    conflict = isinstance(exc, UniqueViolationError | ForeignKeyViolationError)
+    return error_response(409 if conflict else 422, exc.code, str(exc))
+
+
 def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """Give HTTP and validation errors the API's error body; retryable failures a 503.
 
@@ -162,6 +174,7 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
         return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
 
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(ConstraintViolationError)(_constraint_violation)
     for kind in _UNAVAILABLE_DETAILS:
         app.exception_handler(kind)(_service_unavailable)
 

@@ -1,8 +1,8 @@
 """The application's dependency-injection container and the helpers tests use on it."""
 
 from containers.application import Container
-from containers.resources import managed
+from containers.resources import RequestScoped, managed
 from containers.settings import SettingsProvider
 from containers.testing import override_services
 
-__all__ = ["Container", "SettingsProvider", "managed", "override_services"]
+__all__ = ["Container", "RequestScoped", "SettingsProvider", "managed", "override_services"]

@@ -14,14 +14,21 @@ from dependency_injector import containers, providers
 from config import Settings
 from containers.discovery import DegradableResource
 from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
-from containers.resources import managed
+from containers.resources import RequestScoped, managed
 from containers.settings import SettingsProvider, rebind_redefined
 from providers.auth import TokenService, create_login_limiter
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.cache.stores import create_cache_store
 from providers.database import DatabaseService
+from providers.database.migrator import WIREWORK_MIGRATIONS
 from providers.users.repository import UserRepository
+
+
+def with_wirework_migrations(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """The main database's schema: Wirework's migrations (the users table), then the
+    application's packages; another database declares only its own."""
+    return (WIREWORK_MIGRATIONS, *packages)
 
 
 class Container(containers.DeclarativeContainer):
@@ -42,7 +49,9 @@ class Container(containers.DeclarativeContainer):
         query_timeout=settings.provided.database.query_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
-        migrations=settings.provided.database.migrations,
+        migrations=providers.Callable(
+            with_wirework_migrations, settings.provided.database.migrations
+        ),
         reload_mode=settings.provided.reload_mode,
     )
 
@@ -93,6 +102,10 @@ class Container(containers.DeclarativeContainer):
         per_client=settings.provided.auth.max_failures_per_client,
         window=settings.provided.auth.failure_window,
     )
+
+    # One transaction per request that asks for it: committed when the endpoint returns,
+    # rolled back when it raises or the client leaves.
+    unit_of_work = RequestScoped(DatabaseService.transaction, database)
 
     if TYPE_CHECKING:  # instances are LifecycleContainer: both always give a task to await
 

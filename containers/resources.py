@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+from dependency_injector import providers
+
 
 class ManagedService(Protocol):
     """What the container needs of a service to own its lifecycle."""
@@ -47,3 +49,16 @@ async def _lifecycle(
         yield service
     finally:
         await service.close()
+
+
+class RequestScoped(providers.Factory[Any]):
+    """A provider whose value lives for one request and is closed after it.
+
+    It builds an async context manager per call (`RequestScoped(DatabaseService.transaction,
+    database)`); `Inject` enters it before the endpoint runs and exits it once the endpoint
+    returned, before the response is sent: a transaction commits, or rolls back when the
+    endpoint raised or the client left. Like a `Resource`, an override
+    (`container.x.override(fake)`) replaces the whole lifecycle: the fake is handed to the
+    endpoint as it is, never entered. It is no service: readiness, statistics and the graph
+    list only the resources it uses.
+    """

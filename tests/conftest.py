@@ -129,6 +129,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+@pytest.fixture
+def second_database_url(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[str]:
+    """Another fresh database of the same kind as `database_url`, for a second service."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    server_url = str(request.getfixturevalue("postgres_server_url"))
+    name = f"{urlsplit(database_url).path.lstrip('/')}_second"
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # --- Redis ----------------------------------------------------------------------------------
 
 

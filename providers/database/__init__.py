@@ -2,7 +2,13 @@
 and the generic `Repository` every table's repository is built from.
 """
 
-from providers.database.pools.base import UniqueViolationError
+from providers.database.pools.base import (
+    CheckViolationError,
+    ConstraintViolationError,
+    ForeignKeyViolationError,
+    NotNullViolationError,
+    UniqueViolationError,
+)
 from providers.database.repository import Page, QueryRunner, Repository
 from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotReadyError
 from providers.database.transaction import (
@@ -12,7 +18,11 @@ from providers.database.transaction import (
 )
 
 __all__ = [
+    "CheckViolationError",
+    "ConstraintViolationError",
     "DatabaseService",
+    "ForeignKeyViolationError",
+    "NotNullViolationError",
     "Page",
     "PoolTimeoutError",
     "QueryRunner",

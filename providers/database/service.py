@@ -31,7 +31,9 @@ class DatabaseService:
 
     The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg).
     With no URL it uses a private in-memory SQLite database, so `DatabaseService()` works
-    anywhere. In reload mode (the supervising process of `--reload`) it opens nothing.
+    anywhere. `migrations` are the packages of this database's schema, applied in order:
+    by default Wirework's own (the users table); a second database names only its own.
+    In reload mode (the supervising process of `--reload`) it opens nothing.
     """
 
     def __init__(
@@ -46,13 +48,13 @@ class DatabaseService:
         query_timeout: float = 30.0,
         max_inactive_connection_lifetime: float = 300.0,
         migrate: bool = True,
-        migrations: Sequence[str] = (),
+        migrations: Sequence[str] = (WIREWORK_MIGRATIONS,),
         reload_mode: bool = False,
     ) -> None:
         self.url = url
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
-        self.migration_packages = (WIREWORK_MIGRATIONS, *migrations)
+        self.migration_packages = tuple(migrations)
         # Sizes and timeouts are checked where they enter (the settings), not again here.
         sizes: dict[str, Any] = {
             "min_size": min_size,
@@ -100,7 +102,7 @@ class DatabaseService:
                 raise
 
     async def migrate(self) -> list[str]:
-        """Apply pending schema migrations, Wirework's then the application's packages.
+        """Apply pending schema migrations of this database's packages, in their order.
 
         Safe when several instances do it at once. Returns what was applied ('wirework:1').
         """

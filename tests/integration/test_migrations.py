@@ -81,7 +81,7 @@ async def test_an_application_adds_its_own_migrations(
     database_url: str, app_migrations: str
 ) -> None:
     """Its package numbers from 1 too; the ledger keeps the two apart by namespace."""
-    service = DatabaseService(database_url, migrations=[app_migrations])
+    service = DatabaseService(database_url, migrations=[WIREWORK_MIGRATIONS, app_migrations])
     await service.initialize()
     try:
         assert await _ledger(service) == [*WIREWORK, "shop:1", "shop:2"]

@@ -38,19 +38,65 @@ class DatabaseStorageError(WireworkError, RuntimeError):
     """
 
 
-class UniqueViolationError(WireworkError, ValueError):
-    """A write collided with a unique constraint; nothing was written.
+class ConstraintViolationError(WireworkError, ValueError):
+    """A write broke a constraint of the schema; nothing was written.
 
-    Raised by both pools alike, so a repository needs no per-driver code to answer 409.
-    `columns` names the constrained columns (never the values), when the driver says them.
+    Raised by both pools alike, so a repository needs no per-driver code to answer 409 or
+    422. `columns` names the constrained columns (never the values) and `constraint` the
+    constraint, when the driver says them; SQLite names neither for a foreign key.
     """
 
-    def __init__(self, table: str, columns: tuple[str, ...], constraint: str = "") -> None:
-        target = f"{table}({', '.join(columns)})" if columns else constraint or table
-        super().__init__(f"duplicate value for {target}: it must be unique")
+    code: ClassVar[str] = "constraint_violation"
+
+    def __init__(self, table: str, columns: tuple[str, ...] = (), constraint: str = "") -> None:
         self.table = table
         self.columns = columns
         self.constraint = constraint
+        target = f"{table}({', '.join(columns)})" if columns else constraint or table
+        super().__init__(self._sentence(target))
+
+    def _sentence(self, target: str) -> str:
+        return f"the write breaks the constraint {target}"
+
+
+class UniqueViolationError(ConstraintViolationError):
+    """A write collided with a unique constraint."""
+
+    code = "unique_violation"
+
+    def _sentence(self, target: str) -> str:
+        return f"duplicate value for {target}: it must be unique"
+
+
+class ForeignKeyViolationError(ConstraintViolationError):
+    """A write referred to a row that does not exist, or removed a row still referred to."""
+
+    code = "foreign_key_violation"
+
+    def _sentence(self, target: str) -> str:
+        key = f" {target}" if target else ""
+        return (
+            f"the write breaks the foreign key{key}: the row it refers to does not exist, "
+            "or other rows still refer to the row it changes"
+        )
+
+
+class CheckViolationError(ConstraintViolationError):
+    """A value failed a CHECK constraint."""
+
+    code = "check_violation"
+
+    def _sentence(self, target: str) -> str:
+        return f"a value fails the check {target}"
+
+
+class NotNullViolationError(ConstraintViolationError):
+    """A required column was given no value (NULL)."""
+
+    code = "not_null_violation"
+
+    def _sentence(self, target: str) -> str:
+        return f"{target} is required: it must not be null"
 
 
 def is_read_only(sql: str) -> bool:

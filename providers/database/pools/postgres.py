@@ -20,7 +20,6 @@ from providers.database.pools.base import (
     PooledConnection,
     QueryParams,
     QueryResult,
-    UniqueViolationError,
     is_read_only,
 )
 from providers.database.pools.deadlines import Deadlines
@@ -31,13 +30,13 @@ from providers.database.pools.postgres_reach import (
     Silence,
     postgres_start_error,
 )
+from providers.database.pools.postgres_violations import VIOLATIONS, constraint_violation
 from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
 _ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
-_KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
 _MAX_SHAPES = 1_000
 
 
@@ -48,15 +47,6 @@ def _affected(status: str) -> int:
     """
     match = _ROW_COUNT.search(status) if status.startswith(_CHANGED_ROWS) else None
     return int(match.group(1)) if match else 0
-
-
-def _unique_violation(error: Exception) -> UniqueViolationError:
-    """The pool's own error for a unique violation, naming columns from 'Key (a, b)=(…)'."""
-    detail = getattr(error, "detail", None) or ""
-    match = _KEY_COLUMNS.match(detail)
-    columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
-    table = getattr(error, "table_name", None) or ""
-    return UniqueViolationError(table, columns, getattr(error, "constraint_name", None) or "")
 
 
 class PostgresConnection(PooledConnection):
@@ -95,8 +85,8 @@ class PostgresConnection(PooledConnection):
         statement, args = bind(sql, params)
         try:
             rows, affected = await self._run(raw, statement, args)
-        except asyncpg.UniqueViolationError as error:
-            raise _unique_violation(error) from error
+        except VIOLATIONS as error:
+            raise constraint_violation(error) from error
         except TimeoutError as error:
             # The link stays busy until the server answers: cut it, the pool opens another.
             raw.terminate()

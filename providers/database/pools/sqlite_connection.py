@@ -9,7 +9,11 @@ from typing import Any
 import aiosqlite
 
 from providers.database.pools.base import (
+    CheckViolationError,
+    ConstraintViolationError,
     DatabaseStorageError,
+    ForeignKeyViolationError,
+    NotNullViolationError,
     PooledConnection,
     QueryParams,
     QueryResult,
@@ -65,14 +69,20 @@ class WriteLock:
             self._lock.release()
 
 
-def _unique_violation(error: sqlite3.IntegrityError) -> UniqueViolationError | None:
-    """Read 'UNIQUE constraint failed: notes.owner_id, notes.title' into table and columns."""
-    message = str(error)
-    if not message.startswith("UNIQUE constraint failed: "):
+def _constraint_violation(error: sqlite3.IntegrityError) -> ConstraintViolationError | None:
+    """Read SQLite's 'UNIQUE constraint failed: notes.owner_id, notes.title' (and its NOT NULL,
+    CHECK and FOREIGN KEY forms) into the pools' typed error."""
+    kind, _, targets = str(error).partition(" constraint failed")
+    targets = targets.removeprefix(": ")
+    if kind == "FOREIGN KEY":
+        return ForeignKeyViolationError("")
+    if kind == "CHECK":
+        return CheckViolationError("", constraint=targets)
+    violation = {"UNIQUE": UniqueViolationError, "NOT NULL": NotNullViolationError}.get(kind)
+    if violation is None or not targets:
         return None
-    targets = [name.strip() for name in message.split(": ", 1)[1].split(",")]
-    table = targets[0].partition(".")[0]
-    return UniqueViolationError(table, tuple(target.partition(".")[2] for target in targets))
+    names = [name.strip() for name in targets.split(",")]
+    return violation(names[0].partition(".")[0], tuple(n.partition(".")[2] for n in names))
 
 
 class SQLiteConnection(PooledConnection):
@@ -139,7 +149,7 @@ class SQLiteConnection(PooledConnection):
             self.broken = not self.is_usable
             raise
         except sqlite3.IntegrityError as error:
-            violation = _unique_violation(error)
+            violation = _constraint_violation(error)
             if violation is None:
                 raise
             raise violation from error

@@ -1,0 +1,3 @@
+"""The analytics database's schema migrations."""
+
+NAMESPACE = "analytics"

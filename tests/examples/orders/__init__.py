@@ -1,0 +1,1 @@
+"""Orders: two tables written together, in one transaction per request."""

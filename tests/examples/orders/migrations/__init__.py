@@ -1,0 +1,3 @@
+"""The orders resource's schema migrations."""
+
+NAMESPACE = "orders"
