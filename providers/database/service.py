@@ -8,6 +8,7 @@ from providers.database.migrator import WIREWORK_MIGRATIONS, apply_migrations, l
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
+    PoolLimits,
     PoolTimeoutError,
     QueryParams,
     QueryResult,
@@ -56,12 +57,7 @@ class DatabaseService:
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
         # Sizes and timeouts are checked where they enter (the settings), not again here.
-        sizes: dict[str, Any] = {
-            "min_size": min_size,
-            "max_size": max_size,
-            "acquire_timeout": acquire_timeout,
-            "close_timeout": close_timeout,
-        }
+        limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool[Any]
         if url is not None and url.startswith(POSTGRES_SCHEMES):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
@@ -69,13 +65,13 @@ class DatabaseService:
 
             self._pool = PostgresPool(
                 url,
-                **sizes,
+                limits,
                 connect_timeout=connect_timeout,
                 query_timeout=query_timeout,
                 max_inactive_connection_lifetime=max_inactive_connection_lifetime,
             )
         else:
-            self._pool = SQLitePool(url, **sizes)
+            self._pool = SQLitePool(url, limits)
         self._initialized = False
         self._transactions = TransactionCounts()
 

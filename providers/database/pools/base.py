@@ -6,6 +6,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from providers.database.pools.deadlines import Deadlines
@@ -142,6 +143,16 @@ class PooledConnection:
 ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
 
 
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """How many connections a pool holds and how long it waits (the settings validate them)."""
+
+    min_size: int = 1
+    max_size: int = 5
+    acquire_timeout: float = 5.0
+    close_timeout: float = 5.0
+
+
 class ConnectionPool(Generic[ConnectionT]):
     """Lends at most `max_size` connections, first come first served, and counts borrowings.
 
@@ -150,15 +161,13 @@ class ConnectionPool(Generic[ConnectionT]):
 
     dialect: ClassVar[str]
 
-    def __init__(
-        self, *, min_size: int, max_size: int, acquire_timeout: float, close_timeout: float
-    ) -> None:
-        self.min_size, self.max_size = min_size, max_size
-        self.acquire_timeout, self.close_timeout = acquire_timeout, close_timeout
+    def __init__(self, limits: PoolLimits) -> None:
+        self.min_size, self.max_size = limits.min_size, limits.max_size
+        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
         self.is_open = False
-        self._free = max_size  # places nobody holds or waits for
+        self._free = limits.max_size  # places nobody holds or waits for
         self._line: deque[asyncio.Future[None]] = deque()  # borrowers waiting, oldest first
-        self._deadlines = Deadlines[asyncio.Future[None]](acquire_timeout, self._timed_out)
+        self._deadlines = Deadlines[asyncio.Future[None]](self.acquire_timeout, self._timed_out)
         self._in_use: set[ConnectionT] = set()
         self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
 

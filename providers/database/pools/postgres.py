@@ -18,6 +18,7 @@ import asyncpg
 from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
+    PoolLimits,
     QueryParams,
     QueryResult,
     is_read_only,
@@ -139,21 +140,13 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
     def __init__(
         self,
         url: str,
+        limits: PoolLimits = PoolLimits(),
         *,
-        min_size: int = 1,
-        max_size: int = 5,
-        acquire_timeout: float = 5.0,
-        close_timeout: float = 5.0,
         connect_timeout: float = 10.0,
         query_timeout: float = 30.0,
         max_inactive_connection_lifetime: float = 300.0,
     ) -> None:
-        super().__init__(
-            min_size=min_size,
-            max_size=max_size,
-            acquire_timeout=acquire_timeout,
-            close_timeout=close_timeout,
-        )
+        super().__init__(limits)
         self.url = url
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
@@ -164,7 +157,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         # asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with
         # no bound unless given a timeout. The reset is statements like any other, so the
         # query timeout bounds it too (a frozen server must not hold a finished request).
-        self._resets = Deadlines[Any](min(close_timeout, query_timeout), self._cut_off_reset)
+        self._resets = Deadlines[Any](min(limits.close_timeout, query_timeout), self._cut_off_reset)
         self._silence = Silence()
 
     async def open(self) -> None:

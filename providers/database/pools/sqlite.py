@@ -18,7 +18,13 @@ from pathlib import Path
 
 import aiosqlite
 
-from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
+from providers.database.pools.base import (
+    ConnectionPool,
+    PooledConnection,
+    PoolLimits,
+    QueryParams,
+    QueryResult,
+)
 from providers.database.pools.sqlite_connection import (
     ReadOnlyConnectionError,
     SQLiteConnection,
@@ -55,21 +61,8 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
 
     dialect = "sqlite"
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        min_size: int = 1,
-        max_size: int = 5,
-        acquire_timeout: float = 5.0,
-        close_timeout: float = 5.0,
-    ) -> None:
-        super().__init__(
-            min_size=min_size,
-            max_size=max_size,
-            acquire_timeout=acquire_timeout,
-            close_timeout=close_timeout,
-        )
+    def __init__(self, url: str | None = None, limits: PoolLimits = PoolLimits()) -> None:
+        super().__init__(limits)
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[SQLiteConnection] = []
         self._writes = WriteLock()
