@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from app.dependencies import Inject, Users
+from app.dependencies import Inject, Users, app_container
 from app.schemas import ErrorResponse
 from app.security import BEARER_CHALLENGE, SERVICE_CALL
 from containers import Container
@@ -78,18 +78,18 @@ CurrentUser = Annotated[User, Depends(current_user)]
 """The signed-in user, as an endpoint parameter: `user: CurrentUser`."""
 
 
-async def authorize_users_call(
-    request: Request,
-    tokens: Tokens,
-    users: Users,
-) -> None:
+async def authorize_users_call(request: Request) -> None:
     """The per-user rules of `/api/users*` (a router dependency, so every route has them):
-    a user reaches only the paths of their own id; lists and creation are for admins."""
+    a user reaches only the paths of their own id; lists and creation are for admins.
+
+    The services are looked up only where protection is on: an open server (development)
+    pays nothing for these rules on each request."""
     protected = request.app.state.api_key is not None
     if not protected or request.scope.get(SERVICE_CALL, False):
         return
+    container = app_container(request)
     token = await bearer_token(request)
-    user = await _signed_in(token, tokens, users)
+    user = await _signed_in(token, await container.tokens(), await container.users())
     if user.is_admin or request.path_params.get("user_id") == str(user.id):
         return
     raise HTTPException(status.HTTP_403_FORBIDDEN, detail="a user may reach only their own data")
