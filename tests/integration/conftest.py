@@ -1,7 +1,7 @@
 """The guide's fakes for the HTTP tests, built from the real classes (`tests.helpers.fake`)
 and put in through the container with `override_services`, never by patching a module."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -45,3 +45,12 @@ def mock_users(container: Container, data_factory: TestDataFactory) -> Iterator[
     users.page.return_value = Page([stored], 1)
     with override_services(container, users=users):
         yield users
+
+
+@pytest.fixture
+async def users(database_url: str) -> AsyncIterator[UserRepository]:
+    """The user repository on an empty, migrated database, once per dialect."""
+    database = DatabaseService(database_url)
+    await database.initialize()
+    yield UserRepository(database)
+    await database.close()

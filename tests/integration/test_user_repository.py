@@ -5,7 +5,6 @@ that reason otherwise.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,6 @@ import pytest
 from app.testing import TestDataFactory
 from providers.database import DatabaseService
 from providers.users import DuplicateUserError, UserRepository
-
-
-@pytest.fixture
-async def users(database_url: str) -> AsyncIterator[UserRepository]:
-    """The repository on an empty, migrated database, once per dialect."""
-    database = DatabaseService(database_url)
-    await database.initialize()
-    yield UserRepository(database)
-    await database.close()
 
 
 async def test_create_get_find_update_delete(users: UserRepository) -> None:

@@ -1,20 +1,7 @@
 """The users table's sign-in columns on both dialects: `is_admin`, and `token_version`,
 which a password change or a deactivation bumps (revoking the tokens issued before)."""
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from providers.database import DatabaseService
 from providers.users import UserRepository
-
-
-@pytest.fixture
-async def users(database_url: str) -> AsyncIterator[UserRepository]:
-    database = DatabaseService(database_url)
-    await database.initialize()
-    yield UserRepository(database)
-    await database.close()
 
 
 async def test_a_new_user_is_no_admin_at_version_zero(users: UserRepository) -> None:
