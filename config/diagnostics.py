@@ -1,10 +1,9 @@
-"""Settings that were meant but not taken: unknown `APP_*` names and unparsable env-file lines.
+"""Settings meant but not taken, and failed validations put in the user's words.
 
-pydantic-settings ignores both (an env file may hold other tools' variables), so
-`APP_ENVIRONEMNT=production` would leave the application in development without a word.
-`python -m app serve`, `check` and `settings` print these problems, and refuse the near misses
-that would change what is protected (see `refuse_near_misses`). `explain_settings_error` puts
-a failed validation in the user's words.
+pydantic-settings ignores unknown `APP_*` names and unparsable env-file lines (an env file may
+hold other tools' variables), so `APP_ENVIRONEMNT=production` would leave the application in
+development without a word. `python -m app serve`, `check` and `settings` print them, and
+refuse the near misses that would change what is protected.
 """
 
 import dataclasses
@@ -15,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from dotenv.parser import Binding, parse_stream
+from dotenv.parser import parse_stream
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from config.settings import Settings
-from config.sources import SOURCE_VARIABLES, env_files, secrets_dir
+from config.settings import SOURCE_VARIABLES, Settings, env_files, secrets_dir
 from providers.urls import redacted_url
 
 PREFIX: Final = "APP_"
 NESTED_DELIMITER: Final = "__"
+ENVIRONMENT: Final = "the environment"
 OTHER_KNOWN_NAMES: Final = ("APP_TEST_POSTGRES_URL", "APP_TEST_REDIS_URL")
 """`APP_*` variables Wirework reads that are not settings: the test suite's servers."""
 
@@ -70,12 +69,22 @@ def setting_names(model: type[BaseModel] = Settings, prefix: str = PREFIX) -> It
             yield from setting_names(section, f"{variable}{NESTED_DELIMITER}")
 
 
-def _unknown(name: str, value: str, source: str, known: list[str]) -> UnknownSetting | None:
-    upper = name.upper()
-    if not upper.startswith(PREFIX) or upper in known:
-        return None
-    close = difflib.get_close_matches(upper, known, n=1, cutoff=0.8)
-    return UnknownSetting(name, source, close[0] if close else None, value)
+def _assignments(
+    environ: Mapping[str, str], files: tuple[Path, ...]
+) -> Iterator[tuple[str, str, str] | UnparsableLine]:
+    """Every (name, value, where) in the environment, then in each env file, line by line."""
+    for name in sorted(environ):
+        yield name, environ[name], ENVIRONMENT
+    for path in (path for path in files if path.is_file()):
+        with path.open(encoding="utf-8") as stream:
+            for binding in parse_stream(stream):
+                # python-dotenv counts a binding's lines from the blank lines before it.
+                text = binding.original.string
+                line = binding.original.line + len(text) - len(text.lstrip("\n"))
+                if binding.error:
+                    yield UnparsableLine(path, line)
+                elif binding.key is not None:
+                    yield binding.key, binding.value or "", f"{path}:{line}"
 
 
 def check_sources(
@@ -85,25 +94,16 @@ def check_sources(
 ) -> list[UnknownSetting | UnparsableLine]:
     """Every unknown `APP_*` name in the environment and the env files, and every bad line."""
     environ = os.environ if environ is None else environ
-    files = env_files(environ) if files is None else files
     known = [*setting_names(settings_cls), *SOURCE_VARIABLES, *OTHER_KNOWN_NAMES]
     problems: list[UnknownSetting | UnparsableLine] = []
-    for name in sorted(environ):
-        unknown = _unknown(name, environ[name], "the environment", known)
-        if unknown is not None:
-            problems.append(unknown)
-    for path in files:
-        if not path.is_file():
+    for item in _assignments(environ, env_files(environ) if files is None else files):
+        if isinstance(item, UnparsableLine):
+            problems.append(item)
             continue
-        with path.open(encoding="utf-8") as stream:
-            for binding in parse_stream(stream):
-                line = _line(binding)
-                if binding.error:
-                    problems.append(UnparsableLine(path, line))
-                elif binding.key is not None:
-                    unknown = _unknown(binding.key, binding.value or "", f"{path}:{line}", known)
-                    if unknown is not None:
-                        problems.append(unknown)
+        name, value, source = item
+        if name.upper().startswith(PREFIX) and name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.8)
+            problems.append(UnknownSetting(name, source, close[0] if close else None, value))
     return problems
 
 
@@ -163,36 +163,21 @@ def explain_settings_error(
 
 
 def _origin(variable: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """Where `variable`'s value came from (the highest-priority source first), and the value."""
-    for name, value in environ.items():
-        if name.upper() == variable:
-            return "the environment", value
-    for path in reversed(env_files(environ)):  # a later file wins
-        found = _in_env_file(path, variable)
-        if found is not None:
-            return found
+    """Where `variable`'s value came from, and the value: the environment, else the last
+    env-file line that sets it (a later file wins), else the secrets folder."""
+    found = None
+    for item in _assignments(environ, env_files(environ)):
+        if isinstance(item, tuple) and item[0].upper() == variable:
+            _, value, source = item
+            if source == ENVIRONMENT:
+                return source, value
+            found = source, value
+    if found:
+        return found
     folder = secrets_dir(environ)
     if folder is not None and (folder / variable).is_file():
         return str(folder / variable), (folder / variable).read_text().strip()
     return None
-
-
-def _in_env_file(path: Path, variable: str) -> tuple[str, str] | None:
-    if not path.is_file():
-        return None
-    found = None
-    with path.open(encoding="utf-8") as stream:
-        for binding in parse_stream(stream):
-            if binding.key is not None and binding.key.upper() == variable:
-                found = f"{path}:{_line(binding)}", binding.value or ""
-    return found
-
-
-def _line(binding: Binding) -> int:
-    """The line the binding's own text starts on: python-dotenv counts from the blank lines
-    before it."""
-    original = binding.original
-    return original.line + len(original.string) - len(original.string.lstrip("\n"))
 
 
 def _is_secret(model: type[BaseModel], path: list[str]) -> bool:

@@ -1,28 +1,112 @@
-"""Typed settings: every knob of every service, validated when `Settings()` is built.
+"""Typed settings: every knob of every service, validated once, when `Settings()` is built.
 
-Environment variables use the prefix `APP_` and `__` between a section and its field,
-for example `APP_DATABASE__URL` or `APP_CACHE__BACKEND`.
+Read, highest priority first, from arguments to `Settings(...)`, `APP_*` environment variables
+(`__` between a section and its field: `APP_DATABASE__URL`), the env files (a later one wins),
+the secrets folder, then defaults. Services trust the values they are given: the rules are here.
 """
 
 import importlib.util
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from typing import Any, Literal, Self
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
-from config.sources import DEFAULT_ENV_FILE, file_sources
 from providers.urls import redacted_url
 
-DEFAULT_DATABASE_URL = "sqlite:///./data/wirework.db"
-SUPPORTED_DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
-SUPPORTED_LOCK_SCHEMES = ("redis://", "rediss://", "postgresql://", "postgres://")
+DEFAULT_ENV_FILE: Final = ".env"
+ENV_FILE_VARIABLE: Final = "APP_ENV_FILE"
+"""One env file, or several separated by `os.pathsep` (later wins), instead of the default pair."""
+SECRETS_DIR_VARIABLE: Final = "APP_SECRETS_DIR"
+"""A folder of files named like the settings (`APP_DATABASE__URL`), as Docker and Kubernetes
+mount secrets; each file holds one value."""
+SOURCE_VARIABLES: Final = (ENV_FILE_VARIABLE, SECRETS_DIR_VARIABLE)
+"""Read from the process environment only: they say where the other settings are."""
 
 
-def _scheme(url: str) -> str:
-    """Only the scheme of a rejected URL goes into a message: the rest may hold a password."""
-    return url.partition("://")[0] if "://" in url else url.partition(":")[0]
+def lookup(environ: Mapping[str, str], name: str) -> str | None:
+    """`environ[name]`, ignoring case as pydantic-settings does for `APP_*` names."""
+    return next((value for key, value in environ.items() if key.upper() == name), None)
+
+
+def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
+    """`APP_ENV_FILE`, else `.env` then `.env.{environment}`; missing files are skipped.
+
+    The environment is `APP_ENVIRONMENT` from the process, else from `.env`, else development.
+    """
+    explicit = lookup(environ, ENV_FILE_VARIABLE)
+    if explicit:
+        return tuple(Path(path) for path in explicit.split(os.pathsep) if path)
+    environment = lookup(environ, "APP_ENVIRONMENT")
+    if not environment:
+        from_file = {key.upper(): value for key, value in dotenv_values(DEFAULT_ENV_FILE).items()}
+        environment = from_file.get("APP_ENVIRONMENT") or "development"
+    return Path(DEFAULT_ENV_FILE), Path(f"{DEFAULT_ENV_FILE}.{environment.strip().lower()}")
+
+
+def secrets_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The secrets folder named by `APP_SECRETS_DIR`, or None when it is not set."""
+    folder = lookup(environ, SECRETS_DIR_VARIABLE)
+    return Path(folder) if folder else None
+
+
+def _url_with_scheme(kind: str, *schemes: str) -> AfterValidator:
+    """Accept a URL starting with one of `schemes`; name a rejected one by its scheme alone,
+    since the rest may hold a password."""
+
+    def check(url: str) -> str:
+        if not url.startswith(schemes):
+            scheme = url.partition("://")[0] if "://" in url else url.partition(":")[0]
+            allowed = ", ".join(schemes)
+            raise ValueError(f"unsupported {kind} URL scheme {scheme!r}: use one of {allowed}")
+        return url
+
+    return AfterValidator(check)
+
+
+def _importable(package: str) -> str:
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ValueError(f"migration package {package!r} cannot be found on the path")
+    return package
+
+
+def _blank_is_none(value: object) -> object:
+    """`APP_API_KEY=` in a `.env` means "not set", not "the empty string is the key"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+DatabaseUrl = Annotated[
+    str, _url_with_scheme("database", "sqlite:///", "postgresql://", "postgres://")
+]
+CacheUrl = Annotated[str, _url_with_scheme("cache", "redis://", "rediss://", "unix://")]
+LockUrl = Annotated[
+    str, _url_with_scheme("lock", "redis://", "rediss://", "postgresql://", "postgres://")
+]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Secret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
 
 
 class Environment(StrEnum):
@@ -46,53 +130,17 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     """Where the data lives and how many connections the pool may hold."""
 
-    url: str = Field(
-        DEFAULT_DATABASE_URL, description="sqlite:///path, sqlite:///:memory: or postgresql://…"
-    )
-    min_size: int = Field(1, ge=0, le=100, description="connections opened at start-up")
-    max_size: int = Field(5, ge=1, le=100, description="most connections open at once")
-    acquire_timeout: float = Field(
-        5.0, gt=0, le=300, description="seconds to wait for a free connection"
-    )
-    connect_timeout: float = Field(
-        10.0, gt=0, le=300, description="PostgreSQL: seconds to open one connection"
-    )
-    query_timeout: float = Field(
-        30.0,
-        gt=0,
-        le=3600,
-        description="PostgreSQL: seconds a statement may wait for the server's answer before "
-        "the request gets a 503 (below a proxy's timeout, above the slowest statement)",
-    )
-    max_inactive_connection_lifetime: float = Field(
-        300.0, gt=0, description="PostgreSQL: seconds an idle connection lives before it is closed"
-    )
-    migrate_on_start: bool = Field(True, description="apply pending schema migrations at start-up")
-    migrations: tuple[str, ...] = Field(
-        (), description="your own migration packages (import names), applied after Wirework's"
-    )
-
-    @field_validator("migrations")
-    @classmethod
-    def _importable(cls, packages: tuple[str, ...]) -> tuple[str, ...]:
-        for package in packages:
-            try:
-                found = importlib.util.find_spec(package) is not None
-            except (ImportError, ValueError):
-                found = False
-            if not found:
-                raise ValueError(f"migration package {package!r} cannot be found on the path")
-        return packages
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        if not url.startswith(SUPPORTED_DATABASE_SCHEMES):
-            allowed = ", ".join(SUPPORTED_DATABASE_SCHEMES)
-            raise ValueError(
-                f"unsupported database URL scheme {_scheme(url)!r}: use one of {allowed}"
-            )
-        return url
+    url: DatabaseUrl = "sqlite:///./data/wirework.db"
+    min_size: int = Field(1, ge=0, le=100)  # opened at start-up
+    max_size: int = Field(5, ge=1, le=100)
+    acquire_timeout: Seconds = Field(5.0, le=300)
+    # PostgreSQL only: opening a connection; waiting for an answer (then the request gets a
+    # 503, so keep it below a proxy's timeout); how long an idle connection lives.
+    connect_timeout: Seconds = Field(10.0, le=300)
+    query_timeout: Seconds = Field(30.0, le=3600)
+    max_inactive_connection_lifetime: Seconds = 300.0
+    migrate_on_start: bool = True
+    migrations: tuple[Annotated[str, AfterValidator(_importable)], ...] = ()  # after Wirework's
 
     @model_validator(mode="after")
     def _sizes_in_order(self) -> Self:
@@ -106,122 +154,59 @@ class DatabaseSettings(_Section):
 class CacheSettings(_Section):
     """Which store backs the cache and how entries age out of it."""
 
-    backend: Literal["memory", "redis"] = Field(
-        "memory", description="memory (one process) or redis (shared)"
-    )
-    url: str | None = Field(
-        None, description="redis://host:port/db, required when backend is redis"
-    )
-    max_size: int = Field(
-        10_000, ge=1, description="entries kept by the memory store before LRU eviction"
-    )
-    default_ttl: float = Field(
-        300.0, gt=0, description="seconds an entry lives unless set with its own ttl"
-    )
-    namespace: str = Field(
-        "wirework", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$", description="key prefix in Redis"
-    )
+    backend: Literal["memory", "redis"] = "memory"
+    url: CacheUrl | None = None
+    max_size: int = Field(10_000, ge=1)  # entries the memory store keeps, then LRU eviction
+    default_ttl: float = Field(300.0, gt=0)  # infinite: entries never expire
+    namespace: str = Field("wirework", pattern=r"^[A-Za-z0-9_.:-]+$")  # the key prefix in Redis
 
     @model_validator(mode="after")
     def _redis_needs_url(self) -> Self:
         if self.backend == "redis" and not self.url:
             raise ValueError("backend 'redis' needs url (set APP_CACHE__URL=redis://host:6379/0)")
-        if self.url is not None and not self.url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(
-                f"unsupported cache URL scheme {_scheme(self.url)!r}: use redis://, rediss:// or unix://"
-            )
         return self
 
 
 class BackgroundSettings(_Section):
     """Where exclusive periodic tasks take the lock that lets one instance run them."""
 
-    lock_url: str | None = Field(
-        None, description="redis://… or postgresql://…; unset means in-process only"
-    )
-    stop_timeout: float = Field(
-        5.0, gt=0, le=300, description="seconds stop() waits for running tasks"
-    )
-    heartbeat_interval: float | None = Field(
-        None, gt=0, description="seconds between cluster heartbeats (an exclusive task); unset: off"
-    )
-
-    @field_validator("lock_url")
-    @classmethod
-    def _known_lock_scheme(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(SUPPORTED_LOCK_SCHEMES):
-            allowed = ", ".join(SUPPORTED_LOCK_SCHEMES)
-            raise ValueError(f"unsupported lock URL scheme {_scheme(url)!r}: use one of {allowed}")
-        return url
+    lock_url: LockUrl | None = None  # unset: the Redis cache's, else in-process only
+    stop_timeout: Seconds = Field(5.0, le=300)
+    heartbeat_interval: Seconds | None = None  # unset: no cluster heartbeat
 
 
 class ServerSettings(_Section):
     """How the HTTP server treats requests: the largest body it reads, how long it drains."""
 
-    max_body_size: int = Field(
-        1_048_576,
-        ge=1,
-        description="bytes a request body may have; a larger one is refused with 413 unread",
-    )
-    shutdown_timeout: float = Field(
-        10.0,
-        gt=0,
-        le=600,
-        description="seconds `serve` gives in-flight requests after SIGTERM before cancelling them",
-    )
-    proxy_headers: bool = Field(
-        True,
-        description="take the scheme, client address and host from X-Forwarded-Proto, -For "
-        "and -Host, when the peer is in forwarded_allow_ips",
-    )
-    forwarded_allow_ips: str = Field(
-        "127.0.0.1",
-        min_length=1,
-        description="trusted proxies: comma-separated addresses or networks (10.0.0.0/8), or *",
-    )
+    max_body_size: int = Field(1_048_576, ge=1)  # bytes; a larger body is a 413, unread
+    shutdown_timeout: Seconds = Field(10.0, le=600)  # for in-flight requests after SIGTERM
+    # Take the scheme, client and host from X-Forwarded-* sent by these peers (or *).
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = Field("127.0.0.1", min_length=1)
+
+
+def _upper(level: object) -> object:
+    return level.upper() if isinstance(level, str) else level
 
 
 class LogSettings(_Section):
     """How the application and the server log: for people (text) or log systems (json)."""
 
-    format: Literal["text", "json"] = Field(
-        "text", description="text: one readable line per record; json: one JSON object per line"
-    )
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "INFO", description="the least severe records written"
-    )
-    access: bool = Field(True, description="one line per answered request (at INFO)")
-
-    @field_validator("level", mode="before")
-    @classmethod
-    def _any_case(cls, level: object) -> object:
-        return level.upper() if isinstance(level, str) else level
+    format: Literal["text", "json"] = "text"
+    level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
+    ] = "INFO"
+    access: bool = True
 
 
 class AuthSettings(_Section):
     """Signing in: the key that signs access tokens, their lifetime, failed-attempt limits."""
 
-    token_secret: SecretStr | None = Field(
-        None,
-        description="signs access tokens; required in production, else random per process",
-    )
-    token_lifetime: float = Field(
-        900.0, gt=0, le=86_400, description="seconds an access token stays valid"
-    )
-    max_failures_per_email: int = Field(
-        5, ge=1, description="failed sign-ins for one e-mail before 429, per window"
-    )
-    max_failures_per_client: int = Field(
-        20, ge=1, description="failed sign-ins from one client address before 429, per window"
-    )
-    failure_window: float = Field(
-        300.0, gt=0, le=86_400, description="seconds failed sign-ins are counted for"
-    )
-
-    @field_validator("token_secret", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    token_secret: Secret = None  # required in production, else random per process
+    token_lifetime: Seconds = Field(900.0, le=86_400)
+    max_failures_per_email: int = Field(5, ge=1)  # within failure_window, then 429
+    max_failures_per_client: int = Field(20, ge=1)
+    failure_window: Seconds = Field(300.0, le=86_400)
 
 
 class Settings(BaseSettings):
@@ -230,7 +215,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APP_",
         env_nested_delimiter="__",
-        env_file=DEFAULT_ENV_FILE,  # then .env.{environment}: see config/sources.py
+        env_file=DEFAULT_ENV_FILE,  # then .env.{environment}: see settings_customise_sources
         env_file_encoding="utf-8",
         # A .env file may hold other tools' variables; sections still reject unknown keys.
         extra="ignore",
@@ -240,10 +225,8 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.DEVELOPMENT
-    reload_mode: bool = Field(
-        False, description="true in a reloading supervisor: open no resources"
-    )
-    api_key: SecretStr | None = Field(None, description="when set, data endpoints need X-API-Key")
+    reload_mode: bool = False  # in a reloading supervisor: services open nothing
+    api_key: Secret = None  # when set, data endpoints need X-API-Key
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     background: BackgroundSettings = BackgroundSettings()
@@ -260,12 +243,25 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """`.env` then `.env.{environment}` (or `APP_ENV_FILE`), and `APP_SECRETS_DIR`."""
-        return (
-            init_settings,
-            env_settings,
-            *file_sources(settings_cls, dotenv_settings, file_secret_settings),
-        )
+        """pydantic-settings' own sources, reading the env files and the secrets folder chosen
+        above; an explicit `Settings(_env_file=...)` or `_secrets_dir=...` is kept."""
+        if (
+            isinstance(dotenv_settings, DotEnvSettingsSource)
+            and dotenv_settings.env_file == DEFAULT_ENV_FILE
+        ):
+            dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=env_files())
+        folder = secrets_dir()
+        if (
+            folder is not None
+            and isinstance(file_secret_settings, SecretsSettingsSource)
+            and file_secret_settings.secrets_dir is None
+        ):
+            # Nested: a file named APP_DATABASE__URL fills database.url. A folder that is named
+            # but missing is an error, not a silently empty source.
+            file_secret_settings = NestedSecretsSettingsSource(
+                file_secret_settings, secrets_dir=folder, secrets_dir_missing="error"
+            )
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @property
     def task_lock_url(self) -> str | None:
@@ -273,9 +269,3 @@ class Settings(BaseSettings):
         if self.background.lock_url:
             return self.background.lock_url
         return self.cache.url if self.cache.backend == "redis" else None
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _blank_key_is_no_key(cls, value: object) -> object:
-        # `APP_API_KEY=` in a .env means "not set", not "the empty string is the key".
-        return None if isinstance(value, str) and not value.strip() else value

@@ -59,6 +59,8 @@ def test_dotenv_file_is_read_and_a_missing_one_is_fine(tmp_path: Path) -> None:
         ("APP_CACHE__DEFAULT_TTL", "0", "cache.default_ttl"),
         ("APP_CACHE__NAMESPACE", "has space", "cache.namespace"),
         ("APP_BACKGROUND__LOCK_URL", "zookeeper://z", "background.lock_url"),
+        ("APP_BACKGROUND__HEARTBEAT_INTERVAL", "inf", "background.heartbeat_interval"),
+        ("APP_DATABASE__MAX_INACTIVE_CONNECTION_LIFETIME", "inf", "database.max_inactive"),
     ],
 )
 def test_a_bad_value_fails_at_construction_naming_the_setting(
@@ -69,6 +71,13 @@ def test_a_bad_value_fails_at_construction_naming_the_setting(
         Settings()
     assert caught.value.error_count() == 1
     assert named in str(caught.value)
+
+
+def test_an_infinite_default_ttl_means_entries_never_expire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_CACHE__DEFAULT_TTL", "inf")
+    assert Settings().cache.default_ttl == float("inf")
 
 
 def test_settings_are_frozen_so_services_cannot_drift_from_them() -> None:
