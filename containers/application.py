@@ -1,8 +1,5 @@
-"""Wirework's container: which provider builds which service from which settings.
-
-Read it as a table of the application. Every service (a `providers.Resource`) and every
-provider built from one is awaited: `await container.X()` works the same for the real
-service, a plain fake and an async fake, before or after start-up.
+"""Wirework's container, a table of the application: which provider builds which service
+from which settings. `await container.X()` gives the service, or the fake standing in for it.
 """
 
 import time
@@ -26,8 +23,7 @@ from providers.users.repository import UserRepository
 
 
 def with_wirework_migrations(packages: tuple[str, ...]) -> tuple[str, ...]:
-    """The main database's schema: Wirework's migrations (the users table), then the
-    application's packages; another database declares only its own."""
+    """The main database's schema: Wirework's (the users table), then the application's."""
     return (WIREWORK_MIGRATIONS, *packages)
 
 

@@ -1,12 +1,10 @@
-"""Start-up and shutdown, which dependency-injector leaves to chance, made exact.
+"""Start-up and shutdown in dependency order, which dependency-injector leaves to chance.
 
-`init_resources()` starts every resource reachable from the container (declared, added by
-a subclass, nested or inline) once, dependencies first, and never one a fake stands in
-for; a failure half-way closes what had started. `shutdown_resources()` closes, in reverse,
-everything that started, overridden since or not; resources in a dependency cycle stay
-open, named by the error raised once every other one is closed. Both run on the event loop
-even when not awaited, and say so when called where none runs. Logs and errors name
-resources by provider path; several teardown failures arrive as one `ExceptionGroup`.
+`init_resources()` starts every reachable resource once, dependencies first, never one a
+fake stands in for, and closes what had started when one fails. `shutdown_resources()`
+closes, in reverse, everything that started, overridden since or not; resources in a cycle
+stay open, named by the error raised once the others are closed. Both run on the event loop
+even when not awaited. Logs and errors name resources by provider path.
 """
 
 import asyncio
@@ -24,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 Resource = providers.BaseResource
 ResourceType = type[Resource[Any]]
+_NAMESPACES = (providers.Container, providers.DependenciesContainer, providers.Self)
 
 
 def declare_async_mode(container: containers.Container) -> None:
@@ -34,15 +33,11 @@ def declare_async_mode(container: containers.Container) -> None:
     """
     provider: providers.Provider[Any]
     for provider in container.traverse():
-        if isinstance(provider, _NAMESPACES):
-            continue  # calling one gives the container itself, which is not awaited
-        if isinstance(provider, providers.BaseResource) or any(
-            True for _ in provider.traverse(types=[providers.BaseResource])
+        # A namespace gives the container itself when called, which is not awaited.
+        if not isinstance(provider, _NAMESPACES) and (
+            isinstance(provider, Resource) or any(provider.traverse(types=[Resource]))
         ):
             provider.enable_async_mode()
-
-
-_NAMESPACES = (providers.Container, providers.DependenciesContainer, providers.Self)
 
 
 class LifecycleContainer(containers.DynamicContainer):
@@ -61,13 +56,10 @@ class LifecycleContainer(containers.DynamicContainer):
         try:
             for service in resources(self, skip_overridden=True):
                 resource = service.provider
-                if resource.overridden or resource.initialized or not isinstance(resource, kind):
-                    continue
-                started.append(service)
-                result = resource.init()
-                if inspect.isawaitable(result):
-                    await result
-                logger.debug("started %s", service.path)
+                if isinstance(resource, kind) and not (resource.overridden or resource.initialized):
+                    started.append(service)
+                    await _maybe_await(resource.init())
+                    logger.debug("started %s", service.path)
         except BaseException as error:
             if started:  # the last one is the one that failed; the caller reports the error
                 error.add_note(f"while starting {started[-1].path}")
@@ -77,12 +69,12 @@ class LifecycleContainer(containers.DynamicContainer):
                 error.add_note(f"closing what had started failed too: {teardown!r}")
             raise
 
-    async def _stop(self, resource_type: ResourceType) -> None:
+    async def _stop(self, kind: ResourceType) -> None:
         try:
             walked, cycle = resources(self), None
         except DependencyCycleError as error:
             walked, cycle = error.acyclic, f"Unable to resolve resources shutdown order: {error}"
-        await _shutdown(s for s in reversed(walked) if isinstance(s.provider, resource_type))
+        await _shutdown(s for s in reversed(walked) if isinstance(s.provider, kind))
         if cycle:
             raise DependencyCycleError(cycle, [])
 
@@ -102,16 +94,20 @@ def _run_on_loop(
         ) from None
 
 
+async def _maybe_await(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
 async def _shutdown(services: Iterable[Service]) -> None:
+    """Close each started service; every failure is logged and raised, several as a group."""
     errors: list[Exception] = []
     closed: list[str] = []
     for service in (service for service in services if service.provider.initialized):
         try:
-            result = service.provider.shutdown()
-            if inspect.isawaitable(result):
-                await result
+            await _maybe_await(service.provider.shutdown())
             closed.append(service.path)
-        except Exception as error:  # keep closing the others, then report every failure
+        except Exception as error:  # keep closing the others
             logger.exception("shutting down %s failed", service.path)
             error.add_note(f"while shutting down {service.path}")
             errors.append(error)

@@ -1,4 +1,4 @@
-"""Resource lifecycles: build a service, initialise it, hand it out, close it at shutdown."""
+"""How the container holds a service: for the whole run (`managed`) or for one request."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -21,20 +21,19 @@ ServiceT = TypeVar("ServiceT", bound=ManagedService)
 def managed(
     factory: Callable[..., ServiceT], **options: Any
 ) -> AbstractAsyncContextManager[ServiceT]:
-    """Resource body shared by every service: initialise on start, always close on stop.
+    """Resource body of every service: build it, initialise it on start, always close it on stop.
 
-    Checked before anything is built: a provider called without `await`, from code where
-    no event loop runs, would otherwise fail deep inside dependency-injector with
-    "There is no current event loop" or hand out a future that never resolves.
+    Without an event loop (a provider called without `await`, from synchronous code)
+    dependency-injector would fail deep inside with "There is no current event loop", or
+    hand out a future that never resolves: say what to do instead, before building anything.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        name = getattr(factory, "__name__", repr(factory))
         raise RuntimeError(
-            f"{name} is asynchronous: await its provider from async code "
-            f"(`service = await container.<name>()`); it was called where no event loop "
-            f"runs (synchronous code or a worker thread)"
+            f"{getattr(factory, '__name__', repr(factory))} is asynchronous: await its provider "
+            "from async code (`service = await container.<name>()`); it was called where no "
+            "event loop runs (synchronous code or a worker thread)"
         ) from None
     return _lifecycle(factory, options)
 
@@ -52,13 +51,9 @@ async def _lifecycle(
 
 
 class RequestScoped(providers.Factory[Any]):
-    """A provider whose value lives for one request and is closed after it.
+    """A provider whose value is an async context manager entered for one request.
 
-    It builds an async context manager per call (`RequestScoped(DatabaseService.transaction,
-    database)`); `Inject` enters it before the endpoint runs and exits it once the endpoint
-    returned, before the response is sent: a transaction commits, or rolls back when the
-    endpoint raised or the client left. Like a `Resource`, an override
-    (`container.x.override(fake)`) replaces the whole lifecycle: the fake is handed to the
-    endpoint as it is, never entered. It is no service: readiness, statistics and the graph
-    list only the resources it uses.
+    `Inject` enters it before the endpoint runs and exits it once the endpoint returned,
+    before the response is sent. An override replaces the whole lifecycle: the fake is handed
+    to the endpoint as it is, never entered. It is no service: only what it uses is one.
     """

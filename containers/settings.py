@@ -1,4 +1,4 @@
-"""How a subclass's providers, its own `settings` first, reach every inherited provider.
+"""How a subclass's redefinitions, its own `settings` first, reach every inherited provider.
 
 `class App(Container): settings = SettingsProvider(AppSettings)` makes every provider read
 that one object; a test's plain `Settings(...)` override is read as `AppSettings`.
@@ -21,11 +21,10 @@ class SettingsProvider(providers.Singleton[SettingsT]):
     def override(self, provider: Any) -> "providers.OverridingContext[Any]":
         """Override as any provider does; a base-class `Settings` gains this class's sections."""
         value = provider.provides if isinstance(provider, providers.Object) else provider
-        declared: type[Settings] = self.cls
-        if isinstance(value, Settings) and not isinstance(value, declared):
+        if isinstance(value, Settings) and not isinstance(value, self.cls):
             # model_validate, not the constructor: the sections the override lacks take their
             # defaults, never values from this process's environment or `.env`.
-            provider = providers.Object(declared.model_validate(value.model_dump()))
+            provider = providers.Object(self.cls.model_validate(value.model_dump()))
         return super().override(provider)
 
 
@@ -37,6 +36,7 @@ def rebind_redefined(container_class: Any) -> None:
     """
     inherited: dict[str, Provider] = container_class.inherited_providers
     own: dict[str, Provider] = container_class.cls_providers
+    every = {**inherited, **own}
     stale = {
         name: _by_name(inherited[name], new)
         for name, new in own.items()
@@ -44,20 +44,20 @@ def rebind_redefined(container_class: Any) -> None:
     }
     replaced = {key for ids in stale.values() for key in ids}
     memo: dict[int, Any] = {key: new for ids in stale.values() for key, new in ids.items()}
-    every = {**inherited, **own}
     for provider in every.values():
         for reached in (provider, *provider.traverse()):
             if not _reaches(reached, replaced):
                 memo.setdefault(id(reached), reached)
+    # A redefinition may use another: copy that one first, so this one refers to the copy.
     needs = {
         n: {m for m in stale if m != n and _reaches(own[n], {*stale[m], id(own[m])})} for n in stale
     }
-    for name in TopologicalSorter(needs).static_order():  # a redefinition may use another
+    for name in TopologicalSorter(needs).static_order():
         new = own[name]
         final = providers.deepcopy(new, memo) if _reaches(new, replaced) else new
         memo.update({**_by_name(inherited[name], final), id(new): final})
     for name, provider in every.items():
-        if _reaches(provider, replaced) or name in stale:
+        if name in stale or _reaches(provider, replaced):
             setattr(container_class, name, providers.deepcopy(provider, memo))
 
 
@@ -72,5 +72,4 @@ def _by_name(old: Provider, new: Provider) -> dict[int, Provider]:
 
 
 def _reaches(provider: Provider, ids: set[int]) -> bool:
-    used: list[Provider] = [provider, *provider.traverse()]
-    return any(id(each) in ids for each in used)
+    return any(id(each) in ids for each in (provider, *provider.traverse()))

@@ -1,7 +1,7 @@
 """One way for tests to swap any service for a fake, and always get the original back."""
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -11,16 +11,12 @@ from dependency_injector import containers, providers
 def override_services(container: containers.Container, **fakes: Any) -> Iterator[None]:
     """Replace services by name for the body of a `with`, e.g. `database=AsyncMock()`.
 
-    Works before or after `init_resources()`: a service overridden before start-up is
-    never started, one overridden afterwards keeps running and is still closed by
-    `shutdown_resources()`. Plain objects, `MagicMock` and `AsyncMock` all work, because
-    every service provider is in async mode (`await container.cache()` gives the fake).
+    Before start-up, an overridden service is never started; after it, it keeps running and
+    is still closed by `shutdown_resources()`. Plain objects and mocks are all awaited alike.
     """
-    with ExitStack() as stack:
-        for name, fake in fakes.items():
-            provider = getattr(container, name, None)
-            if not isinstance(provider, providers.Provider):
-                known = ", ".join(sorted(container.providers))
-                raise ValueError(f"the container has no service {name!r}; it has: {known}")
-            stack.enter_context(provider.override(providers.Object(fake)))
+    for name in fakes:
+        if not isinstance(getattr(container, name, None), providers.Provider):
+            known = ", ".join(sorted(container.providers))
+            raise ValueError(f"the container has no service {name!r}; it has: {known}")
+    with container.override_providers(**{n: providers.Object(f) for n, f in fakes.items()}):
         yield
