@@ -135,49 +135,37 @@ def refuse_near_misses(
         )
 
 
-def explain_settings_error(
-    error: ValidationError,
-    settings_cls: type[BaseModel] = Settings,
-    environ: Mapping[str, str] | None = None,
-) -> str:
-    """One line per bad value, e.g. `APP_DATABASE__MAX_SIZE='abc' (from .env:3): …`.
-
-    The variable the user wrote, where its value came from (the environment, an env file and
-    line, a secrets file), the value (`***` for a secret, URLs without their password) and
-    pydantic's rule, without its links.
-    """
-    environ = os.environ if environ is None else environ
+def explain_settings_error(error: ValidationError, settings_cls: type[BaseModel] = Settings) -> str:
+    """One line per bad value: the variable the user wrote, where its value came from, the
+    value (`***` for a secret, URLs without their password) and pydantic's rule, e.g.
+    `APP_DATABASE__MAX_SIZE='abc' (from .env:3): Input should be a valid integer, …`."""
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         path = [str(part) for part in problem["loc"] if not isinstance(part, int)]
         variable = PREFIX + NESTED_DELIMITER.join(part.upper() for part in path)
         rule = problem["msg"].removeprefix("Value error, ")
-        origin = _origin(variable, environ)
+        origin = _origin(variable)
         if origin is None:
             lines.append(f"{variable}: {rule}")
-            continue
-        source, value = origin
-        shown = "***" if _is_secret(settings_cls, path) else repr(redacted_url(value))
-        lines.append(f"{variable}={shown} (from {source}): {rule}")
+        else:
+            shown = "***" if _is_secret(settings_cls, path) else repr(redacted_url(origin[1]))
+            lines.append(f"{variable}={shown} (from {origin[0]}): {rule}")
     return "\n".join(lines)
 
 
-def _origin(variable: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """Where `variable`'s value came from, and the value: the environment, else the last
-    env-file line that sets it (a later file wins), else the secrets folder."""
+def _origin(variable: str) -> tuple[str, str] | None:
+    """(where, value) of `variable`: the environment, else the last env-file line setting it
+    (a later file wins), else the secrets folder."""
     found = None
-    for item in _assignments(environ, env_files(environ)):
+    for item in _assignments(os.environ, env_files()):
         if isinstance(item, tuple) and item[0].upper() == variable:
-            _, value, source = item
-            if source == ENVIRONMENT:
-                return source, value
-            found = source, value
-    if found:
-        return found
-    folder = secrets_dir(environ)
-    if folder is not None and (folder / variable).is_file():
+            found = item[2], item[1]
+            if item[2] == ENVIRONMENT:
+                return found
+    folder = secrets_dir()
+    if found is None and folder is not None and (folder / variable).is_file():
         return str(folder / variable), (folder / variable).read_text().strip()
-    return None
+    return found
 
 
 def _is_secret(model: type[BaseModel], path: list[str]) -> bool:

@@ -18,18 +18,14 @@ T = TypeVar("T")
 
 
 class DegradableResource(providers.Resource[T]):
-    """A service the application still serves without, only worse (a cache: misses).
-
-    Readiness fails when any other service fails its ping, and reports this one as degraded.
-    """
+    """A service the application still serves without, only worse (a cache: misses):
+    readiness reports it degraded, where any other failing service makes it fail."""
 
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """One resource: its path, its provider and the paths of the services it reaches directly.
-
-    A stand-in (`stands_in`) is a resource overriding another: it answers to that one's path.
-    """
+    """One resource: its path, its provider, the paths of the services it reaches directly,
+    and whether it stands in for (overrides) another resource, answering to that one's path."""
 
     path: str
     provider: Resource

@@ -1,10 +1,6 @@
 """Start-up and shutdown in dependency order, which dependency-injector leaves to chance.
 
-`init_resources()` starts every reachable resource once, dependencies first, never one a
-fake stands in for, and closes what had started when one fails. `shutdown_resources()`
-closes, in reverse, everything that started, overridden since or not; resources in a cycle
-stay open, named by the error raised once the others are closed. Both run on the event loop
-even when not awaited. Logs and errors name resources by provider path.
+Both run on the event loop even when not awaited; logs and errors name resources by path.
 """
 
 import asyncio
@@ -44,11 +40,13 @@ class LifecycleContainer(containers.DynamicContainer):
     """A dynamic container whose resources start and stop in dependency order."""
 
     def init_resources(self, resource_type: ResourceType = Resource) -> Task[None]:
-        """Start every resource not replaced by an override, dependencies first."""
+        """Start every resource not replaced by an override, dependencies first, once; when
+        one fails, close what had started."""
         return _run_on_loop(self._start, resource_type, "init_resources")
 
     def shutdown_resources(self, resource_type: ResourceType = Resource) -> Task[None]:
-        """Stop every started resource, dependents before their dependencies."""
+        """Stop every started resource, overridden since or not, dependents first; resources
+        in a cycle stay open, named by the error raised once the others are closed."""
         return _run_on_loop(self._stop, resource_type, "shutdown_resources")
 
     async def _start(self, kind: ResourceType) -> None:
