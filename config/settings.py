@@ -43,7 +43,7 @@ SOURCE_VARIABLES: Final = (ENV_FILE_VARIABLE, SECRETS_DIR_VARIABLE)
 """Read from the process environment only: they say where the other settings are."""
 
 
-def lookup(environ: Mapping[str, str], name: str) -> str | None:
+def _lookup(environ: Mapping[str, str], name: str) -> str | None:
     """`environ[name]`, ignoring case as pydantic-settings does for `APP_*` names."""
     return next((value for key, value in environ.items() if key.upper() == name), None)
 
@@ -53,10 +53,10 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
     The environment is `APP_ENVIRONMENT` from the process, else from `.env`, else development.
     """
-    explicit = lookup(environ, ENV_FILE_VARIABLE)
+    explicit = _lookup(environ, ENV_FILE_VARIABLE)
     if explicit:
         return tuple(Path(path) for path in explicit.split(os.pathsep) if path)
-    environment = lookup(environ, "APP_ENVIRONMENT")
+    environment = _lookup(environ, "APP_ENVIRONMENT")
     if not environment:
         from_file = {key.upper(): value for key, value in dotenv_values(DEFAULT_ENV_FILE).items()}
         environment = from_file.get("APP_ENVIRONMENT") or "development"
@@ -65,7 +65,7 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
 def secrets_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
     """The secrets folder named by `APP_SECRETS_DIR`, or None when it is not set."""
-    folder = lookup(environ, SECRETS_DIR_VARIABLE)
+    folder = _lookup(environ, SECRETS_DIR_VARIABLE)
     return Path(folder) if folder else None
 
 

@@ -58,6 +58,7 @@ def test_dotenv_file_is_read_and_a_missing_one_is_fine(tmp_path: Path) -> None:
         ("APP_CACHE__BACKEND", "redis", "cache"),
         ("APP_CACHE__DEFAULT_TTL", "0", "cache.default_ttl"),
         ("APP_CACHE__NAMESPACE", "has space", "cache.namespace"),
+        ("APP_CACHE__URL", "memcache://cache:11211", "cache.url"),
         ("APP_BACKGROUND__LOCK_URL", "zookeeper://z", "background.lock_url"),
         ("APP_BACKGROUND__HEARTBEAT_INTERVAL", "inf", "background.heartbeat_interval"),
         ("APP_DATABASE__MAX_INACTIVE_CONNECTION_LIFETIME", "inf", "database.max_inactive"),
