@@ -1,9 +1,7 @@
-"""The container graph as Mermaid text and as boxes placed for an inline SVG.
+"""The container graph as Mermaid text (`python -m app graph`) and as boxes for `/status`.
 
-Both read the same node list and agree on it: one node per provider, one arrow
-from each dependency to the provider that uses it, so left to right is start-up order.
-The page draws its own SVG rather than shipping Mermaid's multi-megabyte script; the
-text from `python -m app graph` pasted into any Mermaid renderer gives the same graph.
+Both draw one node per provider and an arrow from each dependency to its user, so left to
+right is start-up order; the page draws its own SVG rather than ship Mermaid's script.
 """
 
 import re
@@ -20,8 +18,7 @@ CHARACTER_WIDTH: Final = 8
 
 
 class GraphNode(Protocol):
-    """What drawing needs of a service (a discovered `Service` or a status report): its
-    provider path and the paths of the services it uses."""
+    """A service as drawn (a discovered `Service` or a status report)."""
 
     @property
     def path(self) -> str: ...
@@ -72,7 +69,7 @@ def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class PlacedNode:
-    """A service's box, at its column and row."""
+    """A service's box."""
 
     path: str
     x: int
@@ -82,11 +79,11 @@ class PlacedNode:
 
 @dataclass(frozen=True, slots=True)
 class PlacedEdge:
-    """An arrow from a dependency to the service that uses it, as an SVG path."""
+    """An arrow from a dependency to its user, as SVG path data."""
 
     source: str
     target: str
-    path: str  # SVG path data: a curve from the dependency's right side to the user's left
+    path: str
 
 
 @dataclass(frozen=True, slots=True)
