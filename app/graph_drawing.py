@@ -7,6 +7,7 @@ right is start-up order; the page draws its own SVG rather than ship Mermaid's s
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from typing import Final, Protocol
 
 NODE_HEIGHT: Final = 46
@@ -50,20 +51,14 @@ def mermaid(nodes: Sequence[GraphNode]) -> str:
 
 def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
     """Each service's column: one more than its deepest dependency (0 for none)."""
-    by_path = {node.path: node for node in nodes}
+    needs = {node.path: node.depends_on for node in nodes}
     found: dict[str, int] = {}
-
-    def depth(path: str, visiting: frozenset[str]) -> int:
-        if path not in found:
-            if path in visiting:
-                raise ValueError(f"services depend on each other in a cycle through {path!r}")
-            dependencies = by_path[path].depends_on if path in by_path else ()
-            inner = visiting | {path}
-            found[path] = 1 + max((depth(item, inner) for item in dependencies), default=-1)
-        return found[path]
-
-    for node in nodes:
-        depth(node.path, frozenset())
+    try:
+        for path in TopologicalSorter(needs).static_order():
+            found[path] = 1 + max((found[used] for used in needs.get(path, ())), default=-1)
+    except CycleError as error:
+        cycle = " -> ".join(map(repr, error.args[1]))
+        raise ValueError(f"services depend on each other in a cycle through {cycle}") from error
     return found
 
 
