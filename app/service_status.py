@@ -14,12 +14,11 @@ from containers.discovery import Service, services
 
 
 def read_stats(instance: Any) -> Mapping[str, Any] | None:
-    """`instance.get_stats()`, or None when it has none; a failure propagates."""
+    """`instance.get_stats()`, or None when it has none or it gives no mapping; a failure
+    propagates."""
     get_stats = getattr(instance, "get_stats", None)
-    if not callable(get_stats):
-        return None
-    stats: Mapping[str, Any] = get_stats()
-    return stats
+    stats = get_stats() if callable(get_stats) else None
+    return stats if isinstance(stats, Mapping) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,3 +27,5 @@ def test_stats_are_read_as_the_service_declares_them() -> None:
     service.get_stats.return_value = {"status": "ok"}
     assert read_stats(service) == {"status": "ok"}
     assert read_stats(object()) is None  # a service without figures
+    service.get_stats.return_value = None
+    assert read_stats(service) is None  # nothing to report now
