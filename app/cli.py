@@ -1,14 +1,11 @@
 """`python -m app`: serve the API, check the services, migrate the schema, show the settings.
 
-`serve --reload`: uvicorn's supervising process only watches files and spawns a worker that
-imports `app.main` and serves. The supervisor opens nothing by construction (resources open
-only in the app's lifespan), so `serve` never sets `APP_RELOAD_MODE=true`, and refuses to
-start when it is set: workers inherit the environment, and would serve with no database.
+`serve --reload` never sets `APP_RELOAD_MODE`, and refuses it: the reloading supervisor opens
+nothing anyway, and its workers inherit the environment, so they would serve no data.
 """
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import json
 import logging
@@ -31,8 +28,6 @@ from app.startup_report import describe_start_failure
 from config import Settings
 from config.diagnostics import (
     MisspeltSettingError,
-    UnknownSetting,
-    UnparsableLine,
     check_sources,
     explain_settings_error,
     refuse_near_misses,
@@ -45,13 +40,13 @@ from providers.users import DuplicateUserError, hash_password
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
 """Seconds `check` gives each service to answer its ping."""
-
-_PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
-_SOURCE_PACKAGES: Final = ("app", "config", "containers", "providers")
+_RELOAD_DIRS: Final = [
+    str(Path(__file__).resolve().parent.parent / package)
+    for package in ("app", "config", "containers", "providers")
+]
 """What `--reload` watches: the project's code, not `.venv` or `data/`."""
 
 ServerRunner = Callable[..., None]
-ContainerFactory = Callable[[], Container]
 
 
 def run_uvicorn(app: str, **options: Any) -> None:
@@ -61,28 +56,20 @@ def run_uvicorn(app: str, **options: Any) -> None:
     uvicorn.run(app, **options)
 
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    return redacted_url(value) if isinstance(value, str) and "://" in value else value
-
-
 def masked_settings(settings: Settings) -> dict[str, Any]:
     """The settings as JSON data (`api_key` shown as stars), with passwords in URLs masked."""
-    masked: dict[str, Any] = _masked(settings.model_dump(mode="json"))
-    return masked
+
+    def masked(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: masked(item) for key, item in value.items()}
+        return redacted_url(value) if isinstance(value, str) and "://" in value else value
+
+    result: dict[str, Any] = masked(settings.model_dump(mode="json"))
+    return result
 
 
-def report_source_problems(
-    settings_class: type[Settings] = Settings,
-) -> list[UnknownSetting | UnparsableLine]:
-    """Warn about unknown `APP_*` names and unparsable env-file lines; return them."""
-    # python-dotenv's own warning names a line but not the file: ours says both.
-    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
-    problems = check_sources(settings_class)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    return problems
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings) -> int:
@@ -99,7 +86,6 @@ def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
-        # After SIGTERM, in-flight requests get this long before they are cancelled.
         "timeout_graceful_shutdown": settings.server.shutdown_timeout,
         # Scheme and client address from trusted proxies (the host: app.proxy, same rule).
         "proxy_headers": settings.server.proxy_headers,
@@ -109,32 +95,21 @@ def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings
         "access_log": False,
     }
     if args.reload:
-        options["reload"] = True
-        options["reload_dirs"] = [str(_PROJECT_ROOT / name) for name in _SOURCE_PACKAGES]
-    # uvicorn re-raises the SIGTERM it handled once it has shut down, so the process would
-    # die of it and `make run` report "Terminated"; a graceful stop is a success: exit 0.
+        options |= {"reload": True, "reload_dirs": _RELOAD_DIRS}
+    # uvicorn re-raises the SIGTERM it handled once it has shut down; a graceful stop is a
+    # success, so the process exits 0 instead of dying of it.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        with contextlib.suppress(StoppedBySignal):
-            run_server(APP_IMPORT_PATH, **options)
+        run_server(APP_IMPORT_PATH, **options)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
 
 
-class StoppedBySignal(Exception):  # noqa: N818  # not a failure: the server was asked to stop
-    """SIGTERM arrived outside uvicorn's own handling: the server has stopped."""
-
-
-def _exit_quietly(signum: int, frame: FrameType | None) -> None:
-    raise StoppedBySignal
-
-
 async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
     """Start the services, ping each, print how each did, close them; 1 if any failed."""
     settings: Settings = container.settings()
-    database_url = redacted_url(settings.database.url)
-    print(f"environment {settings.environment}, database {database_url}")
+    print(f"environment {settings.environment}, database {redacted_url(settings.database.url)}")
     try:
         await container.init_resources()
     except Exception as error:
@@ -147,8 +122,7 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
     for result in results:
         outcome = "ok" if result.ok else f"FAILED {result.error}: {result.detail}"
         print(f"{result.service:<10} {outcome}")
-    failed = [result.service for result in results if not result.ok]
-    if failed:
+    if failed := [result.service for result in results if not result.ok]:
         print(f"not ready: {', '.join(failed)}")
         return 1
     print("all services ready")
@@ -161,8 +135,7 @@ async def migrate_schema(container: Container) -> int:
     no_auto_migration = settings.database.model_copy(update={"migrate_on_start": False})
     container.settings.override(settings.model_copy(update={"database": no_auto_migration}))
     try:
-        database = await container.database()
-        applied = await database.migrate()
+        applied = await (await container.database()).migrate()
     except Exception as error:
         print(f"migration failed: {describe_start_failure(error, settings)}", file=sys.stderr)
         return 1
@@ -173,8 +146,8 @@ async def migrate_schema(container: Container) -> int:
 
 
 def read_password() -> str | None:
-    """The new password: typed twice at a terminal (None if they differ), else stdin's first
-    line (never a command-line argument, which other users of the machine can read)."""
+    """Typed twice at a terminal (None if they differ), else stdin's first line: never an
+    argument, which other users of the machine can read."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
     password = getpass.getpass("password: ")
@@ -193,9 +166,9 @@ async def create_admin(container: Container, email: str, username: str) -> int:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
         print(f"cannot create the admin: {problems}", file=sys.stderr)
         return 2
+    fields = {**body.model_dump(exclude={"password"}), "is_admin": True}
     try:
         users = await container.users()
-        fields = {**body.model_dump(exclude={"password"}), "is_admin": True}
         admin = await users.create({**fields, "password_hash": await hash_password(password)})
     except DuplicateUserError as error:
         print(f"cannot create the admin: {error}", file=sys.stderr)
@@ -241,14 +214,17 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     run_server: ServerRunner = run_uvicorn,
-    container_factory: ContainerFactory = Container,
+    container_factory: Callable[[], Container] = Container,
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
     args = build_parser().parse_args(argv)
     container = container_factory()  # builds providers only: nothing opens until started
-    # The settings class the container declares: the application's own sections included.
-    settings_class: type[Settings] = container.settings.cls
-    problems = report_source_problems(settings_class)
+    settings_class: type[Settings] = container.settings.cls  # the application's sections too
+    # python-dotenv's own warning names a line but not the file: ours says both.
+    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
+    problems = check_sources(settings_class)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if args.command == "graph":  # starts nothing, needs no settings
         print(mermaid(services(container)), end="")
         return 0
@@ -267,10 +243,8 @@ def main(
             work = (check_services if args.command == "check" else migrate_schema)(container)
         return asyncio.run(work)
     except ValidationError as error:
-        print(
-            f"configuration error:\n{explain_settings_error(error, settings_class)}",
-            file=sys.stderr,
-        )
+        explained = explain_settings_error(error, settings_class)
+        print(f"configuration error:\n{explained}", file=sys.stderr)
         return 2
     except (InsecureConfigurationError, MisspeltSettingError) as error:
         print(f"configuration error: {error}", file=sys.stderr)

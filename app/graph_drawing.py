@@ -1,14 +1,13 @@
-"""The container graph as Mermaid text and as boxes placed for an inline SVG.
+"""The container graph as Mermaid text (`python -m app graph`) and as boxes for `/status`.
 
-Both read the same node list and agree on it: one node per provider, one arrow
-from each dependency to the provider that uses it, so left to right is start-up order.
-The page draws its own SVG rather than shipping Mermaid's multi-megabyte script; the
-text from `python -m app graph` pasted into any Mermaid renderer gives the same graph.
+Both draw one node per provider and an arrow from each dependency to its user, so left to
+right is start-up order; the page draws its own SVG rather than ship Mermaid's script.
 """
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from typing import Final, Protocol
 
 NODE_HEIGHT: Final = 46
@@ -20,8 +19,7 @@ CHARACTER_WIDTH: Final = 8
 
 
 class GraphNode(Protocol):
-    """What drawing needs of a service (a discovered `Service` or a status report): its
-    provider path and the paths of the services it uses."""
+    """A service as drawn (a discovered `Service` or a status report)."""
 
     @property
     def path(self) -> str: ...
@@ -53,26 +51,20 @@ def mermaid(nodes: Sequence[GraphNode]) -> str:
 
 def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
     """Each service's column: one more than its deepest dependency (0 for none)."""
-    by_path = {node.path: node for node in nodes}
+    needs = {node.path: node.depends_on for node in nodes}
     found: dict[str, int] = {}
-
-    def depth(path: str, visiting: frozenset[str]) -> int:
-        if path not in found:
-            if path in visiting:
-                raise ValueError(f"services depend on each other in a cycle through {path!r}")
-            dependencies = by_path[path].depends_on if path in by_path else ()
-            inner = visiting | {path}
-            found[path] = 1 + max((depth(item, inner) for item in dependencies), default=-1)
-        return found[path]
-
-    for node in nodes:
-        depth(node.path, frozenset())
+    try:
+        for path in TopologicalSorter(needs).static_order():
+            found[path] = 1 + max((found[used] for used in needs.get(path, ())), default=-1)
+    except CycleError as error:
+        cycle = " -> ".join(map(repr, error.args[1]))
+        raise ValueError(f"services depend on each other in a cycle through {cycle}") from error
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class PlacedNode:
-    """A service's box, at its column and row."""
+    """A service's box."""
 
     path: str
     x: int
@@ -82,11 +74,11 @@ class PlacedNode:
 
 @dataclass(frozen=True, slots=True)
 class PlacedEdge:
-    """An arrow from a dependency to the service that uses it, as an SVG path."""
+    """An arrow from a dependency to its user, as SVG path data."""
 
     source: str
     target: str
-    path: str  # SVG path data: a curve from the dependency's right side to the user's left
+    path: str
 
 
 @dataclass(frozen=True, slots=True)

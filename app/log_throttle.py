@@ -1,9 +1,4 @@
-"""At most one log line per cause per interval: an outage must not flood the log.
-
-During an outage every request fails the same way; one line per request would bury
-everything else (and cost as much as the requests). The first line of a cause goes out at
-once, the next no sooner than `interval` seconds later, telling how many it stands for.
-"""
+"""At most one log line per cause per interval: an outage must not flood the log."""
 
 import time
 from collections import Counter

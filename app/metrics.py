@@ -1,9 +1,7 @@
 """Prometheus metrics: HTTP traffic measured per request, service figures read per scrape.
 
-Each application owns its `CollectorRegistry`, so several apps in one process (tests)
-never collide in prometheus-client's global registry. prometheus-client is imported when
-the first request is recorded or the first scrape comes, not when the app is built: a
-command or a test that serves nothing does not load it.
+Each application owns its registry, so several apps in one process never collide;
+prometheus-client loads with the first request or scrape, not when the app is built.
 """
 
 import functools
@@ -13,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from dependency_injector import containers
 
-from app.service_status import instance_of, read_stats
+from app.service_status import read_stats
 from containers.discovery import services
 
 if TYPE_CHECKING:
@@ -22,16 +20,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE: Final = "text/plain; version=1.0.0; charset=utf-8"
-"""The media type of `render_metrics`' text: prometheus-client's `CONTENT_TYPE_LATEST`."""
+"""prometheus-client's `CONTENT_TYPE_LATEST`, known without loading it."""
 
 
 class HttpMetrics:
-    """Request count by method, route template and status, and request latency; the label
-    sets are bounded by the routes and the methods the middleware lets through."""
+    """Requests by method, route template and status, and their latency; the middleware
+    bounds the label sets."""
 
     @functools.cached_property
     def _families(self) -> "tuple[CollectorRegistry, Counter, Histogram]":
-        from prometheus_client import (  # noqa: PLC0415  # on first use, see the module doc
+        from prometheus_client import (  # noqa: PLC0415  # loaded on first use
             CollectorRegistry,
             Counter,
             GCCollector,
@@ -58,7 +56,7 @@ class HttpMetrics:
 
     @property
     def registry(self) -> "CollectorRegistry":
-        """The registry holding these metrics (and the process and GC collectors)."""
+        """The registry of these metrics and of the process and GC collectors."""
         return self._families[0]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -70,14 +68,14 @@ class HttpMetrics:
 
 async def render_metrics(metrics: HttpMetrics, container: containers.Container) -> bytes:
     """The Prometheus text exposition: HTTP metrics plus a fresh read of every service."""
-    from prometheus_client import generate_latest  # noqa: PLC0415  # see the module doc
+    from prometheus_client import generate_latest  # noqa: PLC0415  # loaded on first use
 
     from app.service_metrics import ServiceStatsCollector  # noqa: PLC0415
 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = await read_stats(await instance_of(service))
+            stats = read_stats(await service.provider())
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None

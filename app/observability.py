@@ -1,12 +1,7 @@
-"""What is recorded of each request: its ID, its metrics and its access line, in one pass.
+"""What is recorded of each request, in one pass: its ID, its metrics and its access line.
 
-`ObservabilityMiddleware` takes the client's `X-Request-ID` when it is sane (else makes one),
-returns it on every response, errors included, and keeps it in the `request_id` context
-variable for the request's own code and every log record written meanwhile. When the request
-ends it feeds `HttpMetrics` and, with `log.access`, writes the access line, which replaces
-uvicorn's own: that one knows neither the request ID nor the route template.
-`logging_config(settings.log)` configures Wirework's loggers and uvicorn's alike, as text or
-as one JSON object per line.
+The access line replaces uvicorn's, which knows neither the request ID nor the route template;
+`logging_config` configures Wirework's loggers and uvicorn's alike, as text or JSON lines.
 """
 
 import logging
@@ -25,8 +20,9 @@ from providers.context import request_id
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode()
-_SANE_REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_SANE_REQUEST_ID: Final = "[A-Za-z0-9._:-]{1,128}"
 """What a client's ID may be, so that it cannot forge log lines or flood them."""
+_IS_SANE: Final = re.compile(_SANE_REQUEST_ID.encode()).fullmatch
 
 access_logger = logging.getLogger("app.access")
 
@@ -53,15 +49,13 @@ class RequestIdFilter(logging.Filter):
 def _sent_by_client(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == _HEADER_KEY:
-            return value.decode() if _SANE_REQUEST_ID.fullmatch(value) else None
+            return value.decode() if _IS_SANE(value) else None
     return None
 
 
 class ObservabilityMiddleware:
-    """Pure ASGI middleware: the request ID in and out, the metrics and the access line.
-
-    Reads `state.access_log` per request: the lifespan sets it from `log.access`.
-    """
+    """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
+    variable and on every response; then the metrics and, with `state.access_log`, the line."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
         self.app = app
@@ -69,7 +63,6 @@ class ObservabilityMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: every HTTP response carries `X-Request-ID` and is counted."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -93,29 +86,23 @@ class ObservabilityMiddleware:
             route = getattr(scope.get("route"), "path", None)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
             self.metrics.observe(method, route or UNMATCHED_ROUTE, status, seconds)
-            if getattr(self.state, "access_log", False) and access_logger.isEnabledFor(
-                logging.INFO
-            ):
+            if getattr(self.state, "access_log", False):
                 _log_access(scope, route, status, seconds)
             request_id.reset(token)
 
 
 def _log_access(scope: Scope, route: str | None, status: int, seconds: float) -> None:
-    duration_ms = round(seconds * 1000, 3)
-    access_logger.info(
-        "%s %s %d %.1fms",
-        scope["method"],
-        scope["path"],
-        status,
-        duration_ms,
-        extra={
-            "method": scope["method"],
-            "path": scope["path"],
+    if access_logger.isEnabledFor(logging.INFO):
+        ms = round(seconds * 1000, 3)
+        method, path = scope["method"], scope["path"]
+        extra = {
+            "method": method,
+            "path": path,
             "route": route,
             "status": status,
-            "duration_ms": duration_ms,
-        },
-    )
+            "duration_ms": ms,
+        }
+        access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=extra)
 
 
 def document_request_id(app: FastAPI) -> None:
@@ -139,7 +126,7 @@ def document_request_id(app: FastAPI) -> None:
 _REQUEST_ID_DOC: Final = {
     "description": "The request's ID: the client's when sane, else a new one; in its log lines.",
     "required": True,
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+    "schema": {"type": "string", "pattern": f"^{_SANE_REQUEST_ID}$"},
 }
 
 

@@ -1,15 +1,11 @@
-"""Asking the container's services how they are: readiness pings and statistics.
+"""Readiness pings and statistics of every service the container holds, by provider path.
 
 Shared by `/api/ready`, `/api/stats`, `/metrics`, the status page and `python -m app check`.
-The services are discovered from the container (`containers.discovery`), never listed here:
-any service whose object has `ping()` is pinged, any with `get_stats()` is reported, under
-its provider path.
 """
 
 import asyncio
-import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dependency_injector import containers
@@ -17,21 +13,11 @@ from dependency_injector import containers
 from containers.discovery import Service, services
 
 
-async def instance_of(service: Service) -> Any:
-    """The object the service's provider gives, awaited when the provider is async."""
-    instance = service.provider()
-    return await instance if inspect.isawaitable(instance) else instance
-
-
-async def read_stats(instance: Any) -> Mapping[str, Any] | None:
-    """`instance.get_stats()`, or None when it has none (or a fake gives no mapping); a
-    failure propagates. A fake's `get_stats()` may be a coroutine (`AsyncMock`): awaited."""
+def read_stats(instance: Any) -> Mapping[str, Any] | None:
+    """`instance.get_stats()`, or None when it has none or it gives no mapping; a failure
+    propagates."""
     get_stats = getattr(instance, "get_stats", None)
-    if not callable(get_stats):
-        return None
-    stats = get_stats()
-    if inspect.isawaitable(stats):
-        stats = await stats
+    stats = get_stats() if callable(get_stats) else None
     return stats if isinstance(stats, Mapping) else None
 
 
@@ -43,7 +29,6 @@ class PingResult:
     error: str | None = None
     detail: str | None = None
     timed_out: bool = False
-    """True when the service gave no answer within the timeout (`detail` says so)."""
     degradable: bool = False
     """True when the application still serves, degraded, while this service fails."""
 
@@ -58,23 +43,19 @@ async def ping_service(service: Service, timeout: float) -> tuple[Any, PingResul
     (None without `ping()`); a failure or a timeout is reported, never raised."""
     instance = None
     deadline = asyncio.timeout(timeout)
+    result = PingResult(service.path, degradable=service.degradable)
     try:
         async with deadline:
-            instance = await instance_of(service)
+            instance = await service.provider()
             if not hasattr(instance, "ping"):
                 return instance, None
             await instance.ping()
     except Exception as error:  # a readiness probe reports failures, it does not raise them
-        degradable = service.degradable
         if isinstance(error, TimeoutError) and deadline.expired():
             detail = f"no answer within {timeout:g} s"
-            return instance, PingResult(
-                service.path, "TimeoutError", detail, timed_out=True, degradable=degradable
-            )
-        return instance, PingResult(
-            service.path, type(error).__name__, str(error), degradable=degradable
-        )
-    return instance, PingResult(service.path, degradable=service.degradable)
+            return instance, replace(result, error="TimeoutError", detail=detail, timed_out=True)
+        return instance, replace(result, error=type(error).__name__, detail=str(error))
+    return instance, result
 
 
 async def ping_services(container: containers.Container, timeout: float) -> list[PingResult]:
@@ -89,7 +70,7 @@ async def read_all_stats(container: containers.Container) -> dict[str, Mapping[s
     """Provider path -> statistics of every service that reports them, in start order."""
     report: dict[str, Mapping[str, Any]] = {}
     for service in services(container):
-        stats = await read_stats(await instance_of(service))
+        stats = read_stats(await service.provider())
         if stats is not None:
             report[service.path] = stats
     return report

@@ -1,8 +1,7 @@
 """A failed start-up told in a few lines: what failed, which setting, the likely fix.
 
-uvicorn prints the traceback Starlette puts in the lifespan's failure message: fifty lines
-that bury the one that matters. `LifespanGuardMiddleware` replaces that text with
-`describe_start_failure`, which `python -m app check` and `migrate` print too.
+uvicorn would print the fifty-line traceback in the lifespan's failure; the lifespan guard,
+`check` and `migrate` print this instead.
 """
 
 from collections.abc import Iterator, Mapping
@@ -28,16 +27,6 @@ def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[t
             yield variable, value
 
 
-def settings_named_in(message: str, settings: Settings) -> list[str]:
-    """The settings whose URL (shown redacted) or SQLite path appears in `message`."""
-    named = []
-    for variable, url in _url_settings(settings.model_dump(mode="json")):
-        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-        if redacted_url(url) in message or (path and path in message):
-            named.append(variable)
-    return named
-
-
 def _leaves(error: BaseException) -> Iterator[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
@@ -46,19 +35,24 @@ def _leaves(error: BaseException) -> Iterator[BaseException]:
         yield error
 
 
+def _named_in(message: str, url: str) -> bool:
+    """True when `message` shows `url` (redacted) or, for SQLite, its file path."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    return redacted_url(url) in message or bool(path and path in message)
+
+
 def describe_start_failure(error: BaseException, settings: Settings) -> str:
     """A few lines per failure: the message, the setting to change, the likely fix."""
+    urls = list(_url_settings(settings.model_dump(mode="json")))
     lines = []
     for failure in _leaves(error):
         message = str(failure)
-        if isinstance(failure, ServiceStartError):
-            lines.append(f"start-up failed: {message}")
-        else:
-            lines.append(f"start-up failed: {type(failure).__name__}: {message}")
-        named = settings_named_in(message, settings)
-        if named:
-            lines.append(f"  setting: {', '.join(named)}")
         fixes = [failure.hint] if isinstance(failure, ServiceStartError) else []
+        if not isinstance(failure, ServiceStartError):
+            message = f"{type(failure).__name__}: {message}"
+        lines.append(f"start-up failed: {message}")
+        if named := [variable for variable, url in urls if _named_in(str(failure), url)]:
+            lines.append(f"  setting: {', '.join(named)}")
         fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
         if fixes:
             lines.append(f"  fix: {', '.join(fixes)}")

@@ -1,8 +1,7 @@
 """One look at every service the container holds: is it answering, and its figures.
 
-Each service is probed on its own, within a timeout, so one that is down or hung marks
-its own entry and never the whole snapshot. The figures are whatever `get_stats()`
-reports, flattened for display, so a new service's figures show without edits here.
+Each service is probed on its own, within a timeout, so one that is down or hung marks only
+its own card; the figures are whatever `get_stats()` reports, so a new service shows as is.
 """
 
 import asyncio
@@ -32,6 +31,7 @@ KEY_FIGURES: Final = (
     "last_run",
 )
 """Figures and table columns shown first when a service reports them; the rest follow."""
+_RANK: Final = {name: position for position, name in enumerate(KEY_FIGURES)}
 _TIME_SUFFIXES: Final = ("_run", "_at", "_time")
 """Figures named so hold a Unix time, shown as a UTC clock time."""
 
@@ -47,26 +47,29 @@ class State(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceReport:
-    """How one provider is doing, ready to display."""
-
-    path: str
-    depends_on: tuple[str, ...]
-    state: State
-    error: str | None = None
-    """The exception type of a failed ping or a failed `get_stats()`."""
-    detail: str | None = None
-    figures: tuple[tuple[str, str], ...] = ()
-    tables: tuple["FigureTable", ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class FigureTable:
     """A figure made of named rows, such as a scheduler's per-task counters."""
 
     name: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+Figures = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceReport:
+    """How one provider is doing, ready to display; `error` is the exception type of a
+    failed ping or a failed `get_stats()`."""
+
+    path: str
+    depends_on: tuple[str, ...]
+    state: State
+    error: str | None = None
+    detail: str | None = None
+    figures: Figures = ()
+    tables: tuple[FigureTable, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +98,6 @@ def display(name: str, value: Any) -> str:
     return str(value)
 
 
-Figures = tuple[tuple[str, str], ...]
-_RANK: Final = {name: position for position, name in enumerate(KEY_FIGURES)}
-
-
 def _key_first(name: str) -> int:
     return _RANK.get(name, len(_RANK))
 
@@ -124,36 +123,27 @@ def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]
     return tuple(figures), tuple(tables)
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_DETAIL_LENGTH else f"{text[: MAX_DETAIL_LENGTH - 1]}…"
-
-
-async def _with_figures(report: ServiceReport, instance: Any, timeout: float) -> ServiceReport:
-    try:
-        async with asyncio.timeout(timeout):
-            stats = await read_stats(instance)
-    except Exception as error:  # the ping passed: the service is up, only its figures are not
-        return replace(report, error=type(error).__name__, detail="get_stats() failed")
-    if stats is None:
-        return report
-    figures, tables = _figures(stats)
-    return replace(report, figures=figures, tables=tables)
-
-
 async def _probe(service: Service, timeout: float) -> ServiceReport:
     report = ServiceReport(service.path, service.depends_on, State.NOT_STARTED)
-    provider = service.provider
-    if not provider.initialized and not provider.overridden:
+    if not service.provider.initialized and not service.provider.overridden:
         return report
     instance, pinged = await ping_service(service, timeout)
     if pinged is not None and not pinged.ok:
         state = State.TIMED_OUT if pinged.timed_out else State.FAILING
-        return replace(report, state=state, error=pinged.error, detail=_short(pinged.detail or ""))
-    return await _with_figures(replace(report, state=State.OK), instance, timeout)
+        detail = pinged.detail or ""
+        if len(detail) > MAX_DETAIL_LENGTH:
+            detail = f"{detail[: MAX_DETAIL_LENGTH - 1]}…"
+        return replace(report, state=state, error=pinged.error, detail=detail)
+    report = replace(report, state=State.OK)
+    try:
+        stats = read_stats(instance)
+    except Exception as error:  # the ping passed: the service is up, only its figures are not
+        return replace(report, error=type(error).__name__, detail="get_stats() failed")
+    figures, tables = _figures(stats or {})
+    return replace(report, figures=figures, tables=tables)
 
 
 async def take_snapshot(container: Any, timeout: float) -> Snapshot:
     """Probe every service of `container` at once, each within `timeout` seconds."""
-    found = services(container)
-    reports = await asyncio.gather(*(_probe(service, timeout) for service in found))
+    reports = await asyncio.gather(*(_probe(service, timeout) for service in services(container)))
     return Snapshot(tuple(reports))

@@ -1,13 +1,7 @@
-"""Wirework's pytest plugin: fixtures that give a test an isolated, started application.
+"""Wirework's pytest plugin (entry point `wirework`): fixtures for an isolated application.
 
-Installing Wirework registers this package with pytest (entry point `pytest11`, name
-`wirework`), so a test module needs no conftest: `settings`, `container`, `app`, `client`,
-`clock`, `data_factory`, each replaceable by a fixture of the same name. Swap a service for
-a fake with `with override_services(container, users=fake):`, before or after start-up.
-
-Every pytest run where Wirework is installed imports this package, so it imports only
-pytest up front: the application, FastAPI, httpx and the services are imported when a
-fixture first needs them, and an environment without the `testing` extra still runs.
+Every pytest run where Wirework is installed loads it, so it imports only pytest up front;
+the application, httpx and the services load when a fixture first needs them.
 """
 
 from __future__ import annotations
@@ -16,7 +10,7 @@ import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pytest
 
@@ -30,27 +24,15 @@ if TYPE_CHECKING:
     from config import Settings
     from containers import Container
 
-__all__ = [
-    "SETTINGS_MARKER",
-    "FakeClock",
-    "TestDataFactory",
-    "isolated_settings",
-    "running_client",
-]
+__all__ = ["SETTINGS_MARKER", "FakeClock", "TestDataFactory", "isolated_settings", "running_client"]
 
 SETTINGS_MARKER: Final = "settings"
 """`@pytest.mark.settings(**fields)` changes single fields of the `settings` fixture."""
-
 TEST_DATABASE_FILE: Final = "wirework.db"
-"""The SQLite file each test gets in its own `tmp_path`."""
-
 TESTING_EXTRA_HINT: Final = "install it with: pip install 'wirework[testing]'"
-
 LIFESPAN_TIMEOUT: Final = 30.0
-"""Seconds start-up, and shutdown, may take in a test: migrations on a busy CI machine are
-slow, yet a hung start-up still ends."""
-
-S = TypeVar("S", bound="BaseSettings")
+"""Seconds start-up and shutdown may take: migrations on a busy CI machine are slow, yet a
+hung start-up still ends."""
 
 
 def pytest_load_initial_conftests(
@@ -71,6 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{SETTINGS_MARKER}(**fields): change single fields of the wirework `settings` "
         'fixture, e.g. api_key="...", database={"max_size": 2}; markers merge, the closest wins',
     )
+
+
+S = TypeVar("S", bound="BaseSettings")
 
 
 @functools.cache
@@ -108,30 +93,20 @@ def isolated_settings(
     directory: Path | None, settings_class: type[Settings] | None = None, **fields: Any
 ) -> Settings:
     """Test settings: SQLite in `directory` (in memory when None), the memory cache,
-    `environment=test`, and `fields` on top; nothing from `APP_*` variables or `.env`.
-
-    A section passed as a dict (`cache={"default_ttl": 5}`) keeps the test defaults for the
-    fields it does not name.
-    """
+    `environment=test`, and `fields` on top (a section as a dict keeps the other defaults);
+    nothing from `APP_*` variables or `.env`."""
     if settings_class is None:
-        from config import Settings  # noqa: PLC0415 - imported when first needed
+        from config import Settings  # noqa: PLC0415  # imported when first needed
 
         settings_class = Settings
     database = ":memory:" if directory is None else directory / TEST_DATABASE_FILE
-    url = f"sqlite:///{database}"
-    defaults = {"environment": "test", "database": {"url": url}, "cache": {"backend": "memory"}}
+    defaults = {
+        "environment": "test",
+        "database": {"url": f"sqlite:///{database}"},
+        "cache": {"backend": "memory"},
+    }
     isolated_class: type[Settings] = _without_outside_sources(settings_class)
     return isolated_class(**_merged(defaults, fields))
-
-
-def _marked_fields(node: pytest.Item) -> dict[str, Any]:
-    """The fields of every `settings` marker on the test, the closest applied last."""
-    fields: dict[str, Any] = {}
-    for marker in reversed(list(node.iter_markers(SETTINGS_MARKER))):
-        if marker.args:
-            raise TypeError(f"@pytest.mark.{SETTINGS_MARKER} takes field=value pairs only")
-        fields = _merged(fields, marker.kwargs)
-    return fields
 
 
 @pytest.fixture
@@ -146,9 +121,15 @@ def container_class() -> type[Container]:
 def settings(
     request: pytest.FixtureRequest, tmp_path: Path, container_class: type[Container]
 ) -> Settings:
-    """Settings for this test only (`isolated_settings`); `@pytest.mark.settings` changes fields."""
+    """`isolated_settings` for this test; `@pytest.mark.settings` markers change fields, from
+    module to class to test, the closest last."""
+    fields: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(SETTINGS_MARKER))):
+        if marker.args:
+            raise TypeError(f"@pytest.mark.{SETTINGS_MARKER} takes field=value pairs only")
+        fields = _merged(fields, marker.kwargs)
     declared: type[Settings] = container_class.settings.cls
-    return isolated_settings(tmp_path, declared, **_marked_fields(request.node))
+    return isolated_settings(tmp_path, declared, **fields)
 
 
 @pytest.fixture
@@ -178,12 +159,11 @@ async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         pytest.fail(f"a Wirework test client needs {error.name}; {TESTING_EXTRA_HINT}")
 
     async with AsyncExitStack() as stack:
+        lifespan = LifespanManager(
+            app, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT
+        )
         try:
-            manager = await stack.enter_async_context(
-                LifespanManager(
-                    app, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT
-                )
-            )
+            manager = await stack.enter_async_context(lifespan)
         except Exception as error:
             pytest.fail(f"the application did not start: {type(error).__name__}: {error}")
         transport = httpx.ASGITransport(app=manager.app)
@@ -193,23 +173,22 @@ async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An `httpx.AsyncClient` on `app` with its lifespan running: services start before the
-    test and close after it."""
+    """`running_client(app)` for the test: services start before it and close after it."""
     async with running_client(app) as client:
         yield client
 
 
-def _client_needs_pytest_asyncio() -> NoReturn:
-    pytest.fail(f"the `client` fixture needs pytest-asyncio; {TESTING_EXTRA_HINT}")
-
-
 client: Any
 try:
-    import pytest_asyncio
-except ImportError:  # Wirework without its testing extra: every other fixture still works
+    from pytest_asyncio import fixture as _async_fixture
+except ImportError:  # without the testing extra, every other fixture still works
+
+    def _client_needs_pytest_asyncio() -> None:
+        pytest.fail(f"the `client` fixture needs pytest-asyncio; {TESTING_EXTRA_HINT}")
+
     client = pytest.fixture(_client_needs_pytest_asyncio, name="client")
 else:
-    client = pytest_asyncio.fixture(_client, name="client")
+    client = _async_fixture(_client, name="client")
 
 
 @pytest.fixture

@@ -34,14 +34,13 @@ class TestDataFactory:
     @staticmethod
     def create_user_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """What a repository's `create` takes: the user `testuser`."""
-        data: dict[str, Any] = {
+        return {
             "username": "testuser",
             "email": "test@example.com",
             "password_hash": "hashed_password",
             "is_active": True,
+            **(overrides or {}),
         }
-        data.update(overrides or {})
-        return data
 
     @staticmethod
     def create_user(overrides: Mapping[str, Any] | None = None) -> User:
@@ -49,14 +48,5 @@ class TestDataFactory:
         from providers.users import User  # noqa: PLC0415
 
         moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-        values: dict[str, Any] = {
-            "id": 1,
-            "username": "testuser",
-            "email": "test@example.com",
-            "password_hash": None,
-            "is_active": True,
-            "created_at": moment,
-            "updated_at": moment,
-        }
-        values.update(overrides or {})
-        return User(**values)
+        data = TestDataFactory.create_user_data({"id": 1, "password_hash": None})
+        return User(**data | {"created_at": moment, "updated_at": moment, **(overrides or {})})
