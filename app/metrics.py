@@ -75,7 +75,7 @@ async def render_metrics(metrics: HttpMetrics, container: containers.Container) 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = read_stats(await service.provider())
+            stats = await read_stats(await service.provider())
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None

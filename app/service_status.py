@@ -4,6 +4,7 @@ Shared by `/api/ready`, `/api/stats`, `/metrics`, the status page and `python -m
 """
 
 import asyncio
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,11 +14,13 @@ from dependency_injector import containers
 from containers.discovery import Service, services
 
 
-def read_stats(instance: Any) -> Mapping[str, Any] | None:
+async def read_stats(instance: Any) -> Mapping[str, Any] | None:
     """`instance.get_stats()`, or None when it has none or it gives no mapping; a failure
-    propagates."""
+    propagates. A stand-in built with `AsyncMock()` gives a coroutine: it is awaited."""
     get_stats = getattr(instance, "get_stats", None)
     stats = get_stats() if callable(get_stats) else None
+    if inspect.isawaitable(stats):
+        stats = await stats
     return stats if isinstance(stats, Mapping) else None
 
 
@@ -70,7 +73,7 @@ async def read_all_stats(container: containers.Container) -> dict[str, Mapping[s
     """Provider path -> statistics of every service that reports them, in start order."""
     report: dict[str, Mapping[str, Any]] = {}
     for service in services(container):
-        stats = read_stats(await service.provider())
+        stats = await read_stats(await service.provider())
         if stats is not None:
             report[service.path] = stats
     return report

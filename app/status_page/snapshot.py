@@ -136,7 +136,7 @@ async def _probe(service: Service, timeout: float) -> ServiceReport:
         return replace(report, state=state, error=pinged.error, detail=detail)
     report = replace(report, state=State.OK)
     try:
-        stats = read_stats(instance)
+        stats = await read_stats(instance)
     except Exception as error:  # the ping passed: the service is up, only its figures are not
         return replace(report, error=type(error).__name__, detail="get_stats() failed")
     figures, tables = _figures(stats or {})

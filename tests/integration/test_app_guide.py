@@ -4,6 +4,7 @@ with their repository replaced, and the same flow on SQLite.
 """
 
 from typing import Any
+from unittest.mock import AsyncMock
 
 import httpx
 
@@ -86,3 +87,15 @@ async def test_error_handling(client: httpx.AsyncClient, mock_services: dict[str
 
     response = await client.get("/api/stats")
     assert response.status_code == 500
+
+
+async def test_stats_endpoint_with_bare_async_mocks(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    """A service replaced by a plain `AsyncMock()` reports what its `get_stats` returns."""
+    database = AsyncMock()
+    database.get_stats.return_value = {"status": "initialized", "total_connections": 5}
+    with override_services(container, database=database):
+        response = await client.get("/api/stats")
+    assert response.status_code == 200
+    assert response.json()["database"] == {"status": "initialized", "total_connections": 5}

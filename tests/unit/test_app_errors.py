@@ -22,10 +22,10 @@ def test_error_codes_follow_the_status_phrase(status: int, code: str) -> None:
     assert error_code(status) == code
 
 
-def test_stats_are_read_as_the_service_declares_them() -> None:
+async def test_stats_are_read_as_the_service_declares_them() -> None:
     service = plain_fake(CacheService)
     service.get_stats.return_value = {"status": "ok"}
-    assert read_stats(service) == {"status": "ok"}
-    assert read_stats(object()) is None  # a service without figures
+    assert await read_stats(service) == {"status": "ok"}
+    assert await read_stats(object()) is None  # a service without figures
     service.get_stats.return_value = None
-    assert read_stats(service) is None  # nothing to report now
+    assert await read_stats(service) is None  # nothing to report now
