@@ -1,6 +1,7 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -14,27 +15,19 @@ from providers.database.pools.base import (
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
-from providers.database.transaction import (
-    IsolationLevel,
-    Transaction,
-    TransactionCounts,
-    begin_statement,
-)
+from providers.database.transaction import IsolationLevel, Transaction, begin_statement
 from providers.errors import ServiceNotReadyError
 
 __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class DatabaseService:
     """A pool of database connections shared by every repository of the application.
 
-    The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg).
-    With no URL it uses a private in-memory SQLite database, so `DatabaseService()` works
-    anywhere. `migrations` are the packages of this database's schema, applied in order:
-    by default Wirework's own (the users table); a second database names only its own.
-    In reload mode (the supervising process of `--reload`) it opens nothing.
+    The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg); with
+    none, a private in-memory SQLite database. `migrations` are the packages of this
+    database's schema, applied in order: by default Wirework's own (the users table). In
+    reload mode (the supervising process of `--reload`) it opens nothing.
     """
 
     def __init__(
@@ -56,10 +49,9 @@ class DatabaseService:
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
-        # Sizes and timeouts are checked where they enter (the settings), not again here.
         limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool[Any]
-        if url is not None and url.startswith(POSTGRES_SCHEMES):
+        if url is not None and url.startswith(("postgresql://", "postgres://")):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
@@ -73,7 +65,7 @@ class DatabaseService:
         else:
             self._pool = SQLitePool(url, limits)
         self._initialized = False
-        self._transactions = TransactionCounts()
+        self._transactions = Counter[str]()
 
     @property
     def dialect(self) -> str:
@@ -98,20 +90,17 @@ class DatabaseService:
                 raise
 
     async def migrate(self) -> list[str]:
-        """Apply pending schema migrations of this database's packages, in their order.
-
-        Safe when several instances do it at once. Returns what was applied ('wirework:1').
-        """
+        """Apply pending migrations of this database's packages, in order; safe when several
+        instances do it at once. Returns what was applied ('wirework:1')."""
         sources = [load_migrations(package) for package in self.migration_packages]
         async with self.get_connection_context() as connection:
             return await apply_migrations(connection, self.dialect, sources)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""
-        if not self._initialized:
-            return
-        self._initialized = False
-        await self._pool.close()
+        if self._initialized:
+            self._initialized = False
+            await self._pool.close()
 
     async def ping(self) -> None:
         """Raise unless a connection can be borrowed and answers a query."""
@@ -119,7 +108,7 @@ class DatabaseService:
 
     @property
     def connection_pool(self) -> dict[str, list[PooledConnection]] | None:
-        """Snapshot of idle and borrowed connections, or None before initialisation."""
+        """Compatibility surface only: idle and borrowed connections, None before start-up."""
         if not self._initialized:
             return None
         return {"available": self._pool.available, "in_use": self._pool.in_use}
@@ -127,9 +116,7 @@ class DatabaseService:
     @property
     def connection_count(self) -> int:
         """How many connections are open right now (idle plus borrowed)."""
-        if not self._initialized:
-            return 0
-        return len(self._pool.available) + len(self._pool.in_use)
+        return int(self.get_stats()["total_connections"])
 
     async def get_connection(self) -> PooledConnection:
         """Borrow a connection; pair with `release_connection`, or use the context form."""
@@ -159,8 +146,7 @@ class DatabaseService:
         """`async with db.transaction() as tx:` commits on exit, rolls back on any error.
 
         `tx.execute_query` binds and returns like `execute_query`. `isolation` sets
-        PostgreSQL's level (`read_committed`, `repeatable_read`, `serializable`); SQLite
-        transactions are always serializable, so any level is met there.
+        PostgreSQL's level; SQLite transactions are always serializable.
         """
         self._require_initialized()
         return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
@@ -169,22 +155,23 @@ class DatabaseService:
         """Pool figures for `/api/stats` and readiness."""
         available = len(self._pool.available) if self._initialized else 0
         in_use = len(self._pool.in_use) if self._initialized else 0
+        pool, transactions = self._pool, self._transactions
         return {
             "status": "initialized" if self._initialized else "not_initialized",
             "backend": self.dialect,
             "total_connections": available + in_use,
             "available_connections": available,
             "in_use_connections": in_use,
-            "min_size": self._pool.min_size,
-            "max_size": self._pool.max_size,
-            "waiting": self._pool.waiting,
-            "acquired": self._pool.acquired,
-            "peak_in_use_connections": self._pool.peak_in_use,
-            "acquire_timeouts": self._pool.timeouts,
-            "replaced_connections": self._pool.replaced,
-            "open_transactions": self._transactions.open,
-            "committed_transactions": self._transactions.committed,
-            "rolled_back_transactions": self._transactions.rolled_back,
+            "min_size": pool.limits.min_size,
+            "max_size": pool.limits.max_size,
+            "waiting": pool.waiting,
+            "acquired": pool.acquired,
+            "peak_in_use_connections": pool.peak_in_use,
+            "acquire_timeouts": pool.timeouts,
+            "replaced_connections": pool.replaced,
+            "open_transactions": transactions["open"],
+            "committed_transactions": transactions["committed"],
+            "rolled_back_transactions": transactions["rolled back"],
         }
 
     def _require_initialized(self) -> None:
