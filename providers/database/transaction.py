@@ -7,16 +7,16 @@ write lock up front, so a transaction never meets "database is locked" half-way)
 
 import contextlib
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
 from providers.errors import WireworkError
 
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
-ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("read_committed", "repeatable_read", "serializable")
+ISOLATION_LEVELS: tuple[IsolationLevel, ...] = get_args(IsolationLevel)
 
 
 class TransactionClosedError(WireworkError, RuntimeError):
@@ -31,23 +31,13 @@ class TransactionAbortedError(WireworkError, RuntimeError):
     """
 
 
-@dataclass
-class TransactionCounts:
-    """How many transactions are open now, and how each one ended."""
-
-    open: int = 0
-    committed: int = 0
-    rolled_back: int = 0
-
-
 def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
     """The statement that opens a transaction on this dialect at this isolation level."""
     if isolation is not None and isolation not in ISOLATION_LEVELS:
         raise ValueError(
             f"unknown isolation level {isolation!r}: use one of {', '.join(ISOLATION_LEVELS)}"
         )
-    if dialect == "sqlite":
-        # Always serializable: one writer at a time, and WAL readers see a snapshot.
+    if dialect == "sqlite":  # always serializable: one writer at a time, readers see a snapshot
         return "BEGIN IMMEDIATE"
     if isolation is None:
         return "BEGIN"
@@ -59,9 +49,9 @@ class Transaction:
 
     _savepoint_numbers = itertools.count(1)
 
-    def __init__(self, pool: ConnectionPool[Any], counts: TransactionCounts, begin: str) -> None:
+    def __init__(self, pool: ConnectionPool[Any], counts: Counter[str], begin: str) -> None:
         self._pool = pool
-        self._counts = counts
+        self._counts = counts  # open now, and how each one ended, by state
         self._begin = begin
         self._connection: PooledConnection | None = None
         self._state = "not started"
@@ -79,7 +69,7 @@ class Transaction:
             await self._pool.release(connection)
             raise
         self._connection, self._state = connection, "open"
-        self._counts.open += 1
+        self._counts["open"] += 1
         return self
 
     async def __aexit__(
@@ -101,11 +91,8 @@ class Transaction:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
                     await connection.execute("ROLLBACK")
         finally:
-            self._counts.open -= 1
-            if self._state == "committed":
-                self._counts.committed += 1
-            else:
-                self._counts.rolled_back += 1
+            self._counts["open"] -= 1
+            self._counts[self._state] += 1
             # Also rolls back whatever a failed COMMIT or a cancelled ROLLBACK left open.
             await self._pool.release(connection)
         if exc is None and failure is not None:
@@ -121,9 +108,13 @@ class Transaction:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement inside the transaction: the same binding and result as the service."""
-        connection = self._open_connection()
+        if self._connection is None:
+            raise TransactionClosedError(
+                f"this transaction is {self._state}: run statements inside its "
+                "`async with db.transaction() as tx:` block"
+            )
         try:
-            return await connection.execute(sql, params)
+            return await self._connection.execute(sql, params)
         except Exception as error:
             self._failure = error
             raise
@@ -145,12 +136,3 @@ class Transaction:
             self._failure = failure_before
             raise
         await self.execute_query(f"RELEASE SAVEPOINT {name}")
-
-    def _open_connection(self) -> PooledConnection:
-        """The transaction's connection while its block runs; a clear error outside it."""
-        if self._connection is None:
-            raise TransactionClosedError(
-                f"this transaction is {self._state}: run statements inside its "
-                "`async with db.transaction() as tx:` block"
-            )
-        return self._connection

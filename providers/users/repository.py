@@ -8,6 +8,9 @@ from typing import Any
 
 from providers.database import QueryRunner, Repository, UniqueViolationError
 
+_STAMPS = ("created_at", "updated_at")
+_FLAGS = ("is_active", "is_admin")
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -49,17 +52,8 @@ class UserRepository(Repository[User]):
 
     def to_model(self, row: Mapping[str, Any]) -> User:
         """SQLite's 0/1 as a bool and epoch seconds as UTC datetimes, on both dialects."""
-        return User(
-            id=row["id"],
-            username=row["username"],
-            email=row["email"],
-            password_hash=row["password_hash"],
-            is_active=bool(row["is_active"]),
-            created_at=datetime.fromtimestamp(row["created_at"], UTC),
-            updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
-            is_admin=bool(row["is_admin"]),
-            token_version=row["token_version"],
-        )
+        stamps = {name: datetime.fromtimestamp(row[name], UTC) for name in _STAMPS}
+        return super().to_model({**row, **stamps, **{name: bool(row[name]) for name in _FLAGS}})
 
     async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
         """Insert a user; a taken username or email raises `DuplicateUserError`."""
