@@ -1,10 +1,5 @@
-"""Apply versioned schema migrations, each once, in order, from one or more packages.
-
-The ledger, `schema_migrations`, records (namespace, version), so every package numbers from
-1. Everything runs in one transaction under a lock (SQLite's write lock, PostgreSQL's
-advisory lock), so instances starting together apply each migration exactly once and a
-failing one leaves no trace.
-"""
+"""Apply schema migrations from packages, each once, in order: in one transaction under a
+lock, so instances starting together apply each once and a failing one leaves no trace."""
 
 import contextlib
 import importlib

@@ -1,9 +1,5 @@
-"""What every table's repository needs, written once: a subclass names its table and columns.
-
-`Repository[Model]` gives create / get / find / update / delete / page over one table; only
-declared column names ever reach SQL, values are always bound. Every method takes `tx=`:
-pass a transaction to run it inside one.
-"""
+"""`Repository[Model]`: create / get / find / update / delete / page over one table, written
+once; only declared column names reach SQL, values are bound, every method takes `tx=`."""
 
 import dataclasses
 from collections.abc import Iterable, Mapping
@@ -31,19 +27,14 @@ class Page(Generic[ModelT]):
 
 
 class Repository(Generic[ModelT]):
-    """CRUD over one table with an integer `id` primary key.
-
-    Set `table`, `model` (a dataclass whose fields are the table's columns), `columns`
-    (what callers may write) and `required`; override `to_model` when a column needs
-    converting (SQLite stores booleans as 0/1, for instance).
-    """
+    """CRUD over one table with an integer `id`: set `table`, `model` (a dataclass of its
+    columns), `columns` (writable) and `required`; override `to_model` to convert a column."""
 
     table: ClassVar[str]
     model: ClassVar[type[Any]]
     columns: ClassVar[tuple[str, ...]]
     required: ClassVar[tuple[str, ...]] = ()
-    noun: ClassVar[str] = ""
-    """What a row is called in error messages ("unknown note field"); default: the table."""
+    noun: ClassVar[str] = ""  # a row's name in error messages ("unknown note field")
 
     def __init__(self, database: QueryRunner) -> None:
         self.database = database

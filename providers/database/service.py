@@ -22,13 +22,8 @@ __all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
 
 
 class DatabaseService:
-    """A pool of database connections shared by every repository of the application.
-
-    The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg); with
-    none, a private in-memory SQLite database. `migrations` are the packages of this
-    database's schema, applied in order: by default Wirework's own (the users table). In
-    reload mode (the supervising process of `--reload`) it opens nothing.
-    """
+    """The connection pool every repository shares: `sqlite:///…`, `postgresql://…` or, with
+    no URL, a private memory database; `migrations` are its schema's packages, in order."""
 
     def __init__(
         self,
@@ -64,7 +59,6 @@ class DatabaseService:
             )
         else:
             self._pool = SQLitePool(url, limits)
-        self._initialized = False
         self._transactions = Counter[str]()
 
     @property
@@ -74,14 +68,13 @@ class DatabaseService:
 
     @property
     def is_initialized(self) -> bool:
-        return self._initialized
+        return self._pool.is_open
 
     async def initialize(self) -> None:
-        """Open the pool and bring the schema up to date; a no-op in reload mode."""
-        if self.reload_mode or self._initialized:
+        """Open the pool and migrate; a no-op in reload mode (the `--reload` supervisor)."""
+        if self.reload_mode or self.is_initialized:
             return
         await self._pool.open()
-        self._initialized = True
         if self.migrate_on_start:
             try:
                 await self.migrate()
@@ -98,8 +91,7 @@ class DatabaseService:
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""
-        if self._initialized:
-            self._initialized = False
+        if self.is_initialized:
             await self._pool.close()
 
     async def ping(self) -> None:
@@ -109,7 +101,7 @@ class DatabaseService:
     @property
     def connection_pool(self) -> dict[str, list[PooledConnection]] | None:
         """Compatibility surface only: idle and borrowed connections, None before start-up."""
-        if not self._initialized:
+        if not self.is_initialized:
             return None
         return {"available": self._pool.available, "in_use": self._pool.in_use}
 
@@ -120,7 +112,6 @@ class DatabaseService:
 
     async def get_connection(self) -> PooledConnection:
         """Borrow a connection; pair with `release_connection`, or use the context form."""
-        self._require_initialized()
         connection: PooledConnection = await self._pool.acquire()
         return connection
 
@@ -139,25 +130,21 @@ class DatabaseService:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with bound `:name` parameters: `{"rows": [...], "affected": n}`."""
-        self._require_initialized()
         return await self._pool.execute(sql, params)
 
     def transaction(self, isolation: IsolationLevel | None = None) -> Transaction:
-        """`async with db.transaction() as tx:` commits on exit, rolls back on any error.
-
-        `tx.execute_query` binds and returns like `execute_query`. `isolation` sets
-        PostgreSQL's level; SQLite transactions are always serializable.
-        """
-        self._require_initialized()
+        """`async with db.transaction() as tx:` commits on exit, rolls back on any error;
+        `isolation` sets PostgreSQL's level (SQLite's transactions are serializable)."""
+        if not self.is_initialized:
+            raise ServiceNotReadyError("Database service not initialized")
         return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
 
     def get_stats(self) -> dict[str, Any]:
         """Pool figures for `/api/stats` and readiness."""
-        available = len(self._pool.available) if self._initialized else 0
-        in_use = len(self._pool.in_use) if self._initialized else 0
         pool, transactions = self._pool, self._transactions
+        available, in_use = len(pool.available), len(pool.in_use)
         return {
-            "status": "initialized" if self._initialized else "not_initialized",
+            "status": "initialized" if self.is_initialized else "not_initialized",
             "backend": self.dialect,
             "total_connections": available + in_use,
             "available_connections": available,
@@ -173,7 +160,3 @@ class DatabaseService:
             "committed_transactions": transactions["committed"],
             "rolled_back_transactions": transactions["rolled back"],
         }
-
-    def _require_initialized(self) -> None:
-        if not self._initialized:
-            raise ServiceNotReadyError("Database service not initialized")

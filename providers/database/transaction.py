@@ -1,9 +1,5 @@
-"""`async with db.transaction() as tx:` several statements that commit or roll back together.
-
-The same SQL on both dialects: `BEGIN` (`BEGIN IMMEDIATE` on SQLite, which takes the pool's
-write lock up front, so a transaction never meets "database is locked" half-way), then
-`COMMIT` or `ROLLBACK`, and `SAVEPOINT` for `tx.savepoint()`.
-"""
+"""`async with db.transaction() as tx:` statements that commit or roll back together, with
+the same SQL on both dialects (SQLite's `BEGIN IMMEDIATE` takes the write lock up front)."""
 
 import contextlib
 import itertools
@@ -24,11 +20,8 @@ class TransactionClosedError(WireworkError, RuntimeError):
 
 
 class TransactionAbortedError(WireworkError, RuntimeError):
-    """A statement inside the transaction failed, so the transaction was rolled back.
-
-    PostgreSQL refuses to commit after a failed statement, and SQLite is held to the same
-    rule. To go on after an expected failure, run that statement in `tx.savepoint()`.
-    """
+    """A statement inside the transaction failed, so it was rolled back, as PostgreSQL does;
+    run a statement that may fail in `tx.savepoint()` to go on after it."""
 
 
 def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
@@ -121,10 +114,8 @@ class Transaction:
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator["Transaction"]:
-        """`async with tx.savepoint():` undoes only its own statements when its body raises.
-
-        The error still propagates; catch it outside the block and the transaction goes on.
-        """
+        """`async with tx.savepoint():` undoes only its own statements when its body raises;
+        catch the error outside the block and the transaction goes on."""
         name = f"wirework_savepoint_{next(self._savepoint_numbers)}"
         failure_before = self._failure
         await self.execute_query(f"SAVEPOINT {name}")

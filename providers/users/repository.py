@@ -24,8 +24,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     is_admin: bool = False
-    token_version: int = 0
-    """Carried in every access token; bumping it revokes the tokens issued before."""
+    token_version: int = 0  # in every access token; bumping it revokes the ones issued before
 
 
 class DuplicateUserError(ValueError):
@@ -37,12 +36,8 @@ class DuplicateUserError(ValueError):
 
 
 class UserRepository(Repository[User]):
-    """Users on the application's `DatabaseService`; every method takes `tx=`.
-
-    `create` and `update` stamp `created_at` / `updated_at` and turn a taken username or
-    email into `DuplicateUserError`; `update` revokes the user's tokens when it changes the
-    password or deactivates the user.
-    """
+    """Users on the application's `DatabaseService`: `create` and `update` stamp the times and
+    raise `DuplicateUserError`; a new password or deactivation revokes the user's tokens."""
 
     table = "users"
     model = User

@@ -59,12 +59,10 @@ async def test_broken_connection_is_replaced_not_returned(
         await connection.execute("SELECT 1")
     await database_service.release_connection(connection)
 
-    pool = database_service.connection_pool
-    assert pool is not None
-    assert connection not in pool["available"]
     assert database_service.get_stats()["replaced_connections"] == 1
-    result = await database_service.execute_query("SELECT 1 AS ok")
-    assert result["rows"] == [{"ok": 1}]
+    async with database_service.get_connection_context() as replacement:
+        assert replacement is not connection
+        assert (await replacement.execute("SELECT 1 AS ok"))["rows"] == [{"ok": 1}]
 
 
 async def test_double_release_raises_and_corrupts_nothing(
@@ -72,14 +70,10 @@ async def test_double_release_raises_and_corrupts_nothing(
 ) -> None:
     connection = await database_service.get_connection()
     await database_service.release_connection(connection)
-    pool = database_service.connection_pool
-    assert pool is not None
-    available = list(pool["available"])
+    available = database_service.get_stats()["available_connections"]
     with pytest.raises(ValueError, match="released twice"):
         await database_service.release_connection(connection)
-    pool = database_service.connection_pool
-    assert pool is not None
-    assert pool["available"] == available
+    assert database_service.get_stats()["available_connections"] == available
     first, second = await database_service.get_connection(), await database_service.get_connection()
     assert first is not second  # the same connection is never handed out twice
     await database_service.release_connection(first)
@@ -182,7 +176,7 @@ async def test_close_is_bounded_with_connections_checked_out() -> None:
     await service.close()
     assert time.monotonic() - started < 2.0
     assert not service.is_initialized
-    assert service.connection_pool is None
+    assert service.connection_count == 0
     await service.release_connection(held)  # a late release after close is harmless
 
 

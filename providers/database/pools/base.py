@@ -20,8 +20,7 @@ _READ_ONLY_WORDS = frozenset({"SELECT", "VALUES", "SHOW"})
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*([A-Za-z]*)", re.DOTALL)
 _RECORD_KEYS = frozenset({"id", "created_at", "last_used", "query_count"})
 _connection_numbers = itertools.count(1)
-LATE_ENOUGH = 0.001
-"""Seconds: asyncio may run a timer up to its clock resolution early."""
+LATE_ENOUGH = 0.001  # seconds: asyncio may run a timer up to its clock resolution early
 
 
 class PoolTimeoutError(WireworkError, TimeoutError):
@@ -33,20 +32,13 @@ class PoolClosedError(ServiceNotReadyError):
 
 
 class DatabaseStorageError(WireworkError, RuntimeError):
-    """The database's storage refused a statement: it is read-only, full or failing.
-
-    The statement changed nothing. Fix the storage (permissions, an immutable flag, a
-    read-only mount, free space); the pool reconnects by itself once it works again.
-    """
+    """The database's storage refused a statement (read-only, full or failing), which changed
+    nothing; the pool reconnects by itself once the storage works again."""
 
 
 class ConstraintViolationError(WireworkError, ValueError):
-    """A write broke a constraint of the schema; nothing was written.
-
-    Both pools raise it alike, so a repository needs no per-driver code to answer 409 or
-    422. `columns` names the constrained columns (never the values) and `constraint` the
-    constraint, when the driver says them; SQLite names neither for a foreign key.
-    """
+    """A write broke a constraint of the schema; nothing was written. Both pools raise it alike,
+    naming the `table`, `columns` and `constraint` when the driver says them, never values."""
 
     code: ClassVar[str] = "constraint_violation"
     sentence: ClassVar[str] = "the write breaks the constraint {target}"
@@ -89,18 +81,14 @@ class NotNullViolationError(ConstraintViolationError):
 
 
 def is_read_only(sql: str) -> bool:
-    """Whether a statement surely only reads, so it may skip SQLite's write lock or be retried.
-
-    Only the first keyword after comments counts; `WITH` (which may write), `PRAGMA` and
-    `EXPLAIN` count as writes.
-    """
+    """Whether a statement surely only reads (its first keyword), so it may skip SQLite's
+    write lock or be retried; `WITH`, which may write, counts as a write."""
     match = _FIRST_WORD.match(sql)
     return match is not None and match.group(1).upper() in _READ_ONLY_WORDS
 
 
 class PooledConnection:
-    """A connection a pool lends out, with its metadata: `id`, `created_at`, `last_used`,
-    `query_count`."""
+    """A connection a pool lends out, with `id`, `created_at`, `last_used`, `query_count`."""
 
     def __init__(self, prefix: str) -> None:
         self.id = f"{prefix}-{next(_connection_numbers)}"
@@ -140,10 +128,8 @@ class PoolLimits:
 
 
 class ConnectionPool(abc.ABC, Generic[ConnectionT]):
-    """Lends at most `max_size` connections, first come first served, and counts borrowings.
-
-    A driver's pool says how a connection is lent (`_lend`) and taken back (`_give_back`).
-    """
+    """Lends at most `max_size` connections, first come first served, and counts borrowings;
+    a driver's pool says how a connection is lent (`_lend`) and taken back (`_give_back`)."""
 
     dialect: ClassVar[str]
 
@@ -258,11 +244,8 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         self._free += 1
 
     def _time_out(self) -> None:
-        """Fail the waiters whose deadline passed, then wait for the next one's.
-
-        Every waiter gets the same timeout, so the line is in deadline order: one timer
-        serves it, where a timer per waiter would cost a heap push and a cancel on each wait.
-        """
+        """Fail the waiters whose deadline passed. The line is in deadline order, so one timer
+        serves it: a timer per waiter costs a heap push and a cancel on every wait."""
         loop = asyncio.get_running_loop()
         now = loop.time() + LATE_ENOUGH
         while self._line and self._line[0][0] <= now:

@@ -1,10 +1,6 @@
-"""PostgreSQL behind the same pool interface, on asyncpg's own pool.
-
-asyncpg already pools well (replaces closed connections, prunes idle ones, resets each one
-on release), so this module adapts it: `:name` parameters, dict rows with a row count,
-metadata per physical connection, and the pool's first-come-first-served line, so at most
-`max_size` borrowers reach asyncpg, which then always has a connection ready or opens one.
-"""
+"""PostgreSQL behind the same pool interface, adapting asyncpg's own pool (which replaces,
+prunes and resets connections): `:name` parameters, dict rows with a row count, metadata per
+physical connection, and the line, so asyncpg always has a connection ready or opens one."""
 
 import asyncio
 import logging
@@ -46,11 +42,8 @@ def _affected(status: str) -> int:
 
 
 class PostgresConnection(PooledConnection):
-    """One physical PostgreSQL connection; its metadata lasts across borrowings.
-
-    `raw` is asyncpg's proxy for the current borrowing, and None between borrowings, so
-    a caller still holding this object after its release cannot reach the next borrower.
-    """
+    """One physical PostgreSQL connection; its metadata lasts across borrowings. `raw` is
+    asyncpg's proxy while it is borrowed, None between, so a late caller reaches no one."""
 
     def __init__(
         self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
@@ -103,12 +96,9 @@ class PostgresConnection(PooledConnection):
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
     async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
-        """Rows and changed-row count, each from one call on asyncpg's statement cache.
-
-        The SQL text does not tell whether a statement needs `fetch` (rows) or `execute`
-        (the command tag). Its first run is prepared, which gives both, and records whether
-        it returns rows and whether its tag counts changed rows (then one row per change).
-        """
+        """Rows and changed-row count from one call on asyncpg's statement cache: the first
+        run is prepared, which gives both and records whether the statement returns rows
+        (`fetch`) or only a command tag (`execute`), and whether the tag counts changes."""
         shape = self._shapes.get(statement)
         if shape is None:
             prepared = await raw.prepare(statement, timeout=self._timeout)
@@ -147,8 +137,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
-        # The reset on release is statements like any other: a frozen server must not hold a
-        # finished request longer than a statement or the close may take.
+        # A frozen server must not hold a finished request in the reset on release.
         self._reset_timeout = min(limits.close_timeout, query_timeout)
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
@@ -213,8 +202,6 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         return idle[: self._pool.get_idle_size()]
 
     async def _lend(self) -> PostgresConnection:
-        # A place in line was free, so asyncpg has an idle connection or opens one within
-        # the connect timeout.
         self._silence.check()
         try:
             raw = await self._pool.acquire()

@@ -78,8 +78,8 @@ def start_error(url: str, error: Exception) -> ServiceStartError:
 
 
 class _CauseOnly(logging.Filter):
-    """asyncpg logs every failed retry to refill its pool with a traceback: while the server
-    is down that is a wall of them. The cause, on the same line, is what an operator needs."""
+    """asyncpg logs each failed refill of its pool with a traceback, a wall of them while the
+    server is down: the cause on the same line is what an operator needs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -94,12 +94,8 @@ logging.getLogger("asyncpg.pool").addFilter(_CauseOnly())
 
 
 class Silence:
-    """Whether the server just left a new connection or a reset on release unanswered.
-
-    A healthy server answers both at once, so borrowers then fail at once for
-    `SILENCE_BACKOFF` seconds instead of each waiting out its own timeout. A statement that
-    times out does not count: it may be slow by itself.
-    """
+    """Whether the server just left a new connection or a reset unanswered, as a healthy one
+    never does: borrowers then fail at once instead of each waiting out its own timeout."""
 
     def __init__(self) -> None:
         self._until = 0.0

@@ -1,9 +1,8 @@
-"""A fair, bounded pool of aiosqlite connections.
+"""A fair, bounded pool of aiosqlite connections, one worker thread each.
 
-Each connection owns one worker thread, so N connections run N queries at once. Writes,
-whichever way they come, are serialised by one lock per pool: SQLite allows one writer
-anyway, and queueing writers on the event loop is cheaper and fairer than letting them spin
-in SQLite's busy handler (whose timeout still guards against writers in other processes).
+Writes, whichever way they come, are serialised by one lock per pool: SQLite allows one
+writer anyway, and queueing writers on the event loop is cheaper and fairer than letting
+them spin in SQLite's busy handler (which still guards against other processes).
 """
 
 import asyncio
@@ -44,8 +43,8 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
 
 
 def _probe(database: str) -> None:
-    """Raise if the file cannot be opened. aiosqlite does not wait for the thread of a
-    connection that failed to open, which then reports to an event loop that may be closed."""
+    """Raise if the file cannot be opened; aiosqlite would report it from a thread it does not
+    wait for, to an event loop that may be closed by then."""
     sqlite3.connect(database).close()
 
 

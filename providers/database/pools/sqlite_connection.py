@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 
+# Result codes (and their extended forms) that mean the file or disk refused.
 _STORAGE_FAILURES = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")
-"""SQLite result codes (and their extended forms) that mean the file or disk refused."""
 
 
 class WriteOrderError(WireworkError, RuntimeError):
@@ -67,8 +67,7 @@ class WriteLock:
 
 
 def _constraint_violation(error: sqlite3.IntegrityError) -> ConstraintViolationError | None:
-    """Read SQLite's 'UNIQUE constraint failed: notes.owner_id, notes.title' (and its NOT NULL,
-    CHECK and FOREIGN KEY forms) into the pools' typed error."""
+    """The typed error for 'UNIQUE constraint failed: notes.owner_id, notes.title' and kin."""
     kind, _, targets = str(error).partition(" constraint failed")
     targets = targets.removeprefix(": ")
     if kind == "FOREIGN KEY":
@@ -125,13 +124,11 @@ class SQLiteConnection(PooledConnection):
     async def _run(self, sql: str, params: QueryParams) -> QueryResult:
         self._mark_used()
         try:
-            # Writers are serialised and a connection runs one statement at a time, so the
-            # change in `total_changes` is this statement's count, `WITH ... INSERT` included.
+            # Writers are serialised, so the change is this statement's, `WITH … INSERT` too.
             before = self.raw.total_changes
             rows = [dict(row) for row in await self.raw.execute_fetchall(sql, params)]
             return {"rows": rows, "affected": self.raw.total_changes - before}
-        except ValueError as error:
-            # aiosqlite's "Connection closed" / "no active connection": the link is gone.
+        except ValueError as error:  # aiosqlite's "Connection closed": the link is gone
             self.broken = True
             raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
