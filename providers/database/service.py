@@ -10,15 +10,12 @@ from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
     PoolLimits,
-    PoolTimeoutError,
     QueryParams,
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
 from providers.database.transaction import IsolationLevel, Transaction, begin_statement
 from providers.errors import ServiceNotReadyError
-
-__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
 
 
 class DatabaseService:
