@@ -1,11 +1,12 @@
-"""`SQLiteBackend(url)`: the user repository under the names the seed's tests use."""
+"""`SQLiteBackend(url)`: a `UserRepository` on a pool of its own, with the method names older
+tests call (`create_user`, `get_user_by_id`, …). Wirework itself uses `UserRepository`."""
 
 from providers.database import DatabaseService
 from providers.users import User, UserRepository
 
 
 class SQLiteBackend(UserRepository):
-    """A `UserRepository` on a pool of its own, with `create_user`, `get_user_by_id`, …"""
+    """The user repository, for tests written against `SQLiteBackend(url)`."""
 
     def __init__(self, url: str | None = None) -> None:
         self.service = DatabaseService(url)

@@ -1,16 +1,16 @@
-"""The database: `DatabaseService` over a connection pool per driver, transactions, migrations,
-and the generic `Repository` every table's repository is built from.
-"""
+"""The database: `DatabaseService` over a pool per driver, transactions, migrations, and the
+generic `Repository` every table's repository is built from."""
 
 from providers.database.pools.base import (
     CheckViolationError,
     ConstraintViolationError,
     ForeignKeyViolationError,
     NotNullViolationError,
+    PoolTimeoutError,
     UniqueViolationError,
 )
 from providers.database.repository import Page, QueryRunner, Repository
-from providers.database.service import DatabaseService, PoolTimeoutError, ServiceNotReadyError
+from providers.database.service import DatabaseService
 from providers.database.transaction import (
     Transaction,
     TransactionAbortedError,
@@ -27,7 +27,6 @@ __all__ = [
     "PoolTimeoutError",
     "QueryRunner",
     "Repository",
-    "ServiceNotReadyError",
     "Transaction",
     "TransactionAbortedError",
     "TransactionClosedError",

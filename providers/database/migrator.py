@@ -1,14 +1,5 @@
-"""Apply versioned schema migrations, each once, in order, from one or more packages.
-
-A migration package holds one module per change, `NNNN_what_it_does.py`, with a `SQLITE`
-and a `POSTGRESQL` statement (or tuple of statements). Wirework's own package comes
-first; an application adds packages of its own, never editing Wirework's. The ledger,
-`schema_migrations`, records (namespace, version), so every package numbers from 1.
-
-Everything runs in one transaction under a lock, so several instances starting at the
-same moment apply each migration exactly once and a failing one leaves no trace: SQLite
-takes its write lock with `BEGIN IMMEDIATE`; PostgreSQL a transaction-level advisory lock.
-"""
+"""Apply schema migrations from packages, each once, in order: in one transaction under a
+lock, so instances starting together apply each once and a failing one leaves no trace."""
 
 import contextlib
 import importlib
@@ -18,7 +9,6 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 from providers.database.pools.base import PooledConnection
 
@@ -56,31 +46,24 @@ def load_migrations(package: str) -> MigrationSource:
         raise ValueError(f"migration package {package!r} cannot be imported: {error}") from error
     found: dict[int, Migration] = {}
     for module_info in pkgutil.iter_modules(getattr(root, "__path__", [])):
-        match = _MODULE_NAME.match(module_info.name)
-        if match is None:
+        if (match := _MODULE_NAME.match(module_info.name)) is None:
             continue
         module = importlib.import_module(f"{package}.{module_info.name}")
         version = int(match.group(1))
         if version in found:
             raise ValueError(f"migration package {package!r} has two migrations numbered {version}")
+        statements = {}
+        for dialect, attribute in _DIALECT_ATTRIBUTES.items():
+            if not (value := getattr(module, attribute, None)):
+                raise ValueError(
+                    f"migration {module.__name__} has no {attribute}: write the change for "
+                    f"every dialect ({', '.join(_DIALECT_ATTRIBUTES.values())})"
+                )
+            statements[dialect] = (value,) if isinstance(value, str) else tuple(value)
         name = (module.__doc__ or module_info.name).strip().splitlines()[0].rstrip(".")
-        statements = {
-            dialect: _statements(module, attribute)
-            for dialect, attribute in _DIALECT_ATTRIBUTES.items()
-        }
         found[version] = Migration(version, name, statements)
     namespace = str(getattr(root, "NAMESPACE", package))
     return MigrationSource(namespace, tuple(found[version] for version in sorted(found)))
-
-
-def _statements(module: ModuleType, attribute: str) -> tuple[str, ...]:
-    value = getattr(module, attribute, None)
-    if not value:
-        raise ValueError(
-            f"migration {module.__name__} has no {attribute}: write the change for every "
-            f"dialect ({', '.join(_DIALECT_ATTRIBUTES.values())})"
-        )
-    return (value,) if isinstance(value, str) else tuple(value)
 
 
 _BEGIN = {"sqlite": "BEGIN IMMEDIATE", "postgresql": "BEGIN"}
@@ -104,6 +87,10 @@ _UPGRADE_LEDGER = (
     " SELECT 'wirework', version, name, applied_at FROM schema_migrations_before_namespaces",
     "DROP TABLE schema_migrations_before_namespaces",
 )
+_RECORD = (
+    "INSERT INTO schema_migrations (namespace, version, name, applied_at)"
+    " VALUES (:namespace, :version, :name, :applied_at)"
+)
 
 
 async def apply_migrations(
@@ -116,11 +103,14 @@ async def apply_migrations(
             await connection.execute(
                 "SELECT pg_advisory_xact_lock(:key)", {"key": ADVISORY_LOCK_KEY}
             )
-        await _ensure_ledger(connection, dialect)
-        rows = (await connection.execute("SELECT namespace, version FROM schema_migrations"))[
-            "rows"
-        ]
-        done = {(row["namespace"], row["version"]) for row in rows}
+        ledger = (await connection.execute(_LEDGER_COLUMNS[dialect]))["rows"]
+        if ledger and "namespace" not in {row["name"] for row in ledger}:
+            for statement in _UPGRADE_LEDGER:
+                await connection.execute(statement)
+        else:
+            await connection.execute(_CREATE_LEDGER)
+        rows = await connection.execute("SELECT namespace, version FROM schema_migrations")
+        done = {(row["namespace"], row["version"]) for row in rows["rows"]}
         applied = []
         for source in sources:
             for migration in source.migrations:
@@ -128,15 +118,9 @@ async def apply_migrations(
                     continue
                 for statement in migration.statements[dialect]:
                     await connection.execute(statement)
+                record = {"namespace": source.namespace, "version": migration.version}
                 await connection.execute(
-                    "INSERT INTO schema_migrations (namespace, version, name, applied_at)"
-                    " VALUES (:namespace, :version, :name, :applied_at)",
-                    {
-                        "namespace": source.namespace,
-                        "version": migration.version,
-                        "name": migration.name,
-                        "applied_at": time.time(),
-                    },
+                    _RECORD, {**record, "name": migration.name, "applied_at": time.time()}
                 )
                 applied.append(f"{source.namespace}:{migration.version}")
         await connection.execute("COMMIT")
@@ -147,12 +131,3 @@ async def apply_migrations(
     if applied:
         logger.info("applied schema migrations %s", applied)
     return applied
-
-
-async def _ensure_ledger(connection: PooledConnection, dialect: str) -> None:
-    columns = {row["name"] for row in (await connection.execute(_LEDGER_COLUMNS[dialect]))["rows"]}
-    if columns and "namespace" not in columns:
-        for statement in _UPGRADE_LEDGER:
-            await connection.execute(statement)
-    else:
-        await connection.execute(_CREATE_LEDGER)

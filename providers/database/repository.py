@@ -1,10 +1,5 @@
-"""What every table's repository needs, written once: a subclass names its table and columns.
-
-`Repository[Model]` gives create / get / find / update / delete / page over one table, with
-column whitelisting (only declared names ever reach SQL; values are always bound), rows
-mapped to the model, pagination with a total, and the pools' `UniqueViolationError` for a
-duplicate. Every method takes `tx=`: pass a transaction to run it inside one.
-"""
+"""`Repository[Model]`: create / get / find / update / delete / page over one table, written
+once; only declared column names reach SQL, values are bound, every method takes `tx=`."""
 
 import dataclasses
 from collections.abc import Iterable, Mapping
@@ -31,32 +26,15 @@ class Page(Generic[ModelT]):
     total: int
 
 
-def checked_columns(
-    values: Mapping[str, Any], allowed: Iterable[str], *, required: Iterable[str], what: str
-) -> dict[str, Any]:
-    """Refuse unknown or missing names, so only whitelisted names are ever put in SQL."""
-    allowed = tuple(allowed)
-    if unknown := sorted(set(values) - set(allowed)):
-        raise ValueError(f"unknown {what}(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    if missing := [name for name in required if values.get(name) in (None, "")]:
-        raise ValueError(f"missing {what}(s): {', '.join(missing)}")
-    return dict(values)
-
-
 class Repository(Generic[ModelT]):
-    """CRUD over one table with an integer `id` primary key.
-
-    Set `table`, `model` (a dataclass whose fields are the table's columns), `columns`
-    (what callers may write) and `required`; override `to_model` when a column needs
-    converting (SQLite stores booleans as 0/1, for instance).
-    """
+    """CRUD over one table with an integer `id`: set `table`, `model` (a dataclass of its
+    columns), `columns` (writable) and `required`; override `to_model` to convert a column."""
 
     table: ClassVar[str]
     model: ClassVar[type[Any]]
     columns: ClassVar[tuple[str, ...]]
     required: ClassVar[tuple[str, ...]] = ()
-    noun: ClassVar[str] = ""
-    """What a row is called in error messages ("unknown note field"); default: the table."""
+    noun: ClassVar[str] = ""  # a row's name in error messages ("unknown note field")
 
     def __init__(self, database: QueryRunner) -> None:
         self.database = database
@@ -72,10 +50,20 @@ class Repository(Generic[ModelT]):
         model: ModelT = self.model(**{f.name: row[f.name] for f in dataclasses.fields(self.model)})
         return model
 
-    def checked(self, values: Mapping[str, Any], *, required: Iterable[str] = ()) -> dict[str, Any]:
-        """The values, if every name is a writable column and every required one is set."""
+    def checked(
+        self, values: Mapping[str, Any], *, required: Iterable[str] = (), key: bool = False
+    ) -> dict[str, Any]:
+        """The values, if every name is a writable column (or `id` with `key`) and every
+        required one is set: only whitelisted names are ever put in SQL."""
+        allowed = ("id", *self.columns) if key else self.columns
         what = f"{self.noun or self.table} field"
-        return checked_columns(values, self.columns, required=required, what=what)
+        if unknown := sorted(set(values) - set(allowed)):
+            raise ValueError(
+                f"unknown {what}(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+            )
+        if missing := [name for name in required if values.get(name) in (None, "")]:
+            raise ValueError(f"missing {what}(s): {', '.join(missing)}")
+        return dict(values)
 
     async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
         """Insert a row from caller values; a duplicate raises `UniqueViolationError`."""
@@ -87,9 +75,7 @@ class Repository(Generic[ModelT]):
 
     async def find(self, *, tx: QueryRunner | None = None, **equal: Any) -> ModelT | None:
         """The first row (by id) whose columns equal the given values, or None."""
-        names = checked_columns(
-            equal, ("id", *self.columns), required=(), what=f"{self.noun or self.table} field"
-        )
+        names = self.checked(equal, key=True)
         where = " AND ".join(f"{name} = :{name}" for name in names) or "TRUE"
         sql = f"SELECT * FROM {self.table} WHERE {where} ORDER BY id LIMIT 1"
         rows = (await self._runner(tx).execute_query(sql, names))["rows"]
@@ -115,11 +101,8 @@ class Repository(Generic[ModelT]):
                 f"limit and offset must not be negative, got limit={limit}, offset={offset}"
             )
         sql = f"SELECT * FROM {self.table} ORDER BY id LIMIT :limit OFFSET :offset"
-        params = {"limit": limit, "offset": offset}
-        return [
-            self.to_model(row)
-            for row in (await self._runner(tx).execute_query(sql, params))["rows"]
-        ]
+        result = await self._runner(tx).execute_query(sql, {"limit": limit, "offset": offset})
+        return [self.to_model(row) for row in result["rows"]]
 
     async def page(
         self, *, limit: int = 50, offset: int = 0, tx: QueryRunner | None = None
@@ -134,9 +117,8 @@ class Repository(Generic[ModelT]):
 
     async def insert_row(self, row: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
         """Insert trusted values (names from code, not from callers) and return the row."""
-        columns = ", ".join(row)
         placeholders = ", ".join(f":{name}" for name in row)
-        sql = f"INSERT INTO {self.table} ({columns}) VALUES ({placeholders}) RETURNING *"
+        sql = f"INSERT INTO {self.table} ({', '.join(row)}) VALUES ({placeholders}) RETURNING *"
         return self.to_model((await self._runner(tx).execute_query(sql, row))["rows"][0])
 
     async def update_row(
@@ -147,8 +129,8 @@ class Repository(Generic[ModelT]):
             return await self.get(row_id, tx=tx)
         assignments = ", ".join(f"{name} = :{name}" for name in row)
         sql = f"UPDATE {self.table} SET {assignments} WHERE id = :id RETURNING *"
-        result = await self._runner(tx).execute_query(sql, {**row, "id": row_id})
-        return self.to_model(result["rows"][0]) if result["rows"] else None
+        rows = (await self._runner(tx).execute_query(sql, {**row, "id": row_id}))["rows"]
+        return self.to_model(rows[0]) if rows else None
 
     def _runner(self, tx: QueryRunner | None) -> QueryRunner:
         return self.database if tx is None else tx

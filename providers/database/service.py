@@ -1,6 +1,7 @@
 """`DatabaseService`: the application's connection pool, its lifecycle and its statistics."""
 
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -9,33 +10,17 @@ from providers.database.pools.base import (
     ConnectionPool,
     PooledConnection,
     PoolLimits,
-    PoolTimeoutError,
     QueryParams,
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
-from providers.database.transaction import (
-    IsolationLevel,
-    Transaction,
-    TransactionCounts,
-    begin_statement,
-)
+from providers.database.transaction import IsolationLevel, Transaction, begin_statement
 from providers.errors import ServiceNotReadyError
-
-__all__ = ["DatabaseService", "PoolTimeoutError", "ServiceNotReadyError"]
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class DatabaseService:
-    """A pool of database connections shared by every repository of the application.
-
-    The URL picks the driver: `sqlite:///…` (aiosqlite) or `postgresql://…` (asyncpg).
-    With no URL it uses a private in-memory SQLite database, so `DatabaseService()` works
-    anywhere. `migrations` are the packages of this database's schema, applied in order:
-    by default Wirework's own (the users table); a second database names only its own.
-    In reload mode (the supervising process of `--reload`) it opens nothing.
-    """
+    """The connection pool every repository shares: `sqlite:///…`, `postgresql://…` or, with
+    no URL, a private memory database; `migrations` are its schema's packages, in order."""
 
     def __init__(
         self,
@@ -56,10 +41,9 @@ class DatabaseService:
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
-        # Sizes and timeouts are checked where they enter (the settings), not again here.
         limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
         self._pool: ConnectionPool[Any]
-        if url is not None and url.startswith(POSTGRES_SCHEMES):
+        if url is not None and url.startswith(("postgresql://", "postgres://")):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
@@ -72,8 +56,7 @@ class DatabaseService:
             )
         else:
             self._pool = SQLitePool(url, limits)
-        self._initialized = False
-        self._transactions = TransactionCounts()
+        self._transactions = Counter[str]()
 
     @property
     def dialect(self) -> str:
@@ -82,14 +65,13 @@ class DatabaseService:
 
     @property
     def is_initialized(self) -> bool:
-        return self._initialized
+        return self._pool.is_open
 
     async def initialize(self) -> None:
-        """Open the pool and bring the schema up to date; a no-op in reload mode."""
-        if self.reload_mode or self._initialized:
+        """Open the pool and migrate; a no-op in reload mode (the `--reload` supervisor)."""
+        if self.reload_mode or self.is_initialized:
             return
         await self._pool.open()
-        self._initialized = True
         if self.migrate_on_start:
             try:
                 await self.migrate()
@@ -98,20 +80,16 @@ class DatabaseService:
                 raise
 
     async def migrate(self) -> list[str]:
-        """Apply pending schema migrations of this database's packages, in their order.
-
-        Safe when several instances do it at once. Returns what was applied ('wirework:1').
-        """
+        """Apply pending migrations of this database's packages, in order; safe when several
+        instances do it at once. Returns what was applied ('wirework:1')."""
         sources = [load_migrations(package) for package in self.migration_packages]
         async with self.get_connection_context() as connection:
             return await apply_migrations(connection, self.dialect, sources)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""
-        if not self._initialized:
-            return
-        self._initialized = False
-        await self._pool.close()
+        if self.is_initialized:
+            await self._pool.close()
 
     async def ping(self) -> None:
         """Raise unless a connection can be borrowed and answers a query."""
@@ -119,21 +97,18 @@ class DatabaseService:
 
     @property
     def connection_pool(self) -> dict[str, list[PooledConnection]] | None:
-        """Snapshot of idle and borrowed connections, or None before initialisation."""
-        if not self._initialized:
+        """Compatibility surface only: idle and borrowed connections, None before start-up."""
+        if not self.is_initialized:
             return None
         return {"available": self._pool.available, "in_use": self._pool.in_use}
 
     @property
     def connection_count(self) -> int:
         """How many connections are open right now (idle plus borrowed)."""
-        if not self._initialized:
-            return 0
-        return len(self._pool.available) + len(self._pool.in_use)
+        return int(self.get_stats()["total_connections"])
 
     async def get_connection(self) -> PooledConnection:
         """Borrow a connection; pair with `release_connection`, or use the context form."""
-        self._require_initialized()
         connection: PooledConnection = await self._pool.acquire()
         return connection
 
@@ -152,41 +127,33 @@ class DatabaseService:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement with bound `:name` parameters: `{"rows": [...], "affected": n}`."""
-        self._require_initialized()
         return await self._pool.execute(sql, params)
 
     def transaction(self, isolation: IsolationLevel | None = None) -> Transaction:
-        """`async with db.transaction() as tx:` commits on exit, rolls back on any error.
-
-        `tx.execute_query` binds and returns like `execute_query`. `isolation` sets
-        PostgreSQL's level (`read_committed`, `repeatable_read`, `serializable`); SQLite
-        transactions are always serializable, so any level is met there.
-        """
-        self._require_initialized()
+        """`async with db.transaction() as tx:` commits on exit, rolls back on any error;
+        `isolation` sets PostgreSQL's level (SQLite's transactions are serializable)."""
+        if not self.is_initialized:
+            raise ServiceNotReadyError("Database service not initialized")
         return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
 
     def get_stats(self) -> dict[str, Any]:
         """Pool figures for `/api/stats` and readiness."""
-        available = len(self._pool.available) if self._initialized else 0
-        in_use = len(self._pool.in_use) if self._initialized else 0
+        pool, transactions = self._pool, self._transactions
+        available, in_use = len(pool.available), len(pool.in_use)
         return {
-            "status": "initialized" if self._initialized else "not_initialized",
+            "status": "initialized" if self.is_initialized else "not_initialized",
             "backend": self.dialect,
             "total_connections": available + in_use,
             "available_connections": available,
             "in_use_connections": in_use,
-            "min_size": self._pool.min_size,
-            "max_size": self._pool.max_size,
-            "waiting": self._pool.waiting,
-            "acquired": self._pool.acquired,
-            "peak_in_use_connections": self._pool.peak_in_use,
-            "acquire_timeouts": self._pool.timeouts,
-            "replaced_connections": self._pool.replaced,
-            "open_transactions": self._transactions.open,
-            "committed_transactions": self._transactions.committed,
-            "rolled_back_transactions": self._transactions.rolled_back,
+            "min_size": pool.limits.min_size,
+            "max_size": pool.limits.max_size,
+            "waiting": pool.waiting,
+            "acquired": pool.acquired,
+            "peak_in_use_connections": pool.peak_in_use,
+            "acquire_timeouts": pool.timeouts,
+            "replaced_connections": pool.replaced,
+            "open_transactions": transactions["open"],
+            "committed_transactions": transactions["committed"],
+            "rolled_back_transactions": transactions["rolled back"],
         }
-
-    def _require_initialized(self) -> None:
-        if not self._initialized:
-            raise ServiceNotReadyError("Database service not initialized")

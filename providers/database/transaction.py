@@ -1,22 +1,18 @@
-"""`async with db.transaction() as tx:` several statements that commit or roll back together.
-
-The same SQL on both dialects: `BEGIN` (`BEGIN IMMEDIATE` on SQLite, which takes the pool's
-write lock up front, so a transaction never meets "database is locked" half-way), then
-`COMMIT` or `ROLLBACK`, and `SAVEPOINT` for `tx.savepoint()`.
-"""
+"""`async with db.transaction() as tx:` statements that commit or roll back together, with
+the same SQL on both dialects (SQLite's `BEGIN IMMEDIATE` takes the write lock up front)."""
 
 import contextlib
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
 from providers.errors import WireworkError
 
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
-ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("read_committed", "repeatable_read", "serializable")
+ISOLATION_LEVELS: tuple[IsolationLevel, ...] = get_args(IsolationLevel)
 
 
 class TransactionClosedError(WireworkError, RuntimeError):
@@ -24,20 +20,8 @@ class TransactionClosedError(WireworkError, RuntimeError):
 
 
 class TransactionAbortedError(WireworkError, RuntimeError):
-    """A statement inside the transaction failed, so the transaction was rolled back.
-
-    PostgreSQL refuses to commit after a failed statement, and SQLite is held to the same
-    rule. To go on after an expected failure, run that statement in `tx.savepoint()`.
-    """
-
-
-@dataclass
-class TransactionCounts:
-    """How many transactions are open now, and how each one ended."""
-
-    open: int = 0
-    committed: int = 0
-    rolled_back: int = 0
+    """A statement inside the transaction failed, so it was rolled back, as PostgreSQL does;
+    run a statement that may fail in `tx.savepoint()` to go on after it."""
 
 
 def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
@@ -46,8 +30,7 @@ def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
         raise ValueError(
             f"unknown isolation level {isolation!r}: use one of {', '.join(ISOLATION_LEVELS)}"
         )
-    if dialect == "sqlite":
-        # Always serializable: one writer at a time, and WAL readers see a snapshot.
+    if dialect == "sqlite":  # always serializable: one writer at a time, readers see a snapshot
         return "BEGIN IMMEDIATE"
     if isolation is None:
         return "BEGIN"
@@ -59,9 +42,9 @@ class Transaction:
 
     _savepoint_numbers = itertools.count(1)
 
-    def __init__(self, pool: ConnectionPool[Any], counts: TransactionCounts, begin: str) -> None:
+    def __init__(self, pool: ConnectionPool[Any], counts: Counter[str], begin: str) -> None:
         self._pool = pool
-        self._counts = counts
+        self._counts = counts  # open now, and how each one ended, by state
         self._begin = begin
         self._connection: PooledConnection | None = None
         self._state = "not started"
@@ -79,7 +62,7 @@ class Transaction:
             await self._pool.release(connection)
             raise
         self._connection, self._state = connection, "open"
-        self._counts.open += 1
+        self._counts["open"] += 1
         return self
 
     async def __aexit__(
@@ -101,11 +84,8 @@ class Transaction:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
                     await connection.execute("ROLLBACK")
         finally:
-            self._counts.open -= 1
-            if self._state == "committed":
-                self._counts.committed += 1
-            else:
-                self._counts.rolled_back += 1
+            self._counts["open"] -= 1
+            self._counts[self._state] += 1
             # Also rolls back whatever a failed COMMIT or a cancelled ROLLBACK left open.
             await self._pool.release(connection)
         if exc is None and failure is not None:
@@ -121,19 +101,21 @@ class Transaction:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement inside the transaction: the same binding and result as the service."""
-        connection = self._open_connection()
+        if self._connection is None:
+            raise TransactionClosedError(
+                f"this transaction is {self._state}: run statements inside its "
+                "`async with db.transaction() as tx:` block"
+            )
         try:
-            return await connection.execute(sql, params)
+            return await self._connection.execute(sql, params)
         except Exception as error:
             self._failure = error
             raise
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator["Transaction"]:
-        """`async with tx.savepoint():` undoes only its own statements when its body raises.
-
-        The error still propagates; catch it outside the block and the transaction goes on.
-        """
+        """`async with tx.savepoint():` undoes only its own statements when its body raises;
+        catch the error outside the block and the transaction goes on."""
         name = f"wirework_savepoint_{next(self._savepoint_numbers)}"
         failure_before = self._failure
         await self.execute_query(f"SAVEPOINT {name}")
@@ -145,12 +127,3 @@ class Transaction:
             self._failure = failure_before
             raise
         await self.execute_query(f"RELEASE SAVEPOINT {name}")
-
-    def _open_connection(self) -> PooledConnection:
-        """The transaction's connection while its block runs; a clear error outside it."""
-        if self._connection is None:
-            raise TransactionClosedError(
-                f"this transaction is {self._state}: run statements inside its "
-                "`async with db.transaction() as tx:` block"
-            )
-        return self._connection

@@ -1,4 +1,4 @@
-"""Password hashing for the user repository: only the hash is ever stored."""
+"""Password hashing: only the hash is ever stored."""
 
 import asyncio
 import functools

@@ -8,6 +8,9 @@ from typing import Any
 
 from providers.database import QueryRunner, Repository, UniqueViolationError
 
+_STAMPS = ("created_at", "updated_at")
+_FLAGS = ("is_active", "is_admin")
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -21,8 +24,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     is_admin: bool = False
-    token_version: int = 0
-    """Carried in every access token; bumping it revokes the tokens issued before."""
+    token_version: int = 0  # in every access token; bumping it revokes the ones issued before
 
 
 class DuplicateUserError(ValueError):
@@ -34,12 +36,8 @@ class DuplicateUserError(ValueError):
 
 
 class UserRepository(Repository[User]):
-    """Users on the application's `DatabaseService`; every method takes `tx=`.
-
-    `create` and `update` stamp `created_at` / `updated_at` and turn a taken username or
-    email into `DuplicateUserError`; `update` revokes the user's tokens when it changes the
-    password or deactivates the user.
-    """
+    """Users on the application's `DatabaseService`: `create` and `update` stamp the times and
+    raise `DuplicateUserError`; a new password or deactivation revokes the user's tokens."""
 
     table = "users"
     model = User
@@ -49,17 +47,8 @@ class UserRepository(Repository[User]):
 
     def to_model(self, row: Mapping[str, Any]) -> User:
         """SQLite's 0/1 as a bool and epoch seconds as UTC datetimes, on both dialects."""
-        return User(
-            id=row["id"],
-            username=row["username"],
-            email=row["email"],
-            password_hash=row["password_hash"],
-            is_active=bool(row["is_active"]),
-            created_at=datetime.fromtimestamp(row["created_at"], UTC),
-            updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
-            is_admin=bool(row["is_admin"]),
-            token_version=row["token_version"],
-        )
+        stamps = {name: datetime.fromtimestamp(row[name], UTC) for name in _STAMPS}
+        return super().to_model({**row, **stamps, **{name: bool(row[name]) for name in _FLAGS}})
 
     async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
         """Insert a user; a taken username or email raises `DuplicateUserError`."""

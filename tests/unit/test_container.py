@@ -56,7 +56,7 @@ async def test_reload_mode_from_settings_opens_nothing(container: Container) -> 
         background = await container.background()
         assert database.reload_mode
         assert not database.is_initialized
-        assert database.connection_pool is None
+        assert database.connection_count == 0
         assert not cache.is_initialized
         await background.start()
         assert not background.is_running

@@ -59,12 +59,10 @@ async def test_broken_connection_is_replaced_not_returned(
         await connection.execute("SELECT 1")
     await database_service.release_connection(connection)
 
-    pool = database_service.connection_pool
-    assert pool is not None
-    assert connection not in pool["available"]
     assert database_service.get_stats()["replaced_connections"] == 1
-    result = await database_service.execute_query("SELECT 1 AS ok")
-    assert result["rows"] == [{"ok": 1}]
+    async with database_service.get_connection_context() as replacement:
+        assert replacement is not connection
+        assert (await replacement.execute("SELECT 1 AS ok"))["rows"] == [{"ok": 1}]
 
 
 async def test_double_release_raises_and_corrupts_nothing(
@@ -72,14 +70,10 @@ async def test_double_release_raises_and_corrupts_nothing(
 ) -> None:
     connection = await database_service.get_connection()
     await database_service.release_connection(connection)
-    pool = database_service.connection_pool
-    assert pool is not None
-    available = list(pool["available"])
+    available = database_service.get_stats()["available_connections"]
     with pytest.raises(ValueError, match="released twice"):
         await database_service.release_connection(connection)
-    pool = database_service.connection_pool
-    assert pool is not None
-    assert pool["available"] == available
+    assert database_service.get_stats()["available_connections"] == available
     first, second = await database_service.get_connection(), await database_service.get_connection()
     assert first is not second  # the same connection is never handed out twice
     await database_service.release_connection(first)
@@ -182,7 +176,7 @@ async def test_close_is_bounded_with_connections_checked_out() -> None:
     await service.close()
     assert time.monotonic() - started < 2.0
     assert not service.is_initialized
-    assert service.connection_pool is None
+    assert service.connection_count == 0
     await service.release_connection(held)  # a late release after close is harmless
 
 
@@ -195,3 +189,51 @@ async def test_close_wakes_waiters_with_a_clear_error() -> None:
     await service.close()
     with pytest.raises(RuntimeError, match="closed"):
         await waiter
+
+
+async def test_each_waiter_times_out_at_its_own_deadline() -> None:
+    """One timer serves the line, yet a later waiter is not failed with the first one."""
+    service = DatabaseService(max_size=1, acquire_timeout=0.2)
+    await service.initialize()
+    loop = asyncio.get_running_loop()
+
+    async def wait_for_connection() -> float:
+        started = loop.time()
+        with pytest.raises(PoolTimeoutError):
+            await service.get_connection()
+        return loop.time() - started
+
+    try:
+        await service.get_connection()
+        first = asyncio.create_task(wait_for_connection())
+        await asyncio.sleep(0.1)
+        second = asyncio.create_task(wait_for_connection())
+        assert min(await first, await second) >= 0.199
+        assert service.get_stats()["acquire_timeouts"] == 2
+    finally:
+        await service.close()
+
+
+def test_a_pool_reopened_on_another_event_loop_works_there() -> None:
+    """Closed on one event loop and opened again on another, as each test client runs its own."""
+    service = DatabaseService(max_size=2, acquire_timeout=0.05, close_timeout=0.05)
+    insert = "INSERT INTO users (username, email, created_at, updated_at) VALUES (:u, :u, 0, 0)"
+
+    async def use_every_part(run: int) -> None:
+        await service.initialize()
+        holder = await service.get_connection()
+        await holder.execute("BEGIN IMMEDIATE")
+        writer = asyncio.create_task(service.execute_query(insert, {"u": str(run)}))
+        await asyncio.sleep(0.01)  # the writer waits for the write lock
+        await holder.execute("COMMIT")
+        await writer
+        await service.release_connection(holder)
+        held = [await service.get_connection() for _ in range(2)]
+        with pytest.raises(PoolTimeoutError):
+            await service.get_connection()
+        await service.close()  # waits for the borrowed connections, then closes them
+        for connection in held:
+            await service.release_connection(connection)
+
+    asyncio.run(use_every_part(1))
+    asyncio.run(use_every_part(2))

@@ -18,7 +18,7 @@ async def test_memory_database_is_shared_by_every_pooled_connection() -> None:
             service.get_connection_context() as first,
             service.get_connection_context() as second,
         ):
-            assert first["id"] != second["id"]
+            assert first.id != second.id
             await first.execute("CREATE TABLE shared (x INTEGER)")
             await first.execute("INSERT INTO shared VALUES (:x)", {"x": 7})
             assert (await second.execute("SELECT x FROM shared"))["rows"] == [{"x": 7}]

@@ -1,5 +1,6 @@
 """What both pools share: the connection record, the errors, and fair, bounded borrowing."""
 
+import abc
 import asyncio
 import itertools
 import re
@@ -9,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from providers.database.pools.deadlines import Deadlines
 from providers.errors import ServiceNotReadyError, WireworkError
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
@@ -17,10 +17,10 @@ QueryResult = dict[str, Any]
 
 # EXPLAIN is left out: PostgreSQL's EXPLAIN ANALYZE runs the statement it explains.
 _READ_ONLY_WORDS = frozenset({"SELECT", "VALUES", "SHOW"})
-_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
-_WORD = re.compile(r"[A-Za-z]+")
-_METADATA_KEYS = frozenset({"id", "created_at", "last_used", "query_count"})
+_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*([A-Za-z]*)", re.DOTALL)
+_RECORD_KEYS = frozenset({"id", "created_at", "last_used", "query_count"})
 _connection_numbers = itertools.count(1)
+LATE_ENOUGH = 0.001  # seconds: asyncio may run a timer up to its clock resolution early
 
 
 class PoolTimeoutError(WireworkError, TimeoutError):
@@ -32,87 +32,63 @@ class PoolClosedError(ServiceNotReadyError):
 
 
 class DatabaseStorageError(WireworkError, RuntimeError):
-    """The database's storage refused a statement: it is read-only, full or failing.
-
-    The statement changed nothing. Fix the storage (permissions, an immutable flag, a
-    read-only mount, free space); the pool reconnects by itself once it works again.
-    """
+    """The database's storage refused a statement (read-only, full or failing), which changed
+    nothing; the pool reconnects by itself once the storage works again."""
 
 
 class ConstraintViolationError(WireworkError, ValueError):
-    """A write broke a constraint of the schema; nothing was written.
-
-    Raised by both pools alike, so a repository needs no per-driver code to answer 409 or
-    422. `columns` names the constrained columns (never the values) and `constraint` the
-    constraint, when the driver says them; SQLite names neither for a foreign key.
-    """
+    """A write broke a constraint of the schema; nothing was written. Both pools raise it alike,
+    naming the `table`, `columns` and `constraint` when the driver says them, never values."""
 
     code: ClassVar[str] = "constraint_violation"
+    sentence: ClassVar[str] = "the write breaks the constraint {target}"
 
     def __init__(self, table: str, columns: tuple[str, ...] = (), constraint: str = "") -> None:
-        self.table = table
-        self.columns = columns
-        self.constraint = constraint
+        self.table, self.columns, self.constraint = table, columns, constraint
         target = f"{table}({', '.join(columns)})" if columns else constraint or table
-        super().__init__(self._sentence(target))
-
-    def _sentence(self, target: str) -> str:
-        return f"the write breaks the constraint {target}"
+        super().__init__(self.sentence.format(target=target, key=f" {target}" if target else ""))
 
 
 class UniqueViolationError(ConstraintViolationError):
     """A write collided with a unique constraint."""
 
     code = "unique_violation"
-
-    def _sentence(self, target: str) -> str:
-        return f"duplicate value for {target}: it must be unique"
+    sentence = "duplicate value for {target}: it must be unique"
 
 
 class ForeignKeyViolationError(ConstraintViolationError):
     """A write referred to a row that does not exist, or removed a row still referred to."""
 
     code = "foreign_key_violation"
-
-    def _sentence(self, target: str) -> str:
-        key = f" {target}" if target else ""
-        return (
-            f"the write breaks the foreign key{key}: the row it refers to does not exist, "
-            "or other rows still refer to the row it changes"
-        )
+    sentence = (
+        "the write breaks the foreign key{key}: the row it refers to does not exist, "
+        "or other rows still refer to the row it changes"
+    )
 
 
 class CheckViolationError(ConstraintViolationError):
     """A value failed a CHECK constraint."""
 
     code = "check_violation"
-
-    def _sentence(self, target: str) -> str:
-        return f"a value fails the check {target}"
+    sentence = "a value fails the check {target}"
 
 
 class NotNullViolationError(ConstraintViolationError):
     """A required column was given no value (NULL)."""
 
     code = "not_null_violation"
-
-    def _sentence(self, target: str) -> str:
-        return f"{target} is required: it must not be null"
+    sentence = "{target} is required: it must not be null"
 
 
 def is_read_only(sql: str) -> bool:
-    """Whether a statement surely only reads: it may skip SQLite's write lock, or be retried.
-
-    Only the first keyword after comments counts; anything unsure (`WITH`, which may
-    write, `PRAGMA`, `EXPLAIN`) counts as a write. Rows are fetched either way.
-    """
-    word = _WORD.match(sql, _LEADING_NOISE.match(sql).end())  # type: ignore[union-attr]
-    return word is not None and word.group(0).upper() in _READ_ONLY_WORDS
+    """Whether a statement surely only reads (its first keyword), so it may skip SQLite's
+    write lock or be retried; `WITH`, which may write, counts as a write."""
+    match = _FIRST_WORD.match(sql)
+    return match is not None and match.group(1).upper() in _READ_ONLY_WORDS
 
 
 class PooledConnection:
-    """A connection a pool lends out, with its metadata: `id`, `created_at`, `last_used`,
-    `query_count`, also readable as `conn["id"]` for tests written against a record."""
+    """A connection a pool lends out, with `id`, `created_at`, `last_used`, `query_count`."""
 
     def __init__(self, prefix: str) -> None:
         self.id = f"{prefix}-{next(_connection_numbers)}"
@@ -120,16 +96,14 @@ class PooledConnection:
         self.last_used: float | None = None
         self.query_count = 0
 
+    # Compatibility surface only: tests written against a record read `conn["id"]`.
     def __getitem__(self, key: str) -> Any:
-        if key not in _METADATA_KEYS:
+        if key not in _RECORD_KEYS:
             raise KeyError(key)
         return getattr(self, key)
 
     def __contains__(self, key: object) -> bool:
-        return key in _METADATA_KEYS
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id} queries={self.query_count}>"
+        return key in _RECORD_KEYS
 
     def _mark_used(self) -> None:
         self.query_count += 1
@@ -147,42 +121,39 @@ ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
 class PoolLimits:
     """How many connections a pool holds and how long it waits (the settings validate them)."""
 
-    min_size: int = 1
-    max_size: int = 5
-    acquire_timeout: float = 5.0
-    close_timeout: float = 5.0
+    min_size: int
+    max_size: int
+    acquire_timeout: float
+    close_timeout: float
 
 
-class ConnectionPool(Generic[ConnectionT]):
-    """Lends at most `max_size` connections, first come first served, and counts borrowings.
-
-    A driver's pool says how a connection is lent (`_lend`) and taken back (`_give_back`).
-    """
+class ConnectionPool(abc.ABC, Generic[ConnectionT]):
+    """Lends at most `max_size` connections, first come first served, and counts borrowings;
+    a driver's pool says how a connection is lent (`_lend`) and taken back (`_give_back`)."""
 
     dialect: ClassVar[str]
 
     def __init__(self, limits: PoolLimits) -> None:
-        self.min_size, self.max_size = limits.min_size, limits.max_size
-        self.acquire_timeout, self.close_timeout = limits.acquire_timeout, limits.close_timeout
+        self.limits = limits
         self.is_open = False
         self._free = limits.max_size  # places nobody holds or waits for
-        self._line: deque[asyncio.Future[None]] = deque()  # borrowers waiting, oldest first
-        self._deadlines = Deadlines[asyncio.Future[None]](self.acquire_timeout, self._timed_out)
+        self._line: deque[tuple[float, asyncio.Future[None]]] = deque()  # (deadline, waiter)
+        self._timer: asyncio.TimerHandle | None = None
         self._in_use: set[ConnectionT] = set()
         self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
 
+    @abc.abstractmethod
     async def open(self) -> None:
         """Open `min_size` connections."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def close(self) -> None:
         """Close every connection, waiting at most `close_timeout` for borrowed ones."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def available(self) -> list[PooledConnection]:
         """The idle connections, ready to lend."""
-        raise NotImplementedError
 
     @property
     def in_use(self) -> list[PooledConnection]:
@@ -228,15 +199,17 @@ class ConnectionPool(Generic[ConnectionT]):
             await self.release(connection)
 
     def _start(self) -> None:
-        self._free = self.max_size
+        self._free = self.limits.max_size
         self.is_open = True
 
     def _stop(self) -> None:
         """Mark the pool closed; every waiter gets `PoolClosedError`."""
         self.is_open = False
-        self._deadlines.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         while self._line:
-            waiter = self._line.popleft()
+            waiter = self._line.popleft()[1]
             if not waiter.done():
                 waiter.set_exception(PoolClosedError("Database service was closed"))
 
@@ -245,9 +218,12 @@ class ConnectionPool(Generic[ConnectionT]):
         if self._free and not self._line:
             self._free -= 1
             return
-        waiter = asyncio.get_running_loop().create_future()
-        self._line.append(waiter)
-        self._deadlines.add(waiter)
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        deadline = loop.time() + self.limits.acquire_timeout
+        self._line.append((deadline, waiter))
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._time_out)
         self.waiting += 1
         try:
             await waiter
@@ -257,31 +233,39 @@ class ConnectionPool(Generic[ConnectionT]):
             raise
         finally:
             self.waiting -= 1
-            self._deadlines.discard(waiter)
 
     def _give_place(self) -> None:
         """Hand a freed place to the longest waiter, or keep it for the next borrower."""
         while self._line:
-            waiter = self._line.popleft()
+            waiter = self._line.popleft()[1]
             if not waiter.done():
                 waiter.set_result(None)
                 return
         self._free += 1
 
-    def _timed_out(self, waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
-            self.timeouts += 1
-            waiter.set_exception(
-                PoolTimeoutError(
-                    f"no database connection free after {self.acquire_timeout}s: all "
-                    f"{self.max_size} connections of the pool are in use, by long statements "
-                    "or waiting on a server that does not answer (if the server is healthy, "
-                    "raise database.max_size or database.acquire_timeout)"
+    def _time_out(self) -> None:
+        """Fail the waiters whose deadline passed. The line is in deadline order, so one timer
+        serves it: a timer per waiter costs a heap push and a cancel on every wait."""
+        loop = asyncio.get_running_loop()
+        now = loop.time() + LATE_ENOUGH
+        while self._line and self._line[0][0] <= now:
+            waiter = self._line.popleft()[1]
+            if not waiter.done():
+                self.timeouts += 1
+                waiter.set_exception(
+                    PoolTimeoutError(
+                        f"no database connection free after {self.limits.acquire_timeout}s: "
+                        f"all {self.limits.max_size} connections of the pool are in use, by "
+                        "long statements or waiting on a server that does not answer (if the "
+                        "server is healthy, raise database.max_size or database.acquire_timeout)"
+                    )
                 )
-            )
+        self._timer = loop.call_at(self._line[0][0], self._time_out) if self._line else None
 
+    @abc.abstractmethod
     async def _lend(self) -> ConnectionT:
-        raise NotImplementedError
+        """A connection for a borrower that holds a place in line."""
 
+    @abc.abstractmethod
     async def _give_back(self, connection: ConnectionT) -> None:
-        raise NotImplementedError
+        """Take a returned connection back: keep it, or retire it."""

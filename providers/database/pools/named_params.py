@@ -1,8 +1,5 @@
-"""Translate `:name` parameters to PostgreSQL's `$n`, leaving literals and casts alone.
-
-Values are never put into the SQL text: the statement keeps numbered placeholders and the
-values travel separately, so a quote in a value can do no harm.
-"""
+"""Translate `:name` parameters to PostgreSQL's `$n`, leaving literals and casts alone; the
+values travel apart from the SQL text, so a quote in a value can do no harm."""
 
 import re
 from collections.abc import Mapping, Sequence

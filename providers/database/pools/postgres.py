@@ -1,14 +1,8 @@
-"""PostgreSQL behind the same pool interface, on asyncpg's own pool.
-
-asyncpg already pools well (replaces closed connections, prunes idle ones, resets each one
-on release), so this module only adapts it: `:name` parameters, dict rows with a row count,
-metadata per physical connection, and the same first-come-first-served line and timeout
-message as the SQLite pool. Borrowers wait in that line, so at most `max_size` of them
-reach asyncpg, which then always has a connection ready or opens one.
-"""
+"""PostgreSQL behind the same pool interface, adapting asyncpg's own pool (which replaces,
+prunes and resets connections): `:name` parameters, dict rows with a row count, metadata per
+physical connection, and the line, so asyncpg always has a connection ready or opens one."""
 
 import asyncio
-import contextlib
 import logging
 import re
 from typing import Any
@@ -23,15 +17,15 @@ from providers.database.pools.base import (
     QueryResult,
     is_read_only,
 )
-from providers.database.pools.deadlines import Deadlines
 from providers.database.pools.named_params import bind
-from providers.database.pools.postgres_reach import (
+from providers.database.pools.postgres_errors import (
     LINK_ERRORS,
     SERVER_DOWN,
+    VIOLATIONS,
     Silence,
-    postgres_start_error,
+    constraint_violation,
+    start_error,
 )
-from providers.database.pools.postgres_violations import VIOLATIONS, constraint_violation
 from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -42,20 +36,14 @@ _MAX_SHAPES = 1_000
 
 
 def _affected(status: str) -> int:
-    """Rows a statement changed, from its command tag ('INSERT 0 3', 'UPDATE 2'); else 0.
-
-    'SELECT 3' counts rows read, not changed, and DDL has no count: both are 0.
-    """
+    """Rows changed, from a command tag ('INSERT 0 3'); 'SELECT 3' (rows read) and DDL are 0."""
     match = _ROW_COUNT.search(status) if status.startswith(_CHANGED_ROWS) else None
     return int(match.group(1)) if match else 0
 
 
 class PostgresConnection(PooledConnection):
-    """One physical PostgreSQL connection; its metadata lasts across borrowings.
-
-    `raw` is asyncpg's proxy for the current borrowing, and None between borrowings, so
-    a caller still holding this object after its release cannot reach the next borrower.
-    """
+    """One physical PostgreSQL connection; its metadata lasts across borrowings. `raw` is
+    asyncpg's proxy while it is borrowed, None between, so a late caller reaches no one."""
 
     def __init__(
         self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
@@ -108,13 +96,9 @@ class PostgresConnection(PooledConnection):
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
     async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
-        """Rows and changed-row count, each from one call on asyncpg's statement cache.
-
-        asyncpg returns either the rows (`fetch`) or the command tag (`execute`), and the
-        SQL text does not tell which a statement needs (`WITH … SELECT`, `RETURNING`). Its
-        first run is prepared, which gives both, and records the statement's shape: whether
-        it returns rows, and whether its tag counts changed rows (then one row per change).
-        """
+        """Rows and changed-row count from one call on asyncpg's statement cache: the first
+        run is prepared, which gives both and records whether the statement returns rows
+        (`fetch`) or only a command tag (`execute`), and whether the tag counts changes."""
         shape = self._shapes.get(statement)
         if shape is None:
             prepared = await raw.prepare(statement, timeout=self._timeout)
@@ -122,8 +106,10 @@ class PostgresConnection(PooledConnection):
             status = prepared.get_statusmsg()
             if len(self._shapes) >= _MAX_SHAPES:
                 self._shapes.clear()
-            shape = (bool(prepared.get_attributes()), status.startswith(_CHANGED_ROWS))
-            self._shapes[statement] = shape
+            self._shapes[statement] = (
+                bool(prepared.get_attributes()),
+                status.startswith(_CHANGED_ROWS),
+            )
             return rows, _affected(status)
         returns_rows, counts_changes = shape
         if returns_rows:
@@ -140,24 +126,22 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
     def __init__(
         self,
         url: str,
-        limits: PoolLimits = PoolLimits(),
+        limits: PoolLimits,
         *,
-        connect_timeout: float = 10.0,
-        query_timeout: float = 30.0,
-        max_inactive_connection_lifetime: float = 300.0,
+        connect_timeout: float,
+        query_timeout: float,
+        max_inactive_connection_lifetime: float,
     ) -> None:
         super().__init__(limits)
         self.url = url
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
         self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
+        # A frozen server must not hold a finished request in the reset on release.
+        self._reset_timeout = min(limits.close_timeout, query_timeout)
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
-        # asyncpg resets a released connection (rollback, RESET ALL, UNLISTEN, unlock) with
-        # no bound unless given a timeout. The reset is statements like any other, so the
-        # query timeout bounds it too (a frozen server must not hold a finished request).
-        self._resets = Deadlines[Any](min(limits.close_timeout, query_timeout), self._cut_off_reset)
         self._silence = Silence()
 
     async def open(self) -> None:
@@ -165,13 +149,13 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,
-                min_size=self.min_size,
-                max_size=self.max_size,
+                min_size=self.limits.min_size,
+                max_size=self.limits.max_size,
                 max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
                 timeout=self.connect_timeout,
             )
         except (OSError, asyncpg.PostgresError) as error:
-            raise postgres_start_error(self.url, error) from error
+            raise start_error(self.url, error) from error
         self._start()
 
     async def close(self) -> None:
@@ -180,16 +164,15 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             return
         self._stop()
         try:
-            await asyncio.wait_for(self._pool.close(), self.close_timeout)
+            await asyncio.wait_for(self._pool.close(), self.limits.close_timeout)
         except TimeoutError:
             logger.warning(
                 "terminating %d PostgreSQL connections still in use after %.1fs",
                 len(self._in_use),
-                self.close_timeout,
+                self.limits.close_timeout,
             )
             self._pool.terminate()
         self._pool = None
-        self._resets.clear()
         self._in_use.clear()
         self._known.clear()
 
@@ -201,11 +184,10 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             if not self.is_open:
                 raise
             # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
-            # timeout); the links opened with it are likely gone too, even if asyncpg has not
-            # read their end yet. Replace them all on their next borrowing, so the next
-            # request succeeds. A read changed nothing, so it is safe to run again now.
+            # timeout); the links opened with it are likely gone too. Replace them all on
+            # their next borrowing, so the next request succeeds.
             await self._pool.expire_connections()
-            # A server that cannot serve (or did not answer in time) would not do better now.
+            # A read changed nothing, so it is safe to run again, unless the server cannot serve.
             if isinstance(error, DatabaseUnavailableError) or not is_read_only(sql):
                 raise
             return await super().execute(sql, params)
@@ -215,13 +197,11 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         """Idle connections, as many as asyncpg reports, most recently used first."""
         if self._pool is None:
             return []
-        idle = [conn for conn in self._known.values() if conn not in self._in_use]
+        idle: list[PooledConnection] = [c for c in self._known.values() if c not in self._in_use]
         idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
-        return list(idle[: self._pool.get_idle_size()])
+        return idle[: self._pool.get_idle_size()]
 
     async def _lend(self) -> PostgresConnection:
-        # A place in line was free, so asyncpg has an idle connection or opens one (bounded
-        # by the connect timeout): no deadline of its own needed here.
         self._silence.check()
         try:
             raw = await self._pool.acquire()
@@ -237,7 +217,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
             ) from error
         connection = self._known.get(raw.get_server_pid())
         if connection is None:
-            if len(self._known) >= self.max_size:  # asyncpg retired an idle one meanwhile
+            if len(self._known) >= self.limits.max_size:  # asyncpg retired an idle one
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
@@ -246,29 +226,21 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         connection.raw = raw
         return connection
 
-    def _cut_off_reset(self, raw: Any) -> None:
-        """Cut a connection whose reset on release overran: asyncpg replaces it on demand."""
-        self._silence.noticed()
-        with contextlib.suppress(asyncpg.InterfaceError):  # its release finished meanwhile
-            raw.terminate()
-
     async def _give_back(self, connection: PostgresConnection) -> None:
-        """Hand the connection back to asyncpg, which resets it; cut off after `close_timeout`
-        or the query timeout, whichever is shorter."""
+        """Hand the connection back to asyncpg, which resets it or, past the reset timeout,
+        cuts it off (a new one replaces it on demand)."""
         lost = connection.is_lost
         raw, connection.raw = connection.raw, None
-        self._resets.add(raw)
         try:
-            await self._pool.release(raw)
+            await self._pool.release(raw, timeout=self._reset_timeout)
+        except TimeoutError:
+            self._silence.noticed()
+            lost = True
         except LINK_ERRORS as error:
-            # The server dropped the link while it was borrowed (pg_terminate_backend, a
-            # restart) or the reset overran and was cut off. asyncpg opens a replacement on
-            # demand: nothing for the caller to handle, and raising here would hide the
-            # statement's own outcome.
+            # The server dropped the link while it was borrowed: nothing for the caller to
+            # handle, and raising here would hide the statement's own outcome.
             logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)
             lost = True
-        # Not reached when cancelled: asyncpg shields the release, which goes on, still bounded.
-        self._resets.discard(raw)
-        if lost:
+        if lost:  # not reached when cancelled: asyncpg shields the release, which goes on
             self.replaced += 1
             self._known.pop(connection.server_pid, None)

@@ -1,12 +1,8 @@
-"""A fair, bounded pool of aiosqlite connections.
+"""A fair, bounded pool of aiosqlite connections, one worker thread each.
 
-Each connection owns one worker thread (aiosqlite's design), so a pool of N connections
-lets N queries run at once. Writes are serialised by one lock per pool, whichever way they
-come (`execute_query`, a borrowed connection, a transaction, a migration): SQLite allows a
-single writer anyway, and queueing writers on the event loop is cheaper and fairer than
-letting them spin in SQLite's busy handler. A connection takes the lock for a write and
-keeps it while its transaction is open. The busy timeout still guards against writers in
-other processes.
+Writes, whichever way they come, are serialised by one lock per pool: SQLite allows one
+writer anyway, and queueing writers on the event loop is cheaper and fairer than letting
+them spin in SQLite's busy handler (which still guards against other processes).
 """
 
 import asyncio
@@ -47,12 +43,8 @@ def sqlite_target(url: str | None) -> tuple[str, bool]:
 
 
 def _probe(database: str) -> None:
-    """Open and close the file with plain `sqlite3`: raises if it cannot be opened.
-
-    aiosqlite does not wait for the worker thread of a connection that failed to open, and
-    that thread then posts its error to an event loop that may be closed by then (a
-    traceback on the way out). A file that passed this probe opens in aiosqlite too.
-    """
+    """Raise if the file cannot be opened; aiosqlite would report it from a thread it does not
+    wait for, to an event loop that may be closed by then."""
     sqlite3.connect(database).close()
 
 
@@ -61,16 +53,18 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
 
     dialect = "sqlite"
 
-    def __init__(self, url: str | None = None, limits: PoolLimits = PoolLimits()) -> None:
+    def __init__(self, url: str | None, limits: PoolLimits) -> None:
         super().__init__(limits)
         self._database, self._is_file = sqlite_target(url)
         self._idle: list[SQLiteConnection] = []
-        self._writes = WriteLock()
         self._drained = asyncio.Event()
+        self._writes = WriteLock()
         self._keeper: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         """Open `min_size` connections; a memory database also gets a keeper connection."""
+        # asyncio's primitives are bound to one event loop: a reopened pool may run on another.
+        self._drained, self._writes = asyncio.Event(), WriteLock()
         if self._is_file:
             folder = Path(self._database).parent
             try:
@@ -82,14 +76,13 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
                     hint="point the URL at a folder this user may create files in, "
                     "or create the folder and give this user write access to it",
                 ) from error
-        else:
-            # Keeps the in-memory database alive while the pool holds no connection.
+        else:  # keeps the memory database alive while the pool holds no connection
             self._keeper = await self._connect()
         self._start()
         try:
             if self._is_file:
                 await asyncio.to_thread(_probe, self._database)
-            for _ in range(self.min_size):
+            for _ in range(self.limits.min_size):
                 self._idle.append(SQLiteConnection(await self._connect(), self._writes))
         except sqlite3.Error as error:
             await self.close()
@@ -107,35 +100,32 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         if self._in_use:
             self._drained.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), self.close_timeout)
+                await asyncio.wait_for(self._drained.wait(), self.limits.close_timeout)
         if self._in_use:
             logger.warning(
                 "closing %d connections still in use after %.1fs",
                 len(self._in_use),
-                self.close_timeout,
+                self.limits.close_timeout,
             )
         connections = [connection.raw for connection in [*self._idle, *self._in_use]]
         self._idle.clear()
         self._in_use.clear()
-        # SQLite folds the WAL back into the file and deletes it when the last connection
-        # closes; connections closing at the same moment can each see another still open,
-        # and none would. So the last one closes alone.
+        # SQLite folds the WAL back into the file when the last connection closes; connections
+        # closing together can each see another still open, so the last one closes alone.
         last = connections.pop() if connections else None
         await asyncio.gather(*(self._close(raw) for raw in connections))
-        if last is not None:
-            await self._close(last)
-        if self._keeper is not None:
-            await self._close(self._keeper)
-            self._keeper = None
+        for raw in (last, self._keeper):
+            if raw is not None:
+                await self._close(raw)
+        self._keeper = None
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a pooled connection (a write waits for the write lock)."""
         try:
             return await super().execute(sql, params)
         except ReadOnlyConnectionError:
-            # The file was read-only when that connection opened; it may be writable now.
-            # Idle connections may date from the same time: reopen them all and try once
-            # more. If the file is still read-only, this fails the same way.
+            # The file was read-only when that connection opened and may be writable now;
+            # idle ones may date from then too. Reopen them all and try once more.
             retired, self._idle = self._idle, []
             self.replaced += len(retired)
             await asyncio.gather(*(self._close(connection.raw) for connection in retired))
@@ -143,7 +133,6 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
 
     @property
     def available(self) -> list[PooledConnection]:
-        """The idle connections, ready to lend."""
         return list(self._idle)
 
     async def _lend(self) -> SQLiteConnection:
@@ -157,7 +146,6 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         return SQLiteConnection(await self._connect(), self._writes)
 
     async def _give_back(self, connection: SQLiteConnection) -> None:
-        """Roll back what the borrower left open, then keep the connection or retire it."""
         try:
             await self._end_transaction(connection)
         finally:
@@ -177,8 +165,7 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         interrupted, connection.interrupted = connection.interrupted, False
         if not interrupted and not connection.in_transaction:
             return
-        # After a cancelled statement this queues behind it on the connection's thread,
-        # so it sees (and undoes) whatever that statement opened.
+        # After a cancelled statement this queues behind it on the connection's thread.
         try:
             await connection.raw.rollback()
         except (sqlite3.Error, ValueError):
@@ -188,4 +175,4 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         return await connect(self._database, is_file=self._is_file)
 
     async def _close(self, raw: aiosqlite.Connection) -> None:
-        await close(raw, timeout=self.close_timeout)
+        await close(raw, timeout=self.limits.close_timeout)

@@ -26,16 +26,13 @@ logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 
+# Result codes (and their extended forms) that mean the file or disk refused.
 _STORAGE_FAILURES = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")
-"""SQLite result codes (and their extended forms) that mean the file or disk refused."""
 
 
 class WriteOrderError(WireworkError, RuntimeError):
-    """A task that holds SQLite's write lock asked for it again through another connection.
-
-    It would wait for itself forever. Run the statement on the connection or transaction
-    that holds the lock (`tx.execute_query`, or a repository method with `tx=tx`).
-    """
+    """A task that holds SQLite's write lock asked for it again through another connection,
+    where it would wait for itself forever."""
 
 
 class ReadOnlyConnectionError(DatabaseStorageError):
@@ -70,8 +67,7 @@ class WriteLock:
 
 
 def _constraint_violation(error: sqlite3.IntegrityError) -> ConstraintViolationError | None:
-    """Read SQLite's 'UNIQUE constraint failed: notes.owner_id, notes.title' (and its NOT NULL,
-    CHECK and FOREIGN KEY forms) into the pools' typed error."""
+    """The typed error for 'UNIQUE constraint failed: notes.owner_id, notes.title' and kin."""
     kind, _, targets = str(error).partition(" constraint failed")
     targets = targets.removeprefix(": ")
     if kind == "FOREIGN KEY":
@@ -92,32 +88,24 @@ class SQLiteConnection(PooledConnection):
         super().__init__("sqlite")
         self.raw = raw
         self.broken = False
-        self.interrupted = False
-        """A statement was cancelled while its worker thread may still be running it."""
+        self.interrupted = False  # cancelled while its worker thread may still run a statement
         self._writes = writes
 
     @property
     def is_usable(self) -> bool:
         """False once the connection broke or was closed underneath us."""
-        if self.broken:
-            return False
         try:
             _ = self.raw.in_transaction  # raises ValueError once aiosqlite closed it
         except ValueError:
             return False
-        return True
+        return not self.broken
 
     @property
     def in_transaction(self) -> bool:
-        """True while a transaction is open on this connection."""
         return self.is_usable and self.raw.in_transaction
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement and return its rows as dicts and its row count.
-
-        A write takes the pool's write lock first; the lock is kept while the statement
-        leaves a transaction open (`BEGIN IMMEDIATE`), and given back when it ends.
-        """
+        """Run one statement; a write holds the pool's write lock until its transaction ends."""
         if self._writes.holder is not self:
             if is_read_only(sql):
                 return await self._run(sql, params)
@@ -125,7 +113,7 @@ class SQLiteConnection(PooledConnection):
         try:
             return await self._run(sql, params)
         except asyncio.CancelledError:
-            # aiosqlite's thread finishes the statement anyway: `release()` rolls back behind
+            # The thread finishes the statement anyway: the pool's release rolls back behind
             # it and only then frees the lock, so no second writer starts beside it.
             self.interrupted = True
             raise
@@ -136,13 +124,11 @@ class SQLiteConnection(PooledConnection):
     async def _run(self, sql: str, params: QueryParams) -> QueryResult:
         self._mark_used()
         try:
-            # Writers are serialised and a connection runs one statement at a time, so the
-            # change in `total_changes` is this statement's count, `WITH ... INSERT` included.
+            # Writers are serialised, so the change is this statement's, `WITH … INSERT` too.
             before = self.raw.total_changes
             rows = [dict(row) for row in await self.raw.execute_fetchall(sql, params)]
             return {"rows": rows, "affected": self.raw.total_changes - before}
-        except ValueError as error:
-            # aiosqlite's "Connection closed" / "no active connection": the link is gone.
+        except ValueError as error:  # aiosqlite's "Connection closed": the link is gone
             self.broken = True
             raise DatabaseConnectionLostError(f"SQLite connection {self.id} is closed") from error
         except sqlite3.ProgrammingError:
@@ -158,9 +144,7 @@ class SQLiteConnection(PooledConnection):
             if not code.startswith(_STORAGE_FAILURES):
                 raise
             message = f"SQLite refused the statement: {error} ({code})"
-            if code.startswith("SQLITE_READONLY"):
-                # SQLite opens a file it may not write read-only, and such a connection
-                # never becomes writable: retire it.
+            if code.startswith("SQLITE_READONLY"):  # opened read-only, it stays so: retire it
                 self.broken = True
                 raise ReadOnlyConnectionError(message) from error
             raise DatabaseStorageError(message) from error
@@ -174,13 +158,11 @@ async def connect(database: str, *, is_file: bool) -> aiosqlite.Connection:
         await raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if is_file:
             await _use_wal(raw)
-            # NORMAL in WAL mode survives a crashed process; only power loss may drop
-            # the last commits, which is the trade-off every WAL deployment makes.
+            # In WAL mode NORMAL survives a crashed process; only power loss may drop commits.
             await raw.execute("PRAGMA synchronous = NORMAL")
         await raw.execute("PRAGMA foreign_keys = ON")
     except BaseException:
-        # Its worker thread would otherwise outlive the pool, and keep the process from
-        # exiting: aiosqlite's threads are not daemons.
+        # aiosqlite's worker threads are not daemons: an unclosed one keeps the process alive.
         await close(raw, timeout=BUSY_TIMEOUT_MS / 1000)
         raise
     return raw
@@ -196,19 +178,15 @@ async def close(raw: aiosqlite.Connection, *, timeout: float) -> None:
 
 
 async def _use_wal(raw: aiosqlite.Connection) -> None:
-    """Switch the file to WAL, waiting up to the busy timeout for other openers.
-
-    The switch needs an exclusive lock and SQLite does not wait for it in its busy handler:
-    pools opening a new file together would get "database is locked" at once.
-    """
+    """Switch the file to WAL, waiting up to the busy timeout for other openers: SQLite's busy
+    handler does not wait for the exclusive lock the switch needs."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
             await raw.execute("PRAGMA journal_mode = WAL")
+            return
         except sqlite3.OperationalError as error:
             busy = getattr(error, "sqlite_errorname", "").startswith("SQLITE_BUSY")
             if not busy or time.monotonic() >= deadline:
                 raise
-            await asyncio.sleep(0.005)
-        else:
-            return
+        await asyncio.sleep(0.005)
