@@ -8,31 +8,27 @@ from redis.asyncio import Redis
 
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, CircuitBreaker
 
-_SCAN_BATCH: Final = 500
+_BATCH: Final = 500
 """Keys asked of each SCAN step, and unlinked per UNLINK."""
 
 _UNSYNCED_LIMIT: Final = 100_000
 """Keys remembered as written during an outage; past this, recovery clears the namespace."""
 
 
-def _glob_literal(text: str) -> str:
-    """`text` escaped for a Redis MATCH pattern, so a namespace like ``a*`` matches only itself."""
-    return "".join("\\" + char if char in "\\*?[]" else char for char in text)
-
-
 class NamespaceKeys:
-    """Unlinks the keys under `prefix`, and remembers the ones Redis missed during an outage.
+    """Unlinks the keys under `prefix`, and remembers those Redis missed during an outage.
 
-    A write or delete skipped while Redis was down leaves Redis holding the key's previous
-    value; `resync` unlinks those keys before any other call reaches Redis, so no process
-    is served a value this one replaced.
+    A write or delete skipped while Redis was down leaves Redis the key's previous value;
+    `resync` unlinks those keys before any other call reaches Redis, so no process is
+    served a value this one replaced.
     """
 
     def __init__(self, redis: Redis, breaker: CircuitBreaker, prefix: str) -> None:
         self._redis = redis
         self._breaker = breaker
         self._prefix = prefix
-        self._pattern = _glob_literal(prefix) + "*"
+        # MATCH pattern with glob characters escaped, so a namespace like ``a*`` matches itself.
+        self._pattern = "".join("\\" + char if char in "\\*?[]" else char for char in prefix) + "*"
         self._unsynced: set[str] = set()
         self._overflow = False
         self._lock = asyncio.Lock()
@@ -40,7 +36,6 @@ class NamespaceKeys:
         """False while a write or delete is waiting to be forgotten by Redis."""
 
     def mark_unsynced(self, key: str) -> None:
-        """Remember a write Redis missed: the value it still holds for `key` is out of date."""
         self.in_sync = False
         if len(self._unsynced) < _UNSYNCED_LIMIT:
             self._unsynced.add(key)
@@ -62,20 +57,17 @@ class NamespaceKeys:
         return True
 
     async def unlink_all(self) -> None:
-        """Unlink every key of the namespace: SCAN + UNLINK in batches, never FLUSHDB."""
+        """SCAN + UNLINK in batches, never FLUSHDB: other namespaces may share the database."""
         batch: list[Any] = []
-        async for name in self._redis.scan_iter(match=self._pattern, count=_SCAN_BATCH):
+        async for name in self._redis.scan_iter(match=self._pattern, count=_BATCH):
             batch.append(name)
-            if len(batch) == _SCAN_BATCH:
+            if len(batch) == _BATCH:
                 await self._redis.unlink(*batch)
                 batch = []
         if batch:
             await self._redis.unlink(*batch)
 
     async def _unlink_unsynced_batch(self) -> None:
-        batch = list(islice(self._unsynced, _SCAN_BATCH))
+        batch = list(islice(self._unsynced, _BATCH))
         await self._redis.unlink(*(self._prefix + key for key in batch))
         self._unsynced.difference_update(batch)
-
-
-__all__ = ["NamespaceKeys"]

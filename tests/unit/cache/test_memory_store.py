@@ -18,11 +18,11 @@ async def test_an_entry_expires_exactly_at_its_ttl(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
     await store.set("short", 1, ttl=1)
     clock.advance(0.5)
-    assert await store.get("short", MISSING) == 1
+    assert await store.get("short") == 1
 
     clock.advance(0.5)
 
-    assert await store.get("short", MISSING) is MISSING
+    assert await store.get("short") is MISSING
 
 
 async def test_stats_count_evictions_and_expirations_apart(clock: FakeClock) -> None:

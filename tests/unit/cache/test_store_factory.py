@@ -7,7 +7,9 @@ import math
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from config import CacheSettings
 from providers.cache.stores import MemoryStore, create_cache_store
 from providers.cache.stores.redis import RedisStore
 
@@ -39,5 +41,9 @@ async def test_the_factory_builds_the_store_the_settings_name() -> None:
     assert isinstance(memory, MemoryStore)
     assert isinstance(shared, RedisStore)
     await shared.close()  # built without I/O: nothing to wait for
-    with pytest.raises(ValueError, match="Redis cache store needs a url"):
-        create_cache_store("redis", url=None, namespace="app", max_size=5)
+
+
+def test_the_settings_refuse_redis_without_a_url() -> None:
+    """The rule lives where the value enters: the factory trusts the settings."""
+    with pytest.raises(ValidationError, match="backend 'redis' needs url"):
+        CacheSettings(backend="redis")
