@@ -76,7 +76,6 @@ class GuardedRedis:
                 "connect_timeout", socket_timeout if connect_timeout is None else connect_timeout
             ),
             retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-            driver_info=None,  # skips CLIENT SETINFO: one round trip less per new connection
         )
         self.breaker = CircuitBreaker(
             server,

@@ -47,3 +47,10 @@ def test_the_settings_refuse_redis_without_a_url() -> None:
     """The rule lives where the value enters: the factory trusts the settings."""
     with pytest.raises(ValidationError, match="backend 'redis' needs url"):
         CacheSettings(backend="redis")
+
+
+def test_the_client_takes_only_options_every_supported_redis_py_knows() -> None:
+    """`redis>=5` is supported: redis-py 7.1 and older reject `driver_info` on every call."""
+    store = RedisStore("redis://127.0.0.1:6379/0")
+
+    assert "driver_info" not in store._redis.connection_pool.connection_kwargs
