@@ -4,14 +4,14 @@ While Redis is down it serves plain misses, so requests keep working from the da
 """
 
 import asyncio
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, ParamSpec, TypeVar, Unpack
+from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING, StoreStats
-from providers.cache.stores.codec import JSON_CODEC, ValueCodec
 from providers.cache.stores.redis_namespace import NamespaceKeys
 from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
@@ -34,6 +34,33 @@ _FILL_LEASE_MARK: Final = "\x00fill:"
 _FIRST_POLL: Final = 0.005
 _LONGEST_POLL: Final = 0.1
 """Seconds between looks at a key another process fills: doubling from the first to the longest."""
+
+
+class ValueCodec(Protocol):
+    """`encode` raises `TypeError` or `ValueError` for a value it cannot represent, `decode`
+    `ValueError` for data it did not write."""
+
+    def encode(self, value: Any) -> bytes: ...
+    def decode(self, data: bytes) -> Any: ...
+
+
+def _reject(value: Any) -> NoReturn:
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+class JsonCodec:
+    """Compact UTF-8 JSON: readable in redis-cli and safe to decode, unlike pickle. JSON's rules
+    apply: tuples come back as lists, and dict keys as strings."""
+
+    def encode(self, value: Any) -> bytes:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_reject)
+        return text.encode()
+
+    def decode(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+JSON_CODEC: Final = JsonCodec()
 
 
 class RedisStore:

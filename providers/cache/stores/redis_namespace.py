@@ -16,44 +16,34 @@ _UNSYNCED_LIMIT: Final = 100_000
 
 
 class NamespaceKeys:
-    """Unlinks the keys under `prefix`, and remembers those Redis missed during an outage.
-
-    A write or delete skipped while Redis was down leaves Redis the key's previous value;
-    `resync` unlinks those keys before any other call reaches Redis, so no process is
-    served a value this one replaced.
-    """
+    """Unlinks the keys under `prefix`, and those Redis missed during an outage: a write or
+    delete skipped while Redis was down leaves it the key's previous value, so `resync` unlinks
+    them before any other call reaches Redis, and no process is served a replaced value."""
 
     def __init__(self, redis: Redis, breaker: CircuitBreaker, prefix: str) -> None:
         self._redis = redis
         self._breaker = breaker
         self._prefix = prefix
-        # MATCH pattern with glob characters escaped, so a namespace like ``a*`` matches itself.
+        # Glob characters escaped, so a namespace like ``a*`` matches only itself.
         self._pattern = "".join("\\" + char if char in "\\*?[]" else char for char in prefix) + "*"
-        self._unsynced: set[str] = set()
-        self._overflow = False
+        self._unsynced: set[str] | None = set()  # None: too many to remember, unlink them all
         self._lock = asyncio.Lock()
         self.in_sync = True
         """False while a write or delete is waiting to be forgotten by Redis."""
 
     def mark_unsynced(self, key: str) -> None:
         self.in_sync = False
-        if len(self._unsynced) < _UNSYNCED_LIMIT:
+        if self._unsynced is not None:
             self._unsynced.add(key)
-        else:
-            self._overflow = True
+            if len(self._unsynced) > _UNSYNCED_LIMIT:
+                self._unsynced = None
 
     async def resync(self) -> bool:
-        """Unlink the keys an outage missed (the whole namespace past the limit); True once done."""
+        """Unlink the keys an outage missed; True once done, False if Redis fails meanwhile."""
         async with self._lock:  # later callers wait here rather than read stale values
-            if self._overflow:
-                if await self._breaker.call(self.unlink_all) is UNAVAILABLE:
+            while not self.in_sync:
+                if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
                     return False
-                self._overflow = False
-                self._unsynced.clear()
-            while self._unsynced:
-                if await self._breaker.call(self._unlink_unsynced_batch) is UNAVAILABLE:
-                    return False
-            self.in_sync = not self._overflow  # an outage may have begun again meanwhile
         return True
 
     async def unlink_all(self) -> None:
@@ -67,7 +57,12 @@ class NamespaceKeys:
         if batch:
             await self._redis.unlink(*batch)
 
-    async def _unlink_unsynced_batch(self) -> None:
-        batch = list(islice(self._unsynced, _BATCH))
-        await self._redis.unlink(*(self._prefix + key for key in batch))
-        self._unsynced.difference_update(batch)
+    async def _unlink_unsynced(self) -> None:
+        if self._unsynced is None:
+            await self.unlink_all()
+            self._unsynced = set()
+        else:
+            batch = list(islice(self._unsynced, _BATCH))
+            await self._redis.unlink(*(self._prefix + key for key in batch))
+            self._unsynced.difference_update(batch)
+        self.in_sync = not self._unsynced  # an outage may have begun again meanwhile
