@@ -12,8 +12,6 @@ from providers.errors import ServiceNotReadyError
 
 T = TypeVar("T")
 
-NOT_INITIALIZED: Final = "Cache service not initialized"
-
 _LEADER_GONE: Final = object()
 """A flight's result when its leader was cancelled: waiters retry and one of them leads."""
 
@@ -66,41 +64,37 @@ class CacheService:
             await self._store.close()
 
     async def ping(self) -> None:
-        self._check_ready()
-        await self._store.ping()
+        await self._ready().ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The cached value, or `default` when absent or expired."""
-        self._check_ready()
         value = await self._lookup(key)
         return default if value is MISSING else value
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None, `math.inf`: forever)."""
-        self._check_ready()
-        await self._store.set(key, value, self._ttl(ttl))
+        await self._ready().set(key, value, self._ttl(ttl))
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        self._check_ready()
-        return await self._store.delete(key)
+        return await self._ready().delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
-        self._check_ready()
-        await self._store.clear()
+        await self._ready().clear()
 
     async def _lookup(self, key: str) -> Any:
-        value = await self._store.get(key)
+        value = await self._ready().get(key)
         if value is MISSING:
             self.miss_count += 1
         else:
             self.hit_count += 1
         return value
 
-    def _check_ready(self) -> None:
+    def _ready(self) -> CacheStore:
         if self._status != "initialized":
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+            raise ServiceNotReadyError("Cache service not initialized")
+        return self._store
 
     def _ttl(self, ttl: float | None) -> float:
         return self._default_ttl if ttl is None else positive_seconds("ttl", ttl, infinite=True)
@@ -115,7 +109,6 @@ class CacheService:
         caller and nothing is cached. If the caller running `factory` is cancelled, the
         waiters look again (counted) and the first of them runs it for the rest.
         """
-        self._check_ready()
         ttl = self._ttl(ttl)
         value = await self._lookup(key)
         while value is MISSING:
@@ -147,19 +140,13 @@ class CacheService:
 
     def get_stats(self) -> dict[str, Any]:
         """Counters for /api/stats, without I/O; `hit_rate` is e.g. ``"83.3%"``."""
-        stats = self._store.stats()
         lookups = self.hit_count + self.miss_count
-        result: dict[str, Any] = {
+        return {
             "status": self._status,
             "backend": self._store.backend,
-            "entries": stats.entries,
             "hit_count": self.hit_count,
             "miss_count": self.miss_count,
             "hit_rate": f"{self.hit_count / lookups if lookups else 0.0:.1%}",
-            "evictions": stats.evictions,
-            "expirations": stats.expirations,
             "default_ttl": self._default_ttl,
+            **self._store.stats(),
         }
-        if stats.errors is not None:
-            result["errors"] = stats.errors
-        return result

@@ -102,13 +102,8 @@ class CircuitBreaker:
             return
         self._next_warning = now + self._warn_every
         self._logger.warning(
-            "%s is unreachable (%s: %s); %s. Next attempt in %.1f s; %d call(s) affected "
-            "since the last warning.",
-            self._server,
-            type(error).__name__,
-            error,
-            self._fallback,
-            self._retry_after,
-            self._unreported,
+            f"{self._server} is unreachable ({type(error).__name__}: {error}); {self._fallback}. "
+            f"Next attempt in {self._retry_after:.1f} s; {self._unreported} call(s) affected "
+            "since the last warning."
         )
         self._unreported = 0

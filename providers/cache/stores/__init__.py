@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from providers.cache.stores.base import MISSING, CacheStore, StoreStats
+from providers.cache.stores.base import MISSING, CacheStore
 from providers.cache.stores.memory import MemoryStore
 
 
@@ -18,4 +18,4 @@ def create_cache_store(
     return RedisStore(url, namespace=namespace)
 
 
-__all__ = ["MISSING", "CacheStore", "MemoryStore", "StoreStats", "create_cache_store"]
+__all__ = ["MISSING", "CacheStore", "MemoryStore", "create_cache_store"]

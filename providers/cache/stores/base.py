@@ -1,24 +1,12 @@
 """The one interface `CacheService` uses for every store, so it runs on memory or Redis alike."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar
 
 T = TypeVar("T")
 
 MISSING: Final = object()
 """What a store's `get` returns for no live entry: `None`, `0` and `""` are cached values."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """Counters known without a round trip; `None` where only a server knows (`entries`) or
-    where there is no server to fail (`errors`). Expired entries count until dropped."""
-
-    entries: int | None
-    evictions: int
-    expirations: int
-    errors: int | None = None
 
 
 class CacheStore(Protocol):
@@ -51,6 +39,7 @@ class CacheStore(Protocol):
     async def close(self) -> None:
         """Release connections or memory; the store is not used afterwards."""
 
-    def stats(self) -> StoreStats:
-        """Counters for `CacheService.get_stats()`; no I/O."""
+    def stats(self) -> dict[str, int | None]:
+        """`entries` (None: only the server knows; expired ones count until dropped),
+        `evictions`, `expirations`, and a remote store's failed calls (`errors`); no I/O."""
         ...

@@ -8,7 +8,7 @@ from itertools import islice
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from providers.cache.stores.base import MISSING, StoreStats
+from providers.cache.stores.base import MISSING
 from providers.errors import ServiceNotReadyError
 
 T = TypeVar("T")
@@ -98,5 +98,6 @@ class MemoryStore:
         await self.clear()
         self._closed = True
 
-    def stats(self) -> StoreStats:
-        return StoreStats(len(self._entries), self._evictions, self._expirations)
+    def stats(self) -> dict[str, int | None]:
+        entries = len(self._entries)
+        return {"entries": entries, "evictions": self._evictions, "expirations": self._expirations}

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
 
-from providers.cache.stores.base import MISSING, StoreStats
+from providers.cache.stores.base import MISSING
 from providers.cache.stores.redis_namespace import NamespaceKeys
 from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
@@ -187,10 +187,10 @@ class RedisStore:
         self._closed = True
         await self._redis.aclose()
 
-    def stats(self) -> StoreStats:
+    def stats(self) -> dict[str, int | None]:
         """This instance's counters; entries, evictions and expirations are Redis's business."""
         errors = self._guarded.breaker.failed_calls + self._unreadable
-        return StoreStats(None, 0, 0, errors)
+        return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
     async def _command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import pytest
 
 from providers.cache import CacheService
-from providers.cache.stores import MISSING, StoreStats
+from providers.cache.stores import MISSING
 
 
 def _returning(value: Any) -> Callable[[], Awaitable[Any]]:
@@ -169,8 +169,8 @@ class FakeRemoteStore:
     async def close(self) -> None:
         self.closed = True
 
-    def stats(self) -> StoreStats:
-        return StoreStats(entries=None, evictions=0, expirations=0)
+    def stats(self) -> dict[str, int | None]:
+        return {"entries": None, "evictions": 0, "expirations": 0}
 
 
 async def test_a_remote_store_is_used_through_the_interface() -> None:
