@@ -140,14 +140,7 @@ async def test_data_the_codec_did_not_write_is_a_counted_miss(
 
 
 async def test_another_codec_can_replace_json(make_store: MakeStore) -> None:
-    class TextCodec:
-        def encode(self, value: Any) -> bytes:
-            return str(value).encode()
-
-        def decode(self, data: bytes) -> Any:
-            return data.decode()
-
-    store = make_store(codec=TextCodec())
+    store = make_store(encode=lambda value: str(value).encode(), decode=bytes.decode)
     await store.set("k", 42, ttl=60)
 
     assert await store.get("k") == "42"

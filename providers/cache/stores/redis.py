@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, NoReturn, ParamSpec, Protocol, TypeVar, Unpack
+from typing import Any, Final, ParamSpec, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING
 from providers.cache.stores.redis_namespace import NamespaceKeys
@@ -36,35 +36,17 @@ _LONGEST_POLL: Final = 0.1
 """Seconds between looks at a key another process fills: doubling from the first to the longest."""
 
 
-class ValueCodec(Protocol):
-    """`encode` raises `TypeError` or `ValueError` for a value it cannot represent, `decode`
-    `ValueError` for data it did not write."""
-
-    def encode(self, value: Any) -> bytes: ...
-    def decode(self, data: bytes) -> Any: ...
-
-
-def _reject(value: Any) -> NoReturn:
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
-class JsonCodec:
+def to_json(value: Any) -> bytes:
     """Compact UTF-8 JSON: readable in redis-cli and safe to decode, unlike pickle. JSON's rules
     apply: tuples come back as lists, and dict keys as strings."""
-
-    def encode(self, value: Any) -> bytes:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_reject)
-        return text.encode()
-
-    def decode(self, data: bytes) -> Any:
-        return json.loads(data)
-
-
-JSON_CODEC: Final = JsonCodec()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class RedisStore:
     """Entries at ``{namespace}:{key}`` in Redis, shared by every instance on that namespace.
+
+    `encode` turns a value into bytes (`TypeError` or `ValueError` when it cannot), `decode`
+    turns them back (`ValueError` for data it did not write: a miss, recomputed and replaced).
 
     When Redis cannot answer within the timeouts, lookups are misses, writes are skipped
     (counted in `errors`, logged at most every 30 s), and Redis is left alone for
@@ -81,7 +63,8 @@ class RedisStore:
         *,
         namespace: str = "wirework",
         fill_lease: float = 2.0,
-        codec: ValueCodec = JSON_CODEC,
+        encode: Callable[[Any], bytes] = to_json,
+        decode: Callable[[bytes], Any] = json.loads,
         clock: Callable[[], float] = time.monotonic,
         **options: Unpack[ConnectionOptions],
     ) -> None:
@@ -97,7 +80,7 @@ class RedisStore:
         )
         self._redis, self._prefix = self._guarded.client, self._guarded.prefix
         self._keys = NamespaceKeys(self._redis, self._guarded.breaker, self._prefix)
-        self._codec = codec
+        self._encode_value, self._decode = encode, decode
         self._clock = clock
         self._url = url
         self._unreadable = 0
@@ -110,8 +93,8 @@ class RedisStore:
         if data is None or data is UNAVAILABLE:
             return MISSING
         try:  # bytes unless the URL asks redis-py to decode replies
-            return self._codec.decode(data.encode() if isinstance(data, str) else data)
-        except ValueError as error:  # not written by this codec: recomputed and overwritten
+            return self._decode(data.encode() if isinstance(data, str) else data)
+        except ValueError as error:
             self._unreadable += 1
             logger.warning("Redis cache entry %r is unreadable, counted as a miss: %s", key, error)
             return MISSING
@@ -203,7 +186,7 @@ class RedisStore:
 
     def _encode(self, key: str, value: Any) -> bytes:
         try:
-            return self._codec.encode(value)
+            return self._encode_value(value)
         except (TypeError, ValueError) as error:
             kind = TypeError if isinstance(error, TypeError) else ValueError
             raise kind(
