@@ -24,12 +24,16 @@ UNAVAILABLE: Final = Unavailable.UNAVAILABLE
 """What `CircuitBreaker.call` returns instead of a result when the server was skipped or failed."""
 
 
+_WARN_EVERY: Final = 30.0
+"""Seconds between two warnings of one outage."""
+
+
 class CircuitBreaker:
     """Skips the server for `retry_after` seconds after a failure, then lets one call try again.
 
     `failures` are the exception types that mean "the server cannot serve"; anything else
     (a bug, a cancellation) propagates untouched. While open, warnings go to `logger` at most
-    once per `warn_every` seconds, each saying what the callers do meanwhile (`fallback`).
+    every 30 s, each saying what the callers do meanwhile (`fallback`).
     """
 
     def __init__(
@@ -40,7 +44,6 @@ class CircuitBreaker:
         fallback: str,
         logger: logging.Logger,
         retry_after: float = 1.0,
-        warn_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._server = server
@@ -48,7 +51,6 @@ class CircuitBreaker:
         self._fallback = fallback
         self._logger = logger
         self._retry_after = positive_seconds("retry_after", retry_after)
-        self._warn_every = warn_every
         self._clock = clock
         self._retry_at: float | None = None  # None while closed (the server answers)
         self._next_warning = -math.inf
@@ -100,7 +102,7 @@ class CircuitBreaker:
         self._unreported += 1
         if now < self._next_warning:
             return
-        self._next_warning = now + self._warn_every
+        self._next_warning = now + _WARN_EVERY
         self._logger.warning(
             f"{self._server} is unreachable ({type(error).__name__}: {error}); {self._fallback}. "
             f"Next attempt in {self._retry_after:.1f} s; {self._unreported} call(s) affected "

@@ -38,11 +38,10 @@ return 0
 
 
 class ConnectionOptions(TypedDict, total=False):
-    """Seconds: per command (`socket_timeout`, 0.5), to connect (`connect_timeout`, None: the
-    socket timeout), and to leave the server alone after a failure (`retry_after`, 1)."""
+    """Seconds to connect or run one command (`socket_timeout`, 0.5), and to leave the server
+    alone after a failure (`retry_after`, 1)."""
 
     socket_timeout: float
-    connect_timeout: float | None
     retry_after: float
 
 
@@ -67,14 +66,11 @@ class GuardedRedis:
     ) -> None:
         if not namespace:
             raise ValueError(f"namespace must not be empty: it keeps the {server}'s keys apart")
-        socket_timeout = positive_seconds("socket_timeout", options.get("socket_timeout", 0.5))
-        connect_timeout = options.get("connect_timeout")
+        timeout = positive_seconds("socket_timeout", options.get("socket_timeout", 0.5))
         self.client = Redis.from_url(
             url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=positive_seconds(
-                "connect_timeout", socket_timeout if connect_timeout is None else connect_timeout
-            ),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         )
         self.breaker = CircuitBreaker(

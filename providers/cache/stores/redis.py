@@ -65,7 +65,6 @@ class RedisStore:
         fill_lease: float = 2.0,
         encode: Callable[[Any], bytes] = to_json,
         decode: Callable[[bytes], Any] = json.loads,
-        clock: Callable[[], float] = time.monotonic,
         **options: Unpack[ConnectionOptions],
     ) -> None:
         self._fill_lease = positive_seconds("fill_lease", fill_lease)
@@ -75,13 +74,11 @@ class RedisStore:
             server="Redis cache",
             fallback="cache lookups are misses and writes are skipped",
             logger=logger,
-            clock=clock,
             **options,
         )
         self._redis, self._prefix = self._guarded.client, self._guarded.prefix
         self._keys = NamespaceKeys(self._redis, self._guarded.breaker, self._prefix)
         self._encode_value, self._decode = encode, decode
-        self._clock = clock
         self._url = url
         self._unreadable = 0
         self._closed = False
@@ -125,7 +122,7 @@ class RedisStore:
         `fill_lease` seconds pass, or with Redis down, a caller runs `factory` itself.
         """
         lease, token = f"{self._prefix}{_FILL_LEASE_MARK}{key}", uuid.uuid4().hex
-        deadline = self._clock() + self._fill_lease
+        deadline = time.monotonic() + self._fill_lease
         delay = _FIRST_POLL
         while True:
             taken = await self._command(self._guarded.take_lease, lease, token, self._fill_lease)
@@ -135,7 +132,7 @@ class RedisStore:
                     return await self._produce(key, factory, ttl) if value is MISSING else value
                 finally:
                     await self._command(self._guarded.release_lease, lease, token)
-            if (remaining := deadline - self._clock()) <= 0:
+            if (remaining := deadline - time.monotonic()) <= 0:
                 return await self._produce(key, factory, ttl)
             await asyncio.sleep(min(delay, remaining))
             delay = min(2 * delay, _LONGEST_POLL)

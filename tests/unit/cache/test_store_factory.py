@@ -20,7 +20,7 @@ from providers.cache.stores.redis import RedisStore
         ({"namespace": ""}, "namespace must not be empty"),
         ({"fill_lease": 0}, "fill_lease must be a positive"),
         ({"socket_timeout": -1}, "socket_timeout must be a positive"),
-        ({"connect_timeout": math.inf}, "connect_timeout must be a positive"),
+        ({"socket_timeout": math.inf}, "socket_timeout must be a positive"),
         ({"retry_after": math.nan}, "retry_after must be a positive"),
     ],
 )
