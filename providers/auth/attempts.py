@@ -66,11 +66,9 @@ class LoginLimiter:
 
     async def retry_after(self, email: str, client: str) -> float | None:
         """Seconds to wait before trying again, or None when a sign-in may be tried now."""
+        limits = {_email(email): self._per_email, f"client:{client}": self._per_client}
         waits = []
-        for key, limit in (
-            (_email(email), self._per_email),
-            (f"client:{client}", self._per_client),
-        ):
+        for key, limit in limits.items():
             count, left = await self._counts.read(key)
             if count >= limit:
                 waits.append(left)
