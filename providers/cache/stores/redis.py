@@ -9,10 +9,10 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from itertools import islice
 from typing import Any, Final, ParamSpec, TypeVar, Unpack
 
 from providers.cache.stores.base import MISSING
-from providers.cache.stores.redis_namespace import NamespaceKeys
 from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
@@ -30,6 +30,12 @@ _NO_EXPIRY_FROM: Final = 2**53 / 1000
 
 _FILL_LEASE_MARK: Final = "\x00fill:"
 """Fill leases live at ``{namespace}:\\x00fill:{key}``; cache keys starting so are reserved."""
+
+_BATCH: Final = 500
+"""Keys asked of each SCAN step, and unlinked per UNLINK."""
+
+_UNSYNCED_LIMIT: Final = 100_000
+"""Keys remembered as written during an outage; past this, recovery clears the namespace."""
 
 _FIRST_POLL: Final = 0.005
 _LONGEST_POLL: Final = 0.1
@@ -52,7 +58,7 @@ class RedisStore:
     (counted in `errors`, logged at most every 30 s), and Redis is left alone for
     `retry_after` seconds after each failure: an outage costs one timeout, not one per
     request. Keys written or deleted meanwhile are unlinked when Redis answers again, before
-    anything is read: it would otherwise serve their pre-outage values.
+    anything else: it would otherwise serve their pre-outage values to every instance.
     """
 
     backend = "redis"
@@ -77,7 +83,11 @@ class RedisStore:
             **options,
         )
         self._redis, self._prefix = self._guarded.client, self._guarded.prefix
-        self._keys = NamespaceKeys(self._redis, self._guarded.breaker, self._prefix)
+        self._breaker = self._guarded.breaker
+        # Glob characters escaped, so a namespace like ``a*`` matches only itself.
+        self._pattern = "".join("\\" + c if c in "\\*?[]" else c for c in self._prefix) + "*"
+        self._unsynced: set[str] | None = set()  # None: too many to remember, unlink them all
+        self._resync_lock = asyncio.Lock()
         self._encode_value, self._decode = encode, decode
         self._url = url
         self._unreadable = 0
@@ -101,19 +111,19 @@ class RedisStore:
         data = self._encode(key, value)
         expiry = None if ttl >= _NO_EXPIRY_FROM else milliseconds(ttl)
         if await self._command(self._redis.set, self._prefix + key, data, px=expiry) is UNAVAILABLE:
-            self._keys.mark_unsynced(key)
+            self._mark_unsynced(key)
 
     async def delete(self, key: str) -> bool:
         """False when `key` was absent, or when Redis is down (it is unlinked on recovery)."""
         removed = await self._command(self._redis.unlink, self._prefix + key)
         if removed is UNAVAILABLE:
-            self._keys.mark_unsynced(key)
+            self._mark_unsynced(key)
             return False
         return removed > 0
 
     async def clear(self) -> None:
         """Only this namespace; raises while Redis is down: a clear must not look done."""
-        await self._guarded.breaker.check(self._keys.unlink_all)
+        await self._breaker.check(self._unlink_all)
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Run `factory` in one process at a time, under a lease of `fill_lease` seconds.
@@ -151,7 +161,7 @@ class RedisStore:
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
         if self._in_service:
-            await self._guarded.breaker.check(self._redis.ping)
+            await self._breaker.check(self._redis.ping)
             return
         try:
             await self._redis.ping()
@@ -169,7 +179,7 @@ class RedisStore:
 
     def stats(self) -> dict[str, int | None]:
         """This instance's counters; entries, evictions and expirations are Redis's business."""
-        errors = self._guarded.breaker.failed_calls + self._unreadable
+        errors = self._breaker.failed_calls + self._unreadable
         return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
     async def _command(
@@ -177,9 +187,38 @@ class RedisStore:
     ) -> R | Unavailable:
         """One call through the breaker, once Redis has forgotten the keys an outage missed."""
         self._in_service = True
-        if not self._keys.in_sync and not await self._keys.resync():
-            return UNAVAILABLE
-        return await self._guarded.breaker.call(command, *args, **kwargs)
+        if self._unsynced is None or self._unsynced:
+            async with self._resync_lock:  # later callers wait here rather than read stale values
+                while self._unsynced is None or self._unsynced:
+                    if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
+                        return UNAVAILABLE
+        return await self._breaker.call(command, *args, **kwargs)
+
+    def _mark_unsynced(self, key: str) -> None:
+        if self._unsynced is not None:
+            self._unsynced.add(key)
+            if len(self._unsynced) > _UNSYNCED_LIMIT:
+                self._unsynced = None
+
+    async def _unlink_unsynced(self) -> None:
+        if self._unsynced is None:
+            await self._unlink_all()
+            self._unsynced = set()
+        else:
+            batch = list(islice(self._unsynced, _BATCH))
+            await self._redis.unlink(*(self._prefix + key for key in batch))
+            self._unsynced.difference_update(batch)
+
+    async def _unlink_all(self) -> None:
+        """SCAN + UNLINK in batches, never FLUSHDB: other namespaces may share the database."""
+        batch: list[Any] = []
+        async for name in self._redis.scan_iter(match=self._pattern, count=_BATCH):
+            batch.append(name)
+            if len(batch) == _BATCH:
+                await self._redis.unlink(*batch)
+                batch = []
+        if batch:
+            await self._redis.unlink(*batch)
 
     def _encode(self, key: str, value: Any) -> bytes:
         try:
