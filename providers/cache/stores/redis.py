@@ -42,7 +42,7 @@ _LONGEST_POLL: Final = 0.1
 """Seconds between looks at a key another process fills: doubling from the first to the longest."""
 
 
-def to_json(value: Any) -> bytes:
+def _to_json(value: Any) -> bytes:
     """Compact UTF-8 JSON: readable in redis-cli and safe to decode, unlike pickle. JSON's rules
     apply: tuples come back as lists, and dict keys as strings."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
@@ -69,7 +69,7 @@ class RedisStore:
         *,
         namespace: str = "wirework",
         fill_lease: float = 2.0,
-        encode: Callable[[Any], bytes] = to_json,
+        encode: Callable[[Any], bytes] = _to_json,
         decode: Callable[[bytes], Any] = json.loads,
         **options: Unpack[ConnectionOptions],
     ) -> None:
