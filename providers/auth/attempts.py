@@ -7,7 +7,7 @@ count reaches its limit, sign-ins for that e-mail or from that client wait out t
 
 import time
 from collections.abc import Callable
-from typing import Final, Literal, Protocol
+from typing import Final, Literal
 
 from providers.durations import positive_seconds
 
@@ -15,33 +15,24 @@ MAX_TRACKED: Final = 100_000
 """Counts a process keeps at most: a flood of made-up e-mails cannot exhaust its memory."""
 
 
-class FailureCounts(Protocol):
-    """Where failures are counted: `add` one, `read` (count, seconds left), `forget` a key."""
-
-    async def add(self, key: str, window: float) -> None: ...
-    async def read(self, key: str) -> tuple[int, float]: ...
-    async def forget(self, key: str) -> None: ...
-    async def close(self) -> None: ...
-
-
 class MemoryCounts:
-    """Counts in this process, expiring by `clock`."""
+    """Failures per key in this process, each count expiring `window` seconds after its first."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}
+        self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, end of its window)
         self._clock = clock
 
     async def add(self, key: str, window: float) -> None:
-        """Count one failure for `key`; the first of a window starts it."""
-        count, ends = await self.read(key)
         now = self._clock()
-        self._counts.pop(key, None)  # re-inserted last: the oldest counts are dropped first
-        self._counts[key] = (count + 1, now + ends if count else now + window)
+        count, ends = self._counts.pop(key, (0, now))  # re-inserted last: oldest dropped first
+        if ends <= now:
+            count, ends = 0, now + window
+        self._counts[key] = (count + 1, ends)
         if len(self._counts) > MAX_TRACKED:
             del self._counts[next(iter(self._counts))]
 
     async def read(self, key: str) -> tuple[int, float]:
-        """Failures counted for `key` in its window, and the seconds the window has left."""
+        """The failures counted for `key` in its window, and the seconds the window has left."""
         count, ends = self._counts.get(key, (0, 0.0))
         left = ends - self._clock()
         if left <= 0:
@@ -50,11 +41,9 @@ class MemoryCounts:
         return count, left
 
     async def forget(self, key: str) -> None:
-        """Drop the count of `key`."""
         self._counts.pop(key, None)
 
     async def close(self) -> None:
-        """Drop every count."""
         self._counts.clear()
 
 
@@ -62,42 +51,40 @@ class LoginLimiter:
     """How many failed sign-ins an e-mail and a client address may have per `window`."""
 
     def __init__(
-        self, counts: FailureCounts, *, per_email: int, per_client: int, window: float
+        self, counts: MemoryCounts, *, per_email: int, per_client: int, window: float
     ) -> None:
         self._counts = counts
-        self._limits = {"email": per_email, "client": per_client}
+        self._per_email = per_email
+        self._per_client = per_client
         self._window = positive_seconds("window", window)
 
     async def initialize(self) -> None:
         """Nothing to open: Redis is connected on first use."""
 
     async def close(self) -> None:
-        """Release the counts' store."""
         await self._counts.close()
 
     async def retry_after(self, email: str, client: str) -> float | None:
         """Seconds to wait before trying again, or None when a sign-in may be tried now."""
+        limits = {_email(email): self._per_email, f"client:{client}": self._per_client}
         waits = []
-        for key, limit in self._keys(email, client):
+        for key, limit in limits.items():
             count, left = await self._counts.read(key)
             if count >= limit:
                 waits.append(left)
-        return max(waits) if waits else None
+        return max(waits, default=None)
 
     async def failed(self, email: str, client: str) -> None:
-        """Count a failed sign-in against the e-mail and the client."""
-        for key, _ in self._keys(email, client):
-            await self._counts.add(key, self._window)
+        await self._counts.add(_email(email), self._window)
+        await self._counts.add(f"client:{client}", self._window)
 
     async def succeeded(self, email: str) -> None:
         """The e-mail's owner signed in: its failures are forgiven (the client's are not)."""
-        await self._counts.forget(f"email:{email.lower()}")
+        await self._counts.forget(_email(email))
 
-    def _keys(self, email: str, client: str) -> list[tuple[str, int]]:
-        return [
-            (f"email:{email.lower()}", self._limits["email"]),
-            (f"client:{client}", self._limits["client"]),
-        ]
+
+def _email(email: str) -> str:
+    return f"email:{email.lower()}"
 
 
 def create_login_limiter(
@@ -110,7 +97,7 @@ def create_login_limiter(
     window: float,
 ) -> LoginLimiter:
     """The limiter counting where the cache stores: in Redis for ``"redis"``, else in memory."""
-    counts: FailureCounts = MemoryCounts()
+    counts = MemoryCounts()
     if backend == "redis" and url:
         # Imported here: an application without Redis never loads its client.
         from providers.auth.redis_counts import RedisCounts  # noqa: PLC0415

@@ -18,11 +18,12 @@ return count
 """
 
 
-class RedisCounts:
-    """Counts in Redis under `{namespace}:signin:`, shared by every instance; while Redis
-    cannot answer, each instance counts alone (in memory) rather than not at all."""
+class RedisCounts(MemoryCounts):
+    """Counts in Redis under ``{namespace}:signin:``; while Redis cannot answer, each instance
+    counts alone in memory (the counts it inherits) rather than not at all."""
 
     def __init__(self, url: str, namespace: str) -> None:
+        super().__init__()
         guarded = GuardedRedis(
             url,
             namespace=namespace,
@@ -33,32 +34,30 @@ class RedisCounts:
         self._redis, self._breaker = guarded.client, guarded.breaker
         self._prefix = f"{guarded.prefix}signin:"
         self._count_failure = self._redis.register_script(_COUNT_FAILURE)
-        self._fallback = MemoryCounts()
 
     async def add(self, key: str, window: float) -> None:
-        """Count one failure for `key` in Redis (in memory while it is down)."""
         added = await self._breaker.call(
             self._count_failure, keys=[self._prefix + key], args=[milliseconds(window)]
         )
         if added is UNAVAILABLE:
-            await self._fallback.add(key, window)
+            await super().add(key, window)
 
     async def read(self, key: str) -> tuple[int, float]:
-        """The count and seconds left, the larger of Redis's and this instance's fallback."""
+        """The larger of Redis's count and this instance's own."""
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(self._prefix + key)
             pipe.pttl(self._prefix + key)
             answer = await self._breaker.call(pipe.execute)
-        local = await self._fallback.read(key)
+        local = await super().read(key)
         if answer is UNAVAILABLE or answer[0] is None:
             return local
         return max((int(answer[0]), max(answer[1], 0) / 1000), local)
 
     async def forget(self, key: str) -> None:
-        """Drop the count of `key`, in Redis and in the fallback."""
         await self._breaker.call(self._redis.unlink, self._prefix + key)
-        await self._fallback.forget(key)
+        await super().forget(key)
 
     async def close(self) -> None:
-        """Close the connections; counts stay in Redis until their windows end."""
+        """Counts stay in Redis until their windows end."""
+        await super().close()
         await self._redis.aclose()

@@ -13,7 +13,6 @@ from pydantic import SecretStr
 from providers.durations import positive_seconds
 
 ALGORITHM: Final = "HS256"
-_REQUIRED_CLAIMS: Final = ["exp", "iat", "sub", "ver"]
 
 
 class InvalidTokenError(ValueError):
@@ -31,17 +30,13 @@ class TokenClaims:
 class TokenService:
     """Issues and verifies access tokens signed with `secret`.
 
-    Without a secret (development and test: production refuses to start without one) a random
-    one is drawn when the service is built, so tokens last only as long as the process and are
-    valid on no other instance; a fixed default secret would let anyone forge them. `clock`
-    (seconds since the epoch) stamps and checks `iat`/`exp`, so tests can move it.
+    Without a secret (production refuses to start without one) a random one is drawn per
+    service, so tokens are valid only in this process: a fixed default would let anyone forge
+    them. `clock` (seconds since the epoch) stamps and checks `iat`/`exp`.
     """
 
     def __init__(
-        self,
-        secret: SecretStr | None,
-        lifetime: float,
-        clock: Callable[[], float] = time.time,
+        self, secret: SecretStr | None, lifetime: float, clock: Callable[[], float] = time.time
     ) -> None:
         self._key = secret.get_secret_value() if secret is not None else secrets.token_urlsafe(32)
         self.lifetime = math.ceil(positive_seconds("lifetime", lifetime))
@@ -67,7 +62,11 @@ class TokenService:
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
-                options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
+                options={
+                    "require": ["exp", "iat", "sub", "ver"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
             expires, user_id, version = claims["exp"], int(claims["sub"]), claims["ver"]
         except (jwt.PyJWTError, ValueError, TypeError) as error:

@@ -5,26 +5,20 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, TypeVar
 
-from providers.cache.stores.base import MISSING, CacheStore, SharedFillStore
+from providers.cache.stores.base import MISSING, CacheStore
 from providers.cache.stores.memory import MemoryStore
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
 
 T = TypeVar("T")
 
-NOT_INITIALIZED: Final = "Cache service not initialized"
-
 _LEADER_GONE: Final = object()
 """A flight's result when its leader was cancelled: waiters retry and one of them leads."""
 
 
 class CacheService:
-    """A key-value cache in front of a `CacheStore` (a `MemoryStore` unless one is given).
-
-    `max_size` and `clock` configure that default store and are unused when `store` is given.
-    `get_stats()["hit_rate"]` is a percentage string with one decimal, e.g. ``"83.3%"``
-    (``"0.0%"`` before any lookup): hits / (hits + misses) over `get` and `get_or_set` calls.
-    """
+    """A key-value cache in front of a `CacheStore` (a `MemoryStore` of `max_size` on `clock`
+    unless `store` is given). `hit_count` and `miss_count` count `get` and `get_or_set` calls."""
 
     def __init__(
         self,
@@ -41,24 +35,16 @@ class CacheService:
         self.cache: Mapping[str, Any] | None = (
             self._store.entries if isinstance(self._store, MemoryStore) else None
         )
-        """What the memory store holds (read-only, live); `None` for a remote store."""
+        """The memory store's entries (read-only, live), for `len()`; `None` on a remote store."""
         self._status: Literal["not_initialized", "initialized", "closed"] = "not_initialized"
         self._flights: dict[str, asyncio.Future[Any]] = {}
+        self.hit_count = 0
+        self.miss_count = 0
+        """Lookups that found nothing, or only an expired entry."""
 
     @property
     def is_initialized(self) -> bool:
-        """True between `initialize()` and `close()`; always False in reload mode."""
         return self._status == "initialized"
-
-    @property
-    def hit_count(self) -> int:
-        """Lookups that found a live value (counted by the store, which sees every lookup)."""
-        return self._store.stats().hits
-
-    @property
-    def miss_count(self) -> int:
-        """Lookups that found nothing, or only an expired entry."""
-        return self._store.stats().misses
 
     async def initialize(self) -> None:
         """Check the store can serve; skipped in reload mode so a reloading parent stays idle."""
@@ -73,59 +59,58 @@ class CacheService:
 
     async def close(self) -> None:
         """Close the store; later calls raise `RuntimeError`. Closing twice is harmless."""
-        if self._status == "closed":
-            return
-        self._status = "closed"
-        await self._store.close()
+        if self._status != "closed":
+            self._status = "closed"
+            await self._store.close()
 
     async def ping(self) -> None:
-        """Raise unless the service is initialized and its store answers."""
-        self._check_ready()
-        await self._store.ping()
+        await self._ready().ping()
 
     async def get(self, key: str, default: Any = None) -> Any:
-        """Return the cached value, or `default` when absent or expired (counted as a miss)."""
-        self._check_ready()
-        return await self._store.get(key, default)
+        """The cached value, or `default` when absent or expired."""
+        value = await self._lookup(key)
+        return default if value is MISSING else value
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        """Cache `value` for `ttl` seconds (the default TTL when None)."""
-        self._check_ready()
-        await self._store.set(key, value, self._ttl(ttl))
+        """Cache `value` for `ttl` seconds (the default TTL when None, `math.inf`: forever)."""
+        await self._ready().set(key, value, self._ttl(ttl))
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        self._check_ready()
-        return await self._store.delete(key)
+        return await self._ready().delete(key)
 
     async def clear(self) -> None:
         """Remove every entry; hit and miss counters are kept."""
-        self._check_ready()
-        await self._store.clear()
+        await self._ready().clear()
 
-    def _check_ready(self) -> None:
+    async def _lookup(self, key: str) -> Any:
+        value = await self._ready().get(key)
+        if value is MISSING:
+            self.miss_count += 1
+        else:
+            self.hit_count += 1
+        return value
+
+    def _ready(self) -> CacheStore:
         if self._status != "initialized":
-            raise ServiceNotReadyError(NOT_INITIALIZED)
+            raise ServiceNotReadyError("Cache service not initialized")
+        return self._store
 
     def _ttl(self, ttl: float | None) -> float:
-        """`ttl` checked (`math.inf`: never expires), or the default TTL when None."""
         return self._default_ttl if ttl is None else positive_seconds("ttl", ttl, infinite=True)
 
     async def get_or_set(
         self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
     ) -> T:
-        """Return the cached value, or await `factory()` once for all concurrent callers.
+        """The cached value, or `factory()`'s, awaited once for all concurrent callers (about
+        once across processes on a shared store).
 
-        Once per process; with a `SharedFillStore` (Redis), about once across the processes.
-
-        Counts like `get`: a hit if the value was cached when called, else one miss, whether
-        this caller runs `factory` or waits for another that does. A `factory` exception
-        reaches every waiting caller and nothing is cached. If the caller running `factory` is
-        cancelled, the waiters look again (counted) and the first of them runs it for the rest.
+        Counts one hit or one miss per call. A `factory` exception reaches every waiting
+        caller and nothing is cached. If the caller running `factory` is cancelled, the
+        waiters look again (counted) and the first of them runs it for the rest.
         """
-        self._check_ready()
         ttl = self._ttl(ttl)
-        value = await self._store.get(key, MISSING)
+        value = await self._lookup(key)
         while value is MISSING:
             flight = self._flights.get(key)
             if flight is None:
@@ -133,20 +118,14 @@ class CacheService:
             # shield: a cancelled waiter must not cancel the flight the others wait on.
             value = await asyncio.shield(flight)
             if value is _LEADER_GONE:
-                # A waiter woken before this one may have refilled it already.
-                value = await self._store.get(key, MISSING)
+                value = await self._lookup(key)
         return value  # type: ignore[no-any-return]
 
     async def _fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        """Lead a flight: run `factory`, store its value and hand the outcome to the waiters."""
         flight: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
         try:
-            if isinstance(self._store, SharedFillStore):
-                value = await self._store.fill(key, factory, ttl)
-            else:
-                value = await factory()
-                await self._store.set(key, value, ttl)
+            value = await self._store.fill(key, factory, ttl)
         except Exception as exc:
             flight.set_exception(exc)
             flight.exception()  # marks it retrieved: with no waiters, only the leader re-raises
@@ -160,23 +139,14 @@ class CacheService:
         return value
 
     def get_stats(self) -> dict[str, Any]:
-        """Counters for /api/stats; never does I/O, so it is safe to call at any time."""
-        store_stats = self._store.stats()
-        lookups = store_stats.hits + store_stats.misses
-        stats: dict[str, Any] = {
+        """Counters for /api/stats, without I/O; `hit_rate` is e.g. ``"83.3%"``."""
+        lookups = self.hit_count + self.miss_count
+        return {
             "status": self._status,
             "backend": self._store.backend,
-            "entries": store_stats.entries,
-            "hit_count": store_stats.hits,
-            "miss_count": store_stats.misses,
-            "hit_rate": f"{store_stats.hits / lookups if lookups else 0.0:.1%}",
-            "evictions": store_stats.evictions,
-            "expirations": store_stats.expirations,
+            "hit_count": self.hit_count,
+            "miss_count": self.miss_count,
+            "hit_rate": f"{self.hit_count / lookups if lookups else 0.0:.1%}",
             "default_ttl": self._default_ttl,
+            **self._store.stats(),
         }
-        if store_stats.errors is not None:  # only a store with a server has failed calls
-            stats["errors"] = store_stats.errors
-        return stats
-
-
-__all__ = ["NOT_INITIALIZED", "CacheService"]

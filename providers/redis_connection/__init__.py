@@ -1,1 +1,1 @@
-"""One guarded Redis client (circuit breaker, warning throttle) shared by the cache and locks."""
+"""One guarded Redis client (timeouts, breaker, leases) for the cache, sign-ins and task locks."""

@@ -24,12 +24,16 @@ UNAVAILABLE: Final = Unavailable.UNAVAILABLE
 """What `CircuitBreaker.call` returns instead of a result when the server was skipped or failed."""
 
 
+_WARN_EVERY: Final = 30.0
+"""Seconds between two warnings of one outage."""
+
+
 class CircuitBreaker:
     """Skips the server for `retry_after` seconds after a failure, then lets one call try again.
 
     `failures` are the exception types that mean "the server cannot serve"; anything else
     (a bug, a cancellation) propagates untouched. While open, warnings go to `logger` at most
-    once per `warn_every` seconds, each saying what the callers do meanwhile (`fallback`).
+    every 30 s, each saying what the callers do meanwhile (`fallback`).
     """
 
     def __init__(
@@ -40,7 +44,6 @@ class CircuitBreaker:
         fallback: str,
         logger: logging.Logger,
         retry_after: float = 1.0,
-        warn_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._server = server
@@ -48,90 +51,61 @@ class CircuitBreaker:
         self._fallback = fallback
         self._logger = logger
         self._retry_after = positive_seconds("retry_after", retry_after)
-        self._warn_every = warn_every
         self._clock = clock
         self._retry_at: float | None = None  # None while closed (the server answers)
         self._next_warning = -math.inf
-        self._unreported = 0  # failed or skipped calls since the last warning
+        self._unreported = 0  # calls affected since the last warning
         self.failed_calls = 0
         """Calls that got `UNAVAILABLE`: failed, or skipped while the breaker was open."""
 
     @property
     def is_open(self) -> bool:
-        """True while the server is treated as down (until a call gets through again)."""
         return self._retry_at is not None
 
     async def call(
         self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T | Unavailable:
         """Await `command(...)`, or return `UNAVAILABLE` at once while the breaker is open."""
-        failure = None
-        if self._retry_at is None or not self._skipping():
-            try:
-                result = await command(*args, **kwargs)
-            except self._failures as error:
-                failure = error
-            else:
-                if self._retry_at is not None:
-                    self._answered()
-                return result
-        self.failed_calls += 1
-        self._unreported += 1
-        if failure is not None:
-            self._open(failure)
-        return UNAVAILABLE
+        if self._retry_at is not None:
+            now = self._clock()
+            if now < self._retry_at:
+                self.failed_calls += 1
+                self._unreported += 1
+                return UNAVAILABLE
+            self._retry_at = now + self._retry_after  # half-open: this call probes, others skip
+        try:
+            return await self.check(command, *args, **kwargs)
+        except self._failures:
+            self.failed_calls += 1
+            return UNAVAILABLE
 
     async def check(
         self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Await `command(...)` even while open and let its failure propagate (pings, `clear`).
-
-        The outcome still opens or closes the breaker, so a readiness probe notices recovery.
-        """
+        """Await `command(...)` even while open and let its failure propagate (pings, `clear`);
+        the outcome still opens or closes the breaker, so a readiness probe notices recovery."""
         try:
             result = await command(*args, **kwargs)
         except self._failures as error:
             self._open(error)
             raise
         if self._retry_at is not None:
-            self._answered()
+            self._retry_at = None
+            self._next_warning = -math.inf  # the next outage is reported at once
+            self._logger.info("%s answers again", self._server)
         return result
-
-    def _answered(self) -> None:
-        """Close the open breaker: the server answered."""
-        self._retry_at = None
-        self._next_warning = -math.inf  # the next outage is reported at once
-        self._logger.info("%s answers again", self._server)
 
     def _open(self, error: Exception) -> None:
         """Open (or keep open) the breaker; warn unless a warning went out recently."""
         now = self._clock()
         self._retry_at = now + self._retry_after
+        self._unreported += 1
         if now < self._next_warning:
             return
-        self._next_warning = now + self._warn_every
+        self._next_warning = now + _WARN_EVERY
         self._logger.warning(
-            "%s is unreachable (%s: %s); %s. Next attempt in %.1f s; %d call(s) affected "
-            "since the last warning.",
-            self._server,
-            type(error).__name__,
-            error,
-            self._fallback,
-            self._retry_after,
-            self._unreported,
+            f"{self._server} is unreachable ({type(error).__name__}: {error}); {self._fallback}. "
+            f"Next attempt in {self._retry_after:.1f} s; {self._unreported} call(s) affected "
+            "since the last warning."
         )
         self._unreported = 0
-
-    def _skipping(self) -> bool:
-        """True while open; once `retry_after` has passed, lets this call probe the server."""
-        if self._retry_at is None:
-            return False
-        now = self._clock()
-        if now < self._retry_at:
-            return True
-        # Half-open: this call tries; concurrent callers keep skipping until it reports back.
-        self._retry_at = now + self._retry_after
-        return False
-
-
-__all__ = ["UNAVAILABLE", "CircuitBreaker", "Unavailable"]

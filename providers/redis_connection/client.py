@@ -1,4 +1,5 @@
-"""What the Redis cache store and the Redis task lock share: a fail-fast client and leases."""
+"""What the Redis cache store, sign-in counts and task lock share: a fail-fast client, its
+circuit breaker, and leases."""
 
 import logging
 import time
@@ -17,8 +18,7 @@ from providers.redis_connection.circuit_breaker import CircuitBreaker
 SERVER_FAILURES: Final = (RedisError, OSError)
 """Exceptions meaning "Redis cannot serve now": unreachable, timed out, or refusing commands."""
 
-# Atomic on the server, and taking again a lease one holds succeeds (a retried call cannot
-# lock its own caller out).
+# Atomic; taking again a lease one holds renews it, so a retried call cannot lock out its caller.
 _TAKE_OR_RENEW: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -38,22 +38,19 @@ return 0
 
 
 class ConnectionOptions(TypedDict, total=False):
-    """How a Redis-backed service talks to its server; every key has a default."""
+    """Seconds to connect or run one command (`socket_timeout`, 0.5), and to leave the server
+    alone after a failure (`retry_after`, 1)."""
 
     socket_timeout: float
-    """Seconds one command may take (default 0.5)."""
-    connect_timeout: float | None
-    """Seconds to connect; None: `socket_timeout`."""
     retry_after: float
-    """Seconds the breaker leaves the server alone after a failure (default 1)."""
 
 
 class GuardedRedis:
-    """A Redis client whose every call is bounded, the breaker its calls go through, and leases.
+    """A lazily connecting Redis client whose calls are all bounded, its breaker, and leases.
 
-    Connecting is lazy (no I/O here). No retry loops: a broken connection is retried once at
-    once, so a pooled connection a restarted server dropped is replaced unnoticed; a timeout is
-    never retried. Every key the service owns starts with `prefix` (``{namespace}:``).
+    redis-py retries a broken connection once at once (a pooled connection a restarted
+    server dropped is replaced unnoticed), never a timeout: the breaker handles outages.
+    Every key the service owns starts with `prefix` (``{namespace}:``).
     """
 
     def __init__(
@@ -69,15 +66,12 @@ class GuardedRedis:
     ) -> None:
         if not namespace:
             raise ValueError(f"namespace must not be empty: it keeps the {server}'s keys apart")
-        socket_timeout = positive_seconds("socket_timeout", options.get("socket_timeout", 0.5))
-        connect_timeout = options.get("connect_timeout")
-        connect_timeout = socket_timeout if connect_timeout is None else connect_timeout
+        timeout = positive_seconds("socket_timeout", options.get("socket_timeout", 0.5))
         self.client = Redis.from_url(
             url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=positive_seconds("connect_timeout", connect_timeout),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-            driver_info=None,  # skips CLIENT SETINFO: one round trip less per new connection
         )
         self.breaker = CircuitBreaker(
             server,
@@ -98,6 +92,3 @@ class GuardedRedis:
     async def release_lease(self, key: str, token: str) -> bool:
         """Delete `key` if `token` still holds it; a lease since taken by another is left alone."""
         return bool(await self._release(keys=[key], args=[token]))
-
-
-__all__ = ["SERVER_FAILURES", "ConnectionOptions", "GuardedRedis"]

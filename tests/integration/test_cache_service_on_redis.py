@@ -67,7 +67,7 @@ async def test_an_unserialisable_value_is_refused_and_releases_the_fill_lease(
 ) -> None:
     cache = await make_cache(fill_lease=30)
 
-    with pytest.raises(TypeError, match=r"cannot cache 'k'.*object is not JSON-serialisable"):
+    with pytest.raises(TypeError, match=r"cannot cache 'k'.*type object is not JSON serializable"):
         await cache.set("k", object())
 
     async def unserialisable() -> object:

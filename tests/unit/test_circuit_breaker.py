@@ -35,7 +35,6 @@ def breaker(clock: FakeClock) -> CircuitBreaker:
         fallback="callers use their fallback",
         logger=logger,
         retry_after=1.0,
-        warn_every=30.0,
         clock=clock,
     )
 

@@ -1,53 +1,30 @@
-"""The interface every cache store implements, so `CacheService` runs on memory or Redis alike."""
+"""The one interface `CacheService` uses for every store, so it runs on memory or Redis alike."""
 
-import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar
 
 T = TypeVar("T")
 
-
-class _Missing(enum.Enum):
-    MISSING = enum.auto()
-
-
-MISSING: Final = _Missing.MISSING
-"""A `get` default that no cached value can equal: `None`, `0` and `""` are real values."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """Counters a store reports without a round trip (`get_stats()` is synchronous).
-
-    `entries` counts expired entries not yet dropped (`None`: only the server knows); a miss
-    found nothing or only an expired entry; an eviction dropped a live entry to make room;
-    `errors` counts calls a remote store could not serve (`None` for a store without a server).
-    """
-
-    entries: int | None
-    hits: int
-    misses: int
-    evictions: int
-    expirations: int
-    errors: int | None = None
+MISSING: Final = object()
+"""What a store's `get` returns for no live entry: `None`, `0` and `""` are cached values."""
 
 
 class CacheStore(Protocol):
-    """Where `CacheService` keeps its entries. The store owns expiry (memory clock or Redis TTL).
-
-    `ttl` is always a validated positive number of seconds; `math.inf` means "never expires".
-    A store that serialises (Redis: JSON) may accept only values that survive the round trip.
-    """
+    """Where `CacheService` keeps entries; the store owns expiry. A `ttl` is a validated
+    positive number of seconds (`math.inf`: never expires)."""
 
     backend: str
     """Short name reported in stats, e.g. ``"memory"`` or ``"redis"``."""
 
-    async def get(self, key: str, default: Any = None) -> Any:
-        """The live value for `key`, or `default`; counts a hit or a miss, a hit refreshes LRU."""
+    async def get(self, key: str) -> Any:
+        """The live value for `key`, or `MISSING`."""
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
         """Store `value` under `key` for `ttl` seconds, replacing any previous entry."""
+
+    async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
+        """Store and return `factory()`'s value; a shared store lets one process of many run it."""
+        ...
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
@@ -57,22 +34,12 @@ class CacheStore(Protocol):
         """Remove every entry this store owns (only its namespace on a shared server)."""
 
     async def ping(self) -> None:
-        """Return when the store can serve; raise otherwise (readiness checks call this)."""
+        """Return when the store can serve; raise otherwise."""
 
     async def close(self) -> None:
         """Release connections or memory; the store is not used afterwards."""
 
-    def stats(self) -> StoreStats:
-        """Counters for `CacheService.get_stats()`; must not do I/O."""
-        ...
-
-
-@runtime_checkable
-class SharedFillStore(CacheStore, Protocol):
-    """A store shared by several processes that elects one of them to fill a missing key,
-    so `get_or_set` runs `factory` (about) once across every process, not once per process."""
-
-    async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        """Store and return `factory()`'s value, or the one another process fills in (waiting
-        a bounded time: if no value arrives, `factory` runs here)."""
+    def stats(self) -> dict[str, int | None]:
+        """`entries` (None: only the server knows; expired ones count until dropped),
+        `evictions`, `expirations`, and a remote store's failed calls (`errors`); no I/O."""
         ...
