@@ -50,13 +50,13 @@ class TaskLock:
             raise ServiceNotReadyError("task lock is closed")
 
     async def _take(self, name: str, ttl: float) -> bool:
-        raise NotImplementedError
+        raise NotImplementedError  # each backend takes a lease its own way
 
     async def _answer(self) -> None:
-        """Memory always answers."""
+        """Raise unless the backend can serve; a lock in memory always can."""
 
     async def _release(self) -> None:
-        """Memory holds nothing to release."""
+        """Close what the lock holds open; a lock in memory holds nothing."""
 
 
 def create_task_lock(
