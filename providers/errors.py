@@ -1,17 +1,8 @@
 """The errors Wirework raises on purpose, one type per failure a caller can act on.
 
-Each subclasses the built-in type older callers already catch (`RuntimeError`,
-`ConnectionError`), so `except RuntimeError` keeps working; new code catches these by
-meaning. `docs/errors.md` lists them with their causes and fixes.
+Each also subclasses the built-in type callers already catch (`RuntimeError`,
+`ConnectionError`); `docs/errors.md` lists their causes and fixes.
 """
-
-__all__ = [
-    "DatabaseConnectionLostError",
-    "DatabaseUnavailableError",
-    "ServiceNotReadyError",
-    "ServiceStartError",
-    "WireworkError",
-]
 
 
 class WireworkError(Exception):
@@ -19,34 +10,21 @@ class WireworkError(Exception):
 
 
 class ServiceNotReadyError(WireworkError, RuntimeError):
-    """A service was used before `initialize()` or after `close()`.
-
-    Hint: start the container first (`await container.init_resources()`, or the app's
-    lifespan), and stop using a service once it is shut down.
-    """
+    """A service was used before `initialize()` or after `close()`: start the container first."""
 
 
 class DatabaseConnectionLostError(WireworkError, ConnectionError):
-    """The link to the database dropped during a statement; retrying it may succeed.
-
-    The pool replaces the connection by itself; a write may or may not have been applied.
-    """
+    """The link to the database dropped during a statement, which may or may not have been
+    applied; the pool replaces the connection, so a retry may succeed."""
 
 
 class DatabaseUnavailableError(WireworkError, ConnectionError):
-    """The database server cannot serve right now: it refused the connection, is starting up
-    or shutting down, or did not answer within the query timeout.
-
-    Nothing is wrong with the statement; retry once the server is back. A statement that
-    timed out may or may not have been applied.
-    """
+    """The server cannot serve now (refused, starting, stopping, or past the query timeout);
+    retry once it is back. A statement that timed out may or may not have been applied."""
 
 
 class ServiceStartError(WireworkError):
-    """A service could not open what it needs at start-up: a server, a database, a folder.
-
-    `hint` says the most likely fix in a sentence, for the start-up report to print.
-    """
+    """A service could not open what it needs at start-up; `hint` is the likely fix."""
 
     def __init__(self, message: str, *, hint: str) -> None:
         super().__init__(message)

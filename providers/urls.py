@@ -3,8 +3,8 @@
 import re
 from urllib.parse import urlsplit
 
+# `?password=…` (libpq, redis-py) and its spellings: a URL may carry its secret there too.
 _SECRET_QUERY_PARAMETER = re.compile(r"(?i)(^|&)((?:ssl)?password|passwd|pwd)=[^&]*")
-"""`?password=…` (libpq, redis-py) and its spellings: a URL may carry its secret there too."""
 
 
 def redacted_url(url: str) -> str:

@@ -1,26 +1,15 @@
-"""The scheduler's timer: one heap of due times and one event-loop timer for the earliest.
-
-A schedule costs a heap entry between runs, not a sleeping asyncio task, and the timer wakes
-once per due time, not once per task.
-"""
+"""The scheduler's timer: one heap of due times and one event-loop timer for the earliest. A
+schedule costs a heap entry between runs (half the memory of a loop timer per task, and no
+later), and due times close together start from one wake-up."""
 
 import asyncio
 import heapq
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from typing import Final
 
 from providers.background.task import BackgroundTask
-
-TIMER_RESOLUTION: Final = 0.001
-"""The timer waits whole ticks of this length, so due times closer together start from one
-wake-up, at most a tick late: event loops time in milliseconds (uvloop rounds a shorter
-delay to none, so a finer timer would spin until the due time). The tick also bounds how
-often the timer fires while a fake clock stands still."""
-
-_TICK_ROUNDING: Final = 1e-6
-"""Ticks of rounding error ignored when a delay is rounded up to whole ticks."""
+from providers.durations import milliseconds
 
 
 class DueTimes:
@@ -61,13 +50,14 @@ class DueTimes:
             task.due = None
 
     def _arm(self, due: float) -> None:
+        """Wait whole milliseconds, as event loops time: due times closer together start from
+        one wake-up, and uvloop, which rounds a shorter delay to none, does not spin."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer_due = due
         delay = due - self._clock()
-        if delay > 0:
-            delay = math.ceil(delay / TIMER_RESOLUTION - _TICK_ROUNDING) * TIMER_RESOLUTION
-        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire)
+        delay = milliseconds(delay) / 1000 if delay > 0 else 0
+        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
 
     def _fire(self) -> None:
         """Start every run that is due, then arm the timer for the next due time."""
@@ -78,9 +68,7 @@ class DueTimes:
             if task.due != due or self._tasks.get(task.name) is not task:
                 heapq.heappop(self._heap)
                 continue
-            if due > now:
-                # Checked against the clock, not the timer: a fake clock moves only when a
-                # test says so, and the timer then simply fires again.
+            if due > now:  # the clock, not the timer, decides: a fake clock may stand still
                 self._arm(due)
                 return
             heapq.heappop(self._heap)
@@ -88,6 +76,3 @@ class DueTimes:
                 self._start_run(task, due)
             else:
                 self.schedule(task, task.next_due(due, now)[0])
-
-
-__all__ = ["TIMER_RESOLUTION", "DueTimes"]

@@ -1,18 +1,12 @@
 """The background scheduler: periodic async tasks that neither drift, overlap nor leak.
 
-Each run is an asyncio task of its own; the next due time follows from the previous *due*
-time, not from when the run ended, so a run's duration never shifts the schedule, and due
-times that passed while it ran are skipped and counted.
-
-A task runs once as soon as the scheduler starts (or it is added to a running one), then
-every `interval` seconds at a fixed point of the interval: an offset in [0, interval) from
-a hash of its name, counted from the start. Tasks with the same interval thus spread over
-it instead of all falling due at the same instant; the second run comes at least one
-interval after the first. A task that must run at wall-clock instants passes `offset=`
-instead and runs only at `offset` seconds past each multiple of `interval` in Unix time
-(UTC): `interval=3600, offset=0` runs on the hour. Such a grid is placed by the wall clock
-when the task is scheduled, then followed on the monotonic clock (a step of the wall clock
-takes effect at the next start).
+Each run is an asyncio task of its own; the next due time follows from the previous due
+time, not from the end of the run, and due times that pass during a run are skipped and
+counted. A task runs once at start (or when added to a running scheduler), then at a point of
+each interval fixed by a hash of its name, so tasks with one interval spread over it. A task
+given `offset=` runs only at `offset` seconds past each multiple of `interval` in Unix time
+(`interval=3600, offset=0`: on the hour), placed by the wall clock when it is scheduled and
+then followed on the monotonic clock.
 """
 
 import asyncio
@@ -27,8 +21,6 @@ from providers.background.locks import TaskLock, create_task_lock
 from providers.background.task import BackgroundTask, TaskFunction, name_phase
 from providers.durations import positive_seconds
 from providers.errors import ServiceNotReadyError
-
-__all__ = ["LEASE_GRACE", "BackgroundService"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +38,8 @@ class BackgroundService:
     `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
     waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
     `wall_clock` (Unix seconds) places the tasks given an `offset` and stamps `last_run`.
-    `lock` replaces the lock chosen from `lock_url` (tests, custom backends).
+    `lock` replaces the lock chosen from `lock_url` (tests, custom backends); either way it is
+    where exclusive tasks take their lease.
     """
 
     def __init__(
@@ -65,12 +58,11 @@ class BackgroundService:
         self._stop_timeout = positive_seconds("stop_timeout", stop_timeout)
         self._clock = clock
         self._wall_clock = wall_clock
-        self._lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
+        self.lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
         self._due_times = DueTimes(self._tasks, self._start_run, clock)
-        self._runs: dict[str, asyncio.Task[None]] = {}
-        # Runs of removed tasks that may still be finishing; stop() awaits them too.
-        self._retiring: dict[asyncio.Task[None], str] = {}
+        self._runs: dict[str, asyncio.Task[None]] = {}  # each task's run in progress
+        self._live: dict[asyncio.Task[None], str] = {}  # every unfinished run, removed tasks' too
         self._running = False
         self._initialized = False
         self._closed = False
@@ -85,28 +77,18 @@ class BackgroundService:
         """True between `start()` and `stop()` (never in reload mode)."""
         return self._running
 
-    @property
-    def lock(self) -> TaskLock:
-        """Where exclusive tasks take their lease."""
-        return self._lock
-
     async def initialize(self) -> None:
         """Prepare the lock backend; in reload mode open nothing."""
         if self._closed:
             raise ServiceNotReadyError(CLOSED)
-        if self._reload_mode or self._initialized:
-            return
-        await self._lock.initialize()
-        self._initialized = True
+        if not (self._reload_mode or self._initialized):
+            await self.lock.initialize()
+            self._initialized = True
 
     async def start(self) -> None:
-        """Start every task's schedule (see the module's schedule policy). No-op in reload mode."""
-        if self._closed:
-            raise ServiceNotReadyError(CLOSED)
-        if self._reload_mode or self._running:
-            return
+        """Start every task's schedule (see the module docstring). No-op in reload mode."""
         await self.initialize()
-        if self._running or self._closed:  # a concurrent start() or close() came first
+        if self._reload_mode or self._running or self._closed:  # or a concurrent call came first
             return
         self._running = True
         now = self._clock()
@@ -118,24 +100,22 @@ class BackgroundService:
         """Cancel every run in progress and wait for them, at most `stop_timeout` seconds."""
         self._running = False
         self._due_times.clear()
-        active, self._runs = self._runs, {}
-        runs = {run: name for name, run in active.items()} | self._retiring
-        self._retiring = {}
         current = asyncio.current_task()
-        for run in active.values():  # runs of removed tasks are cancelled already
+        for run in self._runs.values():  # runs of removed tasks are cancelled already
             if run is not current:
                 run.cancel()
-        waiting = [run for run in runs if run is not current]
+        live, self._runs, self._live = self._live, {}, {}
+        waiting = [run for run in live if run is not current]
         if waiting:
             _, still_running = await asyncio.wait(waiting, timeout=self._stop_timeout)
             for run in still_running:
                 logger.warning(
                     "background task %r ignored cancellation and was still running %s s "
                     "after stop(); abandoning it",
-                    runs[run],
+                    live[run],
                     self._stop_timeout,
                 )
-        if current in runs:
+        if current in live:
             # A run that calls stop() cannot wait for itself: it ends at its next await.
             current.cancel()
 
@@ -145,14 +125,14 @@ class BackgroundService:
             return
         await self.stop()
         self._closed = True
-        await self._lock.close()
+        await self.lock.close()
 
     async def ping(self) -> None:
         """Raise when the scheduler cannot serve: closed, or its lock backend is down."""
         if self._closed:
             raise ServiceNotReadyError(CLOSED)
         if self._initialized:
-            await self._lock.ping()
+            await self.lock.ping()
 
     def add_task(
         self,
@@ -187,14 +167,12 @@ class BackgroundService:
 
     def remove_task(self, name: str) -> None:
         """Unschedule `name`; a run in progress is cancelled (and awaited by `stop()`)."""
-        try:
-            task = self._tasks.pop(name)
-        except KeyError:
-            raise KeyError(f"no background task named {name!r}") from None
+        task = self._tasks.pop(name, None)
+        if task is None:
+            raise KeyError(f"no background task named {name!r}")
         task.due = None  # its heap entry, if any, is stale from now on
         run = self._runs.pop(name, None)
         if run is not None:
-            self._retiring[run] = name
             run.cancel()
 
     def get_stats(self) -> dict[str, Any]:
@@ -216,6 +194,7 @@ class BackgroundService:
     def _start_run(self, task: BackgroundTask, due: float) -> None:
         run = asyncio.create_task(self._run(task, due), name=f"background:{task.name}")
         self._runs[task.name] = run
+        self._live[run] = task.name
 
     async def _run(self, task: BackgroundTask, due: float) -> None:
         """Run `task` once, then queue its next due time unless the run ended its schedule."""
@@ -245,20 +224,19 @@ class BackgroundService:
             raise
         finally:
             if run is not None:
-                self._retiring.pop(run, None)
+                self._live.pop(run, None)
         if self._runs.get(task.name) is not run:
             return  # stopped or removed while its function swallowed the cancellation
         del self._runs[task.name]
-        if task.due is not None:
-            next_due, missed = task.next_due(due, self._clock())
-            task.skipped += missed
-            self._due_times.schedule(task, next_due)
+        next_due, missed = task.next_due(due, self._clock())
+        task.skipped += missed
+        self._due_times.schedule(task, next_due)
 
     async def _take_lease(self, task: BackgroundTask, due: float) -> bool:
         """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
         lease = task.grid_point(due + task.interval) - due + task.interval * LEASE_GRACE
         try:
-            won = await self._lock.try_acquire(task.name, lease)
+            won = await self.lock.try_acquire(task.name, lease)
         except Exception as error:
             self._record_error(task, error, "could not take its lock")
             return False

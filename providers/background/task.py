@@ -9,8 +9,7 @@ from typing import Any, Final
 TaskFunction = Callable[[], Awaitable[object]]
 """What `add_task` schedules: an async callable taking no arguments."""
 
-_ON_GRID: Final = 1e-9
-"""Intervals of rounding error tolerated when a time is checked against a task's grid."""
+_ON_GRID: Final = 1e-9  # intervals of rounding error tolerated when checking a time
 
 
 @dataclass(slots=True, eq=False)
@@ -27,8 +26,7 @@ class BackgroundTask:
     exclusive: bool = False
     timeout: float | None = None
     offset: float | None = None
-    """Seconds past each wall-clock multiple of `interval` the task runs at; None: a point of
-    the interval fixed by its name (see `BackgroundService`)."""
+    """Seconds past each wall-clock multiple of `interval`; None: a point fixed by the name."""
     enabled: bool = True
     runs: int = 0
     """Finished runs, failed ones included; a run cancelled by `stop()` is not counted."""
@@ -42,19 +40,16 @@ class BackgroundTask:
     last_run: float | None = None
     """Wall-clock (Unix) time the latest run started."""
     last_duration: float | None = None
-    """Seconds the latest finished run took."""
     due: float | None = None
-    """When the next run is due (the current run's due time while it runs), on the
-    scheduler's clock; None while the task is not scheduled."""
+    """The next (or running) due time on the scheduler's clock; None while not scheduled."""
     grid: float = 0.0
-    """A time the task is due at, on the scheduler's clock: its due times are `grid` plus
-    whole intervals (the run at start-up aside). Set when the scheduler schedules it."""
+    """A due time on the scheduler's clock: the others are whole intervals away from it (the
+    run at start-up aside)."""
 
     def stats(self) -> dict[str, Any]:
         """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
         hidden = ("name", "func", "due", "grid")
-        shown = (field.name for field in fields(self) if field.name not in hidden)
-        return {name: getattr(self, name) for name in shown}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
     def grid_point(self, at: float) -> float:
         """The first time on the task's grid not before `at`."""
@@ -74,6 +69,3 @@ def name_phase(name: str) -> float:
     """A stable fraction in [0, 1) for `name`: where in the interval its due times fall."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
-
-
-__all__ = ["BackgroundTask", "TaskFunction", "name_phase"]

@@ -60,6 +60,18 @@ async def test_a_dead_holder_is_replaced(
     assert not await first.try_acquire("report", 1.0)  # reconnected, and lost it
 
 
+async def test_closed_lock_refuses_to_serve(postgres_url: str) -> None:
+    """As the other locks: closing must not be undone by a later call reconnecting."""
+    lock = PostgresTaskLock(postgres_url)
+    await lock.initialize()
+    await lock.close()
+
+    with pytest.raises(RuntimeError, match="closed"):
+        await lock.ping()
+    with pytest.raises(RuntimeError, match="closed"):
+        await lock.try_acquire("report", 1.0)
+
+
 async def test_unreachable_server_skips_rather_than_runs() -> None:
     lock = PostgresTaskLock("postgresql://app:hunter2@127.0.0.1:1/app", connect_timeout=0.5)
     with pytest.raises(ConnectionError, match=r"app:\*\*\*@") as caught:
