@@ -1,9 +1,7 @@
-"""Interactive API docs (`/docs`, `/redoc`) that work without internet.
+"""`/docs` and `/redoc` that work without internet: FastAPI's own load their assets from a CDN.
 
-FastAPI's own pages load Swagger UI and ReDoc from a public CDN, so on a machine with no
-route out they render blank. `fastapi-offline` serves the same pages with the assets it
-bundles; the pages also tell the browser to load nothing from another host (such as the
-logo ReDoc's sidebar fetches from its vendor).
+`fastapi-offline` serves the same pages with bundled assets; the pages also tell the browser
+to load nothing from another host (such as the logo ReDoc's sidebar fetches).
 """
 
 from typing import Any, Final

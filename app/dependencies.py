@@ -1,21 +1,16 @@
-"""How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`.
+"""How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
 
-`users: Users` as an endpoint parameter gives the user repository of the container the
-request's own application serves (`create_app(container)`); nothing is wired process-wide.
-The provider is called on every request, so an override (`container.users.override(fake)`,
-`override_services(container, users=fake)`) is seen by the next request.
-
-`Inject` is an ordinary FastAPI dependency, so it works on any route. A router built with
-`APIRouter(route_class=InjectingRoute)` gives the same values without FastAPI solving one
-sub-dependency per service: the route resolves them itself, once per request. Either way a
-test replaces a service through the container (`override_services`), not through FastAPI's
-`dependency_overrides`, which such a route never consults.
+Each request calls the provider on the container of the request's own application, so an
+override is seen by the next request and nothing is wired process-wide. Routers are built
+with `route_class=InjectingRoute`, which resolves these parameters itself, far cheaper than
+FastAPI's sub-dependencies. Tests replace services through the container
+(`override_services`), never `dependency_overrides`.
 """
 
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from dependency_injector import providers
@@ -26,13 +21,13 @@ from fastapi.routing import APIRoute
 from app.request_scope import per_request
 from containers import Container, RequestScoped
 from containers.discovery import declared_paths
+from providers.auth import LoginLimiter, TokenService
 from providers.cache import CacheService
 from providers.database import Transaction
 from providers.users import UserRepository
 
 _REQUEST: Final = "wirework_request"
-"""Parameter through which FastAPI hands an `InjectingRoute` endpoint its request, when the
-endpoint declares none of its own."""
+"""The parameter an `InjectingRoute` adds for the request when the endpoint takes none."""
 
 
 def app_container(request: Request) -> Container:
@@ -61,14 +56,10 @@ class _Resolver:
         self.provider = provider
 
     async def __call__(self, request: Request) -> Any:
-        return await self.resolve(app_container(request))
-
-    async def resolve(self, container: Any) -> Any:
-        """What the provider at the declared path of `container` gives."""
-        return await self.provider_at(container)()
+        return await self.provider_at(app_container(request))()
 
     def provider_at(self, container: Any) -> Any:
-        """The provider at the declared path of `container`."""
+        """The provider at `provider`'s declared path on `container` (maybe a subclass's)."""
         target = container
         for name in _declared_path(self.provider, container.declarative_parent):
             target = getattr(target, name)
@@ -76,63 +67,47 @@ class _Resolver:
 
 
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
-    """An async FastAPI dependency giving what `provider` (named on a container class, e.g.
-    `AppContainer.infra.mailer`) gives at the same path on the request's application
-    container, which may be an instance of a subclass. A `RequestScoped` provider's value
-    is opened for the request and closed after the endpoint (`app.request_scope`)."""
+    """A FastAPI dependency giving what `provider` (declared on a container class) gives on the
+    request's container; a `RequestScoped` value is opened for the request (`app.request_scope`)."""
     resolver = _Resolver(provider)
     if isinstance(provider, RequestScoped):
-        return Depends(
-            per_request(lambda request: resolver.provider_at(app_container(request))),
-            scope="function",
-        )
+        opened = per_request(lambda request: resolver.provider_at(app_container(request)))
+        return Depends(opened, scope="function")
     return Depends(resolver)
 
 
 def _resolver_of(annotation: Any) -> _Resolver | None:
-    if typing.get_origin(annotation) is not Annotated:
-        return None
-    for marker in annotation.__metadata__:
+    for marker in getattr(annotation, "__metadata__", ()):
         if isinstance(marker, DependsMarker) and isinstance(marker.dependency, _Resolver):
             return marker.dependency
     return None
-
-
-Endpoint = Callable[..., Coroutine[Any, Any, Any]]
 
 
 def _is_request(annotation: Any) -> bool:
     return inspect.isclass(annotation) and issubclass(annotation, Request)
 
 
-def _resolving_services(endpoint: Endpoint) -> Endpoint:
-    """`endpoint` with its `Inject` parameters resolved by itself: the signature FastAPI reads
-    lists only the others, plus the request when the endpoint takes none."""
+def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`endpoint` resolving its `Inject` parameters itself: FastAPI sees only the others, plus
+    the request when the endpoint takes none."""
     hints = typing.get_type_hints(endpoint, include_extras=True)
     parameters = [
         parameter.replace(annotation=hints.get(name, parameter.annotation))
         for name, parameter in inspect.signature(endpoint).parameters.items()
     ]
-    injected = {
-        parameter.name: resolver
-        for parameter in parameters
-        if (resolver := _resolver_of(parameter.annotation)) is not None
-    }
-    if not injected:
+    services = [(p.name, r) for p in parameters if (r := _resolver_of(p.annotation)) is not None]
+    if not services:
         return endpoint
-    kept = [parameter for parameter in parameters if parameter.name not in injected]
+    kept = [parameter for parameter in parameters if _resolver_of(parameter.annotation) is None]
     request_name = next((p.name for p in kept if _is_request(p.annotation)), None)
     if request_name is None:
-        request_name = _REQUEST
         kept.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
-    passes_request = request_name != _REQUEST
-    services = tuple(injected.items())
 
     async def with_services(**values: Any) -> Any:
-        request: Request = values[request_name] if passes_request else values.pop(_REQUEST)
+        request = values[request_name] if request_name else values.pop(_REQUEST)
         container = request.app.state.container
         for name, resolver in services:
-            values[name] = await resolver.resolve(container)
+            values[name] = await resolver.provider_at(container)()
         return await endpoint(**values)
 
     # Not functools.wraps: FastAPI would follow `__wrapped__` back to the full signature.
@@ -147,8 +122,8 @@ def _resolving_services(endpoint: Endpoint) -> Endpoint:
 
 
 class InjectingRoute(APIRoute):
-    """An `APIRoute` that resolves its endpoint's `Inject` parameters itself (async endpoints
-    only; a sync one keeps them as FastAPI dependencies, run with it in the thread pool)."""
+    """An `APIRoute` resolving its async endpoint's `Inject` parameters itself (a sync endpoint
+    keeps them as FastAPI dependencies, run with it in the thread pool)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         if inspect.iscoroutinefunction(endpoint):
@@ -157,11 +132,13 @@ class InjectingRoute(APIRoute):
 
 
 Users = Annotated[UserRepository, Inject(Container.users)]
-"""The user repository (or a test's fake), as an endpoint parameter: `users: Users`."""
-
+"""The user repository (or a test's fake): `users: Users`."""
 Cache = Annotated[CacheService, Inject(Container.cache)]
-"""The cache (or a test's fake), as an endpoint parameter: `cache: Cache`."""
-
+"""The cache (or a test's fake): `cache: Cache`."""
+Tokens = Annotated[TokenService, Inject(Container.tokens)]
+"""The access-token service: `tokens: Tokens`."""
+Limiter = Annotated[LoginLimiter, Inject(Container.login_limiter)]
+"""The failed sign-in limiter: `limiter: Limiter`."""
 UnitOfWork = Annotated[Transaction, Inject(Container.unit_of_work)]
 """This request's transaction, `tx: UnitOfWork`: committed when the endpoint returns, rolled
 back when it raises or the client disconnects. Pass it on as `tx=tx` to repositories."""

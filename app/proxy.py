@@ -1,30 +1,26 @@
 """Behind a reverse proxy: the host clients asked for, from a trusted proxy's `X-Forwarded-Host`.
 
-uvicorn takes the scheme (`X-Forwarded-Proto`) and the client address (`X-Forwarded-For`)
-from the proxies in `forwarded_allow_ips`; it leaves the host alone, so `Location` would
-name the instance (`http://10.0.3.7:8000/…`). This middleware completes it with the same
-trust rule: `*`, or addresses, networks and names (a unix socket path), comma-separated.
+uvicorn takes the scheme and the client address from the proxies in `forwarded_allow_ips` but
+leaves the host, so `Location` would name the instance. This completes it with uvicorn's trust
+rule: `*`, or addresses, networks and names (a unix socket path), comma-separated.
 """
 
 import contextlib
 import ipaddress
-from typing import Final
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_HOST: Final = b"host"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ForwardedHostMiddleware:
-    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it;
-    the trust settings are read at the first request that needs them, not when building."""
+    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
         self.state = state
-        self._trusted: tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]] | None
-        self._trusted = None
+        self._trusted: tuple[set[str], list[Network]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: take the forwarded host from a trusted proxy only."""
@@ -33,15 +29,15 @@ class ForwardedHostMiddleware:
             client = scope.get("client")
             if forwarded and client is not None and self._trusts(client[0]):
                 host = forwarded.split(",")[0].strip().encode("latin-1")
-                headers = [(name, value) for name, value in scope["headers"] if name != _HOST]
-                scope = {**scope, "headers": [*headers, (_HOST, host)]}
+                headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+                scope = {**scope, "headers": [*headers, (b"host", host)]}
         await self.app(scope, receive, send)
 
     def _trusts(self, peer: str) -> bool:
-        if self._trusted is None:
+        if self._trusted is None:  # the settings, read at the first request that needs them
             server = self.state.container.settings().server
             allowed = server.forwarded_allow_ips if server.proxy_headers else ""
-            names = {entry.strip() for entry in allowed.split(",") if entry.strip()}
+            names = {entry.strip() for entry in allowed.split(",")} - {""}
             networks = []
             for name in names:
                 with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
@@ -50,8 +46,7 @@ class ForwardedHostMiddleware:
         names, networks = self._trusted
         if "*" in names or peer in names:
             return True
-        try:
+        with contextlib.suppress(ValueError):
             address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        return any(address in network for network in networks)
+            return any(address in network for network in networks)
+        return False

@@ -1,29 +1,28 @@
-"""Request scope: enter a `RequestScoped` provider's value before the endpoint, exit it after.
+"""Request scope: a `RequestScoped` provider's value is entered before the endpoint, exited after.
 
-A FastAPI dependency with `yield`, run in the "function" scope, so its exit (a commit) comes
-before the response is sent and a failing commit still answers with an error. While the
-value is open, a watcher cancels the request when the client disconnects: uvicorn would
-let the endpoint run on, and commit, for nobody. The cancelled request ends as a 499.
+A FastAPI dependency with `yield` in the "function" scope, so its exit (a commit) comes before
+the response and a failing commit still answers with an error. While the value is open, a
+watcher cancels the request when the client disconnects (uvicorn would let the endpoint run on,
+and commit, for nobody); the cancelled request ends as a 499.
 """
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from dependency_injector import providers
 from fastapi import HTTPException, Request
 from starlette.requests import ClientDisconnect
 
-CLIENT_CLOSED_REQUEST = 499
-"""The status a request gets when its client left before the response (nginx's number)."""
-
-ProviderAt = Callable[[Request], providers.Provider[Any]]
+CLIENT_CLOSED_REQUEST: Final = 499
+"""The status of a request whose client left before the response (nginx's number)."""
 
 
-def per_request(provider_at: ProviderAt) -> Callable[[Request], AsyncIterator[Any]]:
-    """The dependency that opens the value of the provider `provider_at(request)` gives for
-    this request, and closes it when the endpoint is done."""
+def per_request(
+    provider_at: Callable[[Request], providers.Provider[Any]],
+) -> Callable[[Request], AsyncIterator[Any]]:
+    """The dependency opening the value of the provider `provider_at(request)` for the request."""
 
     async def scoped(request: Request) -> AsyncIterator[Any]:
         provider = provider_at(request)
@@ -31,7 +30,7 @@ def per_request(provider_at: ProviderAt) -> Callable[[Request], AsyncIterator[An
         if provider.overridden:  # a test's stand-in: handed over as it is
             yield value
             return
-        task = cast("asyncio.Task[Any]", asyncio.current_task())  # a request runs in one
+        task = cast("asyncio.Task[Any]", asyncio.current_task())
         watcher = asyncio.create_task(_cancel_on_disconnect(request, task))
         try:
             async with value as opened:
@@ -51,11 +50,8 @@ def per_request(provider_at: ProviderAt) -> Callable[[Request], AsyncIterator[An
 
 
 async def _cancel_on_disconnect(request: Request, task: asyncio.Task[Any]) -> None:
-    """Cancel `task` once the client disconnects.
-
-    Whatever body is left is read first, so only a disconnect ends the wait: FastAPI has
-    read the body of an endpoint that takes one before the request scope opens.
-    """
+    """Cancel `task` once the client disconnects, after reading whatever body is left (FastAPI
+    has read the body of an endpoint that takes one before the scope opens)."""
     with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
         try:
             await request.body()
