@@ -1,24 +1,26 @@
 """How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
 
-Each request calls the provider on the container of the request's own application, so an
-override is seen by the next request and nothing is wired process-wide. Routers are built
-with `route_class=InjectingRoute`, which resolves these parameters itself, far cheaper than
-FastAPI's sub-dependencies. Tests replace services through the container
-(`override_services`), never `dependency_overrides`.
+Each request calls the provider on its own application's container, so an override is seen by
+the next request and nothing is wired process-wide. Routers use `InjectingRoute`, which resolves
+these parameters far cheaper than FastAPI's sub-dependencies. A `RequestScoped` value is closed
+before the response (a failing commit still answers an error); a client that leaves cancels
+the request, which uvicorn would let run on, and commit, for nobody.
 """
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import typing
-from collections.abc import Callable
-from typing import Annotated, Any, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Final, cast
 
 from dependency_injector import providers
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
-from app.request_scope import per_request
 from containers import Container, RequestScoped
 from containers.discovery import declared_paths
 from providers.auth import LoginLimiter, TokenService
@@ -26,8 +28,9 @@ from providers.cache import CacheService
 from providers.database import Transaction
 from providers.users import UserRepository
 
-_REQUEST: Final = "wirework_request"
-"""The parameter an `InjectingRoute` adds for the request when the endpoint takes none."""
+CLIENT_CLOSED_REQUEST: Final = 499
+"""The status of a request whose client left before the response (nginx's number)."""
+_REQUEST: Final = "wirework_request"  # the request, when the endpoint takes none
 
 
 def app_container(request: Request) -> Container:
@@ -60,19 +63,53 @@ class _Resolver:
 
     def provider_at(self, container: Any) -> Any:
         """The provider at `provider`'s declared path on `container` (maybe a subclass's)."""
-        target = container
-        for name in _declared_path(self.provider, container.declarative_parent):
-            target = getattr(target, name)
-        return target
+        path = _declared_path(self.provider, container.declarative_parent)
+        return functools.reduce(getattr, path, container)
+
+    async def opened(self, request: Request) -> AsyncIterator[Any]:
+        """A `RequestScoped` provider's value, entered for the request and exited after it."""
+        provider = self.provider_at(app_container(request))
+        value = await provider()
+        if provider.overridden:  # a test's stand-in: handed over as it is
+            yield value
+            return
+        task = cast("asyncio.Task[Any]", asyncio.current_task())
+        watcher = asyncio.create_task(_cancel_on_disconnect(request, task))
+        try:
+            async with value as opened:
+                try:
+                    yield opened
+                finally:
+                    watcher.cancel()  # the endpoint is done: its value closes as it ended
+        except asyncio.CancelledError:
+            left = watcher.done() and not watcher.cancelled()
+            if not left or task.uncancel() > 0:
+                raise
+            raise HTTPException(CLIENT_CLOSED_REQUEST, "the client closed the connection") from None
+        finally:
+            watcher.cancel()
+
+
+async def _cancel_on_disconnect(request: Request, task: asyncio.Task[Any]) -> None:
+    """Cancel `task` once the client disconnects, after reading whatever body is left (FastAPI
+    has read the body of an endpoint that takes one before the scope opens)."""
+    with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
+        try:
+            await request.body()
+        except ClientDisconnect:
+            task.cancel()
+            return
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    task.cancel()
 
 
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
     """A FastAPI dependency giving what `provider` (declared on a container class) gives on the
-    request's container; a `RequestScoped` value is opened for the request (`app.request_scope`)."""
+    request's container; a `RequestScoped` value is opened for the request."""
     resolver = _Resolver(provider)
     if isinstance(provider, RequestScoped):
-        opened = per_request(lambda request: resolver.provider_at(app_container(request)))
-        return Depends(opened, scope="function")
+        return Depends(resolver.opened, scope="function")
     return Depends(resolver)
 
 

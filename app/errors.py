@@ -37,29 +37,16 @@ INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see it
 RETRY_AFTER_SECONDS: Final = "1"
 _warnings = LogThrottle(interval=10.0)
 
-_UNAVAILABLE: Final[dict[type[Exception], tuple[str, str]]] = {
-    DatabaseStorageError: (
-        "database_unavailable",
-        "the database cannot store changes right now (its storage is read-only, full or "
-        "failing); nothing was changed, retry later",
-    ),
-    PoolTimeoutError: (
-        "database_unavailable",
-        "no database connection became free in time (the database is busy or not "
-        "answering); retry later",
-    ),
-    DatabaseConnectionLostError: (
-        "database_unavailable",
-        "the connection to the database was lost during this request; retry it",
-    ),
-    DatabaseUnavailableError: (
-        "database_unavailable",
-        "the database server cannot be reached or did not answer in time; retry later",
-    ),
-    ServiceNotReadyError: (
-        "service_unavailable",
-        "the server is starting or stopping its services; retry later",
-    ),
+_RETRYABLE: Final[dict[type[Exception], str]] = {
+    DatabaseStorageError: "the database cannot store changes right now (its storage is "
+    "read-only, full or failing); nothing was changed, retry later",
+    PoolTimeoutError: "no database connection became free in time (the database is busy or "
+    "not answering); retry later",
+    DatabaseConnectionLostError: "the connection to the database was lost during this "
+    "request; retry it",
+    DatabaseUnavailableError: "the database server cannot be reached or did not answer in "
+    "time; retry later",
+    ServiceNotReadyError: "the server is starting or stopping its services; retry later",
 }
 """Failures a client can retry: a 503 with a fixed sentence, never the message. A built-in
 `ConnectionError` may come from any library, so it stays a 500."""
@@ -67,22 +54,22 @@ _UNAVAILABLE: Final[dict[type[Exception], tuple[str, str]]] = {
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
     401: "`X-API-Key` is missing or wrong (only when `APP_API_KEY` is set).",
+    403: "A signed-in user asked about another user, or for every user (only an admin may).",
     404: "No user has this id.",
     409: "Another user already has this username or email; `detail` names which.",
     413: "The body is larger than `APP_SERVER__MAX_BODY_SIZE` bytes; it was not read.",
     422: "The input is invalid; `detail` lists each problem with its location.",
+    429: "Too many failed sign-ins for this e-mail or from this client; retry after "
+    "`Retry-After` seconds.",
     500: "A service failed; the cause is in the server log, not in the response.",
     503: "The database is unreachable, busy or read-only, or the services are starting or "
     "stopping; retry after `Retry-After`.",
 }
 
-RETRY_AFTER: Final = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "schema": {"type": "integer", "minimum": 0},
-    }
+_RETRY_AFTER: Final = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
 }
-"""The `Retry-After` header as OpenAPI declares it, on every answer that sends it."""
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
@@ -91,7 +78,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         code: {
             "model": ErrorResponse,
             "description": _DESCRIPTIONS[code],
-            **({"headers": RETRY_AFTER} if code == 503 else {}),
+            **({"headers": {"Retry-After": _RETRY_AFTER}} if code in (429, 503) else {}),
         }
         for code in status_codes
     }
@@ -126,7 +113,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    code, detail = next(answer for kind, answer in _UNAVAILABLE.items() if isinstance(exc, kind))
+    detail = next(detail for kind, detail in _RETRYABLE.items() if isinstance(exc, kind))
+    code = (
+        "service_unavailable" if isinstance(exc, ServiceNotReadyError) else "database_unavailable"
+    )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
     held = _warnings.admit((type(exc), type(exc.__cause__)))
     if held is not None:
@@ -166,7 +156,7 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
 
     app.exception_handler(RequestValidationError)(_validation_error)
     app.exception_handler(ConstraintViolationError)(_constraint_violation)
-    for kind in _UNAVAILABLE:
+    for kind in _RETRYABLE:
         app.exception_handler(kind)(_service_unavailable)
 
 

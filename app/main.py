@@ -19,7 +19,7 @@ from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware, document_request_id
 from app.proxy import ForwardedHostMiddleware
 from app.request_limits import BodySizeLimitMiddleware
-from app.routers import auth, health, metrics, stats, status, users
+from app.routers import auth, health, stats, status, users
 from app.security import (
     ApiKeyMiddleware,
     configured_api_key,
@@ -77,7 +77,7 @@ def create_app(
         lifespan=lifespan,
     )
     # auth first: its /api/users/me must match before /api/users/{user_id}.
-    routers = tuple(module.router for module in (auth, users, health, stats, metrics, status))
+    routers = tuple(module.router for module in (auth, users, health, stats, status))
     for router in routers:
         app.include_router(router)
     app.state.container = container if container is not None else Container()

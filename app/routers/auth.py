@@ -7,13 +7,13 @@ revocation holds at once on every instance.
 """
 
 import math
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 
 from app.dependencies import InjectingRoute, Limiter, Tokens, Users, app_container
-from app.errors import RETRY_AFTER, error_responses
+from app.errors import error_responses
 from app.schemas import ErrorResponse, TokenResponse, UserPublic
 from app.security import BEARER_CHALLENGE, SERVICE_CALL
 from providers.auth import InvalidTokenError
@@ -26,22 +26,9 @@ WRONG_CREDENTIALS: Final = "wrong e-mail or password"
 """One answer for an unknown e-mail and a wrong password: it must not tell which."""
 _NOT_SIGNED_IN: Final = "sign in: send Authorization: Bearer <token from POST /api/auth/token>"
 
-FORBIDDEN: Final[dict[int | str, dict[str, Any]]] = {
-    403: {
-        "model": ErrorResponse,
-        "description": "A signed-in user asked about another user, or for every user (only "
-        "an admin may).",
-    }
-}
 SIGN_IN_ERRORS: Final = {
-    **error_responses(422),
+    **error_responses(422, 429),
     401: {"model": ErrorResponse, "description": "Wrong e-mail or password."},
-    429: {
-        "model": ErrorResponse,
-        "description": "Too many failed sign-ins for this e-mail or from this client; "
-        "retry after `Retry-After` seconds.",
-        "headers": RETRY_AFTER,
-    },
 }
 
 bearer_token = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PATH, auto_error=False)

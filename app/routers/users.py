@@ -12,7 +12,7 @@ from starlette.types import Scope
 
 from app.dependencies import Cache, InjectingRoute, Users
 from app.errors import error_responses
-from app.routers.auth import FORBIDDEN, SIGNED_IN_USER, authorize_users_call
+from app.routers.auth import SIGNED_IN_USER, authorize_users_call
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
 
@@ -32,7 +32,7 @@ router = APIRouter(
     tags=["users"],
     route_class=_UserRoute,
     dependencies=[Depends(authorize_users_call)],
-    responses={**error_responses(401, 500, 503), **FORBIDDEN},
+    responses=error_responses(401, 403, 500, 503),
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1
