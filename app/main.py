@@ -17,7 +17,7 @@ from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware, document_request_id
-from app.proxy import ForwardedHostMiddleware
+from app.proxy import ForwardedHeadersMiddleware
 from app.request_limits import BodySizeLimitMiddleware
 from app.routers import auth, health, stats, status, users
 from app.security import (
@@ -86,9 +86,9 @@ def create_app(
     install_error_handlers(app, routers)
     # Each add_middleware wraps the previous ones: a request meets the observer first (so its
     # ID, metrics and access line cover every answer), then the lifespan guard, the catch-all,
-    # the body size limit, the forwarded host and the key check.
+    # the body size limit, the forwarded headers and the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
-    app.add_middleware(ForwardedHostMiddleware, state=app.state)
+    app.add_middleware(ForwardedHeadersMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(LifespanGuardMiddleware, state=app.state)

@@ -1,8 +1,5 @@
-"""The API key that guards data endpoints, checked by a pure ASGI middleware, deny-by-default.
-
-With a key configured every path under `/api/` needs it except `OPEN_API_PATHS`, so a new data
-endpoint is protected without anyone remembering to. Under `SIGNED_IN_PREFIX` a bearer token
-may stand in for the key; the users router then applies the per-user rules.
+"""The API key guarding data endpoints, deny-by-default: with a key set, every path under `/api/`
+but `OPEN_API_PATHS` needs it, so a new data endpoint is protected without anyone remembering to.
 """
 
 import hmac
@@ -21,14 +18,11 @@ from providers.auth import InvalidTokenError
 API_KEY_HEADER: Final = "X-API-Key"
 PROTECTED_PREFIX: Final = "/api/"
 OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready", "/api/auth/token"})
-"""The probes load balancers and orchestrators call, and signing in."""
 SIGNED_IN_PREFIX: Final = "/api/users"
 SERVICE_CALL: Final = "wirework.service_call"
-"""Set in the request's own scope when it carried the right key (not in `scope["state"]`,
-which servers may share between requests)."""
+"""Set in the request's own scope (servers may share `scope["state"]`) when it had the key."""
 SECURITY_SCHEME: Final = "ApiKey"
-BEARER_SCHEME: Final = "OAuth2PasswordBearer"
-"""FastAPI's name for the scheme `OAuth2PasswordBearer` declares."""
+BEARER_SCHEME: Final = "OAuth2PasswordBearer"  # FastAPI's name for that class's scheme
 BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
@@ -95,9 +89,9 @@ def needs_api_key(path: str) -> bool:
 
 
 class ApiKeyMiddleware:
-    """Answer 401 to a protected request without the right key (`state.api_key`, None lets
-    everything pass) unless it carries, under `SIGNED_IN_PREFIX`, an unexpired token that
-    `state.tokens` signed. `compare` takes as long for a near miss as for a wild guess."""
+    """401 for a guarded request without the key `state.api_key` (None: open), unless a bearer
+    token `state.tokens` signed goes on to the per-user rules under `SIGNED_IN_PREFIX`.
+    `compare` takes as long for a near miss as for a wild guess."""
 
     def __init__(
         self,
@@ -136,9 +130,8 @@ class ApiKeyMiddleware:
 
 
 def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI document exactly when the server enforces one: the scheme
-    and `security` on the guarded operations (a bearer token as the other way in under
-    `SIGNED_IN_PREFIX`), or else no 401 nor 403 there. An operation's own `security` stays."""
+    """Declare the key in the OpenAPI document exactly when it is enforced (a bearer token as the
+    other way in under `SIGNED_IN_PREFIX`); without one, guarded operations have no 401/403."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
