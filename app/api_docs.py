@@ -1,8 +1,5 @@
-"""`/docs` and `/redoc` that work without internet: FastAPI's own load their assets from a CDN.
-
-`fastapi-offline` serves the same pages with bundled assets; the pages also tell the browser
-to load nothing from another host (such as the logo ReDoc's sidebar fetches).
-"""
+"""`/docs` and `/redoc` without internet (FastAPI's load their assets from a CDN): bundled
+assets, and a policy that lets the pages load nothing from another host (ReDoc's logo)."""
 
 from typing import Any, Final
 

@@ -1,8 +1,5 @@
-"""Requests refused outside the lifespan, and a failed start-up told in a few lines.
-
-Without the lifespan nothing is started and no settings are read, so answers would mislead (a
-readiness probe saying "ready"): every request gets a 503 naming the cause instead.
-"""
+"""Requests refused outside the lifespan, and a failed start-up told in a few lines. Without the
+lifespan nothing is started, so answers would mislead (readiness saying "ready")."""
 
 import logging
 import sys

@@ -1,9 +1,6 @@
-"""The request body size limit: a larger body is refused with 413 before it is read whole.
-
-A declared `Content-Length` over the limit is refused before a byte is read; a chunked body is
-counted as it streams in. A declared length within the limit needs no counting: the server
-never passes on more body than the request declared.
-"""
+"""The request body size limit: 413 for a declared `Content-Length` over it before a byte is
+read, or for a chunked body at the chunk that crosses it. A declared length within the limit
+needs no counting: the server never passes on more body than the request declared."""
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -1,9 +1,5 @@
-"""Request and response bodies of the HTTP API.
-
-Input models are strict and refuse unknown fields, so a typo (`"emial"`) or `"is_active": 0`
-is a 422 rather than silently ignored or converted. No response model has a password or hash
-field, so none can leak one.
-"""
+"""Request and response bodies. Input models are strict and refuse unknown fields (a typo or
+`"is_active": 0` is a 422); no response model has a field that could carry a password."""
 
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, Self

@@ -1,8 +1,5 @@
-"""The users resource, under the per-user rules where protection is on.
-
-Reads of one user go through the cache (`user:{id}`, the cache's default TTL); every write
-deletes that entry after the database has changed, so the next read is fresh.
-"""
+"""The users resource. A read of one user goes through the cache (`user:{id}`); every write
+deletes that entry after the database has changed, so the next read is fresh."""
 
 from typing import Annotated, Any, Final
 
@@ -42,7 +39,6 @@ UserId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER, description="the user'
 
 
 def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """A response header every answer of the status carries, as OpenAPI declares it."""
     return {"description": description, "required": True, "schema": schema}
 
 
