@@ -13,7 +13,6 @@ from typing import Any, cast
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,7 +49,11 @@ class ForwardedHeadersMiddleware:
             with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
                 networks.append(ipaddress.ip_network(name, strict=False))
         proxied = self.app
-        if names:  # uvicorn types ASGI apps its own way: the same protocol
+        if names:
+            # Loaded here: start-up loads no web server (a test server may be another one).
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
+
+            # uvicorn types ASGI apps its own way; the protocol is the same.
             proxied = cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", self.app), allowed))
         self._trusted = (proxied, names, networks)
         return self._trusted
