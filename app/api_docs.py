@@ -1,10 +1,5 @@
-"""Interactive API docs (`/docs`, `/redoc`) that work without internet.
-
-FastAPI's own pages load Swagger UI and ReDoc from a public CDN, so on a machine with no
-route out they render blank. `fastapi-offline` serves the same pages with the assets it
-bundles; the pages also tell the browser to load nothing from another host (such as the
-logo ReDoc's sidebar fetches from its vendor).
-"""
+"""`/docs` and `/redoc` without internet (FastAPI's load their assets from a CDN): bundled
+assets, and a policy that lets the pages load nothing from another host (ReDoc's logo)."""
 
 from typing import Any, Final
 

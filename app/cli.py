@@ -87,9 +87,9 @@ def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings
         "host": args.host,
         "port": args.port,
         "timeout_graceful_shutdown": settings.server.shutdown_timeout,
-        # Scheme and client address from trusted proxies (the host: app.proxy, same rule).
-        "proxy_headers": settings.server.proxy_headers,
-        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
+        # The app applies a trusted proxy's headers (app.proxy): uvicorn's own handling would
+        # hide the proxy's address, by which the forwarded host is trusted.
+        "proxy_headers": False,
         # Wirework's access line (with the request ID) replaces uvicorn's.
         "log_config": logging_config(settings.log),
         "access_log": False,

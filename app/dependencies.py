@@ -1,38 +1,36 @@
-"""How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`.
+"""How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
 
-`users: Users` as an endpoint parameter gives the user repository of the container the
-request's own application serves (`create_app(container)`); nothing is wired process-wide.
-The provider is called on every request, so an override (`container.users.override(fake)`,
-`override_services(container, users=fake)`) is seen by the next request.
-
-`Inject` is an ordinary FastAPI dependency, so it works on any route. A router built with
-`APIRouter(route_class=InjectingRoute)` gives the same values without FastAPI solving one
-sub-dependency per service: the route resolves them itself, once per request. Either way a
-test replaces a service through the container (`override_services`), not through FastAPI's
-`dependency_overrides`, which such a route never consults.
+Each request calls the provider on its own application's container, so an override is seen by
+the next request and nothing is wired process-wide. Routers use `InjectingRoute`, which resolves
+these parameters far cheaper than FastAPI's sub-dependencies. A `RequestScoped` value is closed
+before the response (a failing commit still answers an error); a client that leaves cancels
+the request, which uvicorn would let run on, and commit, for nobody.
 """
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Final, cast
 
 from dependency_injector import providers
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.params import Depends as DependsMarker
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
-from app.request_scope import per_request
 from containers import Container, RequestScoped
 from containers.discovery import declared_paths
+from providers.auth import LoginLimiter, TokenService
 from providers.cache import CacheService
 from providers.database import Transaction
 from providers.users import UserRepository
 
-_REQUEST: Final = "wirework_request"
-"""Parameter through which FastAPI hands an `InjectingRoute` endpoint its request, when the
-endpoint declares none of its own."""
+CLIENT_CLOSED_REQUEST: Final = 499
+"""The status of a request whose client left before the response (nginx's number)."""
+_REQUEST: Final = "wirework_request"  # the request, when the endpoint takes none
 
 
 def app_container(request: Request) -> Container:
@@ -61,78 +59,92 @@ class _Resolver:
         self.provider = provider
 
     async def __call__(self, request: Request) -> Any:
-        return await self.resolve(app_container(request))
-
-    async def resolve(self, container: Any) -> Any:
-        """What the provider at the declared path of `container` gives."""
-        return await self.provider_at(container)()
+        return await self.provider_at(app_container(request))()
 
     def provider_at(self, container: Any) -> Any:
-        """The provider at the declared path of `container`."""
-        target = container
-        for name in _declared_path(self.provider, container.declarative_parent):
-            target = getattr(target, name)
-        return target
+        """The provider at `provider`'s declared path on `container` (maybe a subclass's)."""
+        path = _declared_path(self.provider, container.declarative_parent)
+        return functools.reduce(getattr, path, container)
+
+    async def opened(self, request: Request) -> AsyncIterator[Any]:
+        """A `RequestScoped` provider's value, entered for the request and exited after it."""
+        provider = self.provider_at(app_container(request))
+        value = await provider()
+        if provider.overridden:  # a test's stand-in: handed over as it is
+            yield value
+            return
+        task = cast("asyncio.Task[Any]", asyncio.current_task())
+        watcher = asyncio.create_task(_cancel_on_disconnect(request, task))
+        try:
+            async with value as opened:
+                try:
+                    yield opened
+                finally:
+                    watcher.cancel()  # the endpoint is done: its value closes as it ended
+        except asyncio.CancelledError:
+            left = watcher.done() and not watcher.cancelled()
+            if not left or task.uncancel() > 0:
+                raise
+            raise HTTPException(CLIENT_CLOSED_REQUEST, "the client closed the connection") from None
+        finally:
+            watcher.cancel()
+
+
+async def _cancel_on_disconnect(request: Request, task: asyncio.Task[Any]) -> None:
+    """Cancel `task` once the client disconnects, after reading whatever body is left (FastAPI
+    has read the body of an endpoint that takes one before the scope opens)."""
+    with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
+        try:
+            await request.body()
+        except ClientDisconnect:
+            task.cancel()
+            return
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    task.cancel()
 
 
 def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads like Provide[...]
-    """An async FastAPI dependency giving what `provider` (named on a container class, e.g.
-    `AppContainer.infra.mailer`) gives at the same path on the request's application
-    container, which may be an instance of a subclass. A `RequestScoped` provider's value
-    is opened for the request and closed after the endpoint (`app.request_scope`)."""
+    """A FastAPI dependency giving what `provider` (declared on a container class) gives on the
+    request's container; a `RequestScoped` value is opened for the request."""
     resolver = _Resolver(provider)
     if isinstance(provider, RequestScoped):
-        return Depends(
-            per_request(lambda request: resolver.provider_at(app_container(request))),
-            scope="function",
-        )
+        return Depends(resolver.opened, scope="function")
     return Depends(resolver)
 
 
 def _resolver_of(annotation: Any) -> _Resolver | None:
-    if typing.get_origin(annotation) is not Annotated:
-        return None
-    for marker in annotation.__metadata__:
+    for marker in getattr(annotation, "__metadata__", ()):
         if isinstance(marker, DependsMarker) and isinstance(marker.dependency, _Resolver):
             return marker.dependency
     return None
-
-
-Endpoint = Callable[..., Coroutine[Any, Any, Any]]
 
 
 def _is_request(annotation: Any) -> bool:
     return inspect.isclass(annotation) and issubclass(annotation, Request)
 
 
-def _resolving_services(endpoint: Endpoint) -> Endpoint:
-    """`endpoint` with its `Inject` parameters resolved by itself: the signature FastAPI reads
-    lists only the others, plus the request when the endpoint takes none."""
+def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`endpoint` resolving its `Inject` parameters itself: FastAPI sees only the others, plus
+    the request when the endpoint takes none."""
     hints = typing.get_type_hints(endpoint, include_extras=True)
     parameters = [
         parameter.replace(annotation=hints.get(name, parameter.annotation))
         for name, parameter in inspect.signature(endpoint).parameters.items()
     ]
-    injected = {
-        parameter.name: resolver
-        for parameter in parameters
-        if (resolver := _resolver_of(parameter.annotation)) is not None
-    }
-    if not injected:
+    services = [(p.name, r) for p in parameters if (r := _resolver_of(p.annotation)) is not None]
+    if not services:
         return endpoint
-    kept = [parameter for parameter in parameters if parameter.name not in injected]
+    kept = [parameter for parameter in parameters if _resolver_of(parameter.annotation) is None]
     request_name = next((p.name for p in kept if _is_request(p.annotation)), None)
     if request_name is None:
-        request_name = _REQUEST
         kept.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
-    passes_request = request_name != _REQUEST
-    services = tuple(injected.items())
 
     async def with_services(**values: Any) -> Any:
-        request: Request = values[request_name] if passes_request else values.pop(_REQUEST)
+        request = values[request_name] if request_name else values.pop(_REQUEST)
         container = request.app.state.container
         for name, resolver in services:
-            values[name] = await resolver.resolve(container)
+            values[name] = await resolver.provider_at(container)()
         return await endpoint(**values)
 
     # Not functools.wraps: FastAPI would follow `__wrapped__` back to the full signature.
@@ -147,8 +159,8 @@ def _resolving_services(endpoint: Endpoint) -> Endpoint:
 
 
 class InjectingRoute(APIRoute):
-    """An `APIRoute` that resolves its endpoint's `Inject` parameters itself (async endpoints
-    only; a sync one keeps them as FastAPI dependencies, run with it in the thread pool)."""
+    """An `APIRoute` resolving its async endpoint's `Inject` parameters itself (a sync endpoint
+    keeps them as FastAPI dependencies, run with it in the thread pool)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         if inspect.iscoroutinefunction(endpoint):
@@ -157,11 +169,13 @@ class InjectingRoute(APIRoute):
 
 
 Users = Annotated[UserRepository, Inject(Container.users)]
-"""The user repository (or a test's fake), as an endpoint parameter: `users: Users`."""
-
+"""The user repository (or a test's fake): `users: Users`."""
 Cache = Annotated[CacheService, Inject(Container.cache)]
-"""The cache (or a test's fake), as an endpoint parameter: `cache: Cache`."""
-
+"""The cache (or a test's fake): `cache: Cache`."""
+Tokens = Annotated[TokenService, Inject(Container.tokens)]
+"""The access-token service: `tokens: Tokens`."""
+Limiter = Annotated[LoginLimiter, Inject(Container.login_limiter)]
+"""The failed sign-in limiter: `limiter: Limiter`."""
 UnitOfWork = Annotated[Transaction, Inject(Container.unit_of_work)]
 """This request's transaction, `tx: UnitOfWork`: committed when the endpoint returns, rolled
 back when it raises or the client disconnects. Pass it on as `tx=tx` to repositories."""

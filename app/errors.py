@@ -1,9 +1,7 @@
-"""One error body for every failure: `{"error": code, "detail": ...}`, never a traceback.
+"""One error body for every failure, `{"error": code, "detail": ...}`, never a traceback.
 
-`install_error_handlers` shapes what FastAPI raises (HTTP errors, validation errors);
-`UnhandledErrorMiddleware` is the catch-all that turns any other exception into a logged
-500. It sits inside Starlette's `ServerErrorMiddleware` and does not re-raise, so test
-clients and servers see a plain 500 response rather than the exception.
+`install_error_handlers` shapes what FastAPI raises; `UnhandledErrorMiddleware` turns any other
+exception into a logged 500 without re-raising, so servers and test clients see a response.
 """
 
 import logging
@@ -39,54 +37,39 @@ INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see it
 RETRY_AFTER_SECONDS: Final = "1"
 _warnings = LogThrottle(interval=10.0)
 
-_UNAVAILABLE_DETAILS: Final[dict[type[Exception], tuple[str, str]]] = {
-    DatabaseStorageError: (
-        "database_unavailable",
-        "the database cannot store changes right now (its storage is read-only, full or "
-        "failing); nothing was changed, retry later",
-    ),
-    PoolTimeoutError: (
-        "database_unavailable",
-        "no database connection became free in time (the database is busy or not "
-        "answering); retry later",
-    ),
-    DatabaseConnectionLostError: (
-        "database_unavailable",
-        "the connection to the database was lost during this request; retry it",
-    ),
-    DatabaseUnavailableError: (
-        "database_unavailable",
-        "the database server cannot be reached or did not answer in time; retry later",
-    ),
-    ServiceNotReadyError: (
-        "service_unavailable",
-        "the server is starting or stopping its services; retry later",
-    ),
+_RETRYABLE: Final[dict[type[Exception], str]] = {
+    DatabaseStorageError: "the database cannot store changes right now (its storage is "
+    "read-only, full or failing); nothing was changed, retry later",
+    PoolTimeoutError: "no database connection became free in time (the database is busy or "
+    "not answering); retry later",
+    DatabaseConnectionLostError: "the connection to the database was lost during this "
+    "request; retry it",
+    DatabaseUnavailableError: "the database server cannot be reached or did not answer in "
+    "time; retry later",
+    ServiceNotReadyError: "the server is starting or stopping its services; retry later",
 }
-"""Failures a client can retry: each answers 503 with a fixed sentence, never the message.
-A built-in `ConnectionError` may come from any library and says nothing certain about the
-database, so it stays a 500."""
+"""Failures a client can retry: a 503 with a fixed sentence, never the message. A built-in
+`ConnectionError` may come from any library, so it stays a 500."""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
     401: "`X-API-Key` is missing or wrong (only when `APP_API_KEY` is set).",
+    403: "A signed-in user asked about another user, or for every user (only an admin may).",
     404: "No user has this id.",
     409: "Another user already has this username or email; `detail` names which.",
     413: "The body is larger than `APP_SERVER__MAX_BODY_SIZE` bytes; it was not read.",
     422: "The input is invalid; `detail` lists each problem with its location.",
+    429: "Too many failed sign-ins for this e-mail or from this client; retry after "
+    "`Retry-After` seconds.",
     500: "A service failed; the cause is in the server log, not in the response.",
     503: "The database is unreachable, busy or read-only, or the services are starting or "
     "stopping; retry after `Retry-After`.",
 }
 
-
-RETRY_AFTER: Final = {
-    "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "schema": {"type": "integer", "minimum": 0},
-    }
+_RETRY_AFTER: Final = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
 }
-"""The `Retry-After` header as OpenAPI declares it, on every answer that sends it."""
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
@@ -95,7 +78,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         code: {
             "model": ErrorResponse,
             "description": _DESCRIPTIONS[code],
-            **({"headers": RETRY_AFTER} if code == 503 else {}),
+            **({"headers": {"Retry-After": _RETRY_AFTER}} if code in (429, 503) else {}),
         }
         for code in status_codes
     }
@@ -130,8 +113,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    code, detail = next(
-        answer for kind, answer in _UNAVAILABLE_DETAILS.items() if isinstance(exc, kind)
+    detail = next(detail for kind, detail in _RETRYABLE.items() if isinstance(exc, kind))
+    code = (
+        "service_unavailable" if isinstance(exc, ServiceNotReadyError) else "database_unavailable"
     )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
     held = _warnings.admit((type(exc), type(exc.__cause__)))
@@ -154,28 +138,25 @@ async def _constraint_violation(request: Request, exc: ConstraintViolationError)
 
 
 def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Give HTTP and validation errors the API's error body; retryable failures a 503.
+    """Give HTTP and validation errors the API's error body, retryable failures a 503.
 
-    A 405's `Allow` names every method some route serves at the path (`routers` are those
-    `app` includes): Starlette names only those of the first route whose path matched.
+    A 405's `Allow` names every method some route of `app` or `routers` (those it includes)
+    serves at the path: Starlette names only those of the first route whose path matched.
     """
     routes = [*app.routes, *(route for router in routers for route in router.routes)]
 
-    # The decorator form keeps each handler's precise exception type for mypy.
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         headers = exc.headers
         if exc.status_code == 405:
             matched = [route for route in routes if route.matches(request.scope)[0] != Match.NONE]
-            methods = {
-                method for route in matched for method in getattr(route, "methods", ()) or ()
-            }
+            methods = {m for route in matched for m in getattr(route, "methods", None) or ()}
             headers = {**(headers or {}), "Allow": ", ".join(sorted(methods))}
         return error_response(exc.status_code, error_code(exc.status_code), exc.detail, headers)
 
     app.exception_handler(RequestValidationError)(_validation_error)
     app.exception_handler(ConstraintViolationError)(_constraint_violation)
-    for kind in _UNAVAILABLE_DETAILS:
+    for kind in _RETRYABLE:
         app.exception_handler(kind)(_service_unavailable)
 
 
@@ -194,8 +175,7 @@ class UnhandledErrorMiddleware:
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:

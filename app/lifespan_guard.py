@@ -1,10 +1,5 @@
-"""What the server sees of the lifespan: requests refused outside it, a failed start-up told short.
-
-Without the lifespan nothing is started and no settings are read (no scheduler, no API key),
-so answers would mislead (a readiness probe saying "ready"): every request gets a 503 naming
-the cause instead. A failed start-up reaches uvicorn as `describe_start_failure`'s few lines
-rather than Starlette's traceback.
-"""
+"""Requests refused outside the lifespan, and a failed start-up told in a few lines. Without the
+lifespan nothing is started, so answers would mislead (readiness saying "ready")."""
 
 import logging
 import sys
@@ -28,11 +23,8 @@ LIFESPAN_NOT_RUNNING_DETAIL: Final = (
 
 
 class LifespanGuardMiddleware:
-    """Answer 503 to every HTTP request outside a started lifespan; report a failed start-up.
-
-    Requests pass between `lifespan.startup.complete` and the end of shutdown. Starlette sends
-    `lifespan.startup.failed` while handling the exception, so `sys.exc_info()` holds it.
-    """
+    """Answer 503 to HTTP requests outside a started lifespan; hand uvicorn a failed start-up
+    as `describe_start_failure`'s lines instead of Starlette's traceback."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
@@ -58,6 +50,7 @@ class LifespanGuardMiddleware:
                 self.running = True
             elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
                 self.running = False
+            # Starlette sends this while handling the exception, so sys.exc_info() holds it.
             elif kind == "lifespan.startup.failed" and (error := sys.exc_info()[1]) is not None:
                 settings = self.state.container.settings()
                 message = {**message, "message": describe_start_failure(error, settings)}

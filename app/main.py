@@ -1,7 +1,7 @@
 """The FastAPI application: `create_app(container)` wires routers to a container.
 
-`app = create_app()` below opens nothing at import time (so `uvicorn app.main:app` and
-tests can import it freely); every resource starts in the lifespan and stops with it.
+`app = create_app()` opens nothing at import time, so `uvicorn app.main:app` and tests can
+import it freely; every resource starts in the lifespan and stops with it.
 """
 
 import logging
@@ -17,9 +17,9 @@ from app.errors import UnhandledErrorMiddleware, install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware, document_request_id
-from app.proxy import ForwardedHostMiddleware
+from app.proxy import ForwardedHeadersMiddleware
 from app.request_limits import BodySizeLimitMiddleware
-from app.routers import auth, health, metrics, stats, status, users
+from app.routers import auth, health, stats, status, users
 from app.security import (
     ApiKeyMiddleware,
     configured_api_key,
@@ -27,7 +27,6 @@ from app.security import (
     refuse_open_production,
 )
 from app.tasks import register_tasks
-from config import ServerSettings
 from containers import Container
 
 logger = logging.getLogger(__name__)
@@ -39,8 +38,7 @@ READINESS_TIMEOUT: Final = 2.0
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the settings, start the services and the scheduler; undo it all on the way out.
-    An overridden service is never started (its fake stands in); if start-up fails half-way,
-    whatever had started is closed."""
+    An overridden service is never started; a half-failed start-up closes what had started."""
     container: Container = app.state.container
     settings = container.settings()
     refuse_open_production(settings)
@@ -49,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "reload_mode is on: the services open nothing, so data endpoints will fail; "
             "it is meant for a reloading supervisor, not for a process that serves"
         )
+    # What the middlewares read per request, from the settings of this start.
     app.state.api_key = configured_api_key(settings)
     app.state.max_body_size = settings.server.max_body_size
     app.state.access_log = settings.log.access
@@ -78,33 +77,22 @@ def create_app(
         lifespan=lifespan,
     )
     # auth first: its /api/users/me must match before /api/users/{user_id}.
-    routers = (
-        auth.router,
-        users.router,
-        health.router,
-        stats.router,
-        metrics.router,
-        status.router,
-    )
+    routers = tuple(module.router for module in (auth, users, health, stats, status))
     for router in routers:
         app.include_router(router)
     app.state.container = container if container is not None else Container()
     app.state.readiness_timeout = readiness_timeout
     app.state.metrics = HttpMetrics()
-    app.state.max_body_size = ServerSettings().max_body_size  # the lifespan applies the setting
-
     install_error_handlers(app, routers)
-    # Each add_middleware wraps the previous ones: the request meets the observer first (its
-    # ID, metrics and access line cover every answer, the guard's 503 and the catch-all's 500
-    # included), then the guard, the catch-all, the body size limit, then the key check.
+    # Each add_middleware wraps the previous ones: a request meets the observer first (so its
+    # ID, metrics and access line cover every answer), then the lifespan guard, the catch-all,
+    # the body size limit, the forwarded headers and the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
-    app.add_middleware(ForwardedHostMiddleware, state=app.state)
+    app.add_middleware(ForwardedHeadersMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(UnhandledErrorMiddleware)
-    # Before the lifespan has run, nothing behind the guard has what it needs.
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
-
     document_api_key(app)
     document_request_id(app)
     return app

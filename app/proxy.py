@@ -1,57 +1,68 @@
-"""Behind a reverse proxy: the host clients asked for, from a trusted proxy's `X-Forwarded-Host`.
+"""Behind a reverse proxy: the scheme, client address and host a trusted proxy forwards.
 
-uvicorn takes the scheme (`X-Forwarded-Proto`) and the client address (`X-Forwarded-For`)
-from the proxies in `forwarded_allow_ips`; it leaves the host alone, so `Location` would
-name the instance (`http://10.0.3.7:8000/…`). This middleware completes it with the same
-trust rule: `*`, or addresses, networks and names (a unix socket path), comma-separated.
+uvicorn's `ProxyHeadersMiddleware` takes the scheme and client address but leaves the host, so
+`Location` would name the instance; and once it has run, the proxy's own address (which decides
+whether `X-Forwarded-Host` is trusted) is gone. So the application applies both, host first,
+and `serve` turns uvicorn's off. Trust follows uvicorn's rule: `*`, or addresses, networks and
+names (a unix socket path), comma-separated.
 """
 
 import contextlib
 import ipaddress
-from typing import Final
+from typing import Any, cast
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_HOST: Final = b"host"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class ForwardedHostMiddleware:
-    """Use the first `X-Forwarded-Host` as the request's host when a trusted proxy sent it;
-    the trust settings are read at the first request that needs them, not when building."""
+class ForwardedHeadersMiddleware:
+    """Apply a trusted proxy's `X-Forwarded-Host`, `-Proto` and `-For` (`APP_SERVER__*`)."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
         self.state = state
-        self._trusted: tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]] | None
-        self._trusted = None
+        self._trusted: tuple[ASGIApp, set[str], list[Network]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: take the forwarded host from a trusted proxy only."""
-        if scope["type"] == "http":
-            forwarded = Headers(scope=scope).get("x-forwarded-host")
-            client = scope.get("client")
-            if forwarded and client is not None and self._trusts(client[0]):
-                host = forwarded.split(",")[0].strip().encode("latin-1")
-                headers = [(name, value) for name, value in scope["headers"] if name != _HOST]
-                scope = {**scope, "headers": [*headers, (_HOST, host)]}
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        proxied, names, networks = self._trusted or self._read_settings()
+        forwarded = Headers(scope=scope).get("x-forwarded-host")
+        client = scope.get("client")
+        if forwarded and client is not None and _trusts(names, networks, client[0]):
+            host = forwarded.split(",")[0].strip().encode("latin-1")
+            headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+            scope = {**scope, "headers": [*headers, (b"host", host)]}
+        await proxied(scope, receive, send)
 
-    def _trusts(self, peer: str) -> bool:
-        if self._trusted is None:
-            server = self.state.container.settings().server
-            allowed = server.forwarded_allow_ips if server.proxy_headers else ""
-            names = {entry.strip() for entry in allowed.split(",") if entry.strip()}
-            networks = []
-            for name in names:
-                with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
-                    networks.append(ipaddress.ip_network(name, strict=False))
-            self._trusted = (names, networks)
-        names, networks = self._trusted
-        if "*" in names or peer in names:
-            return True
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
+    def _read_settings(self) -> tuple[ASGIApp, set[str], list[Network]]:
+        """The trust rule, read at the first request (the settings are final by then)."""
+        server = self.state.container.settings().server
+        allowed = server.forwarded_allow_ips if server.proxy_headers else ""
+        names = {entry.strip() for entry in allowed.split(",")} - {""}
+        networks = []
+        for name in names:
+            with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
+                networks.append(ipaddress.ip_network(name, strict=False))
+        proxied = self.app
+        if names:
+            # Loaded here: start-up loads no web server (a test server may be another one).
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
+
+            # uvicorn types ASGI apps its own way; the protocol is the same.
+            proxied = cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", self.app), allowed))
+        self._trusted = (proxied, names, networks)
+        return self._trusted
+
+
+def _trusts(names: set[str], networks: list[Network], peer: str) -> bool:
+    if "*" in names or peer in names:
+        return True
+    with contextlib.suppress(ValueError):
+        address = ipaddress.ip_address(peer)
         return any(address in network for network in networks)
+    return False

@@ -1,51 +1,25 @@
-"""The request body size limit: a larger body is refused with 413 before it is read whole.
+"""The request body size limit: 413 for a declared `Content-Length` over it before a byte is
+read, or for a chunked body at the chunk that crosses it. A declared length within the limit
+needs no counting: the server never passes on more body than the request declared."""
 
-A declared `Content-Length` over the limit is refused before a byte of the body is read; a
-chunked body is counted as it streams in and refused at the chunk that crosses the limit.
-A declared length within the limit needs no counting: the server never passes on more body
-than the request declared.
-"""
-
-from typing import Final
-
-from starlette.datastructures import State
+from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
-
-CONTENT_TOO_LARGE: Final = "content_too_large"
-_CONTENT_LENGTH: Final = b"content-length"
-_TRANSFER_ENCODING: Final = b"transfer-encoding"
 
 
 class BodyTooLargeError(Exception):
     """Raised into the application when a streamed body crosses the limit."""
 
 
-def _framing(scope: Scope) -> tuple[int | None, bool]:
-    """The declared `Content-Length` (None if absent), and whether a body may follow at all."""
-    streamed = False
-    for name, value in scope["headers"]:
-        if name == _CONTENT_LENGTH:
-            try:
-                return int(value), True
-            except ValueError:
-                return None, True  # the server refuses a malformed length before we see it
-        if name == _TRANSFER_ENCODING:
-            streamed = True
-    return None, streamed
-
-
 async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-    response = error_response(
-        413, CONTENT_TOO_LARGE, f"the request body is larger than the limit of {limit} bytes"
-    )
-    await response(scope, receive, send)
+    detail = f"the request body is larger than the limit of {limit} bytes"
+    await error_response(413, "content_too_large", detail)(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:
     """Answer 413 to a request whose body is larger than `state.max_body_size` bytes
-    (`APP_SERVER__MAX_BODY_SIZE`, set by the lifespan; the default before start-up)."""
+    (`APP_SERVER__MAX_BODY_SIZE`, set by the lifespan)."""
 
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
@@ -57,13 +31,15 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit: int = self.state.max_body_size
-        declared, has_body = _framing(scope)
-        if declared is not None and declared > limit:
-            await _refuse(limit, scope, receive, send)
-        elif declared is not None or not has_body:
-            # Within its declared length, or no body at all (HTTP/1.1 sends one only with a
-            # length or a transfer coding): nothing to count.
-            await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await _refuse(limit, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        elif declared is None and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # HTTP/1.1 sends no body without either
         else:
             await self._counted(limit, scope, receive, send)
 
@@ -77,8 +53,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    exceeded = True
+                exceeded = received > limit
+                if exceeded:
                     raise BodyTooLargeError(f"request body over {limit} bytes")
             return message
 
@@ -86,8 +62,7 @@ class BodySizeLimitMiddleware:
             nonlocal response_started
             if exceeded and not response_started:
                 return  # whatever the app answers to a cut-off body, the client gets the 413
-            if message["type"] == "http.response.start":
-                response_started = True
+            response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
         try:

@@ -1,10 +1,5 @@
-"""Request and response bodies of the HTTP API.
-
-Input models reject unknown fields, so a typo (`"emial"`) is a 422 instead of being
-silently ignored, and are strict: `"is_active": 0` or `"1"` is a 422, as the document's
-`boolean` says, not a silent conversion. No response model has a password or hash field,
-so none can leak one.
-"""
+"""Request and response bodies. Input models are strict and refuse unknown fields (a typo or
+`"is_active": 0` is a 422); no response model has a field that could carry a password."""
 
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, Self
@@ -35,11 +30,8 @@ def _any_case(word: str) -> str:
 EMAIL_PATTERN: Final = (
     "^(?!.*@(?:.*\\.)?(?:" + "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES) + ")$)"
 )
-"""What `format: email` does not say: email-validator refuses special-use domains.
-
-Declared so the document states exactly what is accepted; pydantic does not run it (its
-regex engine has no lookahead), EmailStr enforces the same rule.
-"""
+"""What `format: email` does not say: special-use domains are refused. Documented only (the
+regex engine of pydantic has no lookahead); EmailStr enforces the same rule."""
 
 Email = Annotated[
     EmailStr,
@@ -52,23 +44,12 @@ Email = Annotated[
 ]
 
 
-_NULL: Final = {"type": "null"}
-
-
 def _document_without_null(schema: dict[str, Any]) -> None:
-    """Optional input fields may be omitted, never null: the document offers no `null`.
-
-    In the models None only marks "not sent"; a null that is sent is refused.
-    """
+    """Optional input fields may be omitted, never null: the document offers no `null`."""
     for field in schema.get("properties", {}).values():
-        branches = field.get("anyOf", [])
-        if _NULL in branches:
-            rest = [branch for branch in branches if branch != _NULL]
-            del field["anyOf"]
-            if len(rest) == 1:
-                field.update(rest[0])
-            else:
-                field["anyOf"] = rest
+        if {"type": "null"} in field.get("anyOf", []):
+            branches = [branch for branch in field.pop("anyOf") if branch != {"type": "null"}]
+            field.update(branches[0] if len(branches) == 1 else {"anyOf": branches})
         if "default" in field and field["default"] is None:
             del field["default"]
 
@@ -80,7 +61,7 @@ class _Input(BaseModel):
 
     @model_validator(mode="after")
     def _no_explicit_null(self) -> Self:
-        # Sending null would mean "erase it", which no field allows.
+        # None only marks "not sent": sending null would mean "erase it", which no field allows.
         nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
         if nulls:
             raise ValueError(f"{', '.join(nulls)} may be omitted but not null")
@@ -92,8 +73,7 @@ class UserCreate(_Input):
 
     username: Username
     email: Email
-    # repr=False keeps the value out of any log line that prints the model.
-    password: Password | None = Field(None, repr=False)
+    password: Password | None = Field(None, repr=False)  # repr=False: kept out of log lines
     is_active: bool = True
 
 

@@ -1,10 +1,5 @@
-"""The API key that guards data endpoints.
-
-The key is checked by a pure ASGI middleware, deny-by-default: with a key configured,
-every path under `/api/` needs it except those in `OPEN_API_PATHS`, so a new data
-endpoint is protected without anyone remembering to add a dependency. Under
-`SIGNED_IN_PREFIX` a bearer token may stand in for the key: the users router then applies
-the per-user rules (app/auth.py).
+"""The API key guarding data endpoints, deny-by-default: with a key set, every path under `/api/`
+but `OPEN_API_PATHS` needs it, so a new data endpoint is protected without anyone remembering to.
 """
 
 import hmac
@@ -23,23 +18,16 @@ from providers.auth import InvalidTokenError
 API_KEY_HEADER: Final = "X-API-Key"
 PROTECTED_PREFIX: Final = "/api/"
 OPEN_API_PATHS: Final = frozenset({"/api/health", "/api/ready", "/api/auth/token"})
-"""Paths under `/api/` that never need the key: the probes load balancers and orchestrators
-call, and signing in."""
 SIGNED_IN_PREFIX: Final = "/api/users"
-"""Where a signed-in user's bearer token is let past the key check, to the per-user rules."""
 SERVICE_CALL: Final = "wirework.service_call"
-"""Set (true) in the request's own ASGI scope when it carried the right API key: full access.
-Not in `scope["state"]`, which servers may share between requests."""
-
+"""Set in the request's own scope (servers may share `scope["state"]`) when it had the key."""
 SECURITY_SCHEME: Final = "ApiKey"
+BEARER_SCHEME: Final = "OAuth2PasswordBearer"  # FastAPI's name for that class's scheme
 BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
-BEARER_SCHEME: Final = "OAuth2PasswordBearer"
-"""FastAPI's name for the scheme `OAuth2PasswordBearer` declares."""
 _UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
 MIN_API_KEY_LENGTH: Final = 32
 MIN_API_KEY_DISTINCT: Final = 8
-"""What production asks of `APP_API_KEY` (see `api_key_weakness`)."""
 _STRONG_KEY_HINT: Final = (
     f"set APP_API_KEY to a random secret of at least {MIN_API_KEY_LENGTH} characters "
     "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
@@ -58,8 +46,7 @@ def configured_api_key(settings: Settings) -> bytes | None:
 
 
 def api_key_weakness(key: bytes) -> str | None:
-    """Why `key` (the API key, or the token secret) is too weak to guard production data (too
-    short, or too few different characters: `changeme`, `aaaa…`), or None when strong enough."""
+    """Why `key` is too weak to guard production data (`changeme`, `aaaa…`), or None."""
     if len(key) < MIN_API_KEY_LENGTH:
         return f"it has {len(key)} characters, fewer than {MIN_API_KEY_LENGTH}"
     if len(set(key)) < MIN_API_KEY_DISTINCT:
@@ -68,8 +55,7 @@ def api_key_weakness(key: bytes) -> str | None:
 
 
 def refuse_open_production(settings: Settings) -> None:
-    """Raise unless a production deployment has a strong API key guarding its data, and a
-    strong secret signing its access tokens."""
+    """Raise unless production has a strong API key and a strong token-signing secret."""
     if settings.environment != Environment.PRODUCTION:
         return
     key = configured_api_key(settings)
@@ -89,7 +75,7 @@ def refuse_open_production(settings: Settings) -> None:
     for variable, (secret, risk) in secrets.items():
         weakness = api_key_weakness(secret)
         if weakness is not None:
-            # The message says why, never what: the secret itself must not reach a log.
+            # Why, never what: the secret itself must not reach a log.
             hint = _STRONG_KEY_HINT.replace("APP_API_KEY", variable)
             raise InsecureConfigurationError(
                 f"refusing to start: APP_ENVIRONMENT is production but {variable} is "
@@ -103,11 +89,9 @@ def needs_api_key(path: str) -> bool:
 
 
 class ApiKeyMiddleware:
-    """Answer 401 to a protected request without the right `X-API-Key` (`state.api_key`, set
-    by the lifespan; None lets everything pass), unless it is under `SIGNED_IN_PREFIX` with a
-    bearer token `state.tokens` signed and that has not expired. The right key sets
-    `SERVICE_CALL` in the request's scope. `compare` must take as long for a near miss as for
-    a wild guess, as `hmac.compare_digest` does."""
+    """401 for a guarded request without the key `state.api_key` (None: open), unless a bearer
+    token `state.tokens` signed goes on to the per-user rules under `SIGNED_IN_PREFIX`.
+    `compare` takes as long for a near miss as for a wild guess."""
 
     def __init__(
         self,
@@ -127,14 +111,12 @@ class ApiKeyMiddleware:
             sent = headers.get(API_KEY_HEADER, "").encode("latin-1")
             if expected is not None and self.compare(sent, expected):
                 scope[SERVICE_CALL] = True
-            elif expected is not None:
-                refusal = self._token_refusal(scope["path"], headers)
-                if refusal is not None:
-                    await refusal(scope, receive, send)
-                    return
+            elif expected is not None and (refusal := self._refusal(scope["path"], headers)):
+                await refusal(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
-    def _token_refusal(self, path: str, headers: Headers) -> JSONResponse | None:
+    def _refusal(self, path: str, headers: Headers) -> JSONResponse | None:
         """None when a signed-in user's token may go on to the per-user rules, else the 401."""
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         under = path == SIGNED_IN_PREFIX or path.startswith(SIGNED_IN_PREFIX + "/")
@@ -148,40 +130,38 @@ class ApiKeyMiddleware:
 
 
 def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI schema exactly when the server enforces one: the scheme
-    and `security` on the guarded operations (a bearer token as the other way in under
-    `SIGNED_IN_PREFIX`), or else no 401 nor 403 either. An operation that declares its own security
-    (a signed-in user only) keeps it. Built once, from the container's settings, when first
-    asked for."""
+    """Declare the key in the OpenAPI document exactly when it is enforced (a bearer token as the
+    other way in under `SIGNED_IN_PREFIX`); without one, guarded operations have no 401/403."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build_schema()
-            enforced = configured_api_key(app.state.container.settings()) is not None
-            if enforced:
-                schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-                schemes[SECURITY_SCHEME] = {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": API_KEY_HEADER,
-                    "description": "Needed on /api/users* and /api/stats when the server sets "
-                    "APP_API_KEY.",
-                }
-            for path, operations in schema.get("paths", {}).items():
-                if needs_api_key(path):
-                    ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-                    if path.startswith(SIGNED_IN_PREFIX):
-                        ways_in.append({BEARER_SCHEME: []})
-                    for operation in operations.values():
-                        if "security" in operation:
-                            continue
-                        if enforced:
-                            operation["security"] = ways_in
-                        else:
-                            for refusal in ("401", "403"):
-                                operation.get("responses", {}).pop(refusal, None)
-            app.openapi_schema = schema
-        return app.openapi_schema
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()
+        enforced = configured_api_key(app.state.container.settings()) is not None
+        if enforced:
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})[
+                SECURITY_SCHEME
+            ] = {
+                "type": "apiKey",
+                "in": "header",
+                "name": API_KEY_HEADER,
+                "description": "Needed on /api/users* and /api/stats when the server sets "
+                "APP_API_KEY.",
+            }
+        for path, operations in schema.get("paths", {}).items():
+            ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+            if path.startswith(SIGNED_IN_PREFIX):
+                ways_in.append({BEARER_SCHEME: []})
+            for operation in operations.values():
+                if not needs_api_key(path) or "security" in operation:
+                    continue
+                if enforced:
+                    operation["security"] = ways_in
+                else:
+                    operation.get("responses", {}).pop("401", None)
+                    operation.get("responses", {}).pop("403", None)
+        app.openapi_schema = schema
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point

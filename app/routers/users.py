@@ -1,9 +1,5 @@
-"""The users resource: create, list, read, update and delete, under the per-user rules of
-app/auth.py where protection is on.
-
-Reads of one user go through the cache (`user:{id}`, the cache's default TTL); every
-write deletes that entry after the database has changed, so the next read is fresh.
-"""
+"""The users resource. A read of one user goes through the cache (`user:{id}`); every write
+deletes that entry after the database has changed, so the next read is fresh."""
 
 from typing import Annotated, Any, Final
 
@@ -11,16 +7,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from starlette.routing import Match
 from starlette.types import Scope
 
-from app.auth import FORBIDDEN, SIGNED_IN_USER, authorize_users_call
 from app.dependencies import Cache, InjectingRoute, Users
 from app.errors import error_responses
+from app.routers.auth import SIGNED_IN_USER, authorize_users_call
 from app.schemas import UserCreate, UserPublic, UserUpdate
 from providers.users import DuplicateUserError, hash_password
 
 
 class _UserRoute(InjectingRoute):
-    """`/api/users/me` is the signed-in user's route, never an id here: a method it lacks is
-    then a 405 (as for any path), not a 422 for a malformed id."""
+    """`/api/users/me` never matches an id: a method it lacks is a 405, not a 422."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -34,13 +29,17 @@ router = APIRouter(
     tags=["users"],
     route_class=_UserRoute,
     dependencies=[Depends(authorize_users_call)],
-    responses={**error_responses(401, 500, 503), **FORBIDDEN},
+    responses=error_responses(401, 403, 500, 503),
 )
 
 SQLITE_MAX_INTEGER: Final = 2**63 - 1
 """Larger ids and offsets cannot reach the database, so they are a 422, not a 500."""
 
 UserId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER, description="the user's id")]
+
+
+def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": schema}
 
 
 class _UserNotFoundError(LookupError):
@@ -53,10 +52,6 @@ def _cache_key(user_id: int) -> str:
 
 def _not_found(user_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user with id {user_id}")
-
-
-def _conflict(error: DuplicateUserError) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, detail=str(error))
 
 
 async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
@@ -73,15 +68,7 @@ async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
     summary="Create a user",
     responses={
         **error_responses(400, 409, 413, 422),
-        201: {
-            "headers": {
-                "Location": {
-                    "description": "The new user's URL.",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            }
-        },
+        201: {"headers": {"Location": _header("The new user's URL.", {"type": "string"})}},
     },
 )
 async def create_user(
@@ -93,7 +80,7 @@ async def create_user(
     try:
         user = await users.create(fields)
     except DuplicateUserError as error:
-        raise _conflict(error) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
     response.headers["Location"] = str(request.url_for("get_user", user_id=user.id))
     return UserPublic.model_validate(user)
 
@@ -105,11 +92,9 @@ async def create_user(
         **error_responses(422),
         200: {
             "headers": {
-                "X-Total-Count": {
-                    "description": "How many users there are.",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 0},
-                }
+                "X-Total-Count": _header(
+                    "How many users there are.", {"type": "integer", "minimum": 0}
+                )
             }
         },
     },
@@ -158,7 +143,7 @@ async def update_user(user_id: UserId, body: UserUpdate, users: Users, cache: Ca
     try:
         user = await users.update(user_id, fields)
     except DuplicateUserError as error:
-        raise _conflict(error) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
     if user is None:
         raise _not_found(user_id)
     await cache.delete(_cache_key(user_id))

@@ -1,8 +1,8 @@
 """Behind a reverse proxy, `Location` names the host and scheme the client used.
 
-A real `python -m app serve`: the scheme is uvicorn's (`proxy_headers`,
-`forwarded_allow_ips`, set from `APP_SERVER__*`), the host is Wirework's own middleware.
-The test connects from 127.0.0.1, as a proxy on the same machine would.
+A real `python -m app serve`, configured by `APP_SERVER__PROXY_HEADERS` and
+`APP_SERVER__FORWARDED_ALLOW_IPS`. The test connects from 127.0.0.1, as a proxy on the same
+machine would.
 """
 
 from collections.abc import Callable, Iterator
@@ -36,6 +36,16 @@ def test_a_trusted_proxy_s_host_and_scheme_reach_location(serve: Serve) -> None:
     server = serve(APP_SERVER__FORWARDED_ALLOW_IPS="127.0.0.1")
     with server.client() as client:
         response = client.post("/api/users", json=USER, headers=FORWARDED)
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == "https://api.example.com/api/users/1"
+
+
+def test_the_host_is_trusted_by_the_proxy_s_address_not_the_client_s(serve: Serve) -> None:
+    """A proxy also sends `X-Forwarded-For`: the client it names is not the one trusted."""
+    server = serve(APP_SERVER__FORWARDED_ALLOW_IPS="127.0.0.1")
+    headers = {**FORWARDED, "X-Forwarded-For": "203.0.113.5"}
+    with server.client() as client:
+        response = client.post("/api/users", json=USER, headers=headers)
     assert response.status_code == 201, response.text
     assert response.headers["Location"] == "https://api.example.com/api/users/1"
 

@@ -3,13 +3,16 @@ answers it with 409 or 422 and a sentence naming the constraint, never a 500."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.dependencies import Inject
 from app.testing import isolated_settings
 from config import Settings
+from containers import Container
 from providers.database import (
     CheckViolationError,
     ConstraintViolationError,
@@ -84,18 +87,19 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return isolated_settings(tmp_path, database={"url": database_url, "migrations": [MIGRATIONS]})
 
 
+Database = Annotated[DatabaseService, Inject(Container.database)]
+
+
 @pytest.fixture
 def app(app: FastAPI) -> FastAPI:
     """Wirework's app plus one endpoint that runs the statement it is given, unchecked."""
 
     @app.post("/api/raw-order-line")
-    async def raw_order_line(line: dict[str, object]) -> None:
-        database: DatabaseService = await app.state.container.database()
+    async def raw_order_line(line: dict[str, object], database: Database) -> None:
         await database.execute_query(LINE, line)
 
     @app.post("/api/raw-order")
-    async def raw_order(order: dict[str, object]) -> None:
-        database: DatabaseService = await app.state.container.database()
+    async def raw_order(order: dict[str, object], database: Database) -> None:
         await database.execute_query(ORDER, order)
 
     return app

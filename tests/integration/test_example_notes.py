@@ -8,25 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dependency_injector import providers
 from fastapi import FastAPI
 
 from app.main import create_app
 from app.testing import isolated_settings
 from config import Settings
-from containers import Container
-from containers.resources import managed
 from providers.database import UniqueViolationError
 from providers.users import DuplicateUserError
-from tests.examples.notes.repository import NoteRepository
+from tests.examples.notes.router import NotesContainer
 from tests.examples.notes.router import router as notes_router
-
-
-class NotesContainer(Container):
-    """The application's container: Wirework's services plus one line for notes."""
-
-    notes = providers.Resource(managed, NoteRepository, database=Container.database)
-
 
 # The application's own versions of the wirework plugin's fixtures: the plugin's `client`
 # then runs this app, on a SQLite file and on PostgreSQL (`database_url`).

@@ -2,13 +2,25 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from dependency_injector import providers
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from app.dependencies import Inject, InjectingRoute
+from containers import Container, managed
 from providers.database import UniqueViolationError
 from tests.examples.notes.repository import Note, NoteRepository
 
-router = APIRouter(prefix="/api/notes", tags=["notes"])
+
+class NotesContainer(Container):
+    """The application's container: Wirework's services plus one line for notes."""
+
+    notes = providers.Resource(managed, NoteRepository, database=Container.database)
+
+
+Notes = Annotated[NoteRepository, Inject(NotesContainer.notes)]
+
+router = APIRouter(prefix="/api/notes", tags=["notes"], route_class=InjectingRoute)
 
 
 class NoteCreate(BaseModel):
@@ -18,8 +30,7 @@ class NoteCreate(BaseModel):
 
 
 @router.post("", status_code=201)
-async def create_note(body: NoteCreate, request: Request) -> Note:
-    notes: NoteRepository = await request.app.state.container.notes()
+async def create_note(body: NoteCreate, notes: Notes) -> Note:
     try:
         return await notes.create(body.model_dump())
     except UniqueViolationError:
@@ -28,20 +39,18 @@ async def create_note(body: NoteCreate, request: Request) -> Note:
 
 @router.get("")
 async def list_notes(
-    request: Request,
+    notes: Notes,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[Note]:
-    notes: NoteRepository = await request.app.state.container.notes()
     page = await notes.page(limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(page.total)
     return page.items
 
 
 @router.get("/{note_id}")
-async def get_note(note_id: int, request: Request) -> Note:
-    notes: NoteRepository = await request.app.state.container.notes()
+async def get_note(note_id: int, notes: Notes) -> Note:
     note = await notes.get(note_id)
     if note is None:
         raise HTTPException(404, detail=f"no note with id {note_id}")
