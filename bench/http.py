@@ -76,21 +76,38 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """`count` different ports free now (held together while chosen, so none repeats)."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
-def _request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
+def _request(port: int, method: str, path: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, payload, headers)
+        connection.request(method, path)
         response = connection.getresponse()
         response.read()
         return response.status
+    finally:
+        connection.close()
+
+
+def _seed(server: Server) -> None:
+    """Create `USERS` users, one after another on one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    try:
+        for number in range(1, USERS + 1):
+            user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
+            connection.request("POST", "/api/users", json.dumps(user).encode(), headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 201:
+                raise RuntimeError(f"{server.name}: seeding a user answered {response.status}")
     finally:
         connection.close()
 
@@ -108,11 +125,10 @@ def _wait_until_serving(server: Server, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{server.name} did not answer on port {server.port}")
 
 
-def _launch(name: str, folder: Path, wrapper: Sequence[str] = ()) -> Server:
-    """Start contender `name` (of `SPECS`) on a new SQLite file; `wrapper` goes before the
-    interpreter on the command line (a profiler)."""
+def _launch(name: str, port: int, folder: Path, wrapper: Sequence[str] = ()) -> Server:
+    """Start contender `name` (of `SPECS`) on `port` and a new SQLite file; `wrapper` goes
+    before the interpreter on the command line (a profiler)."""
     arguments, extra_env = SPECS[name]
-    port = _free_port()
     database = f"sqlite:///{folder / f'server{port}.db'}"
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
@@ -138,11 +154,7 @@ def _seeded(server: Server, folder: Path, start_timeout: float = 30.0) -> Server
     except RuntimeError as error:
         log_text = _log_file(folder, server.port).read_text()[-2000:]
         raise RuntimeError(f"{error}; its log ends: {log_text}") from None
-    for number in range(1, USERS + 1):
-        user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
-        status = _request(server.port, "POST", "/api/users", user)
-        if status != 201:
-            raise RuntimeError(f"{server.name}: seeding a user answered {status}")
+    _seed(server)
     return server
 
 
@@ -162,8 +174,8 @@ def serving(
     """Fresh, seeded servers for `names`, started at once, stopped on the way out."""
     with contextlib.ExitStack() as started:
         launched = []
-        for name in names:
-            server = _launch(name, folder, wrapper)
+        for name, port in zip(names, _free_ports(len(names)), strict=True):
+            server = _launch(name, port, folder, wrapper)
             started.callback(_stop, server)
             launched.append(server)
         yield {server.name: _seeded(server, folder, start_timeout) for server in launched}

@@ -207,7 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(header)
     print()
     print(text)
-    missed = [t.description for result in results for t in result.targets if not t.met]
+    missed = [
+        f"{result.name}: {t.description} ({t.measured})"
+        for result in results
+        for t in result.targets
+        if not t.met
+    ]
     print()
     print(f"targets missed: {len(missed)}" + "".join(f"\n  - {name}" for name in missed))
 
