@@ -137,7 +137,7 @@ def _round(operations: list[tuple[bool, str]], get: Get, set_: Set, seconds: flo
 
 def run(options: Options) -> BenchmarkResult:
     result = BenchmarkResult("cache: 90% get / 10% set, 10k keys, max 5k, TTL", "ops/s")
-    seconds = options.pick(0.4, 0.2)
+    seconds = options.pick(0.4, 0.1)
     rounds = options.pick(7, 3)
 
     async def main() -> None:
@@ -163,7 +163,8 @@ def run(options: Options) -> BenchmarkResult:
     fastest_peer = max(PEERS, key=lambda name: result.row(name).median)
     result.ratio_target(fastest_peer, 3.0)
     result.notes.append(
-        f"{SEQUENCE:,} pre-drawn operations, {seconds} s per contender per round, {rounds} rounds"
+        f"{SEQUENCE:,} pre-drawn operations, {seconds} s per contender per round, {rounds} rounds "
+        "after a warm-up round"
     )
     return result
 

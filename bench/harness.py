@@ -1,8 +1,10 @@
 """What every benchmark shares: interleaved rounds, medians, ratios to Wirework, targets.
 
 A benchmark hands `interleave` its contenders as functions that each measure one round and
-return one figure. Rounds run A B C A B C ...: on a shared, noisy machine a slow spell then
-hits every contender alike instead of whichever happened to run during it.
+return one figure. Rounds run A B C, B C A, C A B ...: on a shared, noisy machine a slow
+spell then hits every contender alike instead of whichever happened to run during it.
+Throughput rounds last a fixed time (`for_seconds`), so a slow machine or a slow server
+makes a round no longer, only its figure smaller.
 """
 
 import asyncio
@@ -30,6 +32,12 @@ class Options:
     def pick(self, full: Any, quick: Any) -> Any:
         """`quick` under `--quick`, else `full`."""
         return quick if self.quick else full
+
+    @property
+    def throughput_rounds(self) -> tuple[float, int]:
+        """Seconds per contender per round and measured rounds (after one warm-up round) of
+        the in-process throughput benchmarks: pool, transactions, Redis."""
+        return self.pick(0.5, 0.2), self.pick(7, 3)
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,30 @@ async def interleave_async(
         if not discarded:
             samples[name].append(figure)
     return samples
+
+
+def for_seconds(
+    operation: Callable[[], Awaitable[Any]], seconds: float, tasks: int = 1
+) -> Callable[[], Awaitable[float]]:
+    """One round: `tasks` concurrent workers repeat `operation` until `seconds` have passed
+    (each finishes the operation it started); operations per second."""
+
+    async def measure() -> float:
+        done = 0
+        clock = time.perf_counter
+        started = clock()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while clock() < deadline:
+                await operation()
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(tasks)))
+        return done / (clock() - started)
+
+    return measure
 
 
 Closer = Callable[[], Awaitable[None]]

@@ -3,17 +3,18 @@
 Every contender is its own server process (one worker, uvloop + httptools) on its own
 SQLite file; load comes from another process at a fixed number of connections, one
 contender at a time, in rotating order. The Wirework app runs as `python -m app serve`
-runs it (its uvicorn options, its log configuration, its access line on unless a row says
-otherwise; the server's log goes to a file). The hand-written apps run under uvicorn with
-no access log. A full run starts a fresh process per contender per round and warms it
-before measuring: two processes of the same app differ for their whole life (memory
-layout, hash seed), so a contender kept in one process for every round would carry that
-luck into its median. `--quick` keeps one process per contender for all its rounds.
+runs it (its uvicorn options, its log configuration, its access line on; the server's log
+goes to a file). The other rows run under plain uvicorn with no access log. A full run
+starts a fresh process per contender per round and warms it before measuring: two
+processes of the same app differ for their whole life (memory layout, hash seed), so a
+contender kept in one process for every round would carry that luck into its median.
+`--quick` starts one process per contender, all at once, and keeps it for all its rounds.
 Contenders:
 
 - the full Wirework app (`python -m app serve`: container, middlewares, metrics, access line);
-- the same with its access line off (`APP_LOG__ACCESS=false`);
-- the same with a one-entry cache, so nearly every GET misses (the uncached figure);
+- the same app (`app.main:app`) under plain uvicorn, no access log (`APP_LOG__ACCESS=false`,
+  uvicorn's `--no-access-log`): what the access line and serve's log configuration cost;
+- the same as served, with a one-entry cache, so nearly every GET misses (the uncached figure);
 - `bench.http_apps:manual_app` and `depends_app`: hand-written FastAPI apps doing the same
   work on the same services, wired by hand (the limit) or with `Depends` only;
 - `bench.http_apps:inject_app`: the same on Wirework's container, through the documented
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Final
 
 from bench.harness import BenchmarkResult, Options, interleave, log, rows_from, timed
-from bench.load import Load, generator, run_load
+from bench.load import Load, LoadGenerator, generator
 
 CONNECTIONS = 32
 USERS = 100
@@ -47,22 +48,23 @@ WARMUP_SECONDS = 0.5
 ROOT = Path(__file__).resolve().parent.parent
 
 WIREWORK = "wirework app (python -m app serve, access line on)"
-QUIET = "wirework app, access line off"
-UNCACHED = "wirework app, cache misses"
+PLAIN = "wirework app under plain uvicorn, no access log"
+UNCACHED = "wirework app (serve), cache misses"
 MANUAL = "FastAPI, manual wiring (limit)"
 DEPENDS = "FastAPI, Depends only"
 INJECT = "FastAPI + Wirework Inject form"
 
 SERVE: Final = ("-m", "app", "serve")
-UVICORN: Final = ("-m", "uvicorn", "--factory", "--no-access-log", "--log-level", "warning")
+UVICORN: Final = ("-m", "uvicorn", "--no-access-log", "--log-level", "warning")
+FACTORY: Final = (*UVICORN, "--factory")
 
 SPECS: Final = {
     WIREWORK: (SERVE, {}),
-    QUIET: (SERVE, {"APP_LOG__ACCESS": "false"}),
+    PLAIN: ((*UVICORN, "app.main:app"), {"APP_LOG__ACCESS": "false"}),
     UNCACHED: (SERVE, {"APP_CACHE__MAX_SIZE": "1"}),
-    MANUAL: ((*UVICORN, "bench.http_apps:manual_app"), {}),
-    DEPENDS: ((*UVICORN, "bench.http_apps:depends_app"), {}),
-    INJECT: ((*UVICORN, "bench.http_apps:inject_app"), {}),
+    MANUAL: ((*FACTORY, "bench.http_apps:manual_app"), {}),
+    DEPENDS: ((*FACTORY, "bench.http_apps:depends_app"), {}),
+    INJECT: ((*FACTORY, "bench.http_apps:inject_app"), {}),
 }
 """Each contender's command (after the interpreter) and the environment it differs in."""
 
@@ -74,21 +76,38 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """`count` different ports free now (held together while chosen, so none repeats)."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
-def _request(port: int, method: str, path: str, body: dict[str, str] | None = None) -> int:
+def _request(port: int, method: str, path: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, payload, headers)
+        connection.request(method, path)
         response = connection.getresponse()
         response.read()
         return response.status
+    finally:
+        connection.close()
+
+
+def _seed(server: Server) -> None:
+    """Create `USERS` users, one after another on one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    try:
+        for number in range(1, USERS + 1):
+            user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
+            connection.request("POST", "/api/users", json.dumps(user).encode(), headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 201:
+                raise RuntimeError(f"{server.name}: seeding a user answered {response.status}")
     finally:
         connection.close()
 
@@ -106,19 +125,10 @@ def _wait_until_serving(server: Server, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{server.name} did not answer on port {server.port}")
 
 
-def _start_server(
-    name: str,
-    folder: Path,
-    *,
-    wrapper: Sequence[str] = (),
-    start_timeout: float = 30.0,
-) -> Server:
-    """Start contender `name` (of `SPECS`) on a new SQLite file and seed it with `USERS` users.
-
-    `wrapper` goes before the interpreter on the command line (a profiler).
-    """
+def _launch(name: str, port: int, folder: Path, wrapper: Sequence[str] = ()) -> Server:
+    """Start contender `name` (of `SPECS`) on `port` and a new SQLite file; `wrapper` goes
+    before the interpreter on the command line (a profiler)."""
     arguments, extra_env = SPECS[name]
-    port = _free_port()
     database = f"sqlite:///{folder / f'server{port}.db'}"
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
@@ -128,23 +138,23 @@ def _start_server(
         **extra_env,
     }
     command = [*wrapper, sys.executable, *arguments, "--host", "127.0.0.1", "--port", str(port)]
-    log_file = folder / f"server{port}.log"
-    with log_file.open("wb") as output:  # the access lines, as a deployment's log file
+    with _log_file(folder, port).open("wb") as output:  # the access lines, as a deployment's
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
-    server = Server(name, port, process)
+    return Server(name, port, process)
+
+
+def _log_file(folder: Path, port: int) -> Path:
+    return folder / f"server{port}.log"
+
+
+def _seeded(server: Server, folder: Path, start_timeout: float = 30.0) -> Server:
+    """`server` once it answers, with `USERS` users."""
     try:
-        try:
-            _wait_until_serving(server, start_timeout)
-        except RuntimeError as error:
-            raise RuntimeError(f"{error}; its log ends: {log_file.read_text()[-2000:]}") from None
-        for number in range(1, USERS + 1):
-            user = {"username": f"seed{number}", "email": f"seed{number}@example.com"}
-            status = _request(port, "POST", "/api/users", user)
-            if status != 201:
-                raise RuntimeError(f"{name}: seeding a user answered {status}")
-    except BaseException:
-        _stop(server)
-        raise
+        _wait_until_serving(server, start_timeout)
+    except RuntimeError as error:
+        log_text = _log_file(folder, server.port).read_text()[-2000:]
+        raise RuntimeError(f"{error}; its log ends: {log_text}") from None
+    _seed(server)
     return server
 
 
@@ -159,59 +169,60 @@ def _stop(server: Server) -> None:
 
 @contextmanager
 def serving(
-    name: str, folder: Path, *, wrapper: Sequence[str] = (), start_timeout: float = 30.0
-) -> Iterator[Server]:
-    """A fresh, seeded server for `name` (see `_start_server`), stopped on the way out."""
-    server = _start_server(name, folder, wrapper=wrapper, start_timeout=start_timeout)
-    try:
-        yield server
-    finally:
-        _stop(server)
+    names: Sequence[str], folder: Path, *, wrapper: Sequence[str] = (), start_timeout: float = 30.0
+) -> Iterator[dict[str, Server]]:
+    """Fresh, seeded servers for `names`, started at once, stopped on the way out."""
+    with contextlib.ExitStack() as started:
+        launched = []
+        for name, port in zip(names, _free_ports(len(names)), strict=True):
+            server = _launch(name, port, folder, wrapper)
+            started.callback(_stop, server)
+            launched.append(server)
+        yield {server.name: _seeded(server, folder, start_timeout) for server in launched}
 
 
 def run(options: Options) -> list[BenchmarkResult]:
     load_generator = generator(options.load_generator)
-    seconds = options.pick(2.0, 0.5)
+    seconds = options.pick(2.0, 0.4)
     warmup_seconds = options.pick(WARMUP_SECONDS, WARMUP_SECONDS / 2)
     rounds = options.pick(5, 3)
     reads = options.pick(
-        (WIREWORK, QUIET, UNCACHED, MANUAL, DEPENDS, INJECT), (WIREWORK, QUIET, MANUAL)
+        (WIREWORK, PLAIN, UNCACHED, MANUAL, DEPENDS, INJECT), (WIREWORK, PLAIN, MANUAL)
     )
-    writes = options.pick((WIREWORK, QUIET, MANUAL, DEPENDS), (WIREWORK, MANUAL))
+    writes = options.pick((WIREWORK, PLAIN, MANUAL, DEPENDS), (WIREWORK, MANUAL))
     read = BenchmarkResult(f"HTTP GET /api/users/{{id}}, {CONNECTIONS} connections", "req/s")
     write = BenchmarkResult(f"HTTP POST /api/users, {CONNECTIONS} connections", "req/s")
     problems: dict[str, list[str]] = {"get": [], "post": []}
     batch = f"{os.getpid()}x{int(time.time())}"
     round_numbers = itertools.count(1)
-
     warmed: set[tuple[str, str]] = set()
-
-    def load(server: Server, kind: str) -> float:
-        # A kept server is warmed once for each kind of request, a fresh one every time.
-        warmup = () if (server.name, kind) in warmed else (warmup_seconds,)
-        warmed.add((server.name, kind))
-        # Usernames must be new on every run: each load run gets its own prefix.
-        for seconds_of_load in (*warmup, seconds):
-            prefix = f"b{batch}r{next(round_numbers)}"
-            figures = run_load(
-                load_generator,
-                Load(server.port, kind, USERS, prefix, seconds_of_load, CONNECTIONS),
-            )
-        if figures["non_2xx"] or figures["failures"]:
-            problems[kind].append(f"{server.name}: {figures}")
-        return float(figures["rps"])
 
     with (
         timed(read),
         tempfile.TemporaryDirectory(prefix="wirework-bench-http-") as folder,
+        LoadGenerator(load_generator) as loads,
         contextlib.ExitStack() as kept,
     ):
+
+        def load(server: Server, kind: str) -> float:
+            # A kept server is warmed once for each kind of request, a fresh one every time.
+            warmup = () if (server.name, kind) in warmed else (warmup_seconds,)
+            warmed.add((server.name, kind))
+            # Usernames must be new on every run: each load run gets its own prefix.
+            for seconds_of_load in (*warmup, seconds):
+                prefix = f"b{batch}r{next(round_numbers)}"
+                figures = loads.run(
+                    Load(server.port, kind, USERS, prefix, seconds_of_load, CONNECTIONS)
+                )
+            if figures["non_2xx"] or figures["failures"]:
+                problems[kind].append(f"{server.name}: {figures}")
+            return float(figures["rps"])
+
         if options.quick:
             log(f"  http: one server per contender for every round; load from {load_generator}")
-            servers = {
-                name: kept.enter_context(serving(name, Path(folder)))
-                for name in dict.fromkeys((*reads, *writes))
-            }
+            servers = kept.enter_context(
+                serving(list(dict.fromkeys((*reads, *writes))), Path(folder))
+            )
 
             def measure(name: str, kind: str) -> float:
                 return load(servers[name], kind)
@@ -220,9 +231,9 @@ def run(options: Options) -> list[BenchmarkResult]:
             log(f"  http: a fresh server per contender per round; load from {load_generator}")
 
             def measure(name: str, kind: str) -> float:
-                with serving(name, Path(folder)) as server:
+                with serving([name], Path(folder)) as fresh:
                     warmed.discard((name, kind))
-                    return load(server, kind)
+                    return load(fresh[name], kind)
 
         def contenders(names: tuple[str, ...], kind: str) -> list[tuple[str, Callable[[], float]]]:
             return [(name, functools.partial(measure, name, kind)) for name in names]
@@ -233,22 +244,26 @@ def run(options: Options) -> list[BenchmarkResult]:
         write.seconds = time.perf_counter() - started
     read.seconds -= write.seconds
 
-    processes = options.pick("a fresh server process each", "one server process per contender")
+    processes = options.pick(
+        "a fresh server process each", "one server process per contender, kept"
+    )
     for kind, result, names in (("get", read, reads), ("post", write, writes)):
         result.ratio_target(MANUAL, 0.9)
+        if PLAIN in names:
+            result.ratio_target(
+                MANUAL, 0.9, to=PLAIN, description="plain uvicorn, no access log >= 0.9x manual"
+            )
         if DEPENDS in names:
             result.ratio_target(DEPENDS, 1.0)
         result.notes.append(
             f"load: {load_generator}, {CONNECTIONS} keep-alive connections, {seconds:g} s "
             f"per contender per round after {warmup_seconds:g} s of warm-up (--quick: before "
             f"its first round only), {rounds} rounds, {processes}, {USERS} users; the "
-            "Wirework rows are `python -m app serve` (access line to a file unless off), the "
-            "FastAPI rows uvicorn without an access log"
+            "`serve` rows log an access line per request to a file, the others log none"
         )
         result.notes.extend(f"unexpected answers: {problem}" for problem in problems[kind])
     if UNCACHED in reads:
         read.ratio_target(UNCACHED, 2.0)
-    read.ratio_target(MANUAL, 0.9, to=QUIET, description="access line off >= 0.9x manual wiring")
     if INJECT in reads:
         read.ratio_target(MANUAL, 0.9, to=INJECT, description="Inject form >= 0.9x manual wiring")
     return [read, write]

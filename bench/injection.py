@@ -84,8 +84,8 @@ def _round(client: _Client, requests: int) -> Callable[[], Awaitable[float]]:
 def run(options: Options) -> BenchmarkResult:
     result = BenchmarkResult("injection: GET /api/users/{id} in-process, per request", "µs")
     result.higher_is_better = False
-    requests = options.pick(REQUESTS, REQUESTS // 4)
-    rounds = options.pick(21, 8)
+    requests = options.pick(REQUESTS, REQUESTS // 8)
+    rounds = options.pick(21, 5)
 
     async def main() -> None:
         from bench import http_apps  # noqa: PLC0415

@@ -1,14 +1,17 @@
 """HTTP load from a separate process: `wrk` when installed, else this keep-alive client.
 
 `python -m bench.load --port 8001 --kind get --ids 100 --seconds 2 --connections 32`
-prints one JSON line: requests, non-2xx answers, failures and requests per second.
-The client is asyncio with raw streams (uvloop when installed) and HTTP/1.1 keep-alive:
-each connection sends a request, reads the whole answer, and sends the next.
+prints one JSON line: requests, non-2xx answers, failures and requests per second;
+`python -m bench.load --serve` reads one JSON `Load` a line and answers each the same way,
+so a benchmark starts the client's process once rather than once per round. The client is
+asyncio with raw streams (uvloop when installed) and HTTP/1.1 keep-alive: each connection
+sends a request, reads the whole answer, and sends the next.
 """
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import random
 import shutil
@@ -18,7 +21,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 WRK_SCRIPT = """
 local kind, ids, prefix
@@ -157,28 +161,71 @@ def generator(choice: str) -> str:
     return choice
 
 
-def run_load(choice: str, load: Load) -> dict[str, Any]:
-    """Load one server for `load.seconds` from another process; what it answered."""
-    if generator(choice) == "wrk":
-        return wrk_load(load)
-    command = [
-        *(sys.executable, "-m", "bench.load", "--port", str(load.port), "--kind", load.kind),
-        *("--ids", str(load.ids), "--prefix", load.prefix, "--seconds", str(load.seconds)),
-        *("--connections", str(load.connections)),
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(output)  # type: ignore[no-any-return]
+class LoadGenerator:
+    """Runs each `Load` from a process other than the servers': wrk, or one Python client
+    process started on entering and kept for every load (`--serve`)."""
+
+    def __init__(self, choice: str) -> None:
+        self.name = generator(choice)
+        self._client: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> "LoadGenerator":
+        if self.name == "python":
+            command = [sys.executable, "-m", "bench.load", "--serve"]
+            self._client = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            self._pipe(self._client.stdin).close()
+            self._client.wait(timeout=30)
+            self._client = None
+
+    @staticmethod
+    def _pipe(stream: IO[str] | None) -> IO[str]:
+        if stream is None:
+            raise RuntimeError("the load client's pipes are closed")
+        return stream
+
+    def run(self, load: Load) -> dict[str, Any]:
+        """Load one server for `load.seconds`; what it answered."""
+        if self._client is None:
+            return wrk_load(load)
+        self._pipe(self._client.stdin).write(json.dumps(dataclasses.asdict(load)) + "\n")
+        self._pipe(self._client.stdin).flush()
+        answer = self._pipe(self._client.stdout).readline()
+        if not answer:
+            raise RuntimeError(f"the load client exited with {self._client.wait()}")
+        return json.loads(answer)  # type: ignore[no-any-return]
+
+
+def _serve() -> None:
+    for line in sys.stdin:
+        print(json.dumps(python_load(Load(**json.loads(line)))), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--kind", choices=("get", "post"), required=True)
+    parser.add_argument("--serve", action="store_true", help="run the loads read from stdin")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--kind", choices=("get", "post"), default="get")
     parser.add_argument("--ids", type=int, default=100)
     parser.add_argument("--prefix", default="load")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     arguments = parser.parse_args()
+    if arguments.serve:
+        _serve()
+        return
+    if arguments.port is None:
+        parser.error("--port is required (or --serve)")
     figures = python_load(
         Load(
             arguments.port,

@@ -5,25 +5,33 @@ work by hand: `json.dumps` + `SET key value PX ttl`, `GET key` + `json.loads`, u
 same key prefix. Both clients bound every command with a socket timeout (redis-py's default
 of 5 s for the bare one, 0.5 s for Wirework's), which redis-py enforces alike. Wirework
 adds what its interface promises: the readiness check, the circuit breaker (an outage
-costs one timeout, then misses), and hit/miss counting. A round runs a fixed number of
-operations spread over the 50 tasks and reports operations per second; rounds alternate
-between the two. Skipped when Redis does not answer.
+costs one timeout, then misses), and hit/miss counting. Both walk the same pre-drawn
+sequence of operations from its start. A round lets the 50 tasks work for a fixed time and
+reports operations per second; rounds alternate between the two, after a warm-up round.
+Skipped when Redis does not answer.
 """
 
-import asyncio
 import json
 import os
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.harness import BenchmarkResult, Options, interleave_async, rows_from, run_async, timed
+from bench.harness import (
+    BenchmarkResult,
+    Options,
+    for_seconds,
+    interleave_async,
+    rows_from,
+    run_async,
+    timed,
+)
 
 TASKS = 50
 KEYS = 1_000
 WRITE_SHARE = 0.1
 TTL = 60.0
+SEQUENCE = 10_000
 NAMESPACE = "wirework-bench"
 WIREWORK = "wirework CacheService (Redis store)"
 BARE = "bare redis-py client, JSON by hand (limit)"
@@ -41,35 +49,30 @@ def _value(number: int) -> dict[str, Any]:
     return {"id": number, "username": f"user{number}", "email": f"user{number}@example.com"}
 
 
-def _operations(count: int) -> list[tuple[bool, str, int]]:
+def _operations() -> list[tuple[bool, str, int]]:
     draw = random.Random(11)
     return [
         (draw.random() < WRITE_SHARE, f"key-{number}", number)
-        for number in (draw.randrange(KEYS) for _ in range(count))
+        for number in (draw.randrange(KEYS) for _ in range(SEQUENCE))
     ]
 
 
 def _round(
-    operations: list[tuple[bool, str, int]], get: Get, set_: Set
+    operations: list[tuple[bool, str, int]], get: Get, set_: Set, seconds: float
 ) -> Callable[[], Awaitable[float]]:
-    async def measure() -> float:
-        position = 0
+    """The next operation of the sequence (its own cursor, wrapping round) per call."""
+    position = 0
 
-        async def worker() -> None:
-            nonlocal position
-            while position < len(operations):
-                write, key, number = operations[position]
-                position += 1
-                if write:
-                    await set_(key, _value(number))
-                else:
-                    await get(key)
+    async def operation() -> None:
+        nonlocal position
+        write, key, number = operations[position % SEQUENCE]
+        position += 1
+        if write:
+            await set_(key, _value(number))
+        else:
+            await get(key)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(TASKS)))
-        return len(operations) / (time.perf_counter() - started)
-
-    return measure
+    return for_seconds(operation, seconds, TASKS)
 
 
 async def _wirework(url: str) -> tuple[Get, Set, Callable[[], Awaitable[None]]]:
@@ -135,15 +138,14 @@ def run(options: Options) -> BenchmarkResult:
     if url is None:
         result.skipped = "no Redis: set APP_TEST_REDIS_URL or pass --redis-url"
         return result
-    count = options.pick(10_000, 3_000)
-    rounds = options.pick(9, 5)
+    seconds, rounds = options.throughput_rounds
 
     async def main() -> None:
         problem = await _reachable(url)
         if problem is not None:
             result.skipped = f"Redis not reachable ({problem})"
             return
-        operations = _operations(count)
+        operations = _operations()
         wirework_get, wirework_set, close_wirework = await _wirework(url)
         bare_get, bare_set, close_bare = await _bare(url)
         try:
@@ -151,8 +153,8 @@ def run(options: Options) -> BenchmarkResult:
                 await bare_set(f"key-{number}", _value(number))
             samples = await interleave_async(
                 [
-                    (WIREWORK, _round(operations, wirework_get, wirework_set)),
-                    (BARE, _round(operations, bare_get, bare_set)),
+                    (WIREWORK, _round(operations, wirework_get, wirework_set, seconds)),
+                    (BARE, _round(operations, bare_get, bare_set, seconds)),
                 ],
                 rounds=rounds,
             )
@@ -167,6 +169,7 @@ def run(options: Options) -> BenchmarkResult:
     if result.skipped is None:
         result.ratio_target(BARE, 0.95)
         result.notes.append(
-            f"{count:,} pre-drawn operations per round over {TASKS} tasks, {rounds} rounds"
+            f"{SEQUENCE:,} pre-drawn operations walked by {TASKS} tasks, {seconds:g} s per "
+            f"contender per round, {rounds} rounds after a warm-up round"
         )
     return result

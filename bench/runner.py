@@ -111,6 +111,17 @@ def table(results: Sequence[BenchmarkResult]) -> str:
     return "\n".join(lines)
 
 
+def notes(results: Sequence[BenchmarkResult]) -> str:
+    """How each benchmark ran (rounds, seconds) and anything unexpected, one item each."""
+    return "\n".join(
+        f"- {result.name}: {'; '.join(result.notes)}" for result in results if result.notes
+    )
+
+
+def _load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def _versions() -> dict[str, str]:
     found = {}
     for name in PEERS:
@@ -168,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
 
+    load_before = _load_average()
     started = time.perf_counter()
     results: list[BenchmarkResult] = []
     for name in chosen:
@@ -180,10 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     text = table(results)
+    how = notes(results)
+    if how:
+        text += "\n\nHow each ran:\n\n" + how
     mode = "quick" if options.quick else "full"
     header = (
         f"{mode} run, {datetime.now(UTC):%Y-%m-%d}, {elapsed:.0f} s, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {load_before:.1f} before and {_load_average():.1f} after, "
         f"HTTP load from {generator(options.load_generator)}"
     )
     if options.quick and not arguments.only:
@@ -191,7 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(header)
     print()
     print(text)
-    missed = [t.description for result in results for t in result.targets if not t.met]
+    missed = [
+        f"{result.name}: {t.description} ({t.measured})"
+        for result in results
+        for t in result.targets
+        if not t.met
+    ]
     print()
     print(f"targets missed: {len(missed)}" + "".join(f"\n  - {name}" for name in missed))
 
@@ -202,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": sys.version,
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average": {"before": load_before, "after": _load_average()},
         "load_generator": generator(options.load_generator),
         "versions": _versions(),
         "benchmarks": [result.to_json() for result in results],

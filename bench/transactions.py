@@ -4,16 +4,24 @@ Wirework's `db.transaction()` (pool acquire, `BEGIN IMMEDIATE` under the SQLite 
 or `BEGIN`, five `tx.execute_query` inserts with `:name` binding, `COMMIT`, release) beside
 the same statements on one raw driver connection (aiosqlite / asyncpg), which is the
 limit: no pool, no lock, no binding translation. One task, so the ratio is the overhead
-per transaction, not a difference in concurrency.
+per transaction, not a difference in concurrency. A round runs transactions back to back
+for a fixed time.
 """
 
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchmarkResult, Closer, Options, compare_async, run_async, timed
+from bench.harness import (
+    BenchmarkResult,
+    Closer,
+    Options,
+    compare_async,
+    for_seconds,
+    run_async,
+    timed,
+)
 from bench.pool import _reachable, postgres_url
 
 INSERTS = 5
@@ -22,16 +30,6 @@ RAW_AIOSQLITE = "one raw aiosqlite connection (limit)"
 RAW_ASYNCPG = "one raw asyncpg connection (limit)"
 
 Transaction = Callable[[], Awaitable[Any]]
-
-
-def _round(transaction: Transaction, count: int) -> Callable[[], Awaitable[float]]:
-    async def measure() -> float:
-        started = time.perf_counter()
-        for _ in range(count):
-            await transaction()
-        return count / (time.perf_counter() - started)
-
-    return measure
 
 
 async def _wirework(url: str) -> tuple[Transaction, Closer]:
@@ -84,8 +82,7 @@ async def _raw_asyncpg(url: str) -> tuple[Transaction, Closer]:
 
 def run_sqlite(options: Options) -> BenchmarkResult:
     result = BenchmarkResult(f"transaction of {INSERTS} inserts, one task, SQLite file", "tx/s")
-    count = options.pick(1_000, 300)
-    rounds = options.pick(7, 3)
+    seconds, rounds = options.throughput_rounds
 
     async def main() -> None:
         with tempfile.TemporaryDirectory(prefix="wirework-bench-") as folder:
@@ -96,13 +93,13 @@ def run_sqlite(options: Options) -> BenchmarkResult:
                     WIREWORK: lambda: _wirework(f"sqlite:///{path}"),
                     RAW_AIOSQLITE: lambda: _raw_aiosqlite(path),
                 },
-                lambda transaction: _round(transaction, count),
+                lambda transaction: for_seconds(transaction, seconds),
                 rounds,
             )
 
     with timed(result):
         run_async(main)
-    result.notes.append(f"{count:,} transactions per round, {rounds} rounds")
+    result.notes.append(f"{seconds:g} s per contender per round, {rounds} rounds after a warm-up")
     return result
 
 
@@ -112,8 +109,7 @@ def run_postgres(options: Options) -> BenchmarkResult:
     if url is None:
         result.skipped = "no PostgreSQL: set APP_TEST_POSTGRES_URL or pass --postgres-url"
         return result
-    count = options.pick(1_000, 300)
-    rounds = options.pick(7, 3)
+    seconds, rounds = options.throughput_rounds
 
     async def main() -> None:
         problem = await _reachable(url)
@@ -123,14 +119,16 @@ def run_postgres(options: Options) -> BenchmarkResult:
         await compare_async(
             result,
             {WIREWORK: lambda: _wirework(url), RAW_ASYNCPG: lambda: _raw_asyncpg(url)},
-            lambda transaction: _round(transaction, count),
+            lambda transaction: for_seconds(transaction, seconds),
             rounds,
         )
         await _drop_table(url)
 
     with timed(result):
         run_async(main)
-    result.notes.append(f"{count:,} transactions per round, {rounds} rounds; table dropped after")
+    result.notes.append(
+        f"{seconds:g} s per contender per round, {rounds} rounds after a warm-up; table dropped"
+    )
     return result
 
 
