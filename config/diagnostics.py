@@ -1,16 +1,13 @@
 """Settings meant but not taken, and failed validations put in the user's words.
 
-pydantic-settings ignores unknown `APP_*` names and unparsable env-file lines (an env file may
-hold other tools' variables), so `APP_ENVIRONEMNT=production` would leave the application in
-development without a word. `python -m app serve`, `check` and `settings` print them, and
-refuse the near misses that would change what is protected.
+pydantic-settings ignores unknown `APP_*` names and unparsable env-file lines, so a typo such as
+`APP_ENVIRONEMNT=production` would go unnoticed: the command line reports them.
 """
 
-import dataclasses
 import difflib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,8 +20,7 @@ from providers.urls import redacted_url
 PREFIX: Final = "APP_"
 NESTED_DELIMITER: Final = "__"
 ENVIRONMENT: Final = "the environment"
-OTHER_KNOWN_NAMES: Final = ("APP_TEST_POSTGRES_URL", "APP_TEST_REDIS_URL")
-"""`APP_*` variables Wirework reads that are not settings: the test suite's servers."""
+OTHER_KNOWN_NAMES: Final = ("APP_TEST_POSTGRES_URL", "APP_TEST_REDIS_URL")  # the test servers
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +30,7 @@ class UnknownSetting:
     name: str
     source: str
     suggestion: str | None
-    value: str = dataclasses.field(default="", compare=False, repr=False)  # it may be a secret
+    value: str = field(default="", compare=False, repr=False)  # it may be a secret
 
     def __str__(self) -> str:
         text = f"{self.name} (in {self.source}) is not a setting and is ignored"
@@ -61,12 +57,11 @@ class MisspeltSettingError(ValueError):
 
 def setting_names(model: type[BaseModel] = Settings, prefix: str = PREFIX) -> Iterator[str]:
     """Every environment variable name `model` reads: sections, and each of their fields."""
-    for name, field in model.model_fields.items():
+    for name, info in model.model_fields.items():
         variable = f"{prefix}{name.upper()}"
         yield variable
-        section = field.annotation
-        if isinstance(section, type) and issubclass(section, BaseModel):
-            yield from setting_names(section, f"{variable}{NESTED_DELIMITER}")
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            yield from setting_names(info.annotation, f"{variable}{NESTED_DELIMITER}")
 
 
 def _assignments(
@@ -110,12 +105,8 @@ def check_sources(
 def refuse_near_misses(
     settings: Settings, problems: Sequence[UnknownSetting | UnparsableLine]
 ) -> None:
-    """Raise for a near miss of a real setting that must not be lost.
-
-    In production every near miss; elsewhere a misspelt `APP_ENVIRONMENT`, or any near miss
-    whose value is `production`: that value was meant to turn the production checks on.
-    Names close to nothing (another tool's `APP_URL`) only get the warning.
-    """
+    """Raise for a near miss whose lost value was meant to protect: any in production, else a
+    misspelt `APP_ENVIRONMENT` or one set to `production`. Names close to nothing only warn."""
     near_misses = [
         f"{problem.name} (in {problem.source}) should be {problem.suggestion}"
         for problem in problems
@@ -136,9 +127,8 @@ def refuse_near_misses(
 
 
 def explain_settings_error(error: ValidationError, settings_cls: type[BaseModel] = Settings) -> str:
-    """One line per bad value: the variable the user wrote, where its value came from, the
-    value (`***` for a secret, URLs without their password) and pydantic's rule, e.g.
-    `APP_DATABASE__MAX_SIZE='abc' (from .env:3): Input should be a valid integer, …`."""
+    """One line per bad value: variable, value (`***` for a secret, URLs without their password),
+    origin and rule: `APP_DATABASE__MAX_SIZE='abc' (from .env:3): Input should be …`."""
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         path = [str(part) for part in problem["loc"] if not isinstance(part, int)]
@@ -154,8 +144,8 @@ def explain_settings_error(error: ValidationError, settings_cls: type[BaseModel]
 
 
 def _origin(variable: str) -> tuple[str, str] | None:
-    """(where, value) of `variable`: the environment, else the last env-file line setting it
-    (a later file wins), else the secrets folder."""
+    """(where, value) of `variable`: the environment, else the last env-file line setting it,
+    else the secrets folder."""
     found = None
     for item in _assignments(os.environ, env_files()):
         if isinstance(item, tuple) and item[0].upper() == variable:
@@ -171,8 +161,8 @@ def _origin(variable: str) -> tuple[str, str] | None:
 def _is_secret(model: type[BaseModel], path: list[str]) -> bool:
     annotation: Any = model
     for name in path:
-        field = getattr(annotation, "model_fields", {}).get(name)
-        if field is None:
+        info = getattr(annotation, "model_fields", {}).get(name)
+        if info is None:
             return False
-        annotation = field.annotation
+        annotation = info.annotation
     return SecretStr in (annotation, *getattr(annotation, "__args__", ()))

@@ -1,8 +1,7 @@
-"""Typed settings: every knob of every service, validated once, when `Settings()` is built.
+"""Typed settings, validated once, when `Settings()` is built: services trust what they get.
 
-Read, highest priority first, from arguments to `Settings(...)`, `APP_*` environment variables
-(`__` between a section and its field: `APP_DATABASE__URL`), the env files (a later one wins),
-the secrets folder, then defaults. Services trust the values they are given: the rules are here.
+Highest priority first: arguments, `APP_*` variables (`APP_DATABASE__URL`), the env files (a
+later one wins), the secrets folder, defaults.
 """
 
 import importlib.util
@@ -34,16 +33,13 @@ from pydantic_settings import (
 from providers.urls import redacted_url
 
 DEFAULT_ENV_FILE: Final = ".env"
-ENV_FILE_VARIABLE: Final = "APP_ENV_FILE"
-"""One env file, or several separated by `os.pathsep` (later wins), instead of the default pair."""
-SECRETS_DIR_VARIABLE: Final = "APP_SECRETS_DIR"
-"""A folder of files named like the settings (`APP_DATABASE__URL`), as Docker and Kubernetes
-mount secrets; each file holds one value."""
+ENV_FILE_VARIABLE: Final = "APP_ENV_FILE"  # env files separated by os.pathsep, later wins
+SECRETS_DIR_VARIABLE: Final = "APP_SECRETS_DIR"  # files named like the settings, one value each
 SOURCE_VARIABLES: Final = (ENV_FILE_VARIABLE, SECRETS_DIR_VARIABLE)
 """Read from the process environment only: they say where the other settings are."""
 
 
-def _lookup(environ: Mapping[str, str], name: str) -> str | None:
+def _lookup(environ: Mapping[str, str | None], name: str) -> str | None:
     """`environ[name]`, ignoring case as pydantic-settings does for `APP_*` names."""
     return next((value for key, value in environ.items() if key.upper() == name), None)
 
@@ -56,10 +52,11 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
     explicit = _lookup(environ, ENV_FILE_VARIABLE)
     if explicit:
         return tuple(Path(path) for path in explicit.split(os.pathsep) if path)
-    environment = _lookup(environ, "APP_ENVIRONMENT")
-    if not environment:
-        from_file = {key.upper(): value for key, value in dotenv_values(DEFAULT_ENV_FILE).items()}
-        environment = from_file.get("APP_ENVIRONMENT") or "development"
+    environment = (
+        _lookup(environ, "APP_ENVIRONMENT")
+        or _lookup(dotenv_values(DEFAULT_ENV_FILE), "APP_ENVIRONMENT")
+        or "development"
+    )
     return Path(DEFAULT_ENV_FILE), Path(f"{DEFAULT_ENV_FILE}.{environment.strip().lower()}")
 
 
@@ -75,8 +72,7 @@ def _url_with_scheme(kind: str, *schemes: str) -> AfterValidator:
 
     def check(url: str) -> str:
         if not url.startswith(schemes):
-            scheme = url.partition("://")[0] if "://" in url else url.partition(":")[0]
-            allowed = ", ".join(schemes)
+            scheme, allowed = url.partition(":")[0], ", ".join(schemes)
             raise ValueError(f"unsupported {kind} URL scheme {scheme!r}: use one of {allowed}")
         return url
 
@@ -96,6 +92,10 @@ def _importable(package: str) -> str:
 def _blank_is_none(value: object) -> object:
     """`APP_API_KEY=` in a `.env` means "not set", not "the empty string is the key"."""
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _upper(level: object) -> object:
+    return level.upper() if isinstance(level, str) else level
 
 
 DatabaseUrl = Annotated[
@@ -185,10 +185,6 @@ class ServerSettings(_Section):
     forwarded_allow_ips: str = Field("127.0.0.1", min_length=1)
 
 
-def _upper(level: object) -> object:
-    return level.upper() if isinstance(level, str) else level
-
-
 class LogSettings(_Section):
     """How the application and the server log: for people (text) or log systems (json)."""
 
@@ -217,11 +213,9 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=DEFAULT_ENV_FILE,  # then .env.{environment}: see settings_customise_sources
         env_file_encoding="utf-8",
-        # A .env file may hold other tools' variables; sections still reject unknown keys.
-        extra="ignore",
+        extra="ignore",  # a .env may hold other tools' variables; sections reject unknown keys
         frozen=True,
-        # Errors name the setting and the rule, never the value: it may be a secret.
-        hide_input_in_errors=True,
+        hide_input_in_errors=True,  # a rejected value may be a secret
     )
 
     environment: Environment = Environment.DEVELOPMENT
@@ -243,8 +237,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """pydantic-settings' own sources, reading the env files and the secrets folder chosen
-        above; an explicit `Settings(_env_file=...)` or `_secrets_dir=...` is kept."""
+        """Read the env files and secrets folder chosen above, unless `Settings(...)` names one."""
         if (
             isinstance(dotenv_settings, DotEnvSettingsSource)
             and dotenv_settings.env_file == DEFAULT_ENV_FILE
@@ -256,8 +249,7 @@ class Settings(BaseSettings):
             and isinstance(file_secret_settings, SecretsSettingsSource)
             and file_secret_settings.secrets_dir is None
         ):
-            # Nested: a file named APP_DATABASE__URL fills database.url. A folder that is named
-            # but missing is an error, not a silently empty source.
+            # APP_DATABASE__URL fills database.url; a folder named but missing is an error.
             file_secret_settings = NestedSecretsSettingsSource(
                 file_secret_settings, secrets_dir=folder, secrets_dir_missing="error"
             )
@@ -266,6 +258,5 @@ class Settings(BaseSettings):
     @property
     def task_lock_url(self) -> str | None:
         """Where exclusive tasks lock: `background.lock_url`, else the Redis cache, else here."""
-        if self.background.lock_url:
-            return self.background.lock_url
-        return self.cache.url if self.cache.backend == "redis" else None
+        redis_cache = self.cache.url if self.cache.backend == "redis" else None
+        return self.background.lock_url or redis_cache

@@ -1,7 +1,7 @@
 """The application's dependency-injection container and the helpers tests use on it."""
 
 from containers.application import Container
-from containers.resources import RequestScoped, managed
+from containers.lifecycle import RequestScoped, managed
 from containers.settings import SettingsProvider
 from containers.testing import override_services
 

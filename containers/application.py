@@ -10,8 +10,13 @@ from dependency_injector import containers, providers
 
 from config import Settings
 from containers.discovery import DegradableResource
-from containers.lifecycle import LifecycleContainer, ResourceType, declare_async_mode
-from containers.resources import RequestScoped, managed
+from containers.lifecycle import (
+    LifecycleContainer,
+    RequestScoped,
+    ResourceType,
+    declare_async_mode,
+    managed,
+)
 from containers.settings import SettingsProvider, rebind_redefined
 from providers.auth import TokenService, create_login_limiter
 from providers.background import BackgroundService
@@ -111,16 +116,6 @@ class Container(containers.DeclarativeContainer):
     def __init_subclass__(cls, **options: Any) -> None:
         """A subclass may redefine `settings` (or any provider): inherited ones then use it."""
         super().__init_subclass__(**options)
-        settings = cls.cls_providers.get("settings")
-        if settings is not None and not (
-            isinstance(settings, SettingsProvider) and issubclass(settings.cls, Settings)
-        ):
-            raise TypeError(
-                f"{cls.__name__} redefines `settings` as {type(settings).__name__}: inherited "
-                "services could not rely on it. Declare "
-                "`settings = SettingsProvider(YourSettings)` with `class YourSettings(Settings)`, "
-                "or override it on an instance: `container.settings.override(YourSettings())`."
-            )
         rebind_redefined(cls)
 
     def __new__(cls, **overriding_providers: Any) -> Self:

@@ -1,9 +1,7 @@
 """Which services a container holds, under which names, and what each one needs.
 
-A service is any `providers.Resource` reachable from the container: declared, added by a
-subclass, nested with `providers.Container` or inline in another provider. Its name is its
-provider path (`database`, `infra.mailer`; `greeter.mailer` for one inline in `greeter`).
-Start-up, readiness, statistics, metrics, `check` and `/status` read the services from here.
+A service is any `providers.Resource` reachable from the container, named by its provider path
+(`database`, `infra.mailer`; `greeter.mailer` for one inline in `greeter`).
 """
 
 from collections.abc import Iterator
@@ -24,8 +22,8 @@ class DegradableResource(providers.Resource[T]):
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """One resource: its path, its provider, the paths of the services it reaches directly,
-    and whether it stands in for (overrides) another resource, answering to that one's path."""
+    """One resource, the paths of the services it reaches directly, and whether it stands in
+    for (overrides) another resource, answering to that one's path."""
 
     path: str
     provider: Resource
@@ -34,7 +32,6 @@ class Service:
 
     @property
     def degradable(self) -> bool:
-        """True when the application serves, degraded, while this service fails."""
         return isinstance(self.provider, DegradableResource)
 
 
@@ -71,51 +68,44 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
     """Every resource reachable from `container`, stand-ins included, dependencies first.
 
     With `skip_overridden` the walk enters only the overrides of an overridden provider, as
-    start-up needs (a replaced service opens nothing); shutdown walks everything, since a
-    resource may have started before the override. Raises `DependencyCycleError` on a cycle.
+    start-up needs; shutdown walks everything, since a resource may have started before the
+    override. Raises `DependencyCycleError` on a cycle.
     """
     declared = declared_paths(container)
     paths: dict[Provider, str] = {}
-    children: dict[Provider, list[Provider]] = {}
     reached: dict[Provider, tuple[Resource, ...]] = {}  # resources reached, none passed through
+    needs: dict[Resource, tuple[Resource, ...]] = {}  # in start order
     stand_ins: set[Provider] = set()
     stack: list[Provider] = []
     cycles: list[str] = []
     in_cycles: set[Provider] = set()
-    order: list[Resource] = []
 
-    def below(provider: Provider) -> tuple[Resource, ...]:
-        return tuple({r: None for child in children[provider] for r in reached.get(child, ())})
-
-    def visit(provider: Provider, path: str) -> None:
+    def visit(provider: Provider, path: str) -> tuple[Resource, ...]:
         if provider in stack:  # harmless unless a resource is on the loop
             loop = stack[stack.index(provider) :]
             if in_loop := [p for p in loop if isinstance(p, providers.BaseResource)]:
                 cycles.append(" -> ".join(paths[p] for p in [*loop, provider]))
                 in_cycles.update(in_loop)
-            return
+            return ()
         if provider in reached:
-            return
+            return reached[provider]
         paths[provider] = declared.get(provider, path)
-        children[provider] = []
         stack.append(provider)
+        below: list[Resource] = []
         for label, child in _children(provider, skip_overridden, stand_ins):
-            children[provider].append(child)
-            visit(child, paths[provider] + label)
+            below += visit(child, paths[provider] + label)
         stack.pop()
+        reached[provider] = tuple(dict.fromkeys(below))  # each once, in the order first reached
         if isinstance(provider, providers.BaseResource):
-            order.append(provider)
+            needs[provider] = reached[provider]
             reached[provider] = (provider,)
-        else:
-            reached[provider] = below(provider)
+        return reached[provider]
 
     for name, provider in container.providers.items():  # declaration order breaks ties
         visit(provider, name)
     walked = [
-        Service(
-            paths[r], r, tuple(paths[d] for d in below(r) if d not in stand_ins), r in stand_ins
-        )
-        for r in order
+        Service(paths[r], r, tuple(paths[d] for d in below if d not in stand_ins), r in stand_ins)
+        for r, below in needs.items()
     ]
     if cycles:
         raise DependencyCycleError(

@@ -1,14 +1,13 @@
-"""Start-up and shutdown in dependency order, which dependency-injector leaves to chance.
-
-Both run on the event loop even when not awaited; logs and errors name resources by path.
-"""
+"""How the container holds a service: for the whole run (`managed`) or for one request
+(`RequestScoped`), all of them started and stopped in dependency order, logged by path."""
 
 import asyncio
 import inspect
 import logging
 from asyncio import Task
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -21,12 +20,55 @@ ResourceType = type[Resource[Any]]
 _NAMESPACES = (providers.Container, providers.DependenciesContainer, providers.Self)
 
 
-def declare_async_mode(container: containers.Container) -> None:
-    """Put every resource, and every provider that reaches one, in async mode for good.
+class ManagedService(Protocol):
+    """What the container needs of a service to own its lifecycle."""
 
-    Else a plain fake called first would switch a provider to sync mode for good, and the
-    real service would later hand its dependents an un-awaited future.
+    async def initialize(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+ServiceT = TypeVar("ServiceT", bound=ManagedService)
+
+
+def managed(
+    factory: Callable[..., ServiceT], **options: Any
+) -> AbstractAsyncContextManager[ServiceT]:
+    """Resource body of every service: build it, initialise it on start, always close it on stop.
+
+    Called where no event loop runs, dependency-injector would fail deep inside or hand out a
+    future that never resolves: say what to do instead, before building anything.
     """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            f"{getattr(factory, '__name__', repr(factory))} is asynchronous: await its provider "
+            "from async code (`service = await container.<name>()`); it was called where no "
+            "event loop runs (synchronous code or a worker thread)"
+        ) from None
+    return _lifecycle(factory(**options))
+
+
+@asynccontextmanager
+async def _lifecycle(service: ServiceT) -> AsyncIterator[ServiceT]:
+    await service.initialize()
+    try:
+        yield service
+    finally:
+        await service.close()
+
+
+class RequestScoped(providers.Factory[Any]):
+    """A provider whose value is an async context manager entered for one request.
+
+    `Inject` enters it before the endpoint runs and exits it before the response is sent. An
+    override replaces the whole lifecycle: the fake is handed over as it is, never entered.
+    """
+
+
+def declare_async_mode(container: containers.Container) -> None:
+    """Put every resource, and every provider that reaches one, in async mode for good: else a
+    plain fake called first would leave the real service's teardown un-awaited."""
     provider: providers.Provider[Any]
     for provider in container.traverse():
         # A namespace gives the container itself when called, which is not awaited.

@@ -1,8 +1,4 @@
-"""How a subclass's redefinitions, its own `settings` first, reach every inherited provider.
-
-`class App(Container): settings = SettingsProvider(AppSettings)` makes every provider read
-that one object; a test's plain `Settings(...)` override is read as `AppSettings`.
-"""
+"""How a subclass's redefinitions, its own `settings` first, reach every inherited provider."""
 
 from graphlib import TopologicalSorter
 from typing import Any, TypeVar
@@ -29,21 +25,29 @@ class SettingsProvider(providers.Singleton[SettingsT]):
 
 
 def rebind_redefined(container_class: Any) -> None:
-    """Make inherited providers use those a subclass redefines, as `containers.copy` does.
-
-    Members of a redefined nested container are replaced by name too. Only providers that
-    reach a replaced one are copied; the others stay the very objects the class declared.
-    """
+    """Make inherited providers use those a subclass redefines, as `containers.copy` does,
+    members of a redefined nested container included. Only providers that reach a replaced
+    one are copied; the others stay the very objects the class declared."""
     inherited: dict[str, Provider] = container_class.inherited_providers
     own: dict[str, Provider] = container_class.cls_providers
+    settings = own.get("settings")
+    if settings is not None and not (
+        isinstance(settings, SettingsProvider) and issubclass(settings.cls, Settings)
+    ):
+        raise TypeError(
+            f"{container_class.__name__} redefines `settings` as {type(settings).__name__}: "
+            "inherited services could not rely on it. Declare "
+            "`settings = SettingsProvider(YourSettings)` with `class YourSettings(Settings)`, "
+            "or override it on an instance: `container.settings.override(YourSettings())`."
+        )
     every = {**inherited, **own}
     stale = {
         name: _by_name(inherited[name], new)
         for name, new in own.items()
         if inherited.get(name, new) is not new
     }
-    replaced = {key for ids in stale.values() for key in ids}
     memo: dict[int, Any] = {key: new for ids in stale.values() for key, new in ids.items()}
+    replaced = set(memo)
     for provider in every.values():
         for reached in (provider, *provider.traverse()):
             if not _reaches(reached, replaced):

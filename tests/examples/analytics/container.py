@@ -6,8 +6,7 @@ from dependency_injector import providers
 from pydantic import Field
 
 from config import DatabaseSettings, Settings
-from containers import Container, SettingsProvider
-from containers.resources import managed
+from containers import Container, SettingsProvider, managed
 from providers.database import DatabaseService, Repository
 
 
