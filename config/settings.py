@@ -35,8 +35,8 @@ from providers.urls import redacted_url
 DEFAULT_ENV_FILE: Final = ".env"
 ENV_FILE_VARIABLE: Final = "APP_ENV_FILE"  # env files separated by os.pathsep, later wins
 SECRETS_DIR_VARIABLE: Final = "APP_SECRETS_DIR"  # files named like the settings, one value each
+# Read from the process environment only: they say where the other settings are.
 SOURCE_VARIABLES: Final = (ENV_FILE_VARIABLE, SECRETS_DIR_VARIABLE)
-"""Read from the process environment only: they say where the other settings are."""
 
 
 def _lookup(environ: Mapping[str, str | None], name: str) -> str | None:
@@ -60,9 +60,9 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
     return Path(DEFAULT_ENV_FILE), Path(f"{DEFAULT_ENV_FILE}.{environment.strip().lower()}")
 
 
-def secrets_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
-    """The secrets folder named by `APP_SECRETS_DIR`, or None when it is not set."""
-    folder = _lookup(environ, SECRETS_DIR_VARIABLE)
+def secrets_dir() -> Path | None:
+    """The folder named by `APP_SECRETS_DIR`, if any."""
+    folder = _lookup(os.environ, SECRETS_DIR_VARIABLE)
     return Path(folder) if folder else None
 
 

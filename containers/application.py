@@ -1,6 +1,5 @@
-"""Wirework's container, a table of the application: which provider builds which service
-from which settings. `await container.X()` gives the service, or the fake standing in for it.
-"""
+"""Wirework's container, a table: which provider builds which service from which settings.
+`await container.X()` gives the service, or the fake standing in for it."""
 
 import time
 from asyncio import Task
@@ -27,11 +26,6 @@ from providers.database.migrator import WIREWORK_MIGRATIONS
 from providers.users.repository import UserRepository
 
 
-def with_wirework_migrations(packages: tuple[str, ...]) -> tuple[str, ...]:
-    """The main database's schema: Wirework's (the users table), then the application's."""
-    return (WIREWORK_MIGRATIONS, *packages)
-
-
 class Container(containers.DeclarativeContainer):
     """The application's services, each built from one section of `Settings`."""
 
@@ -50,8 +44,8 @@ class Container(containers.DeclarativeContainer):
         query_timeout=settings.provided.database.query_timeout,
         max_inactive_connection_lifetime=settings.provided.database.max_inactive_connection_lifetime,
         migrate=settings.provided.database.migrate_on_start,
-        migrations=providers.Callable(
-            with_wirework_migrations, settings.provided.database.migrations
+        migrations=providers.Callable(  # Wirework's users table first, then the application's
+            lambda packages: (WIREWORK_MIGRATIONS, *packages), settings.provided.database.migrations
         ),
         reload_mode=settings.provided.reload_mode,
     )

@@ -6,7 +6,7 @@ A service is any `providers.Resource` reachable from the container, named by its
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -137,11 +137,8 @@ def _children(
 
 def _labels(provider: Provider) -> dict[Provider, str]:
     """`.name` for keyword arguments, attributes and named members; `[i]` for positional ones."""
-    if isinstance(provider, providers.Container | providers.DependenciesContainer):
-        # Asked for anything else, these look it up as a provider, or invent one.
-        members = cast(dict[str, Provider], provider.providers)
-        return {child: f".{name}" for name, child in members.items()}
-    # Only what the provider's class defines: `provided` chains answer any attribute.
+    # Only what the provider's class defines: `provided` chains and nested containers answer
+    # any attribute, with a provider they invent.
     own = {key: getattr(provider, key) for key in _PARTS if hasattr(type(provider), key)}
     named = [own[key] for key in _PARTS[:3] if isinstance(own.get(key), dict)]
     labels = {c: f".{n}" for part in named for n, c in part.items() if providers.is_provider(c)}

@@ -34,10 +34,7 @@ def managed(
     factory: Callable[..., ServiceT], **options: Any
 ) -> AbstractAsyncContextManager[ServiceT]:
     """Resource body of every service: build it, initialise it on start, always close it on stop.
-
-    Called where no event loop runs, dependency-injector would fail deep inside or hand out a
-    future that never resolves: say what to do instead, before building anything.
-    """
+    Without an event loop dependency-injector would fail obscurely: say so before building."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -59,11 +56,8 @@ async def _lifecycle(service: ServiceT) -> AsyncIterator[ServiceT]:
 
 
 class RequestScoped(providers.Factory[Any]):
-    """A provider whose value is an async context manager entered for one request.
-
-    `Inject` enters it before the endpoint runs and exits it before the response is sent. An
-    override replaces the whole lifecycle: the fake is handed over as it is, never entered.
-    """
+    """A provider whose value is an async context manager that `Inject` enters for one request;
+    a fake overriding it is handed over as it is, never entered."""
 
 
 def declare_async_mode(container: containers.Container) -> None:
