@@ -1,8 +1,5 @@
-"""Which services a container holds, under which names, and what each one needs.
-
-A service is any `providers.Resource` reachable from the container, named by its provider path
-(`database`, `infra.mailer`; `greeter.mailer` for one inline in `greeter`).
-"""
+"""Which services a container holds: every `providers.Resource` reachable from it, named by
+its provider path (`database`, `infra.mailer`; `greeter.mailer` for one inline in `greeter`)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass

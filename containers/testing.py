@@ -9,11 +9,8 @@ from dependency_injector import containers, providers
 
 @contextmanager
 def override_services(container: containers.Container, **fakes: Any) -> Iterator[None]:
-    """Replace services by name for the body of a `with`, e.g. `database=AsyncMock()`.
-
-    Before start-up, an overridden service is never started; after it, it keeps running and
-    is still closed by `shutdown_resources()`. Plain objects and mocks are all awaited alike.
-    """
+    """Replace services by name for the body of a `with`, e.g. `database=AsyncMock()`; one
+    replaced before start-up never starts, one replaced after it is still closed at shutdown."""
     for name in fakes:
         if not isinstance(getattr(container, name, None), providers.Provider):
             known = ", ".join(sorted(container.providers))
