@@ -4,6 +4,7 @@ Highest priority first: arguments, `APP_*` variables (`APP_DATABASE__URL`), the 
 later one wins), the secrets folder, defaults.
 """
 
+import contextlib
 import importlib.util
 import os
 from collections.abc import Iterator, Mapping
@@ -80,13 +81,10 @@ def _url_with_scheme(kind: str, *schemes: str) -> AfterValidator:
 
 
 def _importable(package: str) -> str:
-    try:
-        found = importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        raise ValueError(f"migration package {package!r} cannot be found on the path")
-    return package
+    with contextlib.suppress(ImportError, ValueError):  # a missing parent, a relative name
+        if importlib.util.find_spec(package) is not None:
+            return package
+    raise ValueError(f"migration package {package!r} cannot be found on the path")
 
 
 def _blank_is_none(value: object) -> object:
