@@ -1,8 +1,5 @@
-"""The errors Wirework raises on purpose, one type per failure a caller can act on.
-
-Each also subclasses the built-in type callers already catch (`RuntimeError`,
-`ConnectionError`); `docs/errors.md` lists their causes and fixes.
-"""
+"""The errors Wirework raises on purpose, one type per failure a caller can act on; each also
+subclasses the built-in type callers already catch. `docs/errors.md` lists causes and fixes."""
 
 
 class WireworkError(Exception):

@@ -5,14 +5,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
 
 import jwt
 from pydantic import SecretStr
 
-from providers.durations import positive_seconds
-
-ALGORITHM: Final = "HS256"
+ALGORITHM = "HS256"
 
 
 class InvalidTokenError(ValueError):
@@ -28,25 +25,21 @@ class TokenClaims:
 
 
 class TokenService:
-    """Issues and verifies access tokens signed with `secret`.
-
-    Without a secret (production refuses to start without one) a random one is drawn per
-    service, so tokens are valid only in this process: a fixed default would let anyone forge
-    them. `clock` (seconds since the epoch) stamps and checks `iat`/`exp`.
-    """
+    """Issues and verifies access tokens signed with `secret`, else with a key drawn per
+    service (a fixed default would let anyone forge them); `clock` (seconds since the epoch)
+    stamps and checks `iat`/`exp`."""
 
     def __init__(
         self, secret: SecretStr | None, lifetime: float, clock: Callable[[], float] = time.time
     ) -> None:
         self._key = secret.get_secret_value() if secret is not None else secrets.token_urlsafe(32)
-        self.lifetime = math.ceil(positive_seconds("lifetime", lifetime))
+        self.lifetime = math.ceil(lifetime)  # whole seconds, as the claims count them
         self._clock = clock
 
-    async def initialize(self) -> None:
-        """Nothing to open: signing is local."""
+    # Started and stopped by the container like any service; signing opens nothing.
+    async def initialize(self) -> None: ...
 
-    async def close(self) -> None:
-        """Nothing to close."""
+    async def close(self) -> None: ...
 
     def issue(self, user_id: int, version: int) -> str:
         """A token for `user_id`, valid for `lifetime` seconds from now."""

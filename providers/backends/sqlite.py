@@ -1,12 +1,12 @@
-"""`SQLiteBackend(url)`: a `UserRepository` on a pool of its own, with the method names older
-tests call (`create_user`, `get_user_by_id`, …). Wirework itself uses `UserRepository`."""
+"""Compatibility surface only: `SQLiteBackend(url)`, with the method names older tests call.
+Wirework itself uses `UserRepository`."""
 
 from providers.database import DatabaseService
 from providers.users import User, UserRepository
 
 
 class SQLiteBackend(UserRepository):
-    """The user repository, for tests written against `SQLiteBackend(url)`."""
+    """The user repository on a pool of its own, opened from `url`."""
 
     def __init__(self, url: str | None = None) -> None:
         self.service = DatabaseService(url)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from providers.database.pools.base import PooledConnection
+from providers.database.transaction import begin_statement
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,6 @@ def load_migrations(package: str) -> MigrationSource:
     return MigrationSource(namespace, tuple(found[version] for version in sorted(found)))
 
 
-_BEGIN = {"sqlite": "BEGIN IMMEDIATE", "postgresql": "BEGIN"}
 _LEDGER_COLUMNS = {
     "sqlite": "SELECT name FROM pragma_table_info('schema_migrations')",
     "postgresql": "SELECT column_name AS name FROM information_schema.columns"
@@ -97,7 +97,7 @@ async def apply_migrations(
     connection: PooledConnection, dialect: str, sources: Sequence[MigrationSource]
 ) -> list[str]:
     """Apply every migration not yet recorded; return what was applied now ('wirework:1')."""
-    await connection.execute(_BEGIN[dialect])
+    await connection.execute(begin_statement(dialect))
     try:
         if dialect == "postgresql":
             await connection.execute(

@@ -14,8 +14,7 @@ ModelT = TypeVar("ModelT")
 class QueryRunner(Protocol):
     """Where a statement runs: the `DatabaseService` (autocommit) or a transaction."""
 
-    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement with `:name` parameters bound; rows and affected count."""
+    async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +38,10 @@ class Repository(Generic[ModelT]):
     def __init__(self, database: QueryRunner) -> None:
         self.database = database
 
-    async def initialize(self) -> None:
-        """Nothing to open: the database service owns the connections."""
+    # Started and stopped by the container like any service; the database owns the connections.
+    async def initialize(self) -> None: ...
 
-    async def close(self) -> None:
-        """Nothing to close: the database service owns the connections."""
+    async def close(self) -> None: ...
 
     def to_model(self, row: Mapping[str, Any]) -> ModelT:
         """Build the model from a row (its dataclass fields, by name)."""
@@ -70,7 +68,6 @@ class Repository(Generic[ModelT]):
         return await self.insert_row(self.checked(values, required=self.required), tx=tx)
 
     async def get(self, row_id: int, *, tx: QueryRunner | None = None) -> ModelT | None:
-        """The row with this id, or None."""
         return await self.find(tx=tx, id=row_id)
 
     async def find(self, *, tx: QueryRunner | None = None, **equal: Any) -> ModelT | None:
@@ -111,7 +108,6 @@ class Repository(Generic[ModelT]):
         return Page(await self.items(limit=limit, offset=offset, tx=tx), await self.count(tx=tx))
 
     async def count(self, *, tx: QueryRunner | None = None) -> int:
-        """How many rows the table holds."""
         sql = f"SELECT COUNT(*) AS total FROM {self.table}"
         return int((await self._runner(tx).execute_query(sql))["rows"][0]["total"])
 

@@ -14,8 +14,7 @@ from providers.database.pools.base import (
     QueryResult,
 )
 from providers.database.pools.sqlite import SQLitePool
-from providers.database.transaction import IsolationLevel, Transaction, begin_statement
-from providers.errors import ServiceNotReadyError
+from providers.database.transaction import IsolationLevel, Transaction
 
 
 class DatabaseService:
@@ -37,7 +36,6 @@ class DatabaseService:
         migrations: Sequence[str] = (WIREWORK_MIGRATIONS,),
         reload_mode: bool = False,
     ) -> None:
-        self.url = url
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
@@ -56,11 +54,11 @@ class DatabaseService:
             )
         else:
             self._pool = SQLitePool(url, limits)
-        self._transactions = Counter[str]()
+        self._transactions = Counter[str]()  # open now, and how each one ended
 
     @property
     def dialect(self) -> str:
-        """Which SQL dialect repositories must speak on this pool: sqlite or postgresql."""
+        """The SQL dialect repositories speak on this pool: sqlite or postgresql."""
         return self._pool.dialect
 
     @property
@@ -105,7 +103,7 @@ class DatabaseService:
     @property
     def connection_count(self) -> int:
         """How many connections are open right now (idle plus borrowed)."""
-        return int(self.get_stats()["total_connections"])
+        return len(self._pool.available) + len(self._pool.in_use)
 
     async def get_connection(self) -> PooledConnection:
         """Borrow a connection; pair with `release_connection`, or use the context form."""
@@ -132,9 +130,7 @@ class DatabaseService:
     def transaction(self, isolation: IsolationLevel | None = None) -> Transaction:
         """`async with db.transaction() as tx:` commits on exit, rolls back on any error;
         `isolation` sets PostgreSQL's level (SQLite's transactions are serializable)."""
-        if not self.is_initialized:
-            raise ServiceNotReadyError("Database service not initialized")
-        return Transaction(self._pool, self._transactions, begin_statement(self.dialect, isolation))
+        return Transaction(self._pool, self._transactions, isolation)
 
     def get_stats(self) -> dict[str, Any]:
         """Pool figures for `/api/stats` and readiness."""

@@ -12,7 +12,6 @@ from providers.database.pools.base import ConnectionPool, PooledConnection, Quer
 from providers.errors import WireworkError
 
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
-ISOLATION_LEVELS: tuple[IsolationLevel, ...] = get_args(IsolationLevel)
 
 
 class TransactionClosedError(WireworkError, RuntimeError):
@@ -24,12 +23,10 @@ class TransactionAbortedError(WireworkError, RuntimeError):
     run a statement that may fail in `tx.savepoint()` to go on after it."""
 
 
-def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
+def begin_statement(dialect: str, isolation: IsolationLevel | None = None) -> str:
     """The statement that opens a transaction on this dialect at this isolation level."""
-    if isolation is not None and isolation not in ISOLATION_LEVELS:
-        raise ValueError(
-            f"unknown isolation level {isolation!r}: use one of {', '.join(ISOLATION_LEVELS)}"
-        )
+    if isolation is not None and isolation not in (levels := get_args(IsolationLevel)):
+        raise ValueError(f"unknown isolation level {isolation!r}: use one of {', '.join(levels)}")
     if dialect == "sqlite":  # always serializable: one writer at a time, readers see a snapshot
         return "BEGIN IMMEDIATE"
     if isolation is None:
@@ -38,15 +35,18 @@ def begin_statement(dialect: str, isolation: IsolationLevel | None) -> str:
 
 
 class Transaction:
-    """One transaction on one pooled connection, usable only inside its `async with` block."""
+    """One transaction on one pooled connection, usable only inside its `async with` block;
+    `counts` tallies the service's transactions by state."""
 
     _savepoint_numbers = itertools.count(1)
 
-    def __init__(self, pool: ConnectionPool[Any], counts: Counter[str], begin: str) -> None:
+    def __init__(
+        self, pool: ConnectionPool[Any], counts: Counter[str], isolation: IsolationLevel | None
+    ) -> None:
+        self._begin = begin_statement(pool.dialect, isolation)
         self._pool = pool
-        self._counts = counts  # open now, and how each one ended, by state
-        self._begin = begin
-        self._connection: PooledConnection | None = None
+        self._counts = counts
+        self._connection: PooledConnection  # set while open
         self._state = "not started"
         self._failure: BaseException | None = None
 
@@ -71,23 +71,20 @@ class Transaction:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
         failure = exc if exc is not None else self._failure
         self._state = "rolled back"
         try:
             if failure is None:
-                await connection.execute("COMMIT")
+                await self._connection.execute("COMMIT")
                 self._state = "committed"
             else:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
-                    await connection.execute("ROLLBACK")
+                    await self._connection.execute("ROLLBACK")
         finally:
             self._counts["open"] -= 1
             self._counts[self._state] += 1
             # Also rolls back whatever a failed COMMIT or a cancelled ROLLBACK left open.
-            await self._pool.release(connection)
+            await self._pool.release(self._connection)
         if exc is None and failure is not None:
             raise TransactionAbortedError(
                 f"transaction rolled back: a statement in it failed ({failure!r}); run a "
@@ -101,7 +98,7 @@ class Transaction:
 
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement inside the transaction: the same binding and result as the service."""
-        if self._connection is None:
+        if self._state != "open":
             raise TransactionClosedError(
                 f"this transaction is {self._state}: run statements inside its "
                 "`async with db.transaction() as tx:` block"

@@ -1,7 +1,8 @@
 """The user repository: the generic `Repository` over the `users` table, on either dialect."""
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,8 @@ class DuplicateUserError(ValueError):
 
 
 class UserRepository(Repository[User]):
-    """Users on the application's `DatabaseService`: `create` and `update` stamp the times and
-    raise `DuplicateUserError`; a new password or deactivation revokes the user's tokens."""
+    """Users on the application's `DatabaseService`: writes stamp the times and raise
+    `DuplicateUserError`; a new password or deactivation revokes the user's tokens."""
 
     table = "users"
     model = User
@@ -50,35 +51,30 @@ class UserRepository(Repository[User]):
         stamps = {name: datetime.fromtimestamp(row[name], UTC) for name in _STAMPS}
         return super().to_model({**row, **stamps, **{name: bool(row[name]) for name in _FLAGS}})
 
-    async def create(self, values: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
-        """Insert a user; a taken username or email raises `DuplicateUserError`."""
-        row = {"is_active": True, "password_hash": None}
-        row.update(self.checked(values, required=self.required))
+    async def insert_row(self, row: Mapping[str, Any], *, tx: QueryRunner | None = None) -> User:
         now = time.time()
-        try:
-            return await self.insert_row({**row, "created_at": now, "updated_at": now}, tx=tx)
-        except UniqueViolationError as error:
-            raise DuplicateUserError(_field(error)) from error
+        with _duplicate_user():
+            return await super().insert_row({**row, "created_at": now, "updated_at": now}, tx=tx)
 
-    async def update(
-        self, row_id: int, values: Mapping[str, Any], *, tx: QueryRunner | None = None
+    async def update_row(
+        self, row_id: int, row: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> User | None:
-        """Change the given fields; None when the user does not exist."""
-        changes = self.checked(values)
-        if not changes:
+        if not row:
             return await self.get(row_id, tx=tx)
-        if "password_hash" in changes or changes.get("is_active") is False:
+        if "password_hash" in row or row.get("is_active") is False:
             # Revoked first: should the update then fail, old tokens are lost, never kept.
             sql = f"UPDATE {self.table} SET token_version = token_version + 1 WHERE id = :id"
             await self._runner(tx).execute_query(sql, {"id": row_id})
-        try:
-            return await self.update_row(row_id, {**changes, "updated_at": time.time()}, tx=tx)
-        except UniqueViolationError as error:
-            raise DuplicateUserError(_field(error)) from error
+        with _duplicate_user():
+            return await super().update_row(row_id, {**row, "updated_at": time.time()}, tx=tx)
 
 
-def _field(error: UniqueViolationError) -> str:
-    """The column a duplicate collided on: 'email' from users(email) or 'users_email_key'."""
-    if error.columns:
-        return error.columns[0]
-    return error.constraint.removeprefix("users_").removesuffix("_key")
+@contextlib.contextmanager
+def _duplicate_user() -> Iterator[None]:
+    """A taken username or email as `DuplicateUserError`, naming the column (PostgreSQL's
+    constraint 'users_email_key' when the server gave no column)."""
+    try:
+        yield
+    except UniqueViolationError as error:
+        field = error.columns[0] if error.columns else error.constraint
+        raise DuplicateUserError(field.removeprefix("users_").removesuffix("_key")) from error
