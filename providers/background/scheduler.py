@@ -26,19 +26,13 @@ CLOSED: Final = "Background service is closed"
 
 
 class BackgroundService:
-    """Runs async functions every `interval` seconds until stopped.
+    """Runs async functions every `interval` seconds until stopped, each run a task of its own.
 
-    Each run is an asyncio task of its own; the next due time follows from the previous one,
-    not from the end of the run, and due times that pass during a run are skipped and counted.
-    A task runs at start (or when added to a running scheduler), then at a point of each
-    interval fixed by a hash of its name, so tasks with one interval spread over it; one
-    given `offset=` runs only at `offset` seconds past each multiple of `interval` in Unix
-    time (`interval=3600, offset=0`: on the hour).
-
-    `clock` (monotonic seconds) drives the due times and the local lock's leases; waiting is
-    on the event loop's timer, so a fake clock should use intervals of a few ms. `wall_clock`
-    (Unix seconds) places the tasks given an `offset` and stamps `last_run`. `lock` replaces
-    the lock chosen from `lock_url`: where exclusive tasks take their lease.
+    A task runs at start, then at a point of each interval fixed by a hash of its name, so
+    tasks with one interval spread over it. Due times follow from the previous due time, not
+    from the end of a run; those passed during a run are skipped and counted. `clock`
+    (monotonic) drives due times and local leases, `wall_clock` places `offset` tasks and
+    stamps `last_run`; waiting is on the loop's timer, so fake clocks need intervals of ms.
     """
 
     def __init__(
@@ -61,8 +55,8 @@ class BackgroundService:
         self._tasks: dict[str, BackgroundTask] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}  # each task's run in progress
         self._live: dict[asyncio.Task[None], str] = {}  # every unfinished run, removed tasks' too
-        # One heap of due times and one loop timer for the earliest: half the memory of a loop
-        # timer per task, and due times close together start from one wake-up.
+        # One heap of due times and one loop timer for the earliest: less memory than a timer
+        # per task, and due times close together start from one wake-up.
         self._heap: list[tuple[float, int, BackgroundTask]] = []
         self._order = itertools.count()  # equal due times go first come, first served
         self._timer: asyncio.TimerHandle | None = None
@@ -154,8 +148,8 @@ class BackgroundService:
         """Schedule `func()` every `interval` seconds; on a running scheduler it starts now.
 
         `exclusive` runs need the lock's lease on `name` (one instance per interval); `timeout`
-        cancels a longer run and counts an error; `offset` (0 <= offset < `interval`) places
-        the runs on the wall clock instead of at start-up and a point chosen by the name."""
+        cancels a longer run and counts an error; `offset` (0 <= offset < `interval`) runs it
+        only at that many seconds past each multiple of `interval` in Unix time, not at start."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
         positive_seconds("interval", interval)
@@ -188,8 +182,7 @@ class BackgroundService:
         }
 
     def _first_due(self, task: BackgroundTask, now: float) -> float:
-        """Place `task`'s grid of due times (by the wall clock when given an `offset`, then
-        followed on `clock`) and return its first due time."""
+        """Place `task`'s grid of due times on `clock` and return its first due time."""
         if task.offset is None:
             task.grid = now + task.interval * name_phase(task.name)
             return now
@@ -197,7 +190,6 @@ class BackgroundService:
         return task.grid_point(now)
 
     def _schedule(self, task: BackgroundTask, due: float) -> None:
-        """Queue `task`'s next run for `due`, waking the timer sooner if it must."""
         task.due = due
         heapq.heappush(self._heap, (due, next(self._order), task))
         if due < self._timer_due:
@@ -215,8 +207,7 @@ class BackgroundService:
 
     def _fire(self) -> None:
         """Start every run that is due, then arm the timer for the next due time. An entry
-        whose due time changed since (task removed, stopped, rescheduled) is stale and dropped;
-        a disabled task lets its due time pass and waits for the next."""
+        whose task's due time changed since (removed, stopped) is stale and dropped."""
         self._timer, self._timer_due = None, math.inf
         now = self._clock()
         while self._heap:

@@ -149,8 +149,8 @@ class RedisStore(CacheStore):
                 return value  # type: ignore[no-any-return]
 
     async def ping(self) -> None:
-        """Ask Redis even while calls are skipped: readiness must see an outage and its end.
-        Before the store has served, a failure is a start-up error, not a promise of misses."""
+        """Ask Redis even while calls are skipped, so readiness sees an outage and its end.
+        Before the store has served, a failure is a start-up error (a wrong URL)."""
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
         if self._in_service:
@@ -171,7 +171,6 @@ class RedisStore(CacheStore):
         await self._redis.aclose()
 
     def stats(self) -> dict[str, int | None]:
-        """This instance's counters; entries, evictions and expirations are Redis's business."""
         errors = self._breaker.failed_calls + self._unreadable
         return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
@@ -188,6 +187,7 @@ class RedisStore(CacheStore):
         return await self._breaker.call(command, *args, **kwargs)
 
     def _mark_unsynced(self, key: str) -> None:
+        """Remember a key an outage left stale in Redis, or, past a limit, that all may be."""
         if self._unsynced is not None:
             self._unsynced.add(key)
             if len(self._unsynced) > _UNSYNCED_LIMIT:
@@ -204,11 +204,8 @@ class RedisStore(CacheStore):
 
     async def _unlink_all(self) -> None:
         """SCAN + UNLINK in batches, never FLUSHDB: other namespaces may share the database."""
-        batch: list[Any] = []
-        async for name in self._redis.scan_iter(match=self._pattern, count=_BATCH):
-            batch.append(name)
-            if len(batch) == _BATCH:
-                await self._redis.unlink(*batch)
-                batch = []
-        if batch:
-            await self._redis.unlink(*batch)
+        cursor = None
+        while cursor != 0:
+            cursor, names = await self._redis.scan(cursor or 0, match=self._pattern, count=_BATCH)
+            if names:
+                await self._redis.unlink(*names)
