@@ -19,8 +19,7 @@ logger = logging.getLogger(__name__)
 
 LEASE_GRACE: Final = 0.5
 """An exclusive run's lease lasts until this many intervals past the holder's next due time:
-long enough for that run (perhaps a little late) to renew it, short enough for a successor
-to take over soon."""
+long enough for a late next run to renew it, short enough for a successor to take over."""
 
 CLOSED: Final = "Background service is closed"
 

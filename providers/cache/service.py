@@ -87,11 +87,8 @@ class CacheService:
         self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
     ) -> T:
         """The cached value, or `factory()`'s, awaited once for all concurrent callers (about
-        once across processes on a shared store). Counts one hit or miss per call.
-
-        A `factory` exception reaches every waiting caller and nothing is cached. If the
-        caller running `factory` is cancelled, the waiters look again and one of them runs it.
-        """
+        once across processes on a shared store); its exception reaches them all. If the caller
+        running it is cancelled, the waiters look again and one of them runs it."""
         ttl = self._ttl(ttl)
         value = await self._lookup(key)
         while value is MISSING:

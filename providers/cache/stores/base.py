@@ -30,7 +30,6 @@ class CacheStore(Protocol):
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        ...
 
     async def clear(self) -> None:
         """Remove every entry this store owns (only its namespace on a shared server)."""
@@ -44,4 +43,3 @@ class CacheStore(Protocol):
     def stats(self) -> dict[str, int | None]:
         """`entries` (None: only the server knows), `evictions`, `expirations`, and a remote
         store's failed calls (`errors`); no I/O."""
-        ...
