@@ -85,24 +85,20 @@ class CircuitBreaker:
         try:
             result = await command(*args, **kwargs)
         except self._failures as error:
-            self._open(error)
+            now = self._clock()
+            self._retry_at = now + self._retry_after
+            self._unreported += 1
+            if now >= self._next_warning:
+                self._next_warning = now + _WARN_EVERY
+                self._logger.warning(
+                    f"{self._server} is unreachable ({type(error).__name__}: {error}); "
+                    f"{self._fallback}. Next attempt in {self._retry_after:.1f} s; "
+                    f"{self._unreported} call(s) affected since the last warning."
+                )
+                self._unreported = 0
             raise
         if self._retry_at is not None:
             self._retry_at = None
             self._next_warning = -math.inf  # the next outage is reported at once
             self._logger.info("%s answers again", self._server)
         return result
-
-    def _open(self, error: Exception) -> None:
-        now = self._clock()
-        self._retry_at = now + self._retry_after
-        self._unreported += 1
-        if now < self._next_warning:
-            return
-        self._next_warning = now + _WARN_EVERY
-        self._logger.warning(
-            f"{self._server} is unreachable ({type(error).__name__}: {error}); {self._fallback}. "
-            f"Next attempt in {self._retry_after:.1f} s; {self._unreported} call(s) affected "
-            "since the last warning."
-        )
-        self._unreported = 0

@@ -18,10 +18,9 @@ _PURGE_SCAN = 8
 class MemoryStore(CacheStore):
     """True LRU (reads refresh recency) bounded by `max_size`, expiry read from `clock`.
 
-    Only `fill` awaits (its factory), so tasks cannot interleave inside an operation and no
-    lock is needed. A read
-    drops the expired entry it finds; inserting a new key, once something may have expired,
-    first drops expired entries among the few least recently used.
+    Only `fill` awaits (its factory), so no lock is needed. A read drops the expired entry it
+    finds; inserting a new key, once something may have expired, first drops expired entries
+    among the few least recently used.
     """
 
     backend = "memory"
