@@ -1,45 +1,37 @@
-"""The background scheduler: periodic async tasks that neither drift, overlap nor leak.
-
-Each run is an asyncio task of its own; the next due time follows from the previous due
-time, not from the end of the run, and due times that pass during a run are skipped and
-counted. A task runs once at start (or when added to a running scheduler), then at a point of
-each interval fixed by a hash of its name, so tasks with one interval spread over it. A task
-given `offset=` runs only at `offset` seconds past each multiple of `interval` in Unix time
-(`interval=3600, offset=0`: on the hour), placed by the wall clock when it is scheduled and
-then followed on the monotonic clock.
-"""
+"""The background scheduler: periodic async tasks that neither drift, overlap nor leak."""
 
 import asyncio
+import heapq
+import itertools
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from providers.background.due_times import DueTimes
 from providers.background.locks import TaskLock, create_task_lock
 from providers.background.task import BackgroundTask, TaskFunction, name_phase
-from providers.durations import positive_seconds
+from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError
 
 logger = logging.getLogger(__name__)
 
 LEASE_GRACE: Final = 0.5
 """An exclusive run's lease lasts until this many intervals past the holder's next due time:
-long enough for that run (perhaps a little late) to renew it, short enough for a successor
-to take over soon."""
+long enough for a late next run to renew it, short enough for a successor to take over."""
 
 CLOSED: Final = "Background service is closed"
 
 
 class BackgroundService:
-    """Runs async functions every `interval` seconds until stopped.
+    """Runs async functions every `interval` seconds until stopped, each run a task of its own.
 
-    `clock` (monotonic seconds) drives the due-time arithmetic and the local lock's leases;
-    waiting is on the event loop's timer, so a fake clock should use intervals of a few ms.
-    `wall_clock` (Unix seconds) places the tasks given an `offset` and stamps `last_run`.
-    `lock` replaces the lock chosen from `lock_url` (tests, custom backends); either way it is
-    where exclusive tasks take their lease.
+    A task runs at start, then at a point of each interval fixed by a hash of its name, so
+    tasks with one interval spread over it. Due times follow from the previous due time, not
+    from the end of a run; those passed during a run are skipped and counted. `clock`
+    (monotonic) drives due times and local leases, `wall_clock` places `offset` tasks and
+    stamps `last_run`; waiting is on the loop's timer, so fake clocks need intervals of ms.
     """
 
     def __init__(
@@ -60,9 +52,14 @@ class BackgroundService:
         self._wall_clock = wall_clock
         self.lock: TaskLock = lock if lock is not None else create_task_lock(lock_url, clock=clock)
         self._tasks: dict[str, BackgroundTask] = {}
-        self._due_times = DueTimes(self._tasks, self._start_run, clock)
         self._runs: dict[str, asyncio.Task[None]] = {}  # each task's run in progress
         self._live: dict[asyncio.Task[None], str] = {}  # every unfinished run, removed tasks' too
+        # One heap of due times and one loop timer for the earliest: less memory than a timer
+        # per task, and due times close together start from one wake-up.
+        self._heap: list[tuple[float, int, BackgroundTask]] = []
+        self._order = itertools.count()  # equal due times go first come, first served
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = math.inf
         self._running = False
         self._initialized = False
         self._closed = False
@@ -86,20 +83,25 @@ class BackgroundService:
             self._initialized = True
 
     async def start(self) -> None:
-        """Start every task's schedule (see the module docstring). No-op in reload mode."""
+        """Start every task's schedule; a no-op in reload mode."""
         await self.initialize()
         if self._reload_mode or self._running or self._closed:  # or a concurrent call came first
             return
         self._running = True
         now = self._clock()
         for task in self._tasks.values():
-            self._due_times.schedule(task, self._first_due(task, now))
+            self._schedule(task, self._first_due(task, now))
         logger.info("background scheduler started with %d task(s)", len(self._tasks))
 
     async def stop(self) -> None:
         """Cancel every run in progress and wait for them, at most `stop_timeout` seconds."""
         self._running = False
-        self._due_times.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_due = None, math.inf
+        self._heap.clear()
+        for task in self._tasks.values():
+            task.due = None
         current = asyncio.current_task()
         for run in self._runs.values():  # runs of removed tasks are cancelled already
             if run is not current:
@@ -116,16 +118,14 @@ class BackgroundService:
                     self._stop_timeout,
                 )
         if current in live:
-            # A run that calls stop() cannot wait for itself: it ends at its next await.
-            current.cancel()
+            current.cancel()  # a run that calls stop() cannot wait for itself
 
     async def close(self) -> None:
         """Stop, then close the lock; the service cannot be started again."""
-        if self._closed:
-            return
-        await self.stop()
-        self._closed = True
-        await self.lock.close()
+        if not self._closed:
+            await self.stop()
+            self._closed = True
+            await self.lock.close()
 
     async def ping(self) -> None:
         """Raise when the scheduler cannot serve: closed, or its lock backend is down."""
@@ -147,13 +147,10 @@ class BackgroundService:
         """Schedule `func()` every `interval` seconds; on a running scheduler it starts now.
 
         `exclusive` runs need the lock's lease on `name` (one instance per interval); `timeout`
-        cancels a run that takes longer and counts it as an error. `offset` (0 <= offset <
-        `interval`) runs it only at that many seconds past each wall-clock multiple of
-        `interval`, not at start-up nor at a point chosen by its name."""
+        cancels a longer run and counts an error; `offset` (0 <= offset < `interval`) runs it
+        only at that many seconds past each multiple of `interval` in Unix time, not at start."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
-        if not callable(func):
-            raise TypeError(f"func for background task {name!r} must be an async callable")
         positive_seconds("interval", interval)
         if timeout is not None:
             positive_seconds("timeout", timeout)
@@ -162,7 +159,7 @@ class BackgroundService:
         task = BackgroundTask(name, func, interval, exclusive, timeout, offset)
         self._tasks[name] = task
         if self._running:
-            self._due_times.schedule(task, self._first_due(task, self._clock()))
+            self._schedule(task, self._first_due(task, self._clock()))
         return task
 
     def remove_task(self, name: str) -> None:
@@ -184,17 +181,50 @@ class BackgroundService:
         }
 
     def _first_due(self, task: BackgroundTask, now: float) -> float:
-        """Place `task`'s grid of due times and return its first due time."""
+        """Place `task`'s grid of due times on `clock` and return its first due time."""
         if task.offset is None:
             task.grid = now + task.interval * name_phase(task.name)
             return now
         task.grid = now - (self._wall_clock() - task.offset) % task.interval
         return task.grid_point(now)
 
-    def _start_run(self, task: BackgroundTask, due: float) -> None:
-        run = asyncio.create_task(self._run(task, due), name=f"background:{task.name}")
-        self._runs[task.name] = run
-        self._live[run] = task.name
+    def _schedule(self, task: BackgroundTask, due: float) -> None:
+        task.due = due
+        heapq.heappush(self._heap, (due, next(self._order), task))
+        if due < self._timer_due:
+            self._arm(due)
+
+    def _arm(self, due: float) -> None:
+        """Wait whole milliseconds, as event loops time: due times closer together start from
+        one wake-up, and uvloop, which rounds a shorter delay to none, does not spin."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_due = due
+        delay = due - self._clock()
+        delay = milliseconds(delay) / 1000 if delay > 0 else 0
+        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        """Start every run that is due, then arm the timer for the next due time. An entry
+        whose task's due time changed since (removed, stopped) is stale and dropped."""
+        self._timer, self._timer_due = None, math.inf
+        now = self._clock()
+        while self._heap:
+            due, _, task = self._heap[0]
+            if task.due != due:
+                heapq.heappop(self._heap)
+                continue
+            if due > now:  # the clock, not the timer, decides: a fake clock may stand still
+                self._arm(due)
+                return
+            heapq.heappop(self._heap)
+            if task.enabled:
+                run = asyncio.create_task(self._run(task, due), name=f"background:{task.name}")
+                self._runs[task.name] = run
+                self._live[run] = task.name
+                run.add_done_callback(self._live.pop)  # this dict, even if stop() replaced it
+            else:
+                self._schedule(task, task.next_due(due, now)[0])
 
     async def _run(self, task: BackgroundTask, due: float) -> None:
         """Run `task` once, then queue its next due time unless the run ended its schedule."""
@@ -203,13 +233,16 @@ class BackgroundService:
             if task.enabled and (not task.exclusive or await self._take_lease(task, due)):
                 task.last_run = self._wall_clock()
                 started = self._clock()
+                deadline = asyncio.timeout(task.timeout)  # None: no limit
                 try:
-                    if task.timeout is None:
+                    async with deadline:
                         await task.func()
-                    else:
-                        await self._call_with_timeout(task, task.timeout)
                 except Exception as error:
-                    self._record_error(task, error, "failed")
+                    if deadline.expired():
+                        task.timeouts += 1
+                        self._record_error(task, error, f"timed out after {task.timeout} s")
+                    else:  # a TimeoutError of the function's own included
+                        self._record_error(task, error, "failed")
                 task.runs += 1
                 task.last_duration = self._clock() - started
         except asyncio.CancelledError:
@@ -222,15 +255,12 @@ class BackgroundService:
                     task.name,
                 )
             raise
-        finally:
-            if run is not None:
-                self._live.pop(run, None)
         if self._runs.get(task.name) is not run:
             return  # stopped or removed while its function swallowed the cancellation
         del self._runs[task.name]
         next_due, missed = task.next_due(due, self._clock())
         task.skipped += missed
-        self._due_times.schedule(task, next_due)
+        self._schedule(task, next_due)
 
     async def _take_lease(self, task: BackgroundTask, due: float) -> bool:
         """True when this instance may run the exclusive `task` now; a lost lease is a skip."""
@@ -244,20 +274,8 @@ class BackgroundService:
             task.skipped += 1
         return won
 
-    async def _call_with_timeout(self, task: BackgroundTask, timeout: float) -> None:
-        deadline = asyncio.timeout(timeout)
-        try:
-            async with deadline:
-                await task.func()
-        except TimeoutError as error:
-            if not deadline.expired():
-                raise  # the function's own TimeoutError: an ordinary failure
-            task.timeouts += 1
-            self._record_error(task, error, f"timed out after {task.timeout} s")
-
     @staticmethod
     def _record_error(task: BackgroundTask, error: Exception, what: str) -> None:
         task.errors += 1
-        detail = str(error) or what
-        task.last_error = f"{type(error).__name__}: {detail}"
+        task.last_error = f"{type(error).__name__}: {str(error) or what}"
         logger.error("background task %r %s", task.name, what, exc_info=error)

@@ -15,10 +15,7 @@ _ON_GRID: Final = 1e-9  # intervals of rounding error tolerated when checking a 
 @dataclass(slots=True, eq=False)
 class BackgroundTask:
     """One scheduled task: its schedule (from `add_task`) and its counters (from the scheduler).
-
-    `enabled` may be switched off and on while the scheduler runs; a disabled task lets its
-    due times pass without running or counting them.
-    """
+    `enabled` may be switched while the scheduler runs: a disabled task lets due times pass."""
 
     name: str
     func: TaskFunction
@@ -43,8 +40,7 @@ class BackgroundTask:
     due: float | None = None
     """The next (or running) due time on the scheduler's clock; None while not scheduled."""
     grid: float = 0.0
-    """A due time on the scheduler's clock: the others are whole intervals away from it (the
-    run at start-up aside)."""
+    """A due time on the scheduler's clock; the others are whole intervals away from it."""
 
     def stats(self) -> dict[str, Any]:
         """The JSON-serialisable view `BackgroundService.get_stats()` reports."""
@@ -56,8 +52,8 @@ class BackgroundTask:
         return self.grid + self.interval * math.ceil((at - self.grid) / self.interval - _ON_GRID)
 
     def next_due(self, due: float, now: float) -> tuple[float, int]:
-        """The run after the one due at `due`: the first grid time at least an interval later
-        and not in the past, and how many grid times passed before it."""
+        """The run after the one due at `due` (the first grid time at least an interval later
+        and not in the past), and how many grid times passed before it."""
         following = self.grid_point(due + self.interval)
         if now <= following:
             return following, 0

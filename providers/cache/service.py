@@ -18,7 +18,8 @@ _LEADER_GONE: Final = object()
 
 class CacheService:
     """A key-value cache in front of a `CacheStore` (a `MemoryStore` of `max_size` on `clock`
-    unless `store` is given). `hit_count` and `miss_count` count `get` and `get_or_set` calls."""
+    unless `store` is given). `hit_count` and `miss_count` count `get` and `get_or_set` calls;
+    an expired entry is a miss."""
 
     def __init__(
         self,
@@ -31,7 +32,7 @@ class CacheService:
     ) -> None:
         self._default_ttl = positive_seconds("default_ttl", default_ttl, infinite=True)
         self._reload_mode = reload_mode
-        self._store: CacheStore = store if store is not None else MemoryStore(max_size, clock)
+        self._store = store if store is not None else MemoryStore(max_size, clock)
         self.cache: Mapping[str, Any] | None = (
             self._store.entries if isinstance(self._store, MemoryStore) else None
         )
@@ -40,7 +41,6 @@ class CacheService:
         self._flights: dict[str, asyncio.Future[Any]] = {}
         self.hit_count = 0
         self.miss_count = 0
-        """Lookups that found nothing, or only an expired entry."""
 
     @property
     def is_initialized(self) -> bool:
@@ -83,6 +83,37 @@ class CacheService:
         """Remove every entry; hit and miss counters are kept."""
         await self._ready().clear()
 
+    async def get_or_set(
+        self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
+    ) -> T:
+        """The cached value, or `factory()`'s, awaited once for all concurrent callers (about
+        once across processes on a shared store); its exception reaches them all. If the caller
+        running it is cancelled, the waiters look again and one of them runs it."""
+        ttl = self._ttl(ttl)
+        value = await self._lookup(key)
+        while value is MISSING:
+            flight = self._flights.get(key)
+            if flight is None:
+                return await self._fill(key, factory, ttl)
+            # shield: a cancelled waiter must not cancel the flight the others wait on.
+            value = await asyncio.shield(flight)
+            if value is _LEADER_GONE:
+                value = await self._lookup(key)
+        return value  # type: ignore[no-any-return]
+
+    def get_stats(self) -> dict[str, Any]:
+        """Counters for /api/stats, without I/O; `hit_rate` is e.g. ``"83.3%"``."""
+        lookups = self.hit_count + self.miss_count
+        return {
+            "status": self._status,
+            "backend": self._store.backend,
+            "hit_count": self.hit_count,
+            "miss_count": self.miss_count,
+            "hit_rate": f"{self.hit_count / lookups if lookups else 0.0:.1%}",
+            "default_ttl": self._default_ttl,
+            **self._store.stats(),
+        }
+
     async def _lookup(self, key: str) -> Any:
         value = await self._ready().get(key)
         if value is MISSING:
@@ -98,28 +129,6 @@ class CacheService:
 
     def _ttl(self, ttl: float | None) -> float:
         return self._default_ttl if ttl is None else positive_seconds("ttl", ttl, infinite=True)
-
-    async def get_or_set(
-        self, key: str, factory: Callable[[], Awaitable[T]], ttl: float | None = None
-    ) -> T:
-        """The cached value, or `factory()`'s, awaited once for all concurrent callers (about
-        once across processes on a shared store).
-
-        Counts one hit or one miss per call. A `factory` exception reaches every waiting
-        caller and nothing is cached. If the caller running `factory` is cancelled, the
-        waiters look again (counted) and the first of them runs it for the rest.
-        """
-        ttl = self._ttl(ttl)
-        value = await self._lookup(key)
-        while value is MISSING:
-            flight = self._flights.get(key)
-            if flight is None:
-                return await self._fill(key, factory, ttl)
-            # shield: a cancelled waiter must not cancel the flight the others wait on.
-            value = await asyncio.shield(flight)
-            if value is _LEADER_GONE:
-                value = await self._lookup(key)
-        return value  # type: ignore[no-any-return]
 
     async def _fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         flight: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -137,16 +146,3 @@ class CacheService:
             del self._flights[key]
         flight.set_result(value)
         return value
-
-    def get_stats(self) -> dict[str, Any]:
-        """Counters for /api/stats, without I/O; `hit_rate` is e.g. ``"83.3%"``."""
-        lookups = self.hit_count + self.miss_count
-        return {
-            "status": self._status,
-            "backend": self._store.backend,
-            "hit_count": self.hit_count,
-            "miss_count": self.miss_count,
-            "hit_rate": f"{self.hit_count / lookups if lookups else 0.0:.1%}",
-            "default_ttl": self._default_ttl,
-            **self._store.stats(),
-        }

@@ -1,5 +1,5 @@
 """A circuit breaker for a remote server: an outage costs one timeout, not one per request,
-and one warning now and then, not one per failed call."""
+and a warning now and then, not one per failed call."""
 
 import enum
 import logging
@@ -13,6 +13,8 @@ from providers.durations import positive_seconds
 P = ParamSpec("P")
 T = TypeVar("T")
 
+_WARN_EVERY: Final = 30.0  # seconds between two warnings of one outage
+
 
 class Unavailable(enum.Enum):
     """The type of `UNAVAILABLE` (an enum, so `is UNAVAILABLE` narrows types)."""
@@ -24,16 +26,12 @@ UNAVAILABLE: Final = Unavailable.UNAVAILABLE
 """What `CircuitBreaker.call` returns instead of a result when the server was skipped or failed."""
 
 
-_WARN_EVERY: Final = 30.0
-"""Seconds between two warnings of one outage."""
-
-
 class CircuitBreaker:
     """Skips the server for `retry_after` seconds after a failure, then lets one call try again.
 
-    `failures` are the exception types that mean "the server cannot serve"; anything else
-    (a bug, a cancellation) propagates untouched. While open, warnings go to `logger` at most
-    every 30 s, each saying what the callers do meanwhile (`fallback`).
+    `failures` are the exception types meaning "the server cannot serve"; anything else
+    propagates. Warnings go to `logger` at most every 30 s, saying what callers do meanwhile
+    (`fallback`).
     """
 
     def __init__(
@@ -87,25 +85,20 @@ class CircuitBreaker:
         try:
             result = await command(*args, **kwargs)
         except self._failures as error:
-            self._open(error)
+            now = self._clock()
+            self._retry_at = now + self._retry_after
+            self._unreported += 1
+            if now >= self._next_warning:
+                self._next_warning = now + _WARN_EVERY
+                self._logger.warning(
+                    f"{self._server} is unreachable ({type(error).__name__}: {error}); "
+                    f"{self._fallback}. Next attempt in {self._retry_after:.1f} s; "
+                    f"{self._unreported} call(s) affected since the last warning."
+                )
+                self._unreported = 0
             raise
         if self._retry_at is not None:
             self._retry_at = None
             self._next_warning = -math.inf  # the next outage is reported at once
             self._logger.info("%s answers again", self._server)
         return result
-
-    def _open(self, error: Exception) -> None:
-        """Open (or keep open) the breaker; warn unless a warning went out recently."""
-        now = self._clock()
-        self._retry_at = now + self._retry_after
-        self._unreported += 1
-        if now < self._next_warning:
-            return
-        self._next_warning = now + _WARN_EVERY
-        self._logger.warning(
-            f"{self._server} is unreachable ({type(error).__name__}: {error}); {self._fallback}. "
-            f"Next attempt in {self._retry_after:.1f} s; {self._unreported} call(s) affected "
-            "since the last warning."
-        )
-        self._unreported = 0

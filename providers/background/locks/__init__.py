@@ -1,8 +1,4 @@
-"""Leases that let an exclusive background task run once per interval across instances.
-
-`create_task_lock` picks the backend from the lock URL: this process (`LocalTaskLock`),
-Redis (`RedisTaskLock`) or PostgreSQL advisory locks (`PostgresTaskLock`).
-"""
+"""Leases that let an exclusive background task run once per interval across instances."""
 
 import time
 import uuid
@@ -16,9 +12,7 @@ class TaskLock:
     """Named, expiring leases held by one holder (one lock object = one application instance).
 
     A holder keeps a lease by renewing it; one that stops renewing (crashed, closed) loses it
-    after `ttl`, so a successor never runs a task sooner than one lease after the last run.
-    A backend says how a lease is taken (`_take`), how the backend answers (`_answer`) and
-    what closing releases (`_release`); the checks here are the same for all.
+    after `ttl`. A backend provides `_take`, and `_answer` and `_release` if it has a server.
     """
 
     def __init__(self) -> None:
@@ -35,7 +29,7 @@ class TaskLock:
         return await self._take(name, positive_seconds("ttl", ttl))
 
     async def ping(self) -> None:
-        """Return when the lock can serve; raise otherwise (readiness checks call this)."""
+        """Return when the lock can serve; raise otherwise."""
         self._check_open()
         await self._answer()
 
@@ -50,38 +44,19 @@ class TaskLock:
             raise ServiceNotReadyError("task lock is closed")
 
     async def _take(self, name: str, ttl: float) -> bool:
-        raise NotImplementedError  # each backend takes a lease its own way
+        raise NotImplementedError
 
     async def _answer(self) -> None:
-        """Raise unless the backend can serve; a lock in memory always can."""
+        """Raise unless the backend can serve."""
 
     async def _release(self) -> None:
-        """Close what the lock holds open; a lock in memory holds nothing."""
-
-
-def create_task_lock(
-    lock_url: str | None, *, clock: Callable[[], float] = time.monotonic
-) -> TaskLock:
-    """The lock for `lock_url`, a URL the settings accepted; unset or empty: in-process only."""
-    if not lock_url:
-        return LocalTaskLock(clock=clock)
-    # Imported here: an application that uses neither server never loads its client.
-    if lock_url.startswith("redis"):
-        from providers.background.locks.redis import RedisTaskLock  # noqa: PLC0415
-
-        return RedisTaskLock(lock_url, clock=clock)
-    from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
-
-    return PostgresTaskLock(lock_url, clock=clock)
+        """Close what the lock holds open."""
 
 
 class LocalTaskLock(TaskLock):
-    """Leases in this process's memory: exclusive tasks run once per interval here only.
-
-    `clock` (monotonic seconds) decides expiry. Locks given the same `leases` table (task
-    name -> holder, expiry) are separate holders over the same leases, as the schedulers of
-    several applications served by one process would be.
-    """
+    """Leases in this process's memory, expiring on `clock`. Locks given the same `leases`
+    (task name -> holder, expiry) are separate holders of them, as the schedulers of several
+    applications in one process would be."""
 
     def __init__(
         self,
@@ -100,3 +75,19 @@ class LocalTaskLock(TaskLock):
             return False
         self.leases[name] = (self._holder, now + ttl)
         return True
+
+
+def create_task_lock(
+    lock_url: str | None, *, clock: Callable[[], float] = time.monotonic
+) -> TaskLock:
+    """The lock for `lock_url` (checked by the settings): Redis, PostgreSQL, or this process
+    when unset. A server's client is imported only when its lock is used."""
+    if not lock_url:
+        return LocalTaskLock(clock=clock)
+    if lock_url.startswith("redis"):
+        from providers.background.locks.redis import RedisTaskLock  # noqa: PLC0415
+
+        return RedisTaskLock(lock_url, clock=clock)
+    from providers.background.locks.postgres import PostgresTaskLock  # noqa: PLC0415
+
+    return PostgresTaskLock(lock_url, clock=clock)

@@ -1,9 +1,5 @@
-"""Exclusive-task locks on PostgreSQL: session advisory locks on one dedicated connection.
-
-The instance that first wins a task's lock keeps it while its session lives; when that
-instance stops or dies, the server releases the lock and the next instance to try takes
-over. The server notices a dead holder by itself, so the lease `ttl` is not needed here.
-"""
+"""Exclusive-task locks on PostgreSQL: session advisory locks on one dedicated connection,
+which the server releases when the holder's session ends, so the lease `ttl` is not needed."""
 
 import asyncio
 import hashlib
@@ -28,8 +24,8 @@ def advisory_key(name: str) -> int:
 
 
 class PostgresTaskLock(TaskLock):
-    """`pg_try_advisory_lock` on a connection of its own, behind a circuit breaker as the
-    Redis lock is: while the server cannot answer, exclusive tasks are skipped."""
+    """`pg_try_advisory_lock` on a connection of its own, behind a circuit breaker: while the
+    server cannot answer, exclusive tasks are skipped. A holder keeps a lock while it lives."""
 
     def __init__(
         self,
@@ -54,8 +50,7 @@ class PostgresTaskLock(TaskLock):
         )
 
     async def _take(self, name: str, ttl: float) -> bool:
-        # Taking a lock its session holds succeeds again, so the holder keeps it while it lives.
-        lock = "SELECT pg_try_advisory_lock($1)"
+        lock = "SELECT pg_try_advisory_lock($1)"  # succeeds again for the session holding it
         return await self._breaker.call(self._fetch, lock, advisory_key(name)) is True
 
     async def _answer(self) -> None:

@@ -13,10 +13,8 @@ logger = logging.getLogger(__name__)
 
 class RedisTaskLock(TaskLock):
     """Leases at ``{namespace}:{name}``, one token per instance; `clock` paces the breaker only.
-
-    While Redis cannot answer a task is skipped rather than run everywhere. The default
-    namespace sits outside the cache's, so clearing the cache never drops a lease.
-    """
+    While Redis cannot answer a task is skipped. The default namespace sits outside the
+    cache's, so clearing the cache never drops a lease."""
 
     def __init__(
         self,
@@ -39,8 +37,9 @@ class RedisTaskLock(TaskLock):
 
     async def _take(self, name: str, ttl: float) -> bool:
         key = self._redis.prefix + name
-        won = await self._redis.breaker.call(self._redis.take_lease, key, self._holder, ttl)
-        return won is True
+        return (
+            await self._redis.breaker.call(self._redis.take_lease, key, self._holder, ttl) is True
+        )
 
     async def _answer(self) -> None:
         await self._redis.breaker.check(self._redis.client.ping)  # even while the breaker is open

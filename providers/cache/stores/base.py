@@ -24,11 +24,12 @@ class CacheStore(Protocol):
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Store and return `factory()`'s value; a shared store lets one process of many run it."""
-        ...
+        value = await factory()
+        await self.set(key, value, ttl)
+        return value
 
     async def delete(self, key: str) -> bool:
         """Remove `key`; return whether a live entry was there."""
-        ...
 
     async def clear(self) -> None:
         """Remove every entry this store owns (only its namespace on a shared server)."""
@@ -40,6 +41,5 @@ class CacheStore(Protocol):
         """Release connections or memory; the store is not used afterwards."""
 
     def stats(self) -> dict[str, int | None]:
-        """`entries` (None: only the server knows; expired ones count until dropped),
-        `evictions`, `expirations`, and a remote store's failed calls (`errors`); no I/O."""
-        ...
+        """`entries` (None: only the server knows), `evictions`, `expirations`, and a remote
+        store's failed calls (`errors`); no I/O."""

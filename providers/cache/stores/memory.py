@@ -3,26 +3,24 @@
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from providers.cache.stores.base import MISSING
+from providers.cache.stores.base import MISSING, CacheStore
 from providers.errors import ServiceNotReadyError
-
-T = TypeVar("T")
 
 _PURGE_SCAN = 8
 """How many least recently used entries an insert checks for expired ones (bounded work)."""
 
 
-class MemoryStore:
+class MemoryStore(CacheStore):
     """True LRU (reads refresh recency) bounded by `max_size`, expiry read from `clock`.
 
-    No method awaits, so tasks cannot interleave inside one and no lock is needed. A read
-    drops the expired entry it finds; inserting a new key, once something may have expired,
-    first drops expired entries among the few least recently used.
+    Only `fill` awaits (its factory), so no lock is needed. A read drops the expired entry it
+    finds; inserting a new key, once something may have expired, first drops expired entries
+    among the few least recently used.
     """
 
     backend = "memory"
@@ -62,11 +60,6 @@ class MemoryStore:
                 self._evictions += 1
         self._earliest_expiry = min(self._earliest_expiry, now + ttl)
         self._entries[key] = (value, now + ttl)
-
-    async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        value = await factory()
-        await self.set(key, value, ttl)
-        return value
 
     def _drop_expired(self, now: float) -> None:
         scanned = islice(self._entries.items(), _PURGE_SCAN)

@@ -1,7 +1,5 @@
 """A cache store in Redis, shared by every instance: JSON values and Redis's own expiry.
-
-While Redis is down it serves plain misses, so requests keep working from the database.
-"""
+While Redis is down it serves plain misses, so requests keep working from the database."""
 
 import asyncio
 import json
@@ -12,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from itertools import islice
 from typing import Any, Final, ParamSpec, TypeVar, Unpack
 
-from providers.cache.stores.base import MISSING
+from providers.cache.stores.base import MISSING, CacheStore
 from providers.durations import milliseconds, positive_seconds
 from providers.errors import ServiceNotReadyError, ServiceStartError
 from providers.redis_connection.circuit_breaker import UNAVAILABLE, Unavailable
@@ -31,12 +29,8 @@ _NO_EXPIRY_FROM: Final = 2**53 / 1000
 _FILL_LEASE_MARK: Final = "\x00fill:"
 """Fill leases live at ``{namespace}:\\x00fill:{key}``; cache keys starting so are reserved."""
 
-_BATCH: Final = 500
-"""Keys asked of each SCAN step, and unlinked per UNLINK."""
-
-_UNSYNCED_LIMIT: Final = 100_000
-"""Keys remembered as written during an outage; past this, recovery clears the namespace."""
-
+_BATCH: Final = 500  # keys asked of each SCAN step, and unlinked per UNLINK
+_UNSYNCED_LIMIT: Final = 100_000  # keys written in an outage; past this, recovery clears all
 _FIRST_POLL: Final = 0.005
 _LONGEST_POLL: Final = 0.1
 """Seconds between looks at a key another process fills: doubling from the first to the longest."""
@@ -48,17 +42,14 @@ def _to_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class RedisStore:
+class RedisStore(CacheStore):
     """Entries at ``{namespace}:{key}`` in Redis, shared by every instance on that namespace.
 
     `encode` turns a value into bytes (`TypeError` or `ValueError` when it cannot), `decode`
     turns them back (`ValueError` for data it did not write: a miss, recomputed and replaced).
-
-    When Redis cannot answer within the timeouts, lookups are misses, writes are skipped
-    (counted in `errors`, logged at most every 30 s), and Redis is left alone for
-    `retry_after` seconds after each failure: an outage costs one timeout, not one per
-    request. Keys written or deleted meanwhile are unlinked when Redis answers again, before
-    anything else: it would otherwise serve their pre-outage values to every instance.
+    While Redis cannot answer, lookups are misses and writes are skipped (counted in `errors`).
+    Keys written or deleted meanwhile are unlinked when Redis answers again, before anything
+    else: it would otherwise serve their pre-outage values to every instance.
     """
 
     backend = "redis"
@@ -88,7 +79,7 @@ class RedisStore:
         self._pattern = "".join("\\" + c if c in "\\*?[]" else c for c in self._prefix) + "*"
         self._unsynced: set[str] | None = set()  # None: too many to remember, unlink them all
         self._resync_lock = asyncio.Lock()
-        self._encode_value, self._decode = encode, decode
+        self._encode, self._decode = encode, decode
         self._url = url
         self._unreadable = 0
         self._closed = False
@@ -108,7 +99,14 @@ class RedisStore:
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
         """Skipped while Redis is down, but a value the codec refuses fails even then."""
-        data = self._encode(key, value)
+        try:
+            data = self._encode(value)
+        except (TypeError, ValueError) as error:
+            raise (TypeError if isinstance(error, TypeError) else ValueError)(
+                f"cannot cache {key!r} in Redis: {error} (the value is a {type(value).__name__}). "
+                "Cache JSON-compatible values (str, int, float, bool, None, and lists and dicts "
+                "of them), or convert the value first."
+            ) from error
         expiry = None if ttl >= _NO_EXPIRY_FROM else milliseconds(ttl)
         if await self._command(self._redis.set, self._prefix + key, data, px=expiry) is UNAVAILABLE:
             self._mark_unsynced(key)
@@ -139,25 +137,20 @@ class RedisStore:
             if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody coordinates
                 try:
                     value = await self.get(key)  # a holder before this one may have filled it
-                    return await self._produce(key, factory, ttl) if value is MISSING else value
+                    return await super().fill(key, factory, ttl) if value is MISSING else value
                 finally:
                     await self._command(self._guarded.release_lease, lease, token)
             if (remaining := deadline - time.monotonic()) <= 0:
-                return await self._produce(key, factory, ttl)
+                return await super().fill(key, factory, ttl)
             await asyncio.sleep(min(delay, remaining))
             delay = min(2 * delay, _LONGEST_POLL)
             value = await self.get(key)
             if value is not MISSING:
                 return value  # type: ignore[no-any-return]
 
-    async def _produce(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        value = await factory()
-        await self.set(key, value, ttl)
-        return value
-
     async def ping(self) -> None:
-        """Ask Redis even while calls are skipped: readiness must see an outage and its end.
-        Before the store has served, a failure is a start-up error, not a promise of misses."""
+        """Ask Redis even while calls are skipped, so readiness sees an outage and its end.
+        Before the store has served, a failure is a start-up error (a wrong URL)."""
         if self._closed:
             raise ServiceNotReadyError("Redis cache store is closed")
         if self._in_service:
@@ -178,7 +171,6 @@ class RedisStore:
         await self._redis.aclose()
 
     def stats(self) -> dict[str, int | None]:
-        """This instance's counters; entries, evictions and expirations are Redis's business."""
         errors = self._breaker.failed_calls + self._unreadable
         return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
@@ -195,6 +187,7 @@ class RedisStore:
         return await self._breaker.call(command, *args, **kwargs)
 
     def _mark_unsynced(self, key: str) -> None:
+        """Remember a key an outage left stale in Redis, or, past a limit, that all may be."""
         if self._unsynced is not None:
             self._unsynced.add(key)
             if len(self._unsynced) > _UNSYNCED_LIMIT:
@@ -211,22 +204,8 @@ class RedisStore:
 
     async def _unlink_all(self) -> None:
         """SCAN + UNLINK in batches, never FLUSHDB: other namespaces may share the database."""
-        batch: list[Any] = []
-        async for name in self._redis.scan_iter(match=self._pattern, count=_BATCH):
-            batch.append(name)
-            if len(batch) == _BATCH:
-                await self._redis.unlink(*batch)
-                batch = []
-        if batch:
-            await self._redis.unlink(*batch)
-
-    def _encode(self, key: str, value: Any) -> bytes:
-        try:
-            return self._encode_value(value)
-        except (TypeError, ValueError) as error:
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            raise kind(
-                f"cannot cache {key!r} in Redis: {error} (the value is a {type(value).__name__}). "
-                "Cache JSON-compatible values (str, int, float, bool, None, and lists and dicts "
-                "of them), or convert the value first."
-            ) from error
+        cursor = None
+        while cursor != 0:
+            cursor, names = await self._redis.scan(cursor or 0, match=self._pattern, count=_BATCH)
+            if names:
+                await self._redis.unlink(*names)
