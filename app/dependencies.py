@@ -33,8 +33,7 @@ _REQUEST: Final = "wirework_request"  # the request, when the endpoint takes non
 
 def app_container(request: Request) -> Container:
     """The container this application was built with (`create_app(container)`)."""
-    container: Container = request.app.state.container
-    return container
+    return cast("Container", request.app.state.container)
 
 
 @functools.cache
