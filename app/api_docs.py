@@ -1,6 +1,7 @@
 """`/docs` and `/redoc` without internet (FastAPI's load their assets from a CDN): bundled
 assets, and a policy that lets the pages load nothing from another host (ReDoc's logo)."""
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 from fastapi import FastAPI
@@ -24,14 +25,13 @@ def app_with_offline_docs(**options: Any) -> FastAPI:
     return app
 
 
+@dataclass
 class SameOriginDocsMiddleware:
     """Adds a `Content-Security-Policy` allowing only this origin to the docs pages."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: the docs pages get the policy, every other path passes."""
         if scope["type"] != "http" or scope["path"] not in DOC_PAGES:
             await self.app(scope, receive, send)
             return

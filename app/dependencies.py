@@ -1,10 +1,7 @@
 """How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
 
 Each request calls the provider on its own application's container, so an override is seen by
-the next request and nothing is wired process-wide. Routers use `InjectingRoute`, which resolves
-these parameters far cheaper than FastAPI's sub-dependencies. A `RequestScoped` value is closed
-before the response (a failing commit still answers an error); a client that leaves cancels
-the request, which uvicorn would let run on, and commit, for nobody.
+the next request and nothing is wired process-wide; `InjectingRoute` resolves them itself.
 """
 
 import asyncio
@@ -13,6 +10,7 @@ import functools
 import inspect
 import typing
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Final, cast
 
 from dependency_injector import providers
@@ -35,8 +33,7 @@ _REQUEST: Final = "wirework_request"  # the request, when the endpoint takes non
 
 def app_container(request: Request) -> Container:
     """The container this application was built with (`create_app(container)`)."""
-    container: Container = request.app.state.container
-    return container
+    return cast("Container", request.app.state.container)
 
 
 @functools.cache
@@ -52,11 +49,11 @@ def _declared_path(
     return tuple(path.split("."))
 
 
+@dataclass(eq=False)
 class _Resolver:
     """The dependency `Inject` declares: `provider`'s value on the request's container."""
 
-    def __init__(self, provider: providers.Provider[Any]) -> None:
-        self.provider = provider
+    provider: providers.Provider[Any]
 
     async def __call__(self, request: Request) -> Any:
         return await self.provider_at(app_container(request))()
@@ -67,7 +64,9 @@ class _Resolver:
         return functools.reduce(getattr, path, container)
 
     async def opened(self, request: Request) -> AsyncIterator[Any]:
-        """A `RequestScoped` provider's value, entered for the request and exited after it."""
+        """A `RequestScoped` provider's value, entered for the request and exited before the
+        response (a failing commit still answers an error). A client that leaves cancels the
+        request, which uvicorn would let run on, and commit, for nobody."""
         provider = self.provider_at(app_container(request))
         value = await provider()
         if provider.overridden:  # a test's stand-in: handed over as it is
@@ -135,7 +134,7 @@ def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     services = [(p.name, r) for p in parameters if (r := _resolver_of(p.annotation)) is not None]
     if not services:
         return endpoint
-    kept = [parameter for parameter in parameters if _resolver_of(parameter.annotation) is None]
+    kept = [p for p in parameters if _resolver_of(p.annotation) is None]
     request_name = next((p.name for p in kept if _is_request(p.annotation)), None)
     if request_name is None:
         kept.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
@@ -168,14 +167,11 @@ class InjectingRoute(APIRoute):
         super().__init__(path, endpoint, **options)
 
 
+# The container's services as endpoint parameters (`users: Users`), a test's fake included.
 Users = Annotated[UserRepository, Inject(Container.users)]
-"""The user repository (or a test's fake): `users: Users`."""
 Cache = Annotated[CacheService, Inject(Container.cache)]
-"""The cache (or a test's fake): `cache: Cache`."""
 Tokens = Annotated[TokenService, Inject(Container.tokens)]
-"""The access-token service: `tokens: Tokens`."""
 Limiter = Annotated[LoginLimiter, Inject(Container.login_limiter)]
-"""The failed sign-in limiter: `limiter: Limiter`."""
 UnitOfWork = Annotated[Transaction, Inject(Container.unit_of_work)]
 """This request's transaction, `tx: UnitOfWork`: committed when the endpoint returns, rolled
 back when it raises or the client disconnects. Pass it on as `tx=tx` to repositories."""

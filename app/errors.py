@@ -1,11 +1,9 @@
-"""One error body for every failure, `{"error": code, "detail": ...}`, never a traceback.
-
-`install_error_handlers` shapes what FastAPI raises; `UnhandledErrorMiddleware` turns any other
-exception into a logged 500 without re-raising, so servers and test clients see a response.
-"""
+"""One error body for every failure, `{"error": code, "detail": ...}`, never a traceback: the
+handlers shape what FastAPI raises, `UnhandledErrorMiddleware` answers anything else with a 500."""
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -48,8 +46,8 @@ _RETRYABLE: Final[dict[type[Exception], str]] = {
     "time; retry later",
     ServiceNotReadyError: "the server is starting or stopping its services; retry later",
 }
-"""Failures a client can retry: a 503 with a fixed sentence, never the message. A built-in
-`ConnectionError` may come from any library, so it stays a 500."""
+"""Failures a client can retry: a 503 with a fixed sentence, never the message (a built-in
+`ConnectionError` may come from any library, so it stays a 500)."""
 
 _DESCRIPTIONS: Final = {
     400: "The request body is not valid JSON.",
@@ -160,14 +158,14 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
         app.exception_handler(kind)(_service_unavailable)
 
 
+@dataclass
 class UnhandledErrorMiddleware:
-    """Catch-all: log any exception that escaped the handlers and answer a bare JSON 500."""
+    """Catch-all: log any exception that escaped the handlers and answer a bare JSON 500
+    without re-raising, so servers and test clients see a response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: any exception below becomes a JSON 500, never a traceback."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -1,8 +1,5 @@
-"""The container graph as Mermaid text (`python -m app graph`) and as boxes for `/status`.
-
-Both draw one node per provider and an arrow from each dependency to its user, so left to
-right is start-up order; the page draws its own SVG rather than ship Mermaid's script.
-"""
+"""The container graph as Mermaid text (`python -m app graph`) and as boxes for `/status`: one
+node per provider, an arrow from each dependency to its user, so left to right is start-up order."""
 
 import re
 from collections.abc import Sequence
@@ -14,8 +11,9 @@ NODE_HEIGHT: Final = 46
 COLUMN_GAP: Final = 70
 ROW_GAP: Final = 22
 MARGIN: Final = 8
-CHARACTER_WIDTH: Final = 8
-"""Roughly one character of the page's monospace label font, in pixels."""
+CHARACTER_WIDTH: Final = 8  # roughly one character of the page's monospace label font, in pixels
+# Words Mermaid would read as syntax where a node id is expected.
+_MERMAID_KEYWORDS: Final = frozenset({"end", "graph", "subgraph", "flowchart", "style", "class"})
 
 
 class GraphNode(Protocol):
@@ -25,10 +23,6 @@ class GraphNode(Protocol):
     def path(self) -> str: ...
     @property
     def depends_on(self) -> tuple[str, ...]: ...
-
-
-_MERMAID_KEYWORDS: Final = frozenset({"end", "graph", "subgraph", "flowchart", "style", "class"})
-"""Words Mermaid would read as syntax where a node id is expected."""
 
 
 def mermaid_id(path: str) -> str:
@@ -92,6 +86,14 @@ class Layout:
     node_height: int = NODE_HEIGHT
 
 
+def _arrow(source: PlacedNode, target: PlacedNode) -> PlacedEdge:
+    x1, y1 = source.x + source.width, source.y + NODE_HEIGHT // 2
+    x2, y2 = target.x, target.y + NODE_HEIGHT // 2
+    bend = (x2 - x1) // 2
+    curve = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+    return PlacedEdge(source.path, target.path, curve)
+
+
 def layout(nodes: Sequence[GraphNode]) -> Layout:
     """Columns by dependency depth, rows in declaration order, one width per column."""
     column_of = depths(nodes)
@@ -101,24 +103,14 @@ def layout(nodes: Sequence[GraphNode]) -> Layout:
     placed: dict[str, PlacedNode] = {}
     x = MARGIN
     for column in sorted(columns):
-        members = columns[column]
         # Wide enough for the longest name and for the longest state ("not started").
-        longest = max(len(label) for node in members for label in (node.path, "not started"))
+        longest = max(len(name) for node in columns[column] for name in (node.path, "not started"))
         width = CHARACTER_WIDTH * longest + 24
-        for row, node in enumerate(members):
+        for row, node in enumerate(columns[column]):
             y = MARGIN + row * (NODE_HEIGHT + ROW_GAP)
             placed[node.path] = PlacedNode(node.path, x, y, width)
         x += width + COLUMN_GAP
-    edges = []
-    for node in nodes:
-        target = placed[node.path]
-        for dependency in node.depends_on:
-            source = placed[dependency]
-            x1, y1 = source.x + source.width, source.y + NODE_HEIGHT // 2
-            x2, y2 = target.x, target.y + NODE_HEIGHT // 2
-            bend = (x2 - x1) // 2
-            curve = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
-            edges.append(PlacedEdge(dependency, node.path, curve))
-    rows = max(len(members) for members in columns.values()) if columns else 0
+    edges = [_arrow(placed[used], placed[node.path]) for node in nodes for used in node.depends_on]
+    rows = max(map(len, columns.values()), default=0)
     height = 2 * MARGIN + rows * NODE_HEIGHT + max(rows - 1, 0) * ROW_GAP
     return Layout(tuple(placed.values()), tuple(edges), x - COLUMN_GAP + MARGIN, height)

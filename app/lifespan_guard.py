@@ -3,6 +3,7 @@ lifespan nothing is started, so answers would mislead (readiness saying "ready")
 
 import logging
 import sys
+from dataclasses import dataclass, field
 from typing import Final
 
 from starlette.datastructures import State
@@ -22,14 +23,14 @@ LIFESPAN_NOT_RUNNING_DETAIL: Final = (
 )
 
 
+@dataclass
 class LifespanGuardMiddleware:
     """Answer 503 to HTTP requests outside a started lifespan; hand uvicorn a failed start-up
     as `describe_start_failure`'s lines instead of Starlette's traceback."""
 
-    def __init__(self, app: ASGIApp, state: State) -> None:
-        self.app = app
-        self.state = state
-        self.running = False
+    app: ASGIApp
+    state: State
+    running: bool = field(default=False, init=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -1,14 +1,13 @@
-"""Behind a reverse proxy: the scheme, client address and host a trusted proxy forwards.
+"""Behind a reverse proxy: the host, scheme and client address a trusted proxy forwards.
 
-uvicorn's `ProxyHeadersMiddleware` takes the scheme and client address but leaves the host, so
-`Location` would name the instance; and once it has run, the proxy's own address (which decides
-whether `X-Forwarded-Host` is trusted) is gone. So the application applies both, host first,
-and `serve` turns uvicorn's off. Trust follows uvicorn's rule: `*`, or addresses, networks and
-names (a unix socket path), comma-separated.
+uvicorn's `ProxyHeadersMiddleware` leaves the host (so `Location` would name the instance) and
+drops the proxy's own address, which decides whether `X-Forwarded-Host` is trusted: the app
+applies both, host first, and `serve` turns uvicorn's off.
 """
 
 import contextlib
 import ipaddress
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from starlette.datastructures import Headers, State
@@ -17,16 +16,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@dataclass
 class ForwardedHeadersMiddleware:
-    """Apply a trusted proxy's `X-Forwarded-Host`, `-Proto` and `-For` (`APP_SERVER__*`)."""
+    """Apply a trusted proxy's `X-Forwarded-Host`, `-Proto` and `-For` (`APP_SERVER__*`). Trust
+    follows uvicorn's rule: `*`, or addresses, networks and names (a unix socket path)."""
 
-    def __init__(self, app: ASGIApp, state: State) -> None:
-        self.app = app
-        self.state = state
-        self._trusted: tuple[ASGIApp, set[str], list[Network]] | None = None
+    app: ASGIApp
+    state: State
+    _trusted: tuple[ASGIApp, set[str], list[Network]] | None = field(default=None, init=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: take the forwarded host from a trusted proxy only."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -63,6 +62,5 @@ def _trusts(names: set[str], networks: list[Network], peer: str) -> bool:
     if "*" in names or peer in names:
         return True
     with contextlib.suppress(ValueError):
-        address = ipaddress.ip_address(peer)
-        return any(address in network for network in networks)
+        return any(ipaddress.ip_address(peer) in network for network in networks)
     return False

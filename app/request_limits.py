@@ -2,6 +2,8 @@
 read, or for a chunked body at the chunk that crosses it. A declared length within the limit
 needs no counting: the server never passes on more body than the request declared."""
 
+from dataclasses import dataclass
+
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,31 +19,29 @@ async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> Non
     await error_response(413, "content_too_large", detail)(scope, receive, send)
 
 
+@dataclass
 class BodySizeLimitMiddleware:
     """Answer 413 to a request whose body is larger than `state.max_body_size` bytes
     (`APP_SERVER__MAX_BODY_SIZE`, set by the lifespan)."""
 
-    def __init__(self, app: ASGIApp, state: State) -> None:
-        self.app = app
-        self.state = state
+    app: ASGIApp
+    state: State
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: refuse a body over the limit before reading it."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit: int = self.state.max_body_size
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit():
-            if int(declared) > limit:
-                await _refuse(limit, scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
-        elif declared is None and "transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # HTTP/1.1 sends no body without either
-        else:
+        if declared is None and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # HTTP/1.1 sends no body without either header
+        elif declared is None or not declared.isdigit():
             await self._counted(limit, scope, receive, send)
+        elif int(declared) > limit:
+            await _refuse(limit, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     async def _counted(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0

@@ -36,9 +36,8 @@ regex engine of pydantic has no lookahead); EmailStr enforces the same rule."""
 Email = Annotated[
     EmailStr,
     Field(
-        description="An address at a globally routable domain: special-use names ("
-        + ", ".join(SPECIAL_USE_DOMAIN_NAMES)
-        + ") are refused.",
+        description="An address at a globally routable domain: special-use names "
+        f"({', '.join(SPECIAL_USE_DOMAIN_NAMES)}) are refused.",
         json_schema_extra={"pattern": EMAIL_PATTERN},
     ),
 ]

@@ -4,6 +4,7 @@ but `OPEN_API_PATHS` needs it, so a new data endpoint is protected without anyon
 
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from fastapi import FastAPI
@@ -24,7 +25,6 @@ SERVICE_CALL: Final = "wirework.service_call"
 SECURITY_SCHEME: Final = "ApiKey"
 BEARER_SCHEME: Final = "OAuth2PasswordBearer"  # FastAPI's name for that class's scheme
 BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
-_UNAUTHORIZED_DETAIL: Final = f"missing or wrong {API_KEY_HEADER} header"
 
 MIN_API_KEY_LENGTH: Final = 32
 MIN_API_KEY_DISTINCT: Final = 8
@@ -88,30 +88,23 @@ def needs_api_key(path: str) -> bool:
     return path.startswith(PROTECTED_PREFIX) and path not in OPEN_API_PATHS
 
 
+@dataclass
 class ApiKeyMiddleware:
     """401 for a guarded request without the key `state.api_key` (None: open), unless a bearer
     token `state.tokens` signed goes on to the per-user rules under `SIGNED_IN_PREFIX`.
     `compare` takes as long for a near miss as for a wild guess."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        state: State,
-        compare: Callable[[bytes, bytes], bool] = hmac.compare_digest,
-    ) -> None:
-        self.app = app
-        self.state = state
-        self.compare = compare
+    app: ASGIApp
+    state: State
+    compare: Callable[[bytes, bytes], bool] = hmac.compare_digest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: a guarded path without the right key gets a 401."""
-        if scope["type"] == "http" and needs_api_key(scope["path"]):
-            expected: bytes | None = self.state.api_key
+        guarded = scope["type"] == "http" and needs_api_key(scope["path"])
+        if guarded and (expected := self.state.api_key) is not None:
             headers = Headers(scope=scope)
-            sent = headers.get(API_KEY_HEADER, "").encode("latin-1")
-            if expected is not None and self.compare(sent, expected):
+            if self.compare(headers.get(API_KEY_HEADER, "").encode("latin-1"), expected):
                 scope[SERVICE_CALL] = True
-            elif expected is not None and (refusal := self._refusal(scope["path"], headers)):
+            elif refusal := self._refusal(scope["path"], headers):
                 await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -121,7 +114,7 @@ class ApiKeyMiddleware:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         under = path == SIGNED_IN_PREFIX or path.startswith(SIGNED_IN_PREFIX + "/")
         if not under or scheme.lower() != "bearer":
-            return error_response(401, "unauthorized", _UNAUTHORIZED_DETAIL)
+            return error_response(401, "unauthorized", f"missing or wrong {API_KEY_HEADER} header")
         try:
             self.state.tokens.verify(token.strip())
         except InvalidTokenError as error:

@@ -1,10 +1,6 @@
-"""Signing in (the OAuth2 password flow), the signed-in user, and the per-user rules.
-
-Where protection is on (an API key is set), `/api/users*` answers a signed-in user only about
-themself, an admin about everyone, and the API key fully. A token is refused once its user
-changed password or was deactivated (`token_version`), checked on every request so that a
-revocation holds at once on every instance.
-"""
+"""Signing in (the OAuth2 password flow), the signed-in user, and the per-user rules. A token
+is refused once its user changed password or was deactivated (`token_version`), checked on every
+request so that a revocation holds at once on every instance."""
 
 import math
 from typing import Annotated, Final
@@ -24,12 +20,6 @@ SIGNED_IN_USER: Final = "me"
 """`/api/users/me`: the user the bearer token belongs to."""
 WRONG_CREDENTIALS: Final = "wrong e-mail or password"
 """One answer for an unknown e-mail and a wrong password: it must not tell which."""
-_NOT_SIGNED_IN: Final = "sign in: send Authorization: Bearer <token from POST /api/auth/token>"
-
-SIGN_IN_ERRORS: Final = {
-    **error_responses(422, 429),
-    401: {"model": ErrorResponse, "description": "Wrong e-mail or password."},
-}
 
 bearer_token = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PATH, auto_error=False)
 """The token of `Authorization: Bearer …`, or None; declares the password flow in OpenAPI."""
@@ -47,7 +37,7 @@ async def current_user(
 ) -> User:
     """The user the bearer token was issued to; 401 without a valid, unrevoked token."""
     if token is None:
-        raise unauthorized(_NOT_SIGNED_IN)
+        raise unauthorized("sign in: send Authorization: Bearer <token from POST /api/auth/token>")
     try:
         claims = tokens.verify(token)
     except InvalidTokenError as error:
@@ -63,12 +53,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 async def authorize_users_call(request: Request) -> None:
-    """The per-user rules of `/api/users*`, a router dependency: a user reaches only the paths
-    of their own id; lists and creation are for admins.
-
-    It takes only the request and looks the services up only where protection is on: as
-    sub-dependencies they would be solved on every request of an open server, at a cost
-    `make bench` shows."""
+    """The per-user rules of `/api/users*` where protection is on: a user reaches only the paths
+    of their own id, an admin everything, the API key fully. It looks the services up by hand,
+    as sub-dependencies would be solved on every request of an open server (`make bench`)."""
     if request.app.state.api_key is None or request.scope.get(SERVICE_CALL, False):
         return
     container = app_container(request)
@@ -79,7 +66,15 @@ async def authorize_users_call(request: Request) -> None:
     raise HTTPException(status.HTTP_403_FORBIDDEN, detail="a user may reach only their own data")
 
 
-@router.post(SIGN_IN_PATH, summary="Sign in", tags=["auth"], responses=SIGN_IN_ERRORS)
+@router.post(
+    SIGN_IN_PATH,
+    summary="Sign in",
+    tags=["auth"],
+    responses={
+        **error_responses(422, 429),
+        401: {"model": ErrorResponse, "description": "Wrong e-mail or password."},
+    },
+)
 async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,

@@ -5,13 +5,13 @@ from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
-from app.dependencies import app_container
+from app.dependencies import InjectingRoute, app_container
 from app.schemas import HealthResponse, ReadinessResponse, ServiceCheck
 from app.service_status import PingResult, ping_services
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api", tags=["health"])
+router = APIRouter(prefix="/api", tags=["health"], route_class=InjectingRoute)
 
 PING_FAILED_DETAIL: Final = "the ping failed; the cause is in the server log"
 """Readiness answers anyone: the exception's message (a host, a port, a path) stays in the log."""

@@ -3,13 +3,13 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.dependencies import app_container
+from app.dependencies import InjectingRoute, app_container
 from app.errors import error_responses
 from app.metrics import CONTENT_TYPE, render_metrics
 from app.schemas import StatsResponse
 from app.service_status import read_all_stats
 
-router = APIRouter()
+router = APIRouter(route_class=InjectingRoute)
 
 
 @router.get(

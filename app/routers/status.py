@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.dependencies import app_container
+from app.dependencies import InjectingRoute, app_container
 from app.graph_drawing import layout
 from app.status_page.snapshot import take_snapshot
 
@@ -25,7 +25,9 @@ REFRESH_SECONDS: Final = 3
 
 _PACKAGE: Final = files("app.status_page")
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(
+    route_class=InjectingRoute, include_in_schema=False, default_response_class=HTMLResponse
+)
 router.mount(ASSETS_URL, StaticFiles(directory=str(_PACKAGE / "static")), name="status-assets")
 
 

@@ -43,7 +43,7 @@ def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class _UserNotFoundError(LookupError):
-    """Raised inside the cache loader so that a missing user is never cached."""
+    """Raised inside the cache loader, so that a missing user is never cached."""
 
 
 def _cache_key(user_id: int) -> str:
