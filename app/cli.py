@@ -21,8 +21,6 @@ from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
 from app.observability import logging_config
-from app.schemas import UserCreate
-from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
 from config import Settings
@@ -35,7 +33,6 @@ from config.diagnostics import (
 from containers import Container
 from containers.discovery import services
 from providers.urls import redacted_url
-from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -74,7 +71,14 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
 
 def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
-    refuse_open_production(settings)
+    # The application's modules load FastAPI, which the other commands do without.
+    from app.security import InsecureConfigurationError, refuse_open_production  # noqa: PLC0415
+
+    try:
+        refuse_open_production(settings)
+    except InsecureConfigurationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -156,6 +160,9 @@ def read_password() -> str | None:
 
 async def create_admin(container: Container, email: str, username: str) -> int:
     """Store a new user with `is_admin` set: it may read and change every user."""
+    from app.schemas import UserCreate  # noqa: PLC0415  # the only command that needs them
+    from providers.users import DuplicateUserError, hash_password  # noqa: PLC0415
+
     password = read_password()
     if password is None:
         print("the two passwords differ", file=sys.stderr)
@@ -246,6 +253,6 @@ def main(
         explained = explain_settings_error(error, settings_class)
         print(f"configuration error:\n{explained}", file=sys.stderr)
         return 2
-    except (InsecureConfigurationError, MisspeltSettingError) as error:
+    except MisspeltSettingError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
