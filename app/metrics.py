@@ -75,11 +75,9 @@ async def render_metrics(metrics: HttpMetrics, container: containers.Container) 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = await read_stats(await service.provider())
+            if (stats := await read_stats(await service.provider())) is not None:
+                snapshot[service.path] = stats
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None
-        else:
-            if stats is not None:
-                snapshot[service.path] = stats
     return generate_latest(metrics.registry) + generate_latest(ServiceStatsCollector(snapshot))
