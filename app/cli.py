@@ -1,8 +1,5 @@
 """`python -m app`: serve the API, check the services, migrate the schema, show the settings.
-
-`serve --reload` never sets `APP_RELOAD_MODE`, and refuses it: the reloading supervisor opens
-nothing anyway, and its workers inherit the environment, so they would serve no data.
-"""
+`serve` refuses `APP_RELOAD_MODE` (`--reload` never sets it): workers would serve no data."""
 
 import argparse
 import asyncio
@@ -43,8 +40,6 @@ _RELOAD_DIRS: Final = [
 ]
 """What `--reload` watches: the project's code, not `.venv` or `data/`."""
 
-ServerRunner = Callable[..., None]
-
 
 def run_uvicorn(app: str, **options: Any) -> None:
     """`uvicorn.run`, imported only by `serve`: the other commands start no web server."""
@@ -69,7 +64,7 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings) -> int:
+def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
     # The application's modules load FastAPI, which the other commands do without.
     from app.security import InsecureConfigurationError, refuse_open_production  # noqa: PLC0415
@@ -110,7 +105,7 @@ def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings
     return 0
 
 
-async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
+async def check_services(container: Container) -> int:
     """Start the services, ping each, print how each did, close them; 1 if any failed."""
     settings: Settings = container.settings()
     print(f"environment {settings.environment}, database {redacted_url(settings.database.url)}")
@@ -120,7 +115,7 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
         print(describe_start_failure(error, settings))
         return 1
     try:
-        results = await ping_services(container, timeout)
+        results = await ping_services(container, CHECK_TIMEOUT)
     finally:
         await container.shutdown_resources()
     for result in results:
@@ -163,8 +158,7 @@ async def create_admin(container: Container, email: str, username: str) -> int:
     from app.schemas import UserCreate  # noqa: PLC0415  # the only command that needs them
     from providers.users import DuplicateUserError, hash_password  # noqa: PLC0415
 
-    password = read_password()
-    if password is None:
+    if (password := read_password()) is None:
         print("the two passwords differ", file=sys.stderr)
         return 2
     try:
@@ -220,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None,
     *,
-    run_server: ServerRunner = run_uvicorn,
+    run_server: Callable[..., None] = run_uvicorn,
     container_factory: Callable[[], Container] = Container,
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""

@@ -1,7 +1,5 @@
 """The FastAPI application: `create_app(container)` wires routers to a container.
-
-`app = create_app()` opens nothing at import time: every resource starts in the lifespan.
-"""
+`app = create_app()` opens nothing at import time: every resource starts in the lifespan."""
 
 import logging
 from collections.abc import AsyncIterator

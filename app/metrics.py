@@ -1,8 +1,5 @@
-"""Prometheus metrics: HTTP traffic measured per request, service figures read per scrape.
-
-Each application owns its registry, so several apps in one process never collide;
-prometheus-client loads with the first request or scrape, not when the app is built.
-"""
+"""Prometheus metrics: HTTP traffic measured per request, service figures read per scrape;
+a registry per application, and prometheus-client loaded with the first request or scrape."""
 
 import functools
 import logging

@@ -1,7 +1,5 @@
-"""What is recorded of each request, in one pass: its ID, its metrics and its access line.
-
-The access line replaces uvicorn's, which knows neither the request ID nor the route template.
-"""
+"""What is recorded of each request, in one pass: its ID, its metrics and its access line
+(uvicorn's knows neither the request ID nor the route template)."""
 
 import logging
 import re
@@ -52,13 +50,6 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def _sent_by_client(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == _HEADER_KEY:
-            return value.decode() if _IS_SANE(value) else None
-    return None
-
-
 class ObservabilityMiddleware:
     """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
     variable and on every response; then the metrics and, with `state.access_log`, the line."""
@@ -72,7 +63,8 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        current = _sent_by_client(scope) or uuid.uuid4().hex
+        sent = next((value for name, value in scope["headers"] if name == _HEADER_KEY), b"")
+        current = sent.decode() if _IS_SANE(sent) else uuid.uuid4().hex
         token = request_id.set(current)
         started = time.perf_counter()
         status = 500  # what the client gets if nothing answers

@@ -1,8 +1,5 @@
-"""One look at every service the container holds: is it answering, and its figures.
-
-Each service is probed on its own, within a timeout, so one that is down or hung marks only
-its own card; the figures are whatever `get_stats()` reports, so a new service shows as is.
-"""
+"""One look at every service the container holds: is it answering, and its figures. Each
+is probed on its own within a timeout, so one that is down or hung marks only its own card."""
 
 import asyncio
 import time

@@ -1,8 +1,5 @@
 """Wirework's pytest plugin (entry point `wirework`): fixtures for an isolated application.
-
-Every pytest run where Wirework is installed loads it, so it imports only pytest up front;
-the application, httpx and the services load when a fixture first needs them.
-"""
+Every pytest run loads it, so it imports only pytest up front; the rest loads on first use."""
 
 from __future__ import annotations
 
