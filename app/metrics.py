@@ -26,24 +26,18 @@ class HttpMetrics:
 
     @functools.cached_property
     def _families(self) -> "tuple[CollectorRegistry, Counter, Histogram]":
-        from prometheus_client import (  # noqa: PLC0415  # loaded on first use
-            CollectorRegistry,
-            Counter,
-            GCCollector,
-            Histogram,
-            ProcessCollector,
-        )
+        import prometheus_client  # noqa: PLC0415  # loaded on first use
 
-        registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
-        GCCollector(registry=registry)
-        requests = Counter(
+        registry = prometheus_client.CollectorRegistry()
+        prometheus_client.ProcessCollector(registry=registry)
+        prometheus_client.GCCollector(registry=registry)
+        requests = prometheus_client.Counter(
             "wirework_http_requests",
             "HTTP requests answered, by method, route template and status code.",
             ("method", "route", "status"),
             registry=registry,
         )
-        latency = Histogram(
+        latency = prometheus_client.Histogram(
             "wirework_http_request_duration_seconds",
             "Time from receiving a request to sending the end of its response.",
             ("method", "route"),
