@@ -1,8 +1,5 @@
 """`python -m app`: serve the API, check the services, migrate the schema, show the settings.
-
-`serve --reload` never sets `APP_RELOAD_MODE`, and refuses it: the reloading supervisor opens
-nothing anyway, and its workers inherit the environment, so they would serve no data.
-"""
+`serve` refuses `APP_RELOAD_MODE` (`--reload` never sets it): workers would serve no data."""
 
 import argparse
 import asyncio
@@ -21,8 +18,6 @@ from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
 from app.observability import logging_config
-from app.schemas import UserCreate
-from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
 from config import Settings
@@ -35,7 +30,6 @@ from config.diagnostics import (
 from containers import Container
 from containers.discovery import services
 from providers.urls import redacted_url
-from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -45,8 +39,6 @@ _RELOAD_DIRS: Final = [
     for package in ("app", "config", "containers", "providers")
 ]
 """What `--reload` watches: the project's code, not `.venv` or `data/`."""
-
-ServerRunner = Callable[..., None]
 
 
 def run_uvicorn(app: str, **options: Any) -> None:
@@ -72,9 +64,16 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings) -> int:
+def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
-    refuse_open_production(settings)
+    # The application's modules load FastAPI, which the other commands do without.
+    from app.security import InsecureConfigurationError, refuse_open_production  # noqa: PLC0415
+
+    try:
+        refuse_open_production(settings)
+    except InsecureConfigurationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -106,7 +105,7 @@ def serve(args: argparse.Namespace, run_server: ServerRunner, settings: Settings
     return 0
 
 
-async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -> int:
+async def check_services(container: Container) -> int:
     """Start the services, ping each, print how each did, close them; 1 if any failed."""
     settings: Settings = container.settings()
     print(f"environment {settings.environment}, database {redacted_url(settings.database.url)}")
@@ -116,7 +115,7 @@ async def check_services(container: Container, timeout: float = CHECK_TIMEOUT) -
         print(describe_start_failure(error, settings))
         return 1
     try:
-        results = await ping_services(container, timeout)
+        results = await ping_services(container, CHECK_TIMEOUT)
     finally:
         await container.shutdown_resources()
     for result in results:
@@ -156,8 +155,10 @@ def read_password() -> str | None:
 
 async def create_admin(container: Container, email: str, username: str) -> int:
     """Store a new user with `is_admin` set: it may read and change every user."""
-    password = read_password()
-    if password is None:
+    from app.schemas import UserCreate  # noqa: PLC0415  # the only command that needs them
+    from providers.users import DuplicateUserError, hash_password  # noqa: PLC0415
+
+    if (password := read_password()) is None:
         print("the two passwords differ", file=sys.stderr)
         return 2
     try:
@@ -213,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None,
     *,
-    run_server: ServerRunner = run_uvicorn,
+    run_server: Callable[..., None] = run_uvicorn,
     container_factory: Callable[[], Container] = Container,
 ) -> int:
     """Run one command; the exit status is 0 on success, 1 on a failed check, 2 on bad config."""
@@ -246,6 +247,6 @@ def main(
         explained = explain_settings_error(error, settings_class)
         print(f"configuration error:\n{explained}", file=sys.stderr)
         return 2
-    except (InsecureConfigurationError, MisspeltSettingError) as error:
+    except MisspeltSettingError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

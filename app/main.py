@@ -1,8 +1,5 @@
 """The FastAPI application: `create_app(container)` wires routers to a container.
-
-`app = create_app()` opens nothing at import time, so `uvicorn app.main:app` and tests can
-import it freely; every resource starts in the lifespan and stops with it.
-"""
+`app = create_app()` opens nothing at import time: every resource starts in the lifespan."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -37,8 +34,7 @@ READINESS_TIMEOUT: Final = 2.0
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the settings, start the services and the scheduler; undo it all on the way out.
-    An overridden service is never started; a half-failed start-up closes what had started."""
+    """Check the settings, start the services and the scheduler; undo it all on the way out."""
     container: Container = app.state.container
     settings = container.settings()
     refuse_open_production(settings)

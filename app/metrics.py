@@ -1,8 +1,5 @@
-"""Prometheus metrics: HTTP traffic measured per request, service figures read per scrape.
-
-Each application owns its registry, so several apps in one process never collide;
-prometheus-client loads with the first request or scrape, not when the app is built.
-"""
+"""Prometheus metrics: HTTP traffic measured per request, service figures read per scrape;
+a registry per application, and prometheus-client loaded with the first request or scrape."""
 
 import functools
 import logging
@@ -29,24 +26,18 @@ class HttpMetrics:
 
     @functools.cached_property
     def _families(self) -> "tuple[CollectorRegistry, Counter, Histogram]":
-        from prometheus_client import (  # noqa: PLC0415  # loaded on first use
-            CollectorRegistry,
-            Counter,
-            GCCollector,
-            Histogram,
-            ProcessCollector,
-        )
+        import prometheus_client  # noqa: PLC0415  # loaded on first use
 
-        registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
-        GCCollector(registry=registry)
-        requests = Counter(
+        registry = prometheus_client.CollectorRegistry()
+        prometheus_client.ProcessCollector(registry=registry)
+        prometheus_client.GCCollector(registry=registry)
+        requests = prometheus_client.Counter(
             "wirework_http_requests",
             "HTTP requests answered, by method, route template and status code.",
             ("method", "route", "status"),
             registry=registry,
         )
-        latency = Histogram(
+        latency = prometheus_client.Histogram(
             "wirework_http_request_duration_seconds",
             "Time from receiving a request to sending the end of its response.",
             ("method", "route"),
@@ -75,11 +66,9 @@ async def render_metrics(metrics: HttpMetrics, container: containers.Container) 
     snapshot: dict[str, Mapping[str, Any] | None] = {}
     for service in services(container):
         try:
-            stats = await read_stats(await service.provider())
+            if (stats := await read_stats(await service.provider())) is not None:
+                snapshot[service.path] = stats
         except Exception:  # one broken service must not hide every other metric
             logger.warning("reading %s stats for /metrics failed", service.path, exc_info=True)
             snapshot[service.path] = None
-        else:
-            if stats is not None:
-                snapshot[service.path] = stats
     return generate_latest(metrics.registry) + generate_latest(ServiceStatsCollector(snapshot))

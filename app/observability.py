@@ -1,28 +1,33 @@
-"""What is recorded of each request, in one pass: its ID, its metrics and its access line.
-
-The access line replaces uvicorn's, which knows neither the request ID nor the route template;
-`logging_config` configures Wirework's loggers and uvicorn's alike, as text or JSON lines.
-"""
+"""What is recorded of each request, in one pass: its ID, its metrics and its access line
+(uvicorn's knows neither the request ID nor the route template)."""
 
 import logging
 import re
 import time
 import uuid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.metrics import HttpMetrics
 from config import LogSettings
 from providers.context import request_id
+
+if TYPE_CHECKING:  # the command line reads `logging_config` without loading FastAPI
+    from fastapi import FastAPI
+
+    from app.metrics import HttpMetrics
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode()
 _SANE_REQUEST_ID: Final = "[A-Za-z0-9._:-]{1,128}"
 """What a client's ID may be, so that it cannot forge log lines or flood them."""
 _IS_SANE: Final = re.compile(_SANE_REQUEST_ID.encode()).fullmatch
+_REQUEST_ID_DOC: Final = {
+    "description": "The request's ID: the client's when sane, else a new one; in its log lines.",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{_SANE_REQUEST_ID}$"},
+}
 
 access_logger = logging.getLogger("app.access")
 
@@ -40,24 +45,16 @@ class RequestIdFilter(logging.Filter):
     """Puts the current request's ID on every record (JSON: `null` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        current = request_id.get()
-        if current is not None:
+        if (current := request_id.get()) is not None:
             record.request_id = current
         return True
-
-
-def _sent_by_client(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == _HEADER_KEY:
-            return value.decode() if _IS_SANE(value) else None
-    return None
 
 
 class ObservabilityMiddleware:
     """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
     variable and on every response; then the metrics and, with `state.access_log`, the line."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
+    def __init__(self, app: ASGIApp, metrics: "HttpMetrics", state: State) -> None:
         self.app = app
         self.metrics = metrics
         self.state = state
@@ -66,7 +63,8 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        current = _sent_by_client(scope) or uuid.uuid4().hex
+        sent = next((value for name, value in scope["headers"] if name == _HEADER_KEY), b"")
+        current = sent.decode() if _IS_SANE(sent) else uuid.uuid4().hex
         token = request_id.set(current)
         started = time.perf_counter()
         status = 500  # what the client gets if nothing answers
@@ -95,17 +93,11 @@ def _log_access(scope: Scope, route: str | None, status: int, seconds: float) ->
     if access_logger.isEnabledFor(logging.INFO):
         ms = round(seconds * 1000, 3)
         method, path = scope["method"], scope["path"]
-        extra = {
-            "method": method,
-            "path": path,
-            "route": route,
-            "status": status,
-            "duration_ms": ms,
-        }
-        access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=extra)
+        data = {"method": method, "path": path, "route": route, "status": status, "duration_ms": ms}
+        access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=data)
 
 
-def document_request_id(app: FastAPI) -> None:
+def document_request_id(app: "FastAPI") -> None:
     """Declare `X-Request-ID` on every response of every operation in the OpenAPI document,
     as the middleware sends it on every answer."""
     build_schema = app.openapi
@@ -123,16 +115,13 @@ def document_request_id(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
 
 
-_REQUEST_ID_DOC: Final = {
-    "description": "The request's ID: the client's when sane, else a new one; in its log lines.",
-    "required": True,
-    "schema": {"type": "string", "pattern": f"^{_SANE_REQUEST_ID}$"},
-}
-
-
 def logging_config(settings: LogSettings) -> dict[str, Any]:
-    """A `logging.config.dictConfig` for Wirework's and uvicorn's loggers."""
-    formatter: dict[str, Any]
+    """A `logging.config.dictConfig` for Wirework's and uvicorn's loggers, as text or JSON."""
+    formatter: dict[str, Any] = {
+        "()": "logging.Formatter",
+        "fmt": "%(asctime)s %(levelname)-8s %(name)s [%(request_id)s] %(message)s",
+        "defaults": {"request_id": "-"},
+    }
     if settings.format == "json":
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -140,25 +129,18 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",  # ISO 8601 in UTC, what log systems parse
         }
-    else:
-        formatter = {
-            "()": "logging.Formatter",
-            "fmt": "%(asctime)s %(levelname)-8s %(name)s [%(request_id)s] %(message)s",
-            "defaults": {"request_id": "-"},
-        }
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "default",
+        "filters": ["request_id"],
+        "stream": "ext://sys.stderr",
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
         "filters": {"request_id": {"()": RequestIdFilter}},
-        "handlers": {
-            "default": {
-                "class": "logging.StreamHandler",
-                "formatter": "default",
-                "filters": ["request_id"],
-                "stream": "ext://sys.stderr",
-            }
-        },
+        "handlers": {"default": handler},
         "loggers": {
             package: {"handlers": ["default"], "level": settings.level, "propagate": False}
             for package in LOGGED_PACKAGES

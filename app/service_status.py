@@ -1,7 +1,5 @@
-"""Readiness pings and statistics of every service the container holds, by provider path.
-
-Shared by `/api/ready`, `/api/stats`, `/metrics`, the status page and `python -m app check`.
-"""
+"""Readiness pings and statistics of every service the container holds, by provider path:
+for `/api/ready`, `/api/stats`, `/metrics`, the status page and `python -m app check`."""
 
 import asyncio
 import inspect
@@ -26,14 +24,14 @@ async def read_stats(instance: Any) -> Mapping[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class PingResult:
-    """How one service answered: `error` and `detail` are None when it did."""
+    """How one service answered: `error` and `detail` are None when it did. `degradable`:
+    the application still serves, degraded, while this service fails."""
 
     service: str
     error: str | None = None
     detail: str | None = None
     timed_out: bool = False
     degradable: bool = False
-    """True when the application still serves, degraded, while this service fails."""
 
     @property
     def ok(self) -> bool:
@@ -73,7 +71,6 @@ async def read_all_stats(container: containers.Container) -> dict[str, Mapping[s
     """Provider path -> statistics of every service that reports them, in start order."""
     report: dict[str, Mapping[str, Any]] = {}
     for service in services(container):
-        stats = await read_stats(await service.provider())
-        if stats is not None:
+        if (stats := await read_stats(await service.provider())) is not None:
             report[service.path] = stats
     return report

@@ -1,8 +1,5 @@
-"""A failed start-up told in a few lines: what failed, which setting, the likely fix.
-
-uvicorn would print the fifty-line traceback in the lifespan's failure; the lifespan guard,
-`check` and `migrate` print this instead.
-"""
+"""A failed start-up in a few lines (what failed, which setting, the likely fix), printed by
+the lifespan guard, `check` and `migrate` instead of uvicorn's fifty-line traceback."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any, Final

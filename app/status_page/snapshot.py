@@ -1,8 +1,5 @@
-"""One look at every service the container holds: is it answering, and its figures.
-
-Each service is probed on its own, within a timeout, so one that is down or hung marks only
-its own card; the figures are whatever `get_stats()` reports, so a new service shows as is.
-"""
+"""One look at every service the container holds: is it answering, and its figures. Each
+is probed on its own within a timeout, so one that is down or hung marks only its own card."""
 
 import asyncio
 import time
@@ -16,19 +13,10 @@ from app.service_status import ping_service, read_stats
 from containers.discovery import Service, services
 
 MAX_DETAIL_LENGTH: Final = 200
-KEY_FIGURES: Final = (
-    "status",
-    "in_use_connections",
-    "available_connections",
-    "waiting",
-    "acquire_timeouts",
-    "entries",
-    "hit_rate",
-    "tasks",
-    "runs",
-    "errors",
-    "last_error",
-    "last_run",
+KEY_FIGURES: Final = (  # the pool's, the cache's, then the scheduler's
+    *("status", "in_use_connections", "available_connections", "waiting", "acquire_timeouts"),
+    *("entries", "hit_rate"),
+    *("tasks", "runs", "errors", "last_error", "last_run"),
 )
 """Figures and table columns shown first when a service reports them; the rest follow."""
 _RANK: Final = {name: position for position, name in enumerate(KEY_FIGURES)}
@@ -55,9 +43,6 @@ class FigureTable:
     rows: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-Figures = tuple[tuple[str, str], ...]
-
-
 @dataclass(frozen=True, slots=True)
 class ServiceReport:
     """How one provider is doing, ready to display; `error` is the exception type of a
@@ -68,7 +53,7 @@ class ServiceReport:
     state: State
     error: str | None = None
     detail: str | None = None
-    figures: Figures = ()
+    figures: tuple[tuple[str, str], ...] = ()
     tables: tuple[FigureTable, ...] = ()
 
 
@@ -93,34 +78,21 @@ def display(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float) and name.endswith(_TIME_SUFFIXES):
         return datetime.fromtimestamp(value, UTC).strftime("%H:%M:%S UTC")
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _key_first(name: str) -> int:
     return _RANK.get(name, len(_RANK))
 
 
-def _figures(stats: Mapping[str, Any]) -> tuple[Figures, tuple[FigureTable, ...]]:
-    """Scalars become figures (key ones first); a mapping of mappings becomes a table."""
-    figures: list[tuple[str, str]] = []
-    tables: list[FigureTable] = []
-    for name, value in stats.items():
-        if isinstance(value, Mapping) and all(isinstance(row, Mapping) for row in value.values()):
-            names = dict.fromkeys(column for row in value.values() for column in row)
-            columns = tuple(sorted(names, key=_key_first))
-            rows = tuple(
-                (str(row_name), tuple(display(column, row.get(column)) for column in columns))
-                for row_name, row in value.items()
-            )
-            tables.append(FigureTable(name, columns, rows))
-        elif isinstance(value, Mapping):
-            figures.extend((f"{name}.{key}", display(key, item)) for key, item in value.items())
-        else:
-            figures.append((name, display(name, value)))
-    figures.sort(key=lambda figure: _key_first(figure[0]))
-    return tuple(figures), tuple(tables)
+def _table(name: str, rows: Mapping[str, Mapping[str, Any]]) -> FigureTable:
+    names = dict.fromkeys(column for row in rows.values() for column in row)  # first-seen order
+    columns = tuple(sorted(names, key=_key_first))
+    cells = tuple(
+        (str(row_name), tuple(display(column, row.get(column)) for column in columns))
+        for row_name, row in rows.items()
+    )
+    return FigureTable(name, columns, cells)
 
 
 async def _probe(service: Service, timeout: float) -> ServiceReport:
@@ -136,11 +108,21 @@ async def _probe(service: Service, timeout: float) -> ServiceReport:
         return replace(report, state=state, error=pinged.error, detail=detail)
     report = replace(report, state=State.OK)
     try:
-        stats = await read_stats(instance)
+        stats = await read_stats(instance) or {}
     except Exception as error:  # the ping passed: the service is up, only its figures are not
         return replace(report, error=type(error).__name__, detail="get_stats() failed")
-    figures, tables = _figures(stats or {})
-    return replace(report, figures=figures, tables=tables)
+    # Scalars become figures (key ones first); a mapping of mappings becomes a table.
+    figures: list[tuple[str, str]] = []
+    tables: list[FigureTable] = []
+    for name, value in stats.items():
+        if isinstance(value, Mapping) and all(isinstance(row, Mapping) for row in value.values()):
+            tables.append(_table(name, value))
+        elif isinstance(value, Mapping):
+            figures.extend((f"{name}.{key}", display(key, item)) for key, item in value.items())
+        else:
+            figures.append((name, display(name, value)))
+    figures.sort(key=lambda figure: _key_first(figure[0]))
+    return replace(report, figures=tuple(figures), tables=tuple(tables))
 
 
 async def take_snapshot(container: Any, timeout: float) -> Snapshot:

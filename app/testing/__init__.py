@@ -1,8 +1,5 @@
 """Wirework's pytest plugin (entry point `wirework`): fixtures for an isolated application.
-
-Every pytest run where Wirework is installed loads it, so it imports only pytest up front;
-the application, httpx and the services load when a fixture first needs them.
-"""
+Every pytest run loads it, so it imports only pytest up front; the rest loads on first use."""
 
 from __future__ import annotations
 
@@ -28,7 +25,6 @@ __all__ = ["SETTINGS_MARKER", "FakeClock", "TestDataFactory", "isolated_settings
 
 SETTINGS_MARKER: Final = "settings"
 """`@pytest.mark.settings(**fields)` changes single fields of the `settings` fixture."""
-TEST_DATABASE_FILE: Final = "wirework.db"
 TESTING_EXTRA_HINT: Final = "install it with: pip install 'wirework[testing]'"
 LIFESPAN_TIMEOUT: Final = 30.0
 """Seconds start-up and shutdown may take: migrations on a busy CI machine are slow, yet a
@@ -71,10 +67,8 @@ def _without_outside_sources(settings_class: type[S]) -> type[S]:
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
-    namespace = {
-        "__module__": __name__,
-        "settings_customise_sources": classmethod(init_values_only),
-    }
+    customised = classmethod(init_values_only)
+    namespace = {"__module__": __name__, "settings_customise_sources": customised}
     return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)
 
 
@@ -82,10 +76,8 @@ def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, An
     """`base` with `changes` applied; a section given as a dict changes only its own fields."""
     merged = dict(base)
     for name, value in changes.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(name), Mapping):
-            merged[name] = _merged(merged[name], value)
-        else:
-            merged[name] = value
+        nested = isinstance(value, Mapping) and isinstance(merged.get(name), Mapping)
+        merged[name] = _merged(merged[name], value) if nested else value
     return merged
 
 
@@ -99,7 +91,7 @@ def isolated_settings(
         from config import Settings  # noqa: PLC0415  # imported when first needed
 
         settings_class = Settings
-    database = ":memory:" if directory is None else directory / TEST_DATABASE_FILE
+    database = ":memory:" if directory is None else directory / "wirework.db"
     defaults = {
         "environment": "test",
         "database": {"url": f"sqlite:///{database}"},
@@ -128,8 +120,7 @@ def settings(
         if marker.args:
             raise TypeError(f"@pytest.mark.{SETTINGS_MARKER} takes field=value pairs only")
         fields = _merged(fields, marker.kwargs)
-    declared: type[Settings] = container_class.settings.cls
-    return isolated_settings(tmp_path, declared, **fields)
+    return isolated_settings(tmp_path, container_class.settings.cls, **fields)
 
 
 @pytest.fixture

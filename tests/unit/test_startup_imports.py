@@ -42,7 +42,7 @@ asyncio.run(start())
     assert _loaded_after(started, tmp_path) & set(UNUSED_BY_DEFAULT) == set()
 
 
-@pytest.mark.parametrize("command", ["settings", "graph"])
+@pytest.mark.parametrize("command", ["settings", "check", "graph"])
 def test_commands_that_serve_nothing_load_no_web_server(command: str, tmp_path: Path) -> None:
     run = f"""
 import contextlib, io
