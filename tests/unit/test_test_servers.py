@@ -1,10 +1,10 @@
 """The suite's own server helpers: a spare port stays spare, and signals reach every process."""
 
+import os
 import signal
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,10 +23,6 @@ def test_a_spare_port_is_kept_from_other_sockets_until_a_server_binds_it() -> No
         server.listen()
 
 
-def _state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-
-
 def test_a_signal_reaches_every_process_even_after_one_has_exited() -> None:
     """PostgreSQL's backends come and go: one gone between listing and signalling is skipped."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -34,9 +30,11 @@ def test_a_signal_reaches_every_process_even_after_one_has_exited() -> None:
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         signal_every([gone.pid, alive.pid], signal.SIGSTOP)
-        assert _state(alive.pid) == "T"  # stopped
+        _, status = os.waitpid(alive.pid, os.WUNTRACED)  # returns once the child has stopped
+        assert os.WIFSTOPPED(status)
         signal_every([gone.pid, alive.pid], signal.SIGCONT)
-        assert _state(alive.pid) != "T"
+        _, status = os.waitpid(alive.pid, os.WCONTINUED)
+        assert os.WIFCONTINUED(status)
     finally:
         alive.kill()
         alive.wait()
