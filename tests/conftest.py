@@ -15,10 +15,12 @@ import asyncpg
 import pytest
 import redis
 import redis.asyncio
+from argon2 import PasswordHasher, profiles
 
 from providers.background import BackgroundService
 from providers.cache import CacheService
 from providers.database import DatabaseService
+from providers.users import passwords
 from tests.servers import RedisServerProcess
 
 
@@ -55,6 +57,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
     monkeypatch.chdir(tmp_path)
+
+
+CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest costs, which tests cannot tell from the real ones except by
+    time: the recommended costs spend a third of a CPU second per hash. Tests marked
+    `real_password_costs` keep them. Servers started as processes keep them too."""
+    if request.node.get_closest_marker("real_password_costs") is None:
+        monkeypatch.setattr(passwords, "hasher", CHEAP_HASHER)
 
 
 @pytest.fixture

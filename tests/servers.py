@@ -5,6 +5,7 @@ them. Traffic never leaves 127.0.0.1.
 """
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Final
 
@@ -28,10 +29,24 @@ START_TIMEOUT = 30.0
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nothing listens on, kept from other sockets until a server binds it.
+
+    A port that is merely closed again may be handed to another socket (an outgoing
+    connection, another test's spare port) before the server binds it. One connection is
+    made to it and closed from the listening side, which leaves the port in TIME_WAIT for a
+    minute: the kernel then hands it to no socket, yet a server setting SO_REUSEADDR (uvicorn,
+    Redis, PostgreSQL) binds it.
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = listener.accept()
+            accepted.close()  # the side that closes first keeps the TIME_WAIT
+            client.recv(1)  # wait until the close has reached the client
+    return port
 
 
 def server_environment() -> dict[str, str]:
@@ -296,13 +311,11 @@ class PostgresServerProcess:
 
     def pause(self) -> None:
         """Freeze every server process (SIGSTOP): connections stay open, nothing answers."""
-        for pid in self._processes():
-            os.kill(pid, signal.SIGSTOP)
+        signal_every(self._processes(), signal.SIGSTOP)
 
     def resume(self) -> None:
         """Unfreeze them (SIGCONT); they answer what was sent meanwhile."""
-        for pid in self._processes():
-            os.kill(pid, signal.SIGCONT)
+        signal_every(self._processes(), signal.SIGCONT)
 
     def remove(self) -> None:
         """Stop the server if it runs and delete the cluster."""
@@ -325,6 +338,13 @@ class PostgresServerProcess:
     def _run(self, program: str, *args: str) -> None:
         command = [*self._as_owner, str(self._bin_dir / program), *args]
         subprocess.run(command, check=True, capture_output=True, cwd=self._folder)  # noqa: S603
+
+
+def signal_every(pids: Iterable[int], sig: signal.Signals) -> None:
+    """Send `sig` to each process; one that has exited since it was listed is skipped."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def _parent_pid(stat: Path) -> int | None:

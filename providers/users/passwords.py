@@ -6,24 +6,25 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_password_hasher = PasswordHasher()  # argon2id with the library's current recommended costs
+hasher = PasswordHasher()
+"""argon2id at the library's recommended costs. Public so a test suite can swap in cheaper
+costs; a hash records its own costs, so verifying works whichever hasher made it."""
 
 
 async def hash_password(password: str) -> str:
     """The argon2 hash to store; computed in a thread, as hashing is deliberately CPU-heavy."""
-    return await asyncio.to_thread(_password_hasher.hash, password)
+    return await asyncio.to_thread(hasher.hash, password)
 
 
 @functools.cache
-def _stand_in_hash() -> str:
-    return _password_hasher.hash("a password no user has")
+def _stand_in_hash(made_by: PasswordHasher) -> str:
+    return made_by.hash("a password no user has")
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _password_hasher.verify(password_hash or _stand_in_hash(), password) and (
-            password_hash is not None
-        )
+        stored = password_hash or _stand_in_hash(hasher)
+        return hasher.verify(stored, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -138,9 +138,10 @@ def status_server(directory: Path) -> ServerProcess:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for a module's tests: they read pages and change nothing on it."""
+    """One server for the browser tests that need no server of their own: they read pages
+    and at most add a user of their own."""
     process = status_server(tmp_path_factory.mktemp("server"))
     process.start().wait_until_ready()
     yield process

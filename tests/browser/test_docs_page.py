@@ -1,4 +1,5 @@
-"""`/docs` and `/redoc` render the API in a real browser with no request leaving 127.0.0.1."""
+"""`/docs` and `/redoc` render the API in a real browser with no request leaving 127.0.0.1;
+`/docs` signs in with an e-mail and a password (the OAuth2 password flow)."""
 
 from urllib.parse import urlsplit
 
@@ -8,6 +9,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import LOCAL_HOSTS, Traffic
 from tests.servers import ServerProcess
 
+EMAIL = "ada.browser@example.com"
+PASSWORD = "correct horse battery staple"
 DOCS_PAGE_BUDGET = 3_000_000
 """Bytes a docs page may transfer: Swagger UI's or ReDoc's bundle, the document, a favicon."""
 
@@ -67,3 +70,30 @@ def test_redoc_lists_every_operation_offline(
     weight = traffic.bytes_transferred()
     print(f"\n/redoc page weight: {weight:,} bytes")
     assert weight < DOCS_PAGE_BUDGET, f"/redoc weighs {weight:,} bytes"
+
+
+def test_authorize_then_me_is_the_signed_in_user(
+    page: Page, traffic: Traffic, server: ServerProcess
+) -> None:
+    """After Authorize, `GET /api/users/me` tried out on the page answers with that user."""
+    with server.client() as client:
+        body = {"username": "ada.browser", "email": EMAIL, "password": PASSWORD}
+        assert client.post("/api/users", json=body).status_code == 201
+    page.goto(f"{server.url}/docs")
+    page.locator(".auth-wrapper .authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill(EMAIL)
+    dialog.locator("#oauth_password").fill(PASSWORD)
+    dialog.locator(".auth-btn-wrapper .authorize").click()
+    expect(dialog.get_by_text("Authorized", exact=True)).to_be_visible()
+    dialog.locator(".auth-btn-wrapper .btn-done").click()
+
+    me = page.locator("#operations-users-read_me_api_users_me_get")
+    me.locator(".opblock-summary").click()
+    me.get_by_role("button", name="Try it out").click()
+    me.get_by_role("button", name="Execute").click()
+    answer = me.locator(".live-responses-table .response")
+    expect(answer.locator(".response-col_status").first).to_have_text("200")
+    expect(answer.locator(".microlight").first).to_contain_text(f'"email": "{EMAIL}"')
+    page.wait_for_load_state("networkidle")
+    assert_stayed_local(traffic)

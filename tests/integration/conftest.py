@@ -1,5 +1,5 @@
-"""The guide's fakes for the HTTP tests, built from the real classes (`tests.helpers.fake`)
-and put in through the container with `override_services`, never by patching a module."""
+"""Fakes for the HTTP tests, built from the real classes (`tests.helpers.fake`) and put in
+through the container with `override_services`, never by patching a module."""
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -16,7 +16,7 @@ from tests.helpers import fake
 
 @pytest.fixture
 def mock_services(container: Container) -> Iterator[dict[str, Any]]:
-    """The guide's fakes for the database and the cache, with the guide's statistics."""
+    """Fakes for the database and the cache, each with fixed statistics."""
     database = fake(DatabaseService)
     database.get_stats.return_value = {
         "status": "initialized",
@@ -38,7 +38,7 @@ def mock_services(container: Container) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def mock_users(container: Container, data_factory: TestDataFactory) -> Iterator[Any]:
-    """A fake user repository holding the guide's one user."""
+    """A fake user repository holding one user."""
     users = fake(UserRepository)
     stored = data_factory.create_user()
     users.create.return_value = stored

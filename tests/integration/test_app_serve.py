@@ -45,7 +45,10 @@ def test_the_reload_worker_serves_with_its_resources_open(
     reloading_server: tuple[str, Path, Path],
 ) -> None:
     base_url, database, _ = reloading_server
-    response = httpx.get(f"{base_url}/api/ready", timeout=10)
+    # The worker says its start-up is complete just before it listens on the socket the
+    # supervisor bound: a connection in between is refused, and is tried again.
+    with httpx.Client(transport=httpx.HTTPTransport(retries=5), timeout=10) as client:
+        response = client.get(f"{base_url}/api/ready")
     assert response.status_code == 200, response.text
     created = httpx.post(
         f"{base_url}/api/users", json={"username": "ada", "email": "ada@example.com"}

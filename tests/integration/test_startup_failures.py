@@ -84,13 +84,58 @@ def test_sigterm_ends_a_serving_server_with_status_0(tmp_path: Path) -> None:
         server.stop()
 
 
+UNOPENABLE_DATABASE: Final = "sqlite:////proc/self/db.sqlite"
+
+REPEATED_RUNS: Final = """
+import os, sys
+from app.cli import main
+
+command, logs = sys.argv[1:2], sys.argv[2:]
+for log in logs:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(output, 1)  # a file, as a terminal: pipes hide the race
+    os.dup2(output, 2)
+    os.close(output)
+    sys.modules.pop("app.main", None)  # each run builds its own application and container
+    try:
+        status = main(command)
+    except SystemExit as exit:  # uvicorn's way to report a failed start
+        status = exit.code
+    print(f"exit status {status}")
+"""
+"""Runs one command once per log file in one interpreter, each run's output in its file.
+
+A worker thread that outlives its run still prints into a later run's file, or the last."""
+
+
+def repeated_runs(command: list[str], runs: int, directory: Path) -> list[tuple[int, str]]:
+    """The exit status and output of each of `runs` runs of `command`, from one interpreter."""
+    environment = server_environment() | {"APP_DATABASE__URL": UNOPENABLE_DATABASE}
+    logs = [directory / f"run-{number}.log" for number in range(runs)]
+    subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", REPEATED_RUNS, *command, *map(str, logs)],
+        cwd=directory,
+        env=environment,
+        timeout=60,
+        check=True,
+    )
+    results = []
+    for log in logs:
+        *lines, last = log.read_text().splitlines()
+        results.append((int(last.removeprefix("exit status ")), "\n".join(lines)))
+    return results
+
+
 def test_a_database_file_that_cannot_be_created(tmp_path: Path) -> None:
     """The connection that failed to open leaves no worker thread behind to print a traceback
     into the report, however the threads interleave: three starts, three clean reports."""
-    for attempt in range(3):
-        folder = tmp_path / str(attempt)
-        folder.mkdir()
-        output = failed_start({"APP_DATABASE__URL": "sqlite:////proc/self/db.sqlite"}, folder)
+    serve = ["serve", "--port", str(free_port())]
+    for attempt, (status, output) in enumerate(repeated_runs(serve, 3, tmp_path)):
+        assert status != 0, output
+        assert "Traceback" not in output, output
+        assert len(output.splitlines()) <= MOST_LINES, output
         assert "cannot open the SQLite database /proc/self/db.sqlite" in output, attempt
         assert "Event loop is closed" not in output
 
@@ -98,20 +143,7 @@ def test_a_database_file_that_cannot_be_created(tmp_path: Path) -> None:
 def test_check_of_a_database_file_that_cannot_be_opened(tmp_path: Path) -> None:
     """`check` closes its event loop right after the failure: no aiosqlite worker thread may
     still be about to post to it. Ten runs, since a thread racing the loop loses only some."""
-    environment = server_environment() | {"APP_DATABASE__URL": "sqlite:////proc/self/db.sqlite"}
-    for attempt in range(10):
-        log = tmp_path / f"check-{attempt}.log"
-        with log.open("wb") as output_file:  # a file, as a terminal: pipes hide the race
-            status = subprocess.run(
-                [sys.executable, "-m", "app", "check"],
-                cwd=tmp_path,
-                env=environment,
-                stdout=output_file,
-                stderr=subprocess.STDOUT,
-                timeout=60,
-                check=False,
-            ).returncode
-        output = log.read_text()
+    for attempt, (status, output) in enumerate(repeated_runs(["check"], 10, tmp_path)):
         assert status != 0, output
         assert "cannot open the SQLite database /proc/self/db.sqlite" in output, attempt
         assert "Traceback" not in output, output

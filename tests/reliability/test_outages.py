@@ -25,11 +25,11 @@ from tests.servers import PostgresServerProcess, RedisServerProcess
 
 pytestmark = pytest.mark.slow
 
-QUERY_TIMEOUT = 2.0
+QUERY_TIMEOUT = 1.0
 LONGEST_REQUEST = QUERY_TIMEOUT + 1.0
 RECOVERY = 5.0
-OUTAGE = 2.0
-FREEZE = QUERY_TIMEOUT + 1.0  # long enough for statements to hit the query timeout
+OUTAGE = 1.0  # past Redis's socket timeout (0.5 s): the breaker opens
+FREEZE = QUERY_TIMEOUT + 0.5  # long enough for statements to hit the query timeout
 WORKERS = 6
 
 
@@ -140,7 +140,7 @@ async def test_outages_under_load_answer_503_and_lose_no_acknowledged_write(
         stop = asyncio.Event()
         running = asyncio.create_task(load.run(stop))
         try:
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.5)
             for name, down, up, seconds in outages:
                 await _outage(load, name, down, up, seconds)
         finally:

@@ -44,6 +44,7 @@ def test_other_combinations_are_allowed(environment: str, key: str | None) -> No
     )
 
 
+@pytest.mark.real_password_costs
 async def test_passwords_are_stored_as_salted_argon2id_hashes() -> None:
     first = await hash_password("correct horse")
     second = await hash_password("correct horse")
@@ -51,6 +52,7 @@ async def test_passwords_are_stored_as_salted_argon2id_hashes() -> None:
     assert first != second  # a fresh salt each time
     assert "correct horse" not in first
     assert PasswordHasher().verify(first, "correct horse")
+    assert not PasswordHasher().check_needs_rehash(first)  # at the recommended costs
 
 
 @pytest.mark.parametrize(

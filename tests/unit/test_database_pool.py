@@ -203,14 +203,15 @@ async def test_each_waiter_times_out_at_its_own_deadline() -> None:
             await service.get_connection()
         return loop.time() - started
 
+    held = await service.get_connection()
     try:
-        await service.get_connection()
         first = asyncio.create_task(wait_for_connection())
         await asyncio.sleep(0.1)
         second = asyncio.create_task(wait_for_connection())
         assert min(await first, await second) >= 0.199
         assert service.get_stats()["acquire_timeouts"] == 2
     finally:
+        await service.release_connection(held)  # else closing waits for it to come back
         await service.close()
 
 

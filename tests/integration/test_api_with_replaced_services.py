@@ -82,13 +82,6 @@ async def test_user_endpoints_see_an_override_made_after_start_up(
     assert (await client.get("/api/users")).json() == []
 
 
-async def test_error_handling(client: httpx.AsyncClient, mock_services: dict[str, Any]) -> None:
-    mock_services["database"].get_stats.side_effect = Exception("Service unavailable")
-
-    response = await client.get("/api/stats")
-    assert response.status_code == 500
-
-
 async def test_stats_endpoint_with_bare_async_mocks(
     client: httpx.AsyncClient, container: Container
 ) -> None:
