@@ -140,7 +140,7 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         self._line: deque[tuple[float, asyncio.Future[None]]] = deque()  # (deadline, waiter)
         self._timer: asyncio.TimerHandle | None = None
         self._in_use: set[ConnectionT] = set()
-        self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
+        self.acquired = self.peak_in_use = self.timeouts = self.replaced = 0
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -157,14 +157,33 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
 
     @property
     def in_use(self) -> list[PooledConnection]:
-        """The borrowed connections."""
         return list(self._in_use)
 
+    @property
+    def waiting(self) -> int:
+        """Borrowers in line now (a cancelled one leaves its done future behind)."""
+        return sum(not waiter.done() for _, waiter in self._line)
+
     async def acquire(self) -> ConnectionT:
-        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
+        """Borrow a connection, waiting in line (behind every earlier borrower) up to
+        `acquire_timeout` seconds."""
         if not self.is_open:
             raise PoolClosedError("Database service not initialized")
-        await self._take_place()
+        if self._free and not self._line:
+            self._free -= 1
+        else:
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            deadline = loop.time() + self.limits.acquire_timeout
+            self._line.append((deadline, waiter))
+            if self._timer is None:
+                self._timer = loop.call_at(deadline, self._time_out)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._give_place()  # handed a place, then cancelled: pass it on
+                raise
         try:
             connection = await self._lend()
         except BaseException:
@@ -191,12 +210,19 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             self._give_place()
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a connection borrowed for it."""
-        connection = await self.acquire()
-        try:
-            return await connection.execute(sql, params)
-        finally:
-            await self.release(connection)
+        """Run one statement on a connection borrowed for it; once more if the pool recovered
+        from the error and the statement is safe to repeat."""
+        retried = False
+        while True:
+            connection = await self.acquire()
+            try:
+                return await connection.execute(sql, params)
+            except Exception as error:
+                if retried or not await self._recover(error, sql):
+                    raise
+                retried = True
+            finally:
+                await self.release(connection)
 
     def _start(self) -> None:
         self._free = self.limits.max_size
@@ -212,27 +238,6 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             waiter = self._line.popleft()[1]
             if not waiter.done():
                 waiter.set_exception(PoolClosedError("Database service was closed"))
-
-    async def _take_place(self) -> None:
-        """Take a place, or wait for one behind every earlier borrower, at most the timeout."""
-        if self._free and not self._line:
-            self._free -= 1
-            return
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        deadline = loop.time() + self.limits.acquire_timeout
-        self._line.append((deadline, waiter))
-        if self._timer is None:
-            self._timer = loop.call_at(deadline, self._time_out)
-        self.waiting += 1
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._give_place()  # handed a place, then cancelled: pass it on
-            raise
-        finally:
-            self.waiting -= 1
 
     def _give_place(self) -> None:
         """Hand a freed place to the longest waiter, or keep it for the next borrower."""
@@ -261,6 +266,10 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
                     )
                 )
         self._timer = loop.call_at(self._line[0][0], self._time_out) if self._line else None
+
+    async def _recover(self, error: Exception, sql: str) -> bool:
+        """After `error`, repair what it revealed; True if `sql` may then run once more."""
+        return False
 
     @abc.abstractmethod
     async def _lend(self) -> ConnectionT:

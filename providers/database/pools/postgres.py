@@ -1,10 +1,10 @@
-"""PostgreSQL behind the same pool interface, adapting asyncpg's own pool (which replaces,
-prunes and resets connections): `:name` parameters, dict rows with a row count, metadata per
-physical connection, and the line, so asyncpg always has a connection ready or opens one."""
+"""PostgreSQL on asyncpg's own pool (which replaces, prunes and resets connections): `:name`
+parameters, dict rows with a row count, and metadata per physical connection."""
 
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 import asyncpg
@@ -21,8 +21,8 @@ from providers.database.pools.named_params import bind
 from providers.database.pools.postgres_errors import (
     LINK_ERRORS,
     SERVER_DOWN,
+    SILENCE_BACKOFF,
     VIOLATIONS,
-    Silence,
     constraint_violation,
     start_error,
 )
@@ -51,7 +51,7 @@ class PostgresConnection(PooledConnection):
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
-        self._shapes = shapes
+        self._shapes = shapes  # statement -> (returns rows, its tag counts changed rows)
         self._timeout = query_timeout
 
     @property
@@ -63,7 +63,9 @@ class PostgresConnection(PooledConnection):
             return True
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement with `:name` parameters bound as `$n` values."""
+        """Run one statement with `:name` parameters bound as `$n` values. Its first run is
+        prepared, which gives rows and command tag together and tells which later runs need:
+        one call on asyncpg's statement cache, `fetch` for rows or `execute` for the tag."""
         raw = self.raw
         if raw is None:
             raise DatabaseConnectionLostError(
@@ -72,8 +74,23 @@ class PostgresConnection(PooledConnection):
             )
         self._mark_used()
         statement, args = bind(sql, params)
+        shape = self._shapes.get(statement)
         try:
-            rows, affected = await self._run(raw, statement, args)
+            if shape is None:
+                prepared = await raw.prepare(statement, timeout=self._timeout)
+                rows = await prepared.fetch(*args, timeout=self._timeout)
+                status = prepared.get_statusmsg()
+                if len(self._shapes) >= _MAX_SHAPES:
+                    self._shapes.clear()
+                changes = status.startswith(_CHANGED_ROWS)
+                self._shapes[statement] = (bool(prepared.get_attributes()), changes)
+                affected = _affected(status)
+            elif shape[0]:
+                rows = await raw.fetch(statement, *args, timeout=self._timeout)
+                affected = len(rows) if shape[1] else 0
+            else:
+                rows = []
+                affected = _affected(await raw.execute(statement, *args, timeout=self._timeout))
         except VIOLATIONS as error:
             raise constraint_violation(error) from error
         except TimeoutError as error:
@@ -95,28 +112,6 @@ class PostgresConnection(PooledConnection):
             raise
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
-    async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
-        """Rows and changed-row count from one call on asyncpg's statement cache: the first
-        run is prepared, which gives both and records whether the statement returns rows
-        (`fetch`) or only a command tag (`execute`), and whether the tag counts changes."""
-        shape = self._shapes.get(statement)
-        if shape is None:
-            prepared = await raw.prepare(statement, timeout=self._timeout)
-            rows = await prepared.fetch(*args, timeout=self._timeout)
-            status = prepared.get_statusmsg()
-            if len(self._shapes) >= _MAX_SHAPES:
-                self._shapes.clear()
-            self._shapes[statement] = (
-                bool(prepared.get_attributes()),
-                status.startswith(_CHANGED_ROWS),
-            )
-            return rows, _affected(status)
-        returns_rows, counts_changes = shape
-        if returns_rows:
-            rows = await raw.fetch(statement, *args, timeout=self._timeout)
-            return rows, len(rows) if counts_changes else 0
-        return [], _affected(await raw.execute(statement, *args, timeout=self._timeout))
-
 
 class PostgresPool(ConnectionPool[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
@@ -133,29 +128,31 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         max_inactive_connection_lifetime: float,
     ) -> None:
         super().__init__(limits)
-        self.url = url
-        self.connect_timeout = connect_timeout
-        self.query_timeout = query_timeout
-        self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
+        self._url = url
+        self._connect_timeout = connect_timeout
+        self._query_timeout = query_timeout
+        self._idle_lifetime = max_inactive_connection_lifetime
         # A frozen server must not hold a finished request in the reset on release.
         self._reset_timeout = min(limits.close_timeout, query_timeout)
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
-        self._silence = Silence()
+        # Until then borrowers fail at once: the server just left a new connection or a
+        # reset unanswered, as a healthy one never does.
+        self._silent_until = 0.0
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
         try:
             self._pool = await asyncpg.create_pool(
-                self.url,
+                self._url,
                 min_size=self.limits.min_size,
                 max_size=self.limits.max_size,
-                max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
-                timeout=self.connect_timeout,
+                max_inactive_connection_lifetime=self._idle_lifetime,
+                timeout=self._connect_timeout,
             )
         except (OSError, asyncpg.PostgresError) as error:
-            raise start_error(self.url, error) from error
+            raise start_error(self._url, error) from error
         self._start()
 
     async def close(self) -> None:
@@ -176,22 +173,6 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self._in_use.clear()
         self._known.clear()
 
-    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a pooled connection; a read on a lost link runs once more."""
-        try:
-            return await super().execute(sql, params)
-        except ConnectionError as error:
-            if not self.is_open:
-                raise
-            # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
-            # timeout); the links opened with it are likely gone too. Replace them all on
-            # their next borrowing, so the next request succeeds.
-            await self._pool.expire_connections()
-            # A read changed nothing, so it is safe to run again, unless the server cannot serve.
-            if isinstance(error, DatabaseUnavailableError) or not is_read_only(sql):
-                raise
-            return await super().execute(sql, params)
-
     @property
     def available(self) -> list[PooledConnection]:
         """Idle connections, as many as asyncpg reports, most recently used first."""
@@ -201,14 +182,27 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
         return idle[: self._pool.get_idle_size()]
 
+    async def _recover(self, error: Exception, sql: str) -> bool:
+        """A dropped link (a restart, pg_terminate_backend, a proxy's idle timeout) means the
+        links opened with it are likely gone too: replace them all on their next borrowing.
+        A read changed nothing, so it may run again, unless the server cannot serve."""
+        if not isinstance(error, ConnectionError) or not self.is_open:
+            return False
+        await self._pool.expire_connections()
+        return not isinstance(error, DatabaseUnavailableError) and is_read_only(sql)
+
     async def _lend(self) -> PostgresConnection:
-        self._silence.check()
+        if time.monotonic() < self._silent_until:
+            raise DatabaseUnavailableError(
+                "PostgreSQL did not answer a moment ago (a new connection or a reset on "
+                f"release timed out): not asked again for {SILENCE_BACKOFF:g}s"
+            )
         try:
             raw = await self._pool.acquire()
         except TimeoutError:
-            self._silence.noticed()
+            self._silent_until = time.monotonic() + SILENCE_BACKOFF
             raise DatabaseUnavailableError(
-                f"PostgreSQL did not accept a new connection within {self.connect_timeout:g}s "
+                f"PostgreSQL did not accept a new connection within {self._connect_timeout:g}s "
                 "(database.connect_timeout): the server is frozen or overloaded"
             ) from None
         except (*SERVER_DOWN, OSError) as error:
@@ -221,7 +215,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes, self.query_timeout)
+            connection = PostgresConnection(raw, self._shapes, self._query_timeout)
             self._known[connection.server_pid] = connection
         connection.raw = raw
         return connection
@@ -234,7 +228,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         try:
             await self._pool.release(raw, timeout=self._reset_timeout)
         except TimeoutError:
-            self._silence.noticed()
+            self._silent_until = time.monotonic() + SILENCE_BACKOFF
             lost = True
         except LINK_ERRORS as error:
             # The server dropped the link while it was borrowed: nothing for the caller to

@@ -1,9 +1,8 @@
 """What asyncpg's errors mean to the pool: a lost link, a server that cannot serve, a
-constraint violation, a failed start; and a short back-off after the server fell silent."""
+constraint violation, a failed start."""
 
 import logging
 import re
-import time
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -15,7 +14,7 @@ from providers.database.pools.base import (
     NotNullViolationError,
     UniqueViolationError,
 )
-from providers.errors import DatabaseUnavailableError, ServiceStartError
+from providers.errors import ServiceStartError
 from providers.urls import redacted_url
 
 # What asyncpg raises when the server side of a connection went away mid-use.
@@ -91,22 +90,3 @@ class _CauseOnly(logging.Filter):
 
 
 logging.getLogger("asyncpg.pool").addFilter(_CauseOnly())
-
-
-class Silence:
-    """Whether the server just left a new connection or a reset unanswered, as a healthy one
-    never does: borrowers then fail at once instead of each waiting out its own timeout."""
-
-    def __init__(self) -> None:
-        self._until = 0.0
-
-    def noticed(self) -> None:
-        self._until = time.monotonic() + SILENCE_BACKOFF
-
-    def check(self) -> None:
-        """Raise `DatabaseUnavailableError` while the server is deemed silent."""
-        if time.monotonic() < self._until:
-            raise DatabaseUnavailableError(
-                "PostgreSQL did not answer a moment ago (a new connection or a reset on "
-                f"release timed out): not asked again for {SILENCE_BACKOFF:g}s"
-            )
