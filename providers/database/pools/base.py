@@ -2,7 +2,9 @@
 
 import abc
 import asyncio
+import contextlib
 import itertools
+import logging
 import re
 import time
 from collections import deque
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from providers.errors import ServiceNotReadyError, WireworkError
+
+logger = logging.getLogger(__name__)
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
@@ -32,8 +36,7 @@ class PoolClosedError(ServiceNotReadyError):
 
 
 class DatabaseStorageError(WireworkError, RuntimeError):
-    """The database's storage refused a statement (read-only, full or failing), which changed
-    nothing; the pool reconnects by itself once the storage works again."""
+    """The storage refused a statement (read-only, full or failing), which changed nothing."""
 
 
 class ConstraintViolationError(WireworkError, ValueError):
@@ -140,6 +143,7 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         self._line: deque[tuple[float, asyncio.Future[None]]] = deque()  # (deadline, waiter)
         self._timer: asyncio.TimerHandle | None = None
         self._in_use: set[ConnectionT] = set()
+        self._drained = asyncio.Event()  # set by the last release while the pool closes
         self.acquired = self.peak_in_use = self.timeouts = self.replaced = 0
 
     @abc.abstractmethod
@@ -165,8 +169,7 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         return sum(not waiter.done() for _, waiter in self._line)
 
     async def acquire(self) -> ConnectionT:
-        """Borrow a connection, waiting in line (behind every earlier borrower) up to
-        `acquire_timeout` seconds."""
+        """Borrow a connection, waiting behind every earlier borrower up to `acquire_timeout`."""
         if not self.is_open:
             raise PoolClosedError("Database service not initialized")
         if self._free and not self._line:
@@ -208,6 +211,8 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             await self._give_back(connection)
         finally:
             self._give_place()
+            if not self.is_open and not self._in_use:
+                self._drained.set()
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement on a connection borrowed for it; once more if the pool recovered
@@ -228,8 +233,9 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         self._free = self.limits.max_size
         self.is_open = True
 
-    def _stop(self) -> None:
-        """Mark the pool closed; every waiter gets `PoolClosedError`."""
+    async def _stop(self) -> None:
+        """Turn borrowers away (every waiter gets `PoolClosedError`), then wait at most
+        `close_timeout` for the borrowed connections to come back."""
         self.is_open = False
         if self._timer is not None:
             self._timer.cancel()
@@ -238,6 +244,17 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             waiter = self._line.popleft()[1]
             if not waiter.done():
                 waiter.set_exception(PoolClosedError("Database service was closed"))
+        if self._in_use:
+            # asyncio's primitives are bound to one event loop: a reopened pool may run on another.
+            self._drained = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.limits.close_timeout)
+        if self._in_use:
+            logger.warning(
+                "closing %d database connections still in use after %.1fs",
+                len(self._in_use),
+                self.limits.close_timeout,
+            )
 
     def _give_place(self) -> None:
         """Hand a freed place to the longest waiter, or keep it for the next borrower."""

@@ -3,7 +3,6 @@ way they come, queue on one lock per pool: SQLite allows one writer anyway, and 
 loop queues them more cheaply and fairly than SQLite's busy handler."""
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
@@ -156,33 +155,6 @@ class SQLiteConnection(PooledConnection):
             raise DatabaseStorageError(message) from error
 
 
-async def _open_connection(database: str, *, is_file: bool) -> aiosqlite.Connection:
-    """Open one connection with the pool's pragmas: WAL for a file, a busy timeout, foreign keys."""
-    raw = await aiosqlite.connect(database, uri=not is_file, isolation_level=None)
-    try:
-        raw.row_factory = sqlite3.Row
-        await raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if is_file:
-            await _use_wal(raw)
-            # In WAL mode NORMAL survives a crashed process; only power loss may drop commits.
-            await raw.execute("PRAGMA synchronous = NORMAL")
-        await raw.execute("PRAGMA foreign_keys = ON")
-    except BaseException:
-        # aiosqlite's worker threads are not daemons: an unclosed one keeps the process alive.
-        await _close_connection(raw, timeout=BUSY_TIMEOUT_MS / 1000)
-        raise
-    return raw
-
-
-async def _close_connection(raw: aiosqlite.Connection, *, timeout: float) -> None:
-    """Close a connection within `timeout`; a connection that will not close is stopped."""
-    try:
-        await asyncio.wait_for(raw.close(), timeout)
-    except (TimeoutError, sqlite3.Error, ValueError) as error:
-        logger.warning("could not close a SQLite connection cleanly: %s", error)
-        raw.stop()
-
-
 async def _use_wal(raw: aiosqlite.Connection) -> None:
     """Switch the file to WAL, waiting up to the busy timeout for other openers: SQLite's busy
     handler does not wait for the exclusive lock the switch needs."""
@@ -212,14 +184,13 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         else:
             self._database, self._is_file = url.removeprefix("sqlite:///"), True
         self._idle: list[SQLiteConnection] = []
-        self._drained = asyncio.Event()
         self._writes = WriteLock()
         self._keeper: aiosqlite.Connection | None = None  # keeps a memory database alive
 
     async def open(self) -> None:
         """Open `min_size` connections; a memory database also gets a keeper connection."""
         # asyncio's primitives are bound to one event loop: a reopened pool may run on another.
-        self._drained, self._writes = asyncio.Event(), WriteLock()
+        self._writes = WriteLock()
         if self._is_file:
             folder = Path(self._database).parent
             try:
@@ -253,17 +224,7 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
 
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""
-        self._stop()
-        if self._in_use:
-            self._drained.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), self.limits.close_timeout)
-        if self._in_use:
-            logger.warning(
-                "closing %d connections still in use after %.1fs",
-                len(self._in_use),
-                self.limits.close_timeout,
-            )
+        await self._stop()
         connections = [connection.raw for connection in [*self._idle, *self._in_use]]
         self._idle.clear()
         self._in_use.clear()
@@ -318,11 +279,29 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         if self.is_open:
             self.replaced += 1
         await self._close(connection.raw)
-        if not self.is_open and not self._in_use:
-            self._drained.set()  # close() is waiting for the last one
 
     async def _connect(self) -> aiosqlite.Connection:
-        return await _open_connection(self._database, is_file=self._is_file)
+        """Open one connection with the pool's pragmas: WAL for a file, a busy timeout, foreign
+        keys."""
+        raw = await aiosqlite.connect(self._database, uri=not self._is_file, isolation_level=None)
+        try:
+            raw.row_factory = sqlite3.Row
+            await raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self._is_file:
+                await _use_wal(raw)
+                # In WAL mode NORMAL survives a crashed process; only power loss may drop commits.
+                await raw.execute("PRAGMA synchronous = NORMAL")
+            await raw.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            # aiosqlite's worker threads are not daemons: an unclosed one keeps the process alive.
+            await self._close(raw)
+            raise
+        return raw
 
     async def _close(self, raw: aiosqlite.Connection) -> None:
-        await _close_connection(raw, timeout=self.limits.close_timeout)
+        """Close a connection within `close_timeout`; one that will not close is stopped."""
+        try:
+            await asyncio.wait_for(raw.close(), self.limits.close_timeout)
+        except (TimeoutError, sqlite3.Error, ValueError) as error:
+            logger.warning("could not close a SQLite connection cleanly: %s", error)
+            raw.stop()
