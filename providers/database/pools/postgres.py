@@ -46,10 +46,7 @@ LINK_ERRORS = (
 )
 # What the server says when it cannot serve at all: starting up, shutting down, crashed
 # (class 57), or a connection it cannot make or keep (class 08).
-SERVER_DOWN = (
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.PostgresConnectionError,
-)
+SERVER_DOWN = (asyncpg.exceptions.OperatorInterventionError, asyncpg.PostgresConnectionError)
 _VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
     asyncpg.UniqueViolationError: UniqueViolationError,
     asyncpg.ForeignKeyViolationError: ForeignKeyViolationError,
@@ -58,21 +55,18 @@ _VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
 }
 VIOLATIONS = tuple(_VIOLATIONS)
 _KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
-SILENCE_BACKOFF = 1.0
-"""Seconds borrowers fail at once after the server left a new connection or a reset unanswered."""
+SILENCE_BACKOFF = 1.0  # seconds borrowers fail at once after the server fell silent
 
 
-def constraint_violation(error: Exception) -> ConstraintViolationError:
+def constraint_violation(error: Any) -> ConstraintViolationError:
     """The pools' error for one of `VIOLATIONS`, naming the table, the constraint and the
     columns (from 'Key (a, b)=(…)' or the NOT NULL column), never the values."""
     violation = _VIOLATIONS[type(error)]
-    match = _KEY_COLUMNS.match(getattr(error, "detail", None) or "")
+    match = _KEY_COLUMNS.match(error.detail or "")
     columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
-    column = getattr(error, "column_name", None)
-    if violation is NotNullViolationError and column:
-        columns = (column,)
-    table = getattr(error, "table_name", None) or ""
-    return violation(table, columns, getattr(error, "constraint_name", None) or "")
+    if violation is NotNullViolationError and error.column_name:
+        columns = (error.column_name,)
+    return violation(error.table_name or "", columns, error.constraint_name or "")
 
 
 def start_error(url: str, error: Exception) -> ServiceStartError:
@@ -122,14 +116,12 @@ class PostgresConnection(PooledConnection):
     """One physical PostgreSQL connection; its metadata lasts across borrowings. `raw` is
     asyncpg's proxy while it is borrowed, None between, so a late caller reaches no one."""
 
-    def __init__(
-        self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
-    ) -> None:
+    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]], timeout: float) -> None:
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
         self._shapes = shapes  # statement -> (returns rows, its tag counts changed rows)
-        self._timeout = query_timeout
+        self._timeout = timeout
 
     @property
     def is_lost(self) -> bool:
@@ -209,8 +201,6 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self._connect_timeout = connect_timeout
         self._query_timeout = query_timeout
         self._idle_lifetime = max_inactive_connection_lifetime
-        # A frozen server must not hold a finished request in the reset on release.
-        self._reset_timeout = min(limits.close_timeout, query_timeout)
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
@@ -227,6 +217,9 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 max_size=self.limits.max_size,
                 max_inactive_connection_lifetime=self._idle_lifetime,
                 timeout=self._connect_timeout,
+                # Bounds the reset on release (statements pass their own timeout): a frozen
+                # server must not hold a finished request there.
+                command_timeout=min(self.limits.close_timeout, self._query_timeout),
             )
         except (OSError, asyncpg.PostgresError) as error:
             raise start_error(self._url, error) from error
@@ -299,7 +292,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         lost = connection.is_lost
         raw, connection.raw = connection.raw, None
         try:
-            await self._pool.release(raw, timeout=self._reset_timeout)
+            await self._pool.release(raw)
         except TimeoutError:
             self._silent_until = time.monotonic() + SILENCE_BACKOFF
             lost = True
