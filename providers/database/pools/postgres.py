@@ -227,8 +227,6 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
 
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""
-        if self._pool is None:
-            return
         await self._stop()
         if self._in_use:
             self._pool.terminate()
