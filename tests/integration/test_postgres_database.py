@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from providers.database import DatabaseService, PoolTimeoutError
-from providers.database.pools.postgres_errors import SILENCE_BACKOFF
+from providers.database.pools.postgres import SILENCE_BACKOFF
 from providers.errors import DatabaseUnavailableError, ServiceNotReadyError, ServiceStartError
 
 pytestmark = pytest.mark.postgres

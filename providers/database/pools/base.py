@@ -2,7 +2,9 @@
 
 import abc
 import asyncio
+import contextlib
 import itertools
+import logging
 import re
 import time
 from collections import deque
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from providers.errors import ServiceNotReadyError, WireworkError
+
+logger = logging.getLogger(__name__)
 
 QueryParams = Mapping[str, Any] | Sequence[Any] | None
 QueryResult = dict[str, Any]
@@ -32,8 +36,7 @@ class PoolClosedError(ServiceNotReadyError):
 
 
 class DatabaseStorageError(WireworkError, RuntimeError):
-    """The database's storage refused a statement (read-only, full or failing), which changed
-    nothing; the pool reconnects by itself once the storage works again."""
+    """The storage refused a statement (read-only, full or failing), which changed nothing."""
 
 
 class ConstraintViolationError(WireworkError, ValueError):
@@ -140,7 +143,8 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         self._line: deque[tuple[float, asyncio.Future[None]]] = deque()  # (deadline, waiter)
         self._timer: asyncio.TimerHandle | None = None
         self._in_use: set[ConnectionT] = set()
-        self.acquired = self.peak_in_use = self.timeouts = self.replaced = self.waiting = 0
+        self._drained = asyncio.Event()  # set by the last release while the pool closes
+        self.acquired = self.peak_in_use = self.timeouts = self.replaced = 0
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -157,14 +161,32 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
 
     @property
     def in_use(self) -> list[PooledConnection]:
-        """The borrowed connections."""
         return list(self._in_use)
 
+    @property
+    def waiting(self) -> int:
+        """Borrowers in line now (a cancelled one leaves its done future behind)."""
+        return sum(not waiter.done() for _, waiter in self._line)
+
     async def acquire(self) -> ConnectionT:
-        """Borrow a connection, waiting in line up to `acquire_timeout` seconds."""
+        """Borrow a connection, waiting behind every earlier borrower up to `acquire_timeout`."""
         if not self.is_open:
             raise PoolClosedError("Database service not initialized")
-        await self._take_place()
+        if self._free and not self._line:
+            self._free -= 1
+        else:
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            deadline = loop.time() + self.limits.acquire_timeout
+            self._line.append((deadline, waiter))
+            if self._timer is None:
+                self._timer = loop.call_at(deadline, self._time_out)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._give_place()  # handed a place, then cancelled: pass it on
+                raise
         try:
             connection = await self._lend()
         except BaseException:
@@ -189,21 +211,31 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             await self._give_back(connection)
         finally:
             self._give_place()
+            if not self.is_open and not self._in_use:
+                self._drained.set()
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a connection borrowed for it."""
-        connection = await self.acquire()
-        try:
-            return await connection.execute(sql, params)
-        finally:
-            await self.release(connection)
+        """Run one statement on a connection borrowed for it; once more if the pool recovered
+        from the error and the statement is safe to repeat."""
+        retried = False
+        while True:
+            connection = await self.acquire()
+            try:
+                return await connection.execute(sql, params)
+            except Exception as error:
+                if retried or not await self._recover(error, sql):
+                    raise
+                retried = True
+            finally:
+                await self.release(connection)
 
     def _start(self) -> None:
         self._free = self.limits.max_size
         self.is_open = True
 
-    def _stop(self) -> None:
-        """Mark the pool closed; every waiter gets `PoolClosedError`."""
+    async def _stop(self) -> None:
+        """Turn borrowers away (every waiter gets `PoolClosedError`), then wait at most
+        `close_timeout` for the borrowed connections to come back."""
         self.is_open = False
         if self._timer is not None:
             self._timer.cancel()
@@ -212,27 +244,17 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
             waiter = self._line.popleft()[1]
             if not waiter.done():
                 waiter.set_exception(PoolClosedError("Database service was closed"))
-
-    async def _take_place(self) -> None:
-        """Take a place, or wait for one behind every earlier borrower, at most the timeout."""
-        if self._free and not self._line:
-            self._free -= 1
-            return
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        deadline = loop.time() + self.limits.acquire_timeout
-        self._line.append((deadline, waiter))
-        if self._timer is None:
-            self._timer = loop.call_at(deadline, self._time_out)
-        self.waiting += 1
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._give_place()  # handed a place, then cancelled: pass it on
-            raise
-        finally:
-            self.waiting -= 1
+        if self._in_use:
+            # asyncio's primitives are bound to one event loop: a reopened pool may run on another.
+            self._drained = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.limits.close_timeout)
+        if self._in_use:
+            logger.warning(
+                "closing %d database connections still in use after %.1fs",
+                len(self._in_use),
+                self.limits.close_timeout,
+            )
 
     def _give_place(self) -> None:
         """Hand a freed place to the longest waiter, or keep it for the next borrower."""
@@ -261,6 +283,10 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
                     )
                 )
         self._timer = loop.call_at(self._line[0][0], self._time_out) if self._line else None
+
+    async def _recover(self, error: Exception, sql: str) -> bool:
+        """After `error`, repair what it revealed; True if `sql` may then run once more."""
+        return False
 
     @abc.abstractmethod
     async def _lend(self) -> ConnectionT:

@@ -1,6 +1,7 @@
 """Translate `:name` parameters to PostgreSQL's `$n`, leaving literals and casts alone; the
 values travel apart from the SQL text, so a quote in a value can do no harm."""
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ _TOKENS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """Return the statement with `$1, $2, …` and the parameter names in number order."""
     names: list[str] = []

@@ -1,38 +1,109 @@
-"""PostgreSQL behind the same pool interface, adapting asyncpg's own pool (which replaces,
-prunes and resets connections): `:name` parameters, dict rows with a row count, metadata per
-physical connection, and the line, so asyncpg always has a connection ready or opens one."""
+"""PostgreSQL on asyncpg's own pool (which replaces, prunes and resets connections): `:name`
+parameters, dict rows with a row count, and metadata per physical connection."""
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from providers.database.pools.base import (
+    CheckViolationError,
     ConnectionPool,
+    ConstraintViolationError,
+    ForeignKeyViolationError,
+    NotNullViolationError,
     PooledConnection,
     PoolLimits,
     QueryParams,
     QueryResult,
+    UniqueViolationError,
     is_read_only,
 )
 from providers.database.pools.named_params import bind
-from providers.database.pools.postgres_errors import (
-    LINK_ERRORS,
-    SERVER_DOWN,
-    VIOLATIONS,
-    Silence,
-    constraint_violation,
-    start_error,
+from providers.errors import (
+    DatabaseConnectionLostError,
+    DatabaseUnavailableError,
+    ServiceStartError,
 )
-from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableError
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
 
 _ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
 _MAX_SHAPES = 1_000
+# What asyncpg raises when the server side of a connection went away mid-use.
+LINK_ERRORS = (
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+    asyncpg.ConnectionDoesNotExistError,
+    OSError,
+)
+# What the server says when it cannot serve at all: starting up, shutting down, crashed
+# (class 57), or a connection it cannot make or keep (class 08).
+SERVER_DOWN = (asyncpg.exceptions.OperatorInterventionError, asyncpg.PostgresConnectionError)
+_VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
+    asyncpg.UniqueViolationError: UniqueViolationError,
+    asyncpg.ForeignKeyViolationError: ForeignKeyViolationError,
+    asyncpg.CheckViolationError: CheckViolationError,
+    asyncpg.NotNullViolationError: NotNullViolationError,
+}
+VIOLATIONS = tuple(_VIOLATIONS)
+_KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
+SILENCE_BACKOFF = 1.0  # seconds borrowers fail at once after the server fell silent
+
+
+def constraint_violation(error: Any) -> ConstraintViolationError:
+    """The pools' error for one of `VIOLATIONS`, naming the table, the constraint and the
+    columns (from 'Key (a, b)=(…)' or the NOT NULL column), never the values."""
+    violation = _VIOLATIONS[type(error)]
+    match = _KEY_COLUMNS.match(error.detail or "")
+    columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
+    if violation is NotNullViolationError and error.column_name:
+        columns = (error.column_name,)
+    return violation(error.table_name or "", columns, error.constraint_name or "")
+
+
+def start_error(url: str, error: Exception) -> ServiceStartError:
+    """What a failed first connection to `url` means, and the likely fix."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 5432
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        hint = (
+            f"create the database first: createdb -h {host} -p {port} "
+            f"-U {parts.username or 'postgres'} {database} (or CREATE DATABASE in psql)"
+        )
+    elif isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "check the user name and password in the URL, and the server's pg_hba.conf"
+    elif isinstance(error, OSError):
+        hint = f"nothing answers at {host}:{port}: start PostgreSQL, or correct the host and port"
+    else:
+        hint = "check the URL, and that the server accepts connections from this host"
+    cause = str(error) or type(error).__name__  # a connect timeout has no message
+    message = f"cannot connect to PostgreSQL at {redacted_url(url)}: {cause}"
+    return ServiceStartError(message, hint=hint)
+
+
+class _CauseOnly(logging.Filter):
+    """asyncpg logs each failed refill of its pool with a traceback, a wall of them while the
+    server is down: the cause on the same line is what an operator needs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            record.msg = f"{record.getMessage()}: {cause}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_CauseOnly())
 
 
 def _affected(status: str) -> int:
@@ -45,14 +116,12 @@ class PostgresConnection(PooledConnection):
     """One physical PostgreSQL connection; its metadata lasts across borrowings. `raw` is
     asyncpg's proxy while it is borrowed, None between, so a late caller reaches no one."""
 
-    def __init__(
-        self, raw: Any, shapes: dict[str, tuple[bool, bool]], query_timeout: float
-    ) -> None:
+    def __init__(self, raw: Any, shapes: dict[str, tuple[bool, bool]], timeout: float) -> None:
         super().__init__("postgres")
         self.raw: Any = raw
         self.server_pid: int = raw.get_server_pid()
-        self._shapes = shapes
-        self._timeout = query_timeout
+        self._shapes = shapes  # statement -> (returns rows, its tag counts changed rows)
+        self._timeout = timeout
 
     @property
     def is_lost(self) -> bool:
@@ -63,7 +132,9 @@ class PostgresConnection(PooledConnection):
             return True
 
     async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement with `:name` parameters bound as `$n` values."""
+        """Run one statement with `:name` parameters bound as `$n` values. Its first run is
+        prepared, which gives rows and command tag together and tells which later runs need:
+        one call on asyncpg's statement cache, `fetch` for rows or `execute` for the tag."""
         raw = self.raw
         if raw is None:
             raise DatabaseConnectionLostError(
@@ -72,8 +143,23 @@ class PostgresConnection(PooledConnection):
             )
         self._mark_used()
         statement, args = bind(sql, params)
+        shape = self._shapes.get(statement)
         try:
-            rows, affected = await self._run(raw, statement, args)
+            if shape is None:
+                prepared = await raw.prepare(statement, timeout=self._timeout)
+                rows = await prepared.fetch(*args, timeout=self._timeout)
+                status = prepared.get_statusmsg()
+                if len(self._shapes) >= _MAX_SHAPES:
+                    self._shapes.clear()
+                changes = status.startswith(_CHANGED_ROWS)
+                self._shapes[statement] = (bool(prepared.get_attributes()), changes)
+                affected = _affected(status)
+            elif shape[0]:
+                rows = await raw.fetch(statement, *args, timeout=self._timeout)
+                affected = len(rows) if shape[1] else 0
+            else:
+                rows = []
+                affected = _affected(await raw.execute(statement, *args, timeout=self._timeout))
         except VIOLATIONS as error:
             raise constraint_violation(error) from error
         except TimeoutError as error:
@@ -95,28 +181,6 @@ class PostgresConnection(PooledConnection):
             raise
         return {"rows": [dict(row) for row in rows], "affected": affected}
 
-    async def _run(self, raw: Any, statement: str, args: list[Any]) -> tuple[list[Any], int]:
-        """Rows and changed-row count from one call on asyncpg's statement cache: the first
-        run is prepared, which gives both and records whether the statement returns rows
-        (`fetch`) or only a command tag (`execute`), and whether the tag counts changes."""
-        shape = self._shapes.get(statement)
-        if shape is None:
-            prepared = await raw.prepare(statement, timeout=self._timeout)
-            rows = await prepared.fetch(*args, timeout=self._timeout)
-            status = prepared.get_statusmsg()
-            if len(self._shapes) >= _MAX_SHAPES:
-                self._shapes.clear()
-            self._shapes[statement] = (
-                bool(prepared.get_attributes()),
-                status.startswith(_CHANGED_ROWS),
-            )
-            return rows, _affected(status)
-        returns_rows, counts_changes = shape
-        if returns_rows:
-            rows = await raw.fetch(statement, *args, timeout=self._timeout)
-            return rows, len(rows) if counts_changes else 0
-        return [], _affected(await raw.execute(statement, *args, timeout=self._timeout))
-
 
 class PostgresPool(ConnectionPool[PostgresConnection]):
     """`min_size`..`max_size` asyncpg connections with the pool interface of Wirework."""
@@ -133,64 +197,45 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         max_inactive_connection_lifetime: float,
     ) -> None:
         super().__init__(limits)
-        self.url = url
-        self.connect_timeout = connect_timeout
-        self.query_timeout = query_timeout
-        self.max_inactive_connection_lifetime = max_inactive_connection_lifetime
-        # A frozen server must not hold a finished request in the reset on release.
-        self._reset_timeout = min(limits.close_timeout, query_timeout)
+        self._url = url
+        self._connect_timeout = connect_timeout
+        self._query_timeout = query_timeout
+        self._idle_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
-        self._silence = Silence()
+        # Until then borrowers fail at once: the server just left a new connection or a
+        # reset unanswered, as a healthy one never does.
+        self._silent_until = 0.0
 
     async def open(self) -> None:
         """Connect `min_size` connections; a server that cannot be reached is a clear error."""
         try:
             self._pool = await asyncpg.create_pool(
-                self.url,
+                self._url,
                 min_size=self.limits.min_size,
                 max_size=self.limits.max_size,
-                max_inactive_connection_lifetime=self.max_inactive_connection_lifetime,
-                timeout=self.connect_timeout,
+                max_inactive_connection_lifetime=self._idle_lifetime,
+                timeout=self._connect_timeout,
+                # Bounds the reset on release (statements pass their own timeout): a frozen
+                # server must not hold a finished request there.
+                command_timeout=min(self.limits.close_timeout, self._query_timeout),
             )
         except (OSError, asyncpg.PostgresError) as error:
-            raise start_error(self.url, error) from error
+            raise start_error(self._url, error) from error
         self._start()
 
     async def close(self) -> None:
         """Close every connection; waits at most `close_timeout` for borrowed ones."""
-        if self._pool is None:
-            return
-        self._stop()
-        try:
-            await asyncio.wait_for(self._pool.close(), self.limits.close_timeout)
-        except TimeoutError:
-            logger.warning(
-                "terminating %d PostgreSQL connections still in use after %.1fs",
-                len(self._in_use),
-                self.limits.close_timeout,
-            )
+        await self._stop()
+        if self._in_use:
             self._pool.terminate()
+        else:  # asyncpg terminates the connections itself when this times out
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pool.close(), self.limits.close_timeout)
         self._pool = None
         self._in_use.clear()
         self._known.clear()
-
-    async def execute(self, sql: str, params: QueryParams = None) -> QueryResult:
-        """Run one statement on a pooled connection; a read on a lost link runs once more."""
-        try:
-            return await super().execute(sql, params)
-        except ConnectionError as error:
-            if not self.is_open:
-                raise
-            # The server dropped a link (a restart, pg_terminate_backend, a proxy's idle
-            # timeout); the links opened with it are likely gone too. Replace them all on
-            # their next borrowing, so the next request succeeds.
-            await self._pool.expire_connections()
-            # A read changed nothing, so it is safe to run again, unless the server cannot serve.
-            if isinstance(error, DatabaseUnavailableError) or not is_read_only(sql):
-                raise
-            return await super().execute(sql, params)
 
     @property
     def available(self) -> list[PooledConnection]:
@@ -201,14 +246,27 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
         return idle[: self._pool.get_idle_size()]
 
+    async def _recover(self, error: Exception, sql: str) -> bool:
+        """A dropped link (a restart, pg_terminate_backend, a proxy's idle timeout) means the
+        links opened with it are likely gone too: replace them all on their next borrowing.
+        A read changed nothing, so it may run again, unless the server cannot serve."""
+        if not isinstance(error, ConnectionError) or not self.is_open:
+            return False
+        await self._pool.expire_connections()
+        return not isinstance(error, DatabaseUnavailableError) and is_read_only(sql)
+
     async def _lend(self) -> PostgresConnection:
-        self._silence.check()
+        if time.monotonic() < self._silent_until:
+            raise DatabaseUnavailableError(
+                "PostgreSQL did not answer a moment ago (a new connection or a reset on "
+                f"release timed out): not asked again for {SILENCE_BACKOFF:g}s"
+            )
         try:
             raw = await self._pool.acquire()
         except TimeoutError:
-            self._silence.noticed()
+            self._silent_until = time.monotonic() + SILENCE_BACKOFF
             raise DatabaseUnavailableError(
-                f"PostgreSQL did not accept a new connection within {self.connect_timeout:g}s "
+                f"PostgreSQL did not accept a new connection within {self._connect_timeout:g}s "
                 "(database.connect_timeout): the server is frozen or overloaded"
             ) from None
         except (*SERVER_DOWN, OSError) as error:
@@ -221,7 +279,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 idle = [conn for conn in self._known.values() if conn not in self._in_use]
                 oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
                 del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes, self.query_timeout)
+            connection = PostgresConnection(raw, self._shapes, self._query_timeout)
             self._known[connection.server_pid] = connection
         connection.raw = raw
         return connection
@@ -232,9 +290,9 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         lost = connection.is_lost
         raw, connection.raw = connection.raw, None
         try:
-            await self._pool.release(raw, timeout=self._reset_timeout)
+            await self._pool.release(raw)
         except TimeoutError:
-            self._silence.noticed()
+            self._silent_until = time.monotonic() + SILENCE_BACKOFF
             lost = True
         except LINK_ERRORS as error:
             # The server dropped the link while it was borrowed: nothing for the caller to
