@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from providers.database import DatabaseService
-from providers.database.pools.sqlite import WriteOrderError
+from providers.database.pools.sqlite_connection import WriteOrderError
 
 INSERT = "INSERT INTO users (username, email, created_at, updated_at) VALUES (:u, :e, 0, 0)"
 
