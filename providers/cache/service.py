@@ -68,8 +68,12 @@ class CacheService:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The cached value, or `default` when absent or expired."""
-        value = await self._lookup(key)
-        return default if value is MISSING else value
+        value = await self._ready().get(key)
+        if value is MISSING:
+            self.miss_count += 1
+            return default
+        self.hit_count += 1
+        return value
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Cache `value` for `ttl` seconds (the default TTL when None, `math.inf`: forever)."""
