@@ -151,6 +151,8 @@ class BackgroundService:
         only at that many seconds past each multiple of `interval` in Unix time, not at start."""
         if name in self._tasks:
             raise ValueError(f"a background task named {name!r} already exists; remove it first")
+        if not callable(func):
+            raise TypeError(f"func for background task {name!r} must be an async callable")
         positive_seconds("interval", interval)
         if timeout is not None:
             positive_seconds("timeout", timeout)

@@ -161,6 +161,15 @@ def test_timeout_must_be_positive(
     assert "job" not in background_service.tasks
 
 
+def test_a_function_that_cannot_be_called_is_refused_when_added(
+    background_service: BackgroundService,
+) -> None:
+    """The mistake surfaces where the task is declared, not at its first run."""
+    with pytest.raises(TypeError, match=r"'job'.*async callable"):
+        background_service.add_task("job", "cleanup", 1)  # type: ignore[arg-type]
+    assert "job" not in background_service.tasks
+
+
 def test_duplicate_name_is_refused(background_service: BackgroundService) -> None:
     first = AsyncMock()
     background_service.add_task("job", first, 1)
