@@ -39,19 +39,21 @@ class DatabaseService:
         self.reload_mode = reload_mode
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
-        limits = PoolLimits(min_size, max_size, acquire_timeout, close_timeout)
+        limits = PoolLimits(
+            min_size,
+            max_size,
+            acquire_timeout,
+            close_timeout,
+            connect_timeout,
+            query_timeout,
+            max_inactive_connection_lifetime,
+        )
         self._pool: ConnectionPool[Any]
         if url is not None and url.startswith(("postgresql://", "postgres://")):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
-            self._pool = PostgresPool(
-                url,
-                limits,
-                connect_timeout=connect_timeout,
-                query_timeout=query_timeout,
-                max_inactive_connection_lifetime=max_inactive_connection_lifetime,
-            )
+            self._pool = PostgresPool(url, limits)
         else:
             self._pool = SQLitePool(url, limits)
         self._transactions = Counter[str]()  # open now, and how each one ended

@@ -122,12 +122,16 @@ ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """How many connections a pool holds and how long it waits (the settings validate them)."""
+    """How many connections a pool holds and how long it waits, in seconds (the settings
+    validate them); the last three only bound PostgreSQL."""
 
     min_size: int
     max_size: int
     acquire_timeout: float
     close_timeout: float
+    connect_timeout: float
+    query_timeout: float
+    max_inactive_connection_lifetime: float
 
 
 class ConnectionPool(abc.ABC, Generic[ConnectionT]):
@@ -156,11 +160,11 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
 
     @property
     @abc.abstractmethod
-    def available(self) -> list[PooledConnection]:
+    def available(self) -> list[ConnectionT]:
         """The idle connections, ready to lend."""
 
     @property
-    def in_use(self) -> list[PooledConnection]:
+    def in_use(self) -> list[ConnectionT]:
         return list(self._in_use)
 
     @property

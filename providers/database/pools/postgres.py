@@ -4,7 +4,6 @@ parameters, dict rows with a row count, and metadata per physical connection."""
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from typing import Any
 
@@ -30,7 +29,6 @@ from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableErr
 
 logger = logging.getLogger(__name__)
 
-_ROW_COUNT = re.compile(r"(\d+)$")
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
 _MAX_SHAPES = 1_000
 SILENCE_BACKOFF = 1.0  # seconds borrowers fail at once after the server fell silent
@@ -38,8 +36,7 @@ SILENCE_BACKOFF = 1.0  # seconds borrowers fail at once after the server fell si
 
 def _affected(status: str) -> int:
     """Rows changed, from a command tag ('INSERT 0 3'); 'SELECT 3' (rows read) and DDL are 0."""
-    match = _ROW_COUNT.search(status) if status.startswith(_CHANGED_ROWS) else None
-    return int(match.group(1)) if match else 0
+    return int(status.rpartition(" ")[2]) if status.startswith(_CHANGED_ROWS) else 0
 
 
 class PostgresConnection(PooledConnection):
@@ -117,20 +114,9 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
 
     dialect = "postgresql"
 
-    def __init__(
-        self,
-        url: str,
-        limits: PoolLimits,
-        *,
-        connect_timeout: float,
-        query_timeout: float,
-        max_inactive_connection_lifetime: float,
-    ) -> None:
+    def __init__(self, url: str, limits: PoolLimits) -> None:
         super().__init__(limits)
         self._url = url
-        self._connect_timeout = connect_timeout
-        self._query_timeout = query_timeout
-        self._idle_lifetime = max_inactive_connection_lifetime
         self._pool: Any = None
         self._known: dict[int, PostgresConnection] = {}  # by server process id
         self._shapes: dict[str, tuple[bool, bool]] = {}
@@ -145,11 +131,11 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 self._url,
                 min_size=self.limits.min_size,
                 max_size=self.limits.max_size,
-                max_inactive_connection_lifetime=self._idle_lifetime,
-                timeout=self._connect_timeout,
+                max_inactive_connection_lifetime=self.limits.max_inactive_connection_lifetime,
+                timeout=self.limits.connect_timeout,
                 # Bounds the reset on release (statements pass their own timeout): a frozen
                 # server must not hold a finished request there.
-                command_timeout=min(self.limits.close_timeout, self._query_timeout),
+                command_timeout=min(self.limits.close_timeout, self.limits.query_timeout),
             )
         except (OSError, asyncpg.PostgresError) as error:
             raise start_error(self._url, error) from error
@@ -168,12 +154,11 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self._known.clear()
 
     @property
-    def available(self) -> list[PooledConnection]:
+    def available(self) -> list[PostgresConnection]:
         """Idle connections, as many as asyncpg reports, most recently used first."""
         if self._pool is None:
             return []
-        idle: list[PooledConnection] = [c for c in self._known.values() if c not in self._in_use]
-        idle.sort(key=lambda conn: conn.last_used or conn.created_at, reverse=True)
+        idle = [conn for conn in reversed(self._known.values()) if conn not in self._in_use]
         return idle[: self._pool.get_idle_size()]
 
     async def _recover(self, error: Exception, sql: str) -> bool:
@@ -196,21 +181,22 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         except TimeoutError:
             self._silent_until = time.monotonic() + SILENCE_BACKOFF
             raise DatabaseUnavailableError(
-                f"PostgreSQL did not accept a new connection within {self._connect_timeout:g}s "
-                "(database.connect_timeout): the server is frozen or overloaded"
+                "PostgreSQL did not accept a new connection within "
+                f"{self.limits.connect_timeout:g}s (database.connect_timeout): the server is "
+                "frozen or overloaded"
             ) from None
         except (*SERVER_DOWN, OSError) as error:
             raise DatabaseUnavailableError(
                 f"cannot connect to PostgreSQL: {str(error) or type(error).__name__}"
             ) from error
-        connection = self._known.get(raw.get_server_pid())
-        if connection is None:
-            if len(self._known) >= self.limits.max_size:  # asyncpg retired an idle one
-                idle = [conn for conn in self._known.values() if conn not in self._in_use]
-                oldest = min(idle, key=lambda conn: conn.last_used or conn.created_at)
-                del self._known[oldest.server_pid]
-            connection = PostgresConnection(raw, self._shapes, self._query_timeout)
-            self._known[connection.server_pid] = connection
+        pid = raw.get_server_pid()
+        connection = self._known.pop(pid, None) or PostgresConnection(
+            raw, self._shapes, self.limits.query_timeout
+        )
+        self._known[pid] = connection  # the dict runs from least to most recently lent
+        if len(self._known) > self.limits.max_size:  # asyncpg retired an idle one
+            stale = next(conn for conn in self._known.values() if conn not in self._in_use)
+            del self._known[stale.server_pid]
         connection.raw = raw
         return connection
 

@@ -8,13 +8,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from providers.database.pools.base import (
-    CheckViolationError,
-    ConstraintViolationError,
-    ForeignKeyViolationError,
-    NotNullViolationError,
-    UniqueViolationError,
-)
+from providers.database.pools.base import ConstraintViolationError, NotNullViolationError
 from providers.errors import ServiceStartError
 from providers.urls import redacted_url
 
@@ -28,20 +22,16 @@ LINK_ERRORS = (
 # What the server says when it cannot serve at all: starting up, shutting down, crashed
 # (class 57), or a connection it cannot make or keep (class 08).
 SERVER_DOWN = (asyncpg.exceptions.OperatorInterventionError, asyncpg.PostgresConnectionError)
-_VIOLATIONS: dict[type[Exception], type[ConstraintViolationError]] = {
-    asyncpg.UniqueViolationError: UniqueViolationError,
-    asyncpg.ForeignKeyViolationError: ForeignKeyViolationError,
-    asyncpg.CheckViolationError: CheckViolationError,
-    asyncpg.NotNullViolationError: NotNullViolationError,
-}
-VIOLATIONS = tuple(_VIOLATIONS)
+VIOLATIONS = asyncpg.IntegrityConstraintViolationError  # SQLSTATE class 23
+# asyncpg names the kinds as Wirework does; the others (restrict, exclusion) get the base class.
+_KINDS = {kind.__name__: kind for kind in ConstraintViolationError.__subclasses__()}
 _KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
 
 
 def constraint_violation(error: Any) -> ConstraintViolationError:
     """The pools' error for one of `VIOLATIONS`, naming the table, the constraint and the
     columns (from 'Key (a, b)=(…)' or the NOT NULL column), never the values."""
-    violation = _VIOLATIONS[type(error)]
+    violation = _KINDS.get(type(error).__name__, ConstraintViolationError)
     match = _KEY_COLUMNS.match(error.detail or "")
     columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
     if violation is NotNullViolationError and error.column_name:

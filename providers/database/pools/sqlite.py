@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from providers.database.pools.base import ConnectionPool, PooledConnection, PoolLimits
+from providers.database.pools.base import ConnectionPool, PoolLimits
 from providers.database.pools.sqlite_connection import (
     ReadOnlyConnectionError,
     SQLiteConnection,
@@ -107,7 +107,7 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
         self._keeper = None
 
     @property
-    def available(self) -> list[PooledConnection]:
+    def available(self) -> list[SQLiteConnection]:
         return list(self._idle)
 
     async def _recover(self, error: Exception, sql: str) -> bool:
