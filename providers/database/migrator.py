@@ -1,7 +1,6 @@
 """Apply schema migrations from packages, each once, in order: in one transaction under a
 lock, so instances starting together apply each once and a failing one leaves no trace."""
 
-import contextlib
 import importlib
 import logging
 import pkgutil
@@ -10,8 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from providers.database.pools.base import PooledConnection
-from providers.database.transaction import begin_statement
+from providers.database.transaction import Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -94,40 +92,32 @@ _RECORD = (
 
 
 async def apply_migrations(
-    connection: PooledConnection, dialect: str, sources: Sequence[MigrationSource]
+    tx: Transaction, dialect: str, sources: Sequence[MigrationSource]
 ) -> list[str]:
-    """Apply every migration not yet recorded; return what was applied now ('wirework:1')."""
-    await connection.execute(begin_statement(dialect))
-    try:
-        if dialect == "postgresql":
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(:key)", {"key": ADVISORY_LOCK_KEY}
+    """Apply every migration not yet recorded, in the open transaction `tx`; return what was
+    applied now ('wirework:1')."""
+    if dialect == "postgresql":
+        await tx.execute_query("SELECT pg_advisory_xact_lock(:key)", {"key": ADVISORY_LOCK_KEY})
+    ledger = (await tx.execute_query(_LEDGER_COLUMNS[dialect]))["rows"]
+    if ledger and "namespace" not in {row["name"] for row in ledger}:
+        for statement in _UPGRADE_LEDGER:
+            await tx.execute_query(statement)
+    else:
+        await tx.execute_query(_CREATE_LEDGER)
+    rows = await tx.execute_query("SELECT namespace, version FROM schema_migrations")
+    done = {(row["namespace"], row["version"]) for row in rows["rows"]}
+    applied = []
+    for source in sources:
+        for migration in source.migrations:
+            if (source.namespace, migration.version) in done:
+                continue
+            for statement in migration.statements[dialect]:
+                await tx.execute_query(statement)
+            record = {"namespace": source.namespace, "version": migration.version}
+            await tx.execute_query(
+                _RECORD, {**record, "name": migration.name, "applied_at": time.time()}
             )
-        ledger = (await connection.execute(_LEDGER_COLUMNS[dialect]))["rows"]
-        if ledger and "namespace" not in {row["name"] for row in ledger}:
-            for statement in _UPGRADE_LEDGER:
-                await connection.execute(statement)
-        else:
-            await connection.execute(_CREATE_LEDGER)
-        rows = await connection.execute("SELECT namespace, version FROM schema_migrations")
-        done = {(row["namespace"], row["version"]) for row in rows["rows"]}
-        applied = []
-        for source in sources:
-            for migration in source.migrations:
-                if (source.namespace, migration.version) in done:
-                    continue
-                for statement in migration.statements[dialect]:
-                    await connection.execute(statement)
-                record = {"namespace": source.namespace, "version": migration.version}
-                await connection.execute(
-                    _RECORD, {**record, "name": migration.name, "applied_at": time.time()}
-                )
-                applied.append(f"{source.namespace}:{migration.version}")
-        await connection.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(Exception):  # a broken connection must not hide the cause
-            await connection.execute("ROLLBACK")
-        raise
+            applied.append(f"{source.namespace}:{migration.version}")
     if applied:
         logger.info("applied schema migrations %s", applied)
     return applied

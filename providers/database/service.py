@@ -83,8 +83,9 @@ class DatabaseService:
         """Apply pending migrations of this database's packages, in order; safe when several
         instances do it at once. Returns what was applied ('wirework:1')."""
         sources = [load_migrations(package) for package in self.migration_packages]
-        async with self.get_connection_context() as connection:
-            return await apply_migrations(connection, self.dialect, sources)
+        # Counted apart: the service's figures are the application's transactions.
+        async with Transaction(self._pool, Counter(), None) as tx:
+            return await apply_migrations(tx, self.dialect, sources)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""

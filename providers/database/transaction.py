@@ -23,17 +23,6 @@ class TransactionAbortedError(WireworkError, RuntimeError):
     run a statement that may fail in `tx.savepoint()` to go on after it."""
 
 
-def begin_statement(dialect: str, isolation: IsolationLevel | None = None) -> str:
-    """The statement that opens a transaction on this dialect at this isolation level."""
-    if isolation is not None and isolation not in (levels := get_args(IsolationLevel)):
-        raise ValueError(f"unknown isolation level {isolation!r}: use one of {', '.join(levels)}")
-    if dialect == "sqlite":  # always serializable: one writer at a time, readers see a snapshot
-        return "BEGIN IMMEDIATE"
-    if isolation is None:
-        return "BEGIN"
-    return f"BEGIN ISOLATION LEVEL {isolation.replace('_', ' ').upper()}"
-
-
 class Transaction:
     """One transaction on one pooled connection, usable only inside its `async with` block;
     `counts` tallies the service's transactions by state."""
@@ -43,7 +32,13 @@ class Transaction:
     def __init__(
         self, pool: ConnectionPool[Any], counts: Counter[str], isolation: IsolationLevel | None
     ) -> None:
-        self._begin = begin_statement(pool.dialect, isolation)
+        if isolation is not None and isolation not in (levels := get_args(IsolationLevel)):
+            raise ValueError(
+                f"unknown isolation level {isolation!r}: use one of {', '.join(levels)}"
+            )
+        level = f" ISOLATION LEVEL {isolation.replace('_', ' ').upper()}" if isolation else ""
+        # SQLite is always serializable: one writer at a time, readers see a snapshot.
+        self._begin = "BEGIN IMMEDIATE" if pool.dialect == "sqlite" else f"BEGIN{level}"
         self._pool = pool
         self._counts = counts
         self._connection: PooledConnection  # set while open

@@ -135,9 +135,9 @@ async def test_a_failing_migration_changes_nothing(database_url: str) -> None:
     broken = {"sqlite": ("CREATE TABLE oops (",), "postgresql": ("CREATE TABLE oops (",)}
     source = MigrationSource("test", (Migration(1, "fine", table), Migration(2, "broken", broken)))
     try:
-        async with service.get_connection_context() as connection:
-            with pytest.raises(Exception, match=r"syntax|incomplete"):
-                await apply_migrations(connection, service.dialect, [source])
+        with pytest.raises(Exception, match=r"syntax|incomplete"):
+            async with service.transaction() as tx:
+                await apply_migrations(tx, service.dialect, [source])
         with pytest.raises(Exception, match=r"schema_migrations|no such table|does not exist"):
             await _ledger(service)
     finally:
