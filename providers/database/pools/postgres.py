@@ -142,7 +142,6 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         self._start()
 
     async def close(self) -> None:
-        """Close every connection; waits at most `close_timeout` for borrowed ones."""
         await self._stop()
         if self._in_use:
             self._pool.terminate()

@@ -92,7 +92,6 @@ class SQLitePool(ConnectionPool[SQLiteConnection]):
             raise
 
     async def close(self) -> None:
-        """Close every connection; waits at most `close_timeout` for borrowed ones."""
         await self._stop()
         connections = [connection.raw for connection in [*self._idle, *self._in_use]]
         self._idle.clear()
