@@ -22,27 +22,23 @@ _DIALECT_ATTRIBUTES = {"sqlite": "SQLITE", "postgresql": "POSTGRESQL"}
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema change, written once per dialect."""
+    """One schema change, written once per dialect; the ledger records it by its package's
+    namespace and its version."""
 
+    namespace: str
     version: int
     name: str
     statements: dict[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
-class MigrationSource:
-    """The migrations of one package, under the namespace the ledger records them by."""
-
-    namespace: str
-    migrations: tuple[Migration, ...]
-
-
-def load_migrations(package: str) -> MigrationSource:
-    """Read every `NNNN_name` module of a package (its `NAMESPACE`, else its import name)."""
+def load_migrations(package: str) -> list[Migration]:
+    """Read every `NNNN_name` module of a package, in version order, under the package's
+    `NAMESPACE` (else its import name)."""
     try:
         root = importlib.import_module(package)
     except ImportError as error:
         raise ValueError(f"migration package {package!r} cannot be imported: {error}") from error
+    namespace = str(getattr(root, "NAMESPACE", package))
     found: dict[int, Migration] = {}
     for module_info in pkgutil.iter_modules(getattr(root, "__path__", [])):
         if (match := _MODULE_NAME.match(module_info.name)) is None:
@@ -60,9 +56,8 @@ def load_migrations(package: str) -> MigrationSource:
                 )
             statements[dialect] = (value,) if isinstance(value, str) else tuple(value)
         name = (module.__doc__ or module_info.name).strip().splitlines()[0].rstrip(".")
-        found[version] = Migration(version, name, statements)
-    namespace = str(getattr(root, "NAMESPACE", package))
-    return MigrationSource(namespace, tuple(found[version] for version in sorted(found)))
+        found[version] = Migration(namespace, version, name, statements)
+    return [found[version] for version in sorted(found)]
 
 
 _LEDGER_COLUMNS = {
@@ -92,7 +87,7 @@ _RECORD = (
 
 
 async def apply_migrations(
-    tx: Transaction, dialect: str, sources: Sequence[MigrationSource]
+    tx: Transaction, dialect: str, migrations: Sequence[Migration]
 ) -> list[str]:
     """Apply every migration not yet recorded, in the open transaction `tx`; return what was
     applied now ('wirework:1')."""
@@ -105,19 +100,18 @@ async def apply_migrations(
     else:
         await tx.execute_query(_CREATE_LEDGER)
     rows = await tx.execute_query("SELECT namespace, version FROM schema_migrations")
-    done = {(row["namespace"], row["version"]) for row in rows["rows"]}
+    done = {f"{row['namespace']}:{row['version']}" for row in rows["rows"]}
     applied = []
-    for source in sources:
-        for migration in source.migrations:
-            if (source.namespace, migration.version) in done:
-                continue
-            for statement in migration.statements[dialect]:
-                await tx.execute_query(statement)
-            record = {"namespace": source.namespace, "version": migration.version}
-            await tx.execute_query(
-                _RECORD, {**record, "name": migration.name, "applied_at": time.time()}
-            )
-            applied.append(f"{source.namespace}:{migration.version}")
+    for migration in migrations:
+        if (label := f"{migration.namespace}:{migration.version}") in done:
+            continue
+        for statement in migration.statements[dialect]:
+            await tx.execute_query(statement)
+        record = {"namespace": migration.namespace, "version": migration.version}
+        await tx.execute_query(
+            _RECORD, {**record, "name": migration.name, "applied_at": time.time()}
+        )
+        applied.append(label)
     if applied:
         logger.info("applied schema migrations %s", applied)
     return applied

@@ -82,10 +82,10 @@ class DatabaseService:
     async def migrate(self) -> list[str]:
         """Apply pending migrations of this database's packages, in order; safe when several
         instances do it at once. Returns what was applied ('wirework:1')."""
-        sources = [load_migrations(package) for package in self.migration_packages]
+        migrations = [m for package in self.migration_packages for m in load_migrations(package)]
         # Counted apart: the service's figures are the application's transactions.
         async with Transaction(self._pool, Counter(), None) as tx:
-            return await apply_migrations(tx, self.dialect, sources)
+            return await apply_migrations(tx, self.dialect, migrations)
 
     async def close(self) -> None:
         """Close every connection, waiting a bounded time for borrowed ones."""

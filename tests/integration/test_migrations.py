@@ -12,12 +12,11 @@ from providers.database import DatabaseService
 from providers.database.migrator import (
     WIREWORK_MIGRATIONS,
     Migration,
-    MigrationSource,
     apply_migrations,
     load_migrations,
 )
 
-WIREWORK = [f"wirework:{m.version}" for m in load_migrations(WIREWORK_MIGRATIONS).migrations]
+WIREWORK = [f"wirework:{m.version}" for m in load_migrations(WIREWORK_MIGRATIONS)]
 
 
 @pytest.fixture
@@ -133,11 +132,11 @@ async def test_a_failing_migration_changes_nothing(database_url: str) -> None:
         "postgresql": ("CREATE TABLE a (x INTEGER)",),
     }
     broken = {"sqlite": ("CREATE TABLE oops (",), "postgresql": ("CREATE TABLE oops (",)}
-    source = MigrationSource("test", (Migration(1, "fine", table), Migration(2, "broken", broken)))
+    migrations = [Migration("test", 1, "fine", table), Migration("test", 2, "broken", broken)]
     try:
         with pytest.raises(Exception, match=r"syntax|incomplete"):
             async with service.transaction() as tx:
-                await apply_migrations(tx, service.dialect, [source])
+                await apply_migrations(tx, service.dialect, migrations)
         with pytest.raises(Exception, match=r"schema_migrations|no such table|does not exist"):
             await _ledger(service)
     finally:
