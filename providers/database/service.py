@@ -48,12 +48,11 @@ class DatabaseService:
             query_timeout,
             max_inactive_connection_lifetime,
         )
-        self._pool: ConnectionPool[Any]
         if url is not None and url.startswith(("postgresql://", "postgres://")):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.
             from providers.database.pools.postgres import PostgresPool  # noqa: PLC0415
 
-            self._pool = PostgresPool(url, limits)
+            self._pool: ConnectionPool[Any] = PostgresPool(url, limits)
         else:
             self._pool = SQLitePool(url, limits)
         self._transactions = Counter[str]()  # open now, and how each one ended

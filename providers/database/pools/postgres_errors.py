@@ -60,17 +60,15 @@ def start_error(url: str, error: Exception) -> ServiceStartError:
     return ServiceStartError(message, hint=hint)
 
 
-class _CauseOnly(logging.Filter):
+def _cause_only(record: logging.LogRecord) -> bool:
     """asyncpg logs each failed refill of its pool with a traceback, a wall of them while the
     server is down: the cause on the same line is what an operator needs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if error is not None:
-            cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            record.msg = f"{record.getMessage()}: {cause}"
-            record.args, record.exc_info, record.exc_text = (), None, None
-        return True
+    error = record.exc_info[1] if record.exc_info else None
+    if error is not None:
+        cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        record.msg = f"{record.getMessage()}: {cause}"
+        record.args, record.exc_info, record.exc_text = (), None, None
+    return True
 
 
-logging.getLogger("asyncpg.pool").addFilter(_CauseOnly())
+logging.getLogger("asyncpg.pool").addFilter(_cause_only)
