@@ -122,14 +122,13 @@ ConnectionT = TypeVar("ConnectionT", bound=PooledConnection)
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """How many connections a pool holds and how long it waits, in seconds (the settings
-    validate them); the last three only bound PostgreSQL."""
+    """How many connections a pool holds and how long it waits (the settings validate them)."""
 
     min_size: int
     max_size: int
     acquire_timeout: float
     close_timeout: float
-    connect_timeout: float
+    connect_timeout: float  # this one and the next two bound PostgreSQL only
     query_timeout: float
     max_inactive_connection_lifetime: float
 
