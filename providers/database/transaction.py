@@ -115,7 +115,7 @@ class Transaction:
             yield self
         except BaseException:
             await self.execute_query(f"ROLLBACK TO SAVEPOINT {name}")
-            await self.execute_query(f"RELEASE SAVEPOINT {name}")
             self._failure = failure_before
             raise
-        await self.execute_query(f"RELEASE SAVEPOINT {name}")
+        finally:
+            await self.execute_query(f"RELEASE SAVEPOINT {name}")
