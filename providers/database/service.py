@@ -40,13 +40,13 @@ class DatabaseService:
         self.migrate_on_start = migrate
         self.migration_packages = tuple(migrations)
         limits = PoolLimits(
-            min_size,
-            max_size,
-            acquire_timeout,
-            close_timeout,
-            connect_timeout,
-            query_timeout,
-            max_inactive_connection_lifetime,
+            min_size=min_size,
+            max_size=max_size,
+            acquire_timeout=acquire_timeout,
+            close_timeout=close_timeout,
+            connect_timeout=connect_timeout,
+            query_timeout=query_timeout,
+            max_inactive_connection_lifetime=max_inactive_connection_lifetime,
         )
         if url is not None and url.startswith(("postgresql://", "postgres://")):
             # Imported here: a SQLite start-up never needs asyncpg, which is slow to import.

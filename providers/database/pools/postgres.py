@@ -118,7 +118,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         super().__init__(limits)
         self._url = url
         self._pool: Any = None
-        self._known: dict[int, PostgresConnection] = {}  # by server process id
+        self._known: dict[int, PostgresConnection] = {}  # by server process id, lending order
         self._shapes: dict[str, tuple[bool, bool]] = {}
         # Until then borrowers fail at once: the server just left a new connection or a
         # reset unanswered, as a healthy one never does.
@@ -154,7 +154,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
 
     @property
     def available(self) -> list[PostgresConnection]:
-        """Idle connections, as many as asyncpg reports, most recently used first."""
+        """Idle connections, as many as asyncpg reports, most recently lent first."""
         if self._pool is None:
             return []
         idle = [conn for conn in reversed(self._known.values()) if conn not in self._in_use]
