@@ -36,6 +36,10 @@ AIOCACHE = "aiocache SimpleMemoryCache"
 CASHEWS = "cashews mem://"
 CACHETOOLS = "cachetools TTLCache"
 PEERS = (AIOCACHE, CASHEWS, CACHETOOLS)
+STORE_GAP = (
+    "every operation awaits the store behind CacheService (memory or Redis, one interface) "
+    "and counts a hit or miss for get_stats; the bare LRU is a dict in the caller's function"
+)
 
 
 def _operations() -> list[tuple[bool, str]]:
@@ -159,7 +163,7 @@ def run(options: Options) -> BenchmarkResult:
 
     with timed(result):
         run_async(main)
-    result.ratio_target(BARE, 0.6)
+    result.ratio_target(BARE, 0.6, cause=STORE_GAP)
     fastest_peer = max(PEERS, key=lambda name: result.row(name).median)
     result.ratio_target(fastest_peer, 3.0)
     result.notes.append(
@@ -221,7 +225,7 @@ def _growth_size(size: int, seconds: float, rounds: int, traced: bool) -> Benchm
 
     with timed(result):
         run_async(main)
-    result.ratio_target(BARE, 0.6)
+    result.ratio_target(BARE, 0.6, cause=STORE_GAP)
     result.notes.append(
         f"{SEQUENCE:,} pre-drawn operations over {size:,} stored keys, "
         f"{seconds} s per contender per round, {rounds} rounds"

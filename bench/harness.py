@@ -49,6 +49,8 @@ class Target:
     met: bool
     contender: str
     """The row the target is shown on: the peer a ratio is taken to, or Wirework's own."""
+    cause: str = ""
+    """Why it is missed, when the cause is known and kept on purpose (shown with a miss)."""
 
 
 @dataclass
@@ -105,16 +107,28 @@ class BenchmarkResult:
         return row.median / reference.median
 
     def target(
-        self, description: str, measured: float, met: bool, unit: str = "x", contender: str = ""
+        self,
+        description: str,
+        measured: float,
+        met: bool,
+        unit: str = "x",
+        *,
+        contender: str = "",
+        cause: str = "",
     ) -> None:
         """Record a target with the figure it was judged on (shown on Wirework's row)."""
         figure = f"{measured:.2f}x" if unit == "x" else f"{measured:,.2f} {unit}"
         if not contender:
             contender = self.wirework.contender if self.wirework is not None else ""
-        self.targets.append(Target(description, figure, met, contender))
+        self.targets.append(Target(description, figure, met, contender, cause))
 
     def ratio_target(
-        self, contender: str, at_least: float, to: str | None = None, description: str = ""
+        self,
+        contender: str,
+        at_least: float,
+        to: str | None = None,
+        description: str = "",
+        cause: str = "",
     ) -> None:
         """`Wirework >= at_least x contender` (or `to >= ...`), judged on the medians."""
         reference = self.row(to) if to is not None else self.wirework
@@ -122,7 +136,7 @@ class BenchmarkResult:
         who = to if to is not None else "wirework"
         description = description or f"{who} >= {at_least:g}x {contender}"
         met = ratio is not None and ratio >= at_least
-        self.target(description, ratio or 0.0, met, contender=contender)
+        self.target(description, ratio or 0.0, met, contender=contender, cause=cause)
 
     def to_json(self) -> dict[str, Any]:
         return {

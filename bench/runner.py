@@ -191,10 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"{name}: {seconds:.1f} s" + "".join(f" ({r.skipped})" for r in produced if r.skipped))
     elapsed = time.perf_counter() - started
 
+    missed = [
+        f"{result.name}: {t.description} ({t.measured})" + (f". Why: {t.cause}" if t.cause else "")
+        for result in results
+        for t in result.targets
+        if not t.met
+    ]
     text = table(results)
     how = notes(results)
     if how:
         text += "\n\nHow each ran:\n\n" + how
+    if missed:
+        text += "\n\nTargets missed:\n\n" + "\n".join(f"- {line}" for line in missed)
     mode = "quick" if options.quick else "full"
     header = (
         f"{mode} run, {datetime.now(UTC):%Y-%m-%d}, {elapsed:.0f} s, "
@@ -207,14 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(header)
     print()
     print(text)
-    missed = [
-        f"{result.name}: {t.description} ({t.measured})"
-        for result in results
-        for t in result.targets
-        if not t.met
-    ]
     print()
-    print(f"targets missed: {len(missed)}" + "".join(f"\n  - {name}" for name in missed))
+    print(f"targets missed: {len(missed)}")
 
     report: dict[str, Any] = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

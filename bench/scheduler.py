@@ -249,7 +249,14 @@ def run(options: Options) -> list[BenchmarkResult]:
     results = [_run_size(SIZES[0], seconds, rounds)] if not options.quick else []
     large = _run_size(SIZES[1], seconds, rounds)
     wirework_large = large.row(WIREWORK).median
-    large.target("wirework p99 lateness <= 5 ms", wirework_large, wirework_large <= 5, "ms")
+    large.target(
+        "wirework p99 lateness <= 5 ms",
+        wirework_large,
+        wirework_large <= 5,
+        "ms",
+        cause="a run due while other processes hold every core waits for one: read the figure "
+        "with the load average in the header",
+    )
     if results:
         growth = wirework_large / results[0].row(WIREWORK).median
         large.target(f"report p99 growth {SIZES[0]:,} -> {SIZES[1]:,} tasks", growth, True)

@@ -132,10 +132,19 @@ def run(options: Options) -> BenchmarkResult:
     )
     result.rows += [Row(name, figures) for name, figures in samples.items() if name != TOTAL]
     total = result.row(TOTAL).median
-    result.target("start-up < 200 ms", total, total < 200, "ms")
+    cause = (
+        "FastAPI's own import (its row) is most of the budget, FastAPI imports pydantic.v1 "
+        "when it builds the routes, and dependency-injector's wiring module loads werkzeug "
+        "when it is installed (the test extra installs it)"
+    )
+    result.target("start-up < 200 ms", total, total < 200, "ms", cause=cause)
     imported = result.row(IMPORT).median / result.row(FASTAPI).median
     result.target(
-        "import app.main <= 1.2x import fastapi alone", imported, imported <= 1.2, contender=IMPORT
+        "import app.main <= 1.2x import fastapi alone",
+        imported,
+        imported <= 1.2,
+        contender=IMPORT,
+        cause=cause,
     )
     result.notes.append(
         f"{rounds} fresh processes each after one warm-up of the app (file cache and bytecode "

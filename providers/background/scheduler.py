@@ -60,6 +60,7 @@ class BackgroundService:
         self._order = itertools.count()  # equal due times go first come, first served
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = math.inf
+        self._armed_at = math.nan  # the clock when the timer was last armed
         self._running = False
         self._initialized = False
         self._closed = False
@@ -197,14 +198,18 @@ class BackgroundService:
             self._arm(due)
 
     def _arm(self, due: float) -> None:
-        """Wait whole milliseconds, as event loops time: due times closer together start from
-        one wake-up, and uvloop, which rounds a shorter delay to none, does not spin."""
+        """Wait for `due` on the loop's timer. uvloop runs a delay under half a millisecond at
+        once, so a wait ends in a few quick wake-ups; a clock that stands still (a test's)
+        would make those spin, so it waits whole milliseconds instead."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer_due = due
-        delay = due - self._clock()
-        delay = milliseconds(delay) / 1000 if delay > 0 else 0
-        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+        now = self._clock()
+        delay = due - now
+        if delay > 0 and now == self._armed_at:
+            delay = milliseconds(delay) / 1000
+        self._armed_at = now
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0), self._fire)
 
     def _fire(self) -> None:
         """Start every run that is due, then arm the timer for the next due time. An entry
