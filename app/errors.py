@@ -1,9 +1,8 @@
 """One error body for every failure, `{"error": code, "detail": ...}`, never a traceback: the
-handlers shape what FastAPI raises, `UnhandledErrorMiddleware` answers anything else with a 500."""
+handlers shape what FastAPI raises, `ObservabilityMiddleware` answers anything else with a 500."""
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -12,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.log_throttle import LogThrottle
 from app.schemas import ErrorResponse
@@ -156,31 +154,3 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     app.exception_handler(ConstraintViolationError)(_constraint_violation)
     for kind in _RETRYABLE:
         app.exception_handler(kind)(_service_unavailable)
-
-
-@dataclass
-class UnhandledErrorMiddleware:
-    """Catch-all: log any exception that escaped the handlers and answer a bare JSON 500
-    without re-raising, so servers and test clients see a response."""
-
-    app: ASGIApp
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            if started:
-                raise  # half a response is out: only the server can end it (by closing)
-            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
-            await response(scope, receive, send)

@@ -10,7 +10,7 @@ from typing import Final
 from fastapi import FastAPI
 
 from app.api_docs import app_with_offline_docs
-from app.errors import UnhandledErrorMiddleware, install_error_handlers
+from app.errors import install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware, document_request_id
@@ -81,12 +81,11 @@ def create_app(
     app.state.metrics = HttpMetrics()
     install_error_handlers(app, routers)
     # Each add_middleware wraps the previous ones: a request meets the observer first (so its
-    # ID, metrics and access line cover every answer), then the lifespan guard, the catch-all,
+    # ID, metrics, access line and catch-all 500 cover every answer), then the lifespan guard,
     # the body size limit, the forwarded headers and the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
     app.add_middleware(ForwardedHeadersMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
-    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
     document_api_key(app)

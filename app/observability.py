@@ -1,22 +1,20 @@
-"""What is recorded of each request, in one pass: its ID, its metrics and its access line
-(uvicorn's knows neither the request ID nor the route template)."""
+"""What each request leaves, in one pass: its ID, its metrics, its access line (uvicorn's knows
+neither the request ID nor the route template), and a 500 for an exception no handler took."""
 
 import logging
 import re
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import INTERNAL_ERROR_DETAIL, error_response
+from app.metrics import HttpMetrics
 from config import LogSettings
 from providers.context import request_id
-
-if TYPE_CHECKING:  # the command line reads `logging_config` without loading FastAPI
-    from fastapi import FastAPI
-
-    from app.metrics import HttpMetrics
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode()
@@ -29,6 +27,7 @@ _REQUEST_ID_DOC: Final = {
     "schema": {"type": "string", "pattern": f"^{_SANE_REQUEST_ID}$"},
 }
 
+logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("app.access")
 
 LOGGED_PACKAGES: Final = ("app", "config", "containers", "providers", "uvicorn")
@@ -52,9 +51,11 @@ class RequestIdFilter(logging.Filter):
 
 class ObservabilityMiddleware:
     """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
-    variable and on every response; then the metrics and, with `state.access_log`, the line."""
+    variable and on every response; then the metrics and, with `state.access_log`, the line.
+    Catch-all: an exception that escaped the handlers is logged and answered with a bare JSON
+    500 without re-raising, so servers and test clients see a response that has its ID."""
 
-    def __init__(self, app: ASGIApp, metrics: "HttpMetrics", state: State) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
         self.app = app
         self.metrics = metrics
         self.state = state
@@ -67,7 +68,7 @@ class ObservabilityMiddleware:
         current = sent.decode() if _IS_SANE(sent) else uuid.uuid4().hex
         token = request_id.set(current)
         started = time.perf_counter()
-        status = 500  # what the client gets if nothing answers
+        status: int | None = None  # until the response starts
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -78,14 +79,20 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if status is not None:
+                raise  # half a response is out: only the server can end it (by closing)
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
+            await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             # The router put the matched route in the scope: its template keeps labels bounded.
             route = getattr(scope.get("route"), "path", None)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
-            self.metrics.observe(method, route or UNMATCHED_ROUTE, status, seconds)
+            self.metrics.observe(method, route or UNMATCHED_ROUTE, status or 500, seconds)
             if getattr(self.state, "access_log", False):
-                _log_access(scope, route, status, seconds)
+                _log_access(scope, route, status or 500, seconds)
             request_id.reset(token)
 
 
@@ -97,7 +104,7 @@ def _log_access(scope: Scope, route: str | None, status: int, seconds: float) ->
         access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=data)
 
 
-def document_request_id(app: "FastAPI") -> None:
+def document_request_id(app: FastAPI) -> None:
     """Declare `X-Request-ID` on every response of every operation in the OpenAPI document,
     as the middleware sends it on every answer."""
     build_schema = app.openapi
