@@ -5,7 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
 
@@ -88,8 +88,18 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
-    document_api_key(app)
-    document_request_id(app)
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()  # FastAPI's, which it keeps as `app.openapi_schema`
+        enforced = configured_api_key(app.state.container.settings()) is not None
+        document_api_key(schema, enforced=enforced)
+        document_request_id(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
     return app
 
 

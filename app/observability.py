@@ -7,7 +7,6 @@ import time
 import uuid
 from typing import Any, Final
 
-from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -104,22 +103,12 @@ def _log_access(scope: Scope, route: str | None, status: int, seconds: float) ->
         access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=data)
 
 
-def document_request_id(app: FastAPI) -> None:
-    """Declare `X-Request-ID` on every response of every operation in the OpenAPI document,
-    as the middleware sends it on every answer."""
-    build_schema = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build_schema()
-            for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
-                    for response in operation.get("responses", {}).values():
-                        response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_DOC
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+def document_request_id(schema: dict[str, Any]) -> None:
+    """Declare `X-Request-ID` on every response of every operation of the OpenAPI `schema`."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_DOC
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:
