@@ -2,7 +2,10 @@
 handlers shape what FastAPI raises, `ObservabilityMiddleware` answers anything else with a 500."""
 
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -12,7 +15,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from app.log_throttle import LogThrottle
 from app.schemas import ErrorResponse
 from providers.database.pools.base import (
     ConstraintViolationError,
@@ -31,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
 RETRY_AFTER_SECONDS: Final = "1"
-_warnings = LogThrottle(interval=10.0)
 
 _RETRYABLE: Final[dict[type[Exception], str]] = {
     DatabaseStorageError: "the database cannot store changes right now (its storage is "
@@ -66,6 +67,30 @@ _RETRY_AFTER: Final = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 0},
 }
+
+
+@dataclass
+class LogThrottle:
+    """At most one log line per cause per `interval` seconds, so an outage cannot flood the log;
+    counts the lines held back."""
+
+    interval: float
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[Hashable, float] = field(default_factory=dict, init=False)
+    _held: Counter[Hashable] = field(default_factory=Counter, init=False)
+
+    def admit(self, key: Hashable) -> int | None:
+        """None when this line must be held back; else how many were held back before it."""
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._held[key] += 1
+            return None
+        self._last[key] = now
+        return self._held.pop(key, 0)
+
+
+_warnings = LogThrottle(interval=10.0)
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:

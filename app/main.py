@@ -2,6 +2,9 @@
 `app = create_app()` opens nothing at import time: every resource starts in the lifespan."""
 
 import logging
+import os
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -23,13 +26,27 @@ from app.security import (
     document_api_key,
     refuse_open_production,
 )
-from app.tasks import register_tasks
 from containers import Container
+from providers.background import BackgroundService
+from providers.cache import CacheService
 
 logger = logging.getLogger(__name__)
 
 READINESS_TIMEOUT: Final = 2.0
 """Seconds each service gets to answer a readiness ping."""
+HEARTBEAT_TASK: Final = "cluster-heartbeat"
+HEARTBEAT_KEY: Final = "cluster:heartbeat"
+
+
+def add_heartbeat(background: BackgroundService, cache: CacheService, interval: float) -> None:
+    """The cluster heartbeat, run by one instance per interval: which instance (`host:pid`)
+    holds the lease, and when, in the cache."""
+
+    async def heartbeat() -> None:
+        beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
+        await cache.set(HEARTBEAT_KEY, beat, ttl=interval * 3)
+
+    background.add_task(HEARTBEAT_TASK, heartbeat, interval, exclusive=True, timeout=interval)
 
 
 @asynccontextmanager
@@ -51,7 +68,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.tokens = await container.tokens()  # the key check lets valid tokens through
     try:
         background = await container.background()
-        register_tasks(background, await container.cache(), settings)
+        if (interval := settings.background.heartbeat_interval) is not None:
+            add_heartbeat(background, await container.cache(), interval)
         await background.start()
         try:
             yield
