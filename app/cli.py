@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
 from app.observability import logging_config
+from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
 from config import Settings
@@ -66,14 +67,7 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
 
 def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
-    # The application's modules load FastAPI, which the other commands do without.
-    from app.security import InsecureConfigurationError, refuse_open_production  # noqa: PLC0415
-
-    try:
-        refuse_open_production(settings)
-    except InsecureConfigurationError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    refuse_open_production(settings)
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -247,6 +241,6 @@ def main(
         explained = explain_settings_error(error, settings_class)
         print(f"configuration error:\n{explained}", file=sys.stderr)
         return 2
-    except MisspeltSettingError as error:
+    except (MisspeltSettingError, InsecureConfigurationError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
