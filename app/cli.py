@@ -11,7 +11,6 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -61,10 +60,6 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     return result
 
 
-def _exit_quietly(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
     refuse_open_production(settings)
@@ -91,7 +86,7 @@ def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: S
         options |= {"reload": True, "reload_dirs": _RELOAD_DIRS}
     # uvicorn re-raises the SIGTERM it handled once it has shut down; a graceful stop is a
     # success, so the process exits 0 instead of dying of it.
-    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         run_server(APP_IMPORT_PATH, **options)
     finally:
