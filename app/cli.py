@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
 from app.observability import logging_config
+from app.schemas import UserCreate
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
 from app.startup_report import describe_start_failure
@@ -30,6 +31,7 @@ from config.diagnostics import (
 from containers import Container
 from containers.discovery import services
 from providers.urls import redacted_url
+from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -144,9 +146,6 @@ def read_password() -> str | None:
 
 async def create_admin(container: Container, email: str, username: str) -> int:
     """Store a new user with `is_admin` set: it may read and change every user."""
-    from app.schemas import UserCreate  # noqa: PLC0415  # the only command that needs them
-    from providers.users import DuplicateUserError, hash_password  # noqa: PLC0415
-
     if (password := read_password()) is None:
         print("the two passwords differ", file=sys.stderr)
         return 2
