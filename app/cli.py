@@ -16,11 +16,11 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
+from app.lifespan_guard import describe_start_failure
 from app.observability import logging_config
 from app.schemas import UserCreate
 from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
-from app.startup_report import describe_start_failure
 from config import Settings
 from config.diagnostics import (
     MisspeltSettingError,

@@ -1,8 +1,6 @@
 """How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
-
 Each request calls the provider on its own application's container, so an override is seen by
-the next request and nothing is wired process-wide; `InjectingRoute` resolves them itself.
-"""
+the next request and nothing is wired process-wide; `InjectingRoute` resolves them itself."""
 
 import asyncio
 import contextlib

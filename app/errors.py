@@ -159,11 +159,9 @@ async def _constraint_violation(request: Request, exc: ConstraintViolationError)
 
 
 def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Give HTTP and validation errors the API's error body, retryable failures a 503.
-
-    A 405's `Allow` names every method some route of `app` or `routers` (those it includes)
-    serves at the path: Starlette names only those of the first route whose path matched.
-    """
+    """Give HTTP and validation errors the API's error body, retryable failures a 503. A 405's
+    `Allow` names every method some route of `app` or `routers` (those it includes) serves at the
+    path: Starlette names only those of the first route whose path matched."""
     routes = [*app.routes, *(route for router in routers for route in router.routes)]
 
     @app.exception_handler(HTTPException)

@@ -49,10 +49,9 @@ class RequestIdFilter(logging.Filter):
 
 
 class ObservabilityMiddleware:
-    """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
-    variable and on every response; then the metrics and, with `state.access_log`, the line.
-    Catch-all: an exception that escaped the handlers is logged and answered with a bare JSON
-    500 without re-raising, so servers and test clients see a response that has its ID."""
+    """The client's `X-Request-ID` when sane (else a new one) in `request_id` and on every
+    response; the metrics and, with `state.access_log`, the line. An exception no handler took
+    is logged and answered with a JSON 500, not re-raised, so every client sees an answer."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
         self.app = app

@@ -1,9 +1,6 @@
-"""Behind a reverse proxy: the host, scheme and client address a trusted proxy forwards.
-
-uvicorn's `ProxyHeadersMiddleware` leaves the host (so `Location` would name the instance) and
-drops the proxy's own address, which decides whether `X-Forwarded-Host` is trusted: the app
-applies both, host first, and `serve` turns uvicorn's off.
-"""
+"""Behind a reverse proxy: the host, scheme and client a trusted proxy forwards. uvicorn's
+`ProxyHeadersMiddleware` leaves the host (so `Location` would name the instance) and drops the
+proxy's address, by which the host is trusted: the app applies both, host first."""
 
 import functools
 from dataclasses import dataclass
