@@ -1,7 +1,6 @@
 """Service figures as Prometheus families, from one read of every `get_stats()` per scrape."""
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -24,11 +23,11 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True)
 class ServiceStatsCollector(Collector):
     """One scrape's snapshot of the services' `get_stats()`; None where it failed."""
 
-    stats: Mapping[str, Mapping[str, Any] | None]
+    def __init__(self, stats: Mapping[str, Mapping[str, Any] | None]) -> None:
+        self._stats = stats
 
     def collect(self) -> Iterator[Metric]:
         """Every numeric figure by provider path, and the built-in services' own families."""
@@ -42,16 +41,16 @@ class ServiceStatsCollector(Collector):
             "Every numeric top-level figure of every service's get_stats(), by provider path.",
             labels=("service", "stat"),
         )
-        for name, stats in self.stats.items():
+        for name, stats in self._stats.items():
             up.add_metric((name,), float(stats is not None))
             for key, raw in (stats or {}).items():
                 if (value := _number(raw)) is not None:
                     figures.add_metric((name, key), value)
         yield from (up, figures)
         for family, service, key, name, documentation in _SINGLE_FIGURES:
-            if (value := _number((self.stats.get(service) or {}).get(key))) is not None:
+            if (value := _number((self._stats.get(service) or {}).get(key))) is not None:
                 yield family(name, documentation, value)
-        database = self.stats.get("database") or {}
+        database = self._stats.get("database") or {}
         connections = GaugeMetricFamily(
             "wirework_db_pool_connections", "Open pool connections, by state.", labels=("state",)
         )
@@ -59,7 +58,7 @@ class ServiceStatsCollector(Collector):
             if (value := _number(database.get(f"{state}_connections"))) is not None:
                 connections.add_metric((state,), value)
         yield connections
-        background = self.stats.get("background") or {}
+        background = self._stats.get("background") or {}
         if "status" in background:
             running = float(background["status"] == "running")
             yield GaugeMetricFamily(
