@@ -11,15 +11,16 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from app.graph_drawing import mermaid
+from app.lifespan_guard import describe_start_failure
 from app.observability import logging_config
+from app.schemas import UserCreate
+from app.security import InsecureConfigurationError, refuse_open_production
 from app.service_status import ping_services
-from app.startup_report import describe_start_failure
 from config import Settings
 from config.diagnostics import (
     MisspeltSettingError,
@@ -30,6 +31,7 @@ from config.diagnostics import (
 from containers import Container
 from containers.discovery import services
 from providers.urls import redacted_url
+from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
 CHECK_TIMEOUT: Final = 5.0
@@ -60,20 +62,9 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     return result
 
 
-def _exit_quietly(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
     """Serve with `settings`, checked before uvicorn starts (with --reload: each worker's)."""
-    # The application's modules load FastAPI, which the other commands do without.
-    from app.security import InsecureConfigurationError, refuse_open_production  # noqa: PLC0415
-
-    try:
-        refuse_open_production(settings)
-    except InsecureConfigurationError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    refuse_open_production(settings)
     if settings.reload_mode:
         print(
             "configuration error: APP_RELOAD_MODE=true makes every service open nothing, so "
@@ -97,7 +88,7 @@ def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: S
         options |= {"reload": True, "reload_dirs": _RELOAD_DIRS}
     # uvicorn re-raises the SIGTERM it handled once it has shut down; a graceful stop is a
     # success, so the process exits 0 instead of dying of it.
-    previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         run_server(APP_IMPORT_PATH, **options)
     finally:
@@ -155,9 +146,6 @@ def read_password() -> str | None:
 
 async def create_admin(container: Container, email: str, username: str) -> int:
     """Store a new user with `is_admin` set: it may read and change every user."""
-    from app.schemas import UserCreate  # noqa: PLC0415  # the only command that needs them
-    from providers.users import DuplicateUserError, hash_password  # noqa: PLC0415
-
     if (password := read_password()) is None:
         print("the two passwords differ", file=sys.stderr)
         return 2
@@ -247,6 +235,6 @@ def main(
         explained = explain_settings_error(error, settings_class)
         print(f"configuration error:\n{explained}", file=sys.stderr)
         return 2
-    except MisspeltSettingError as error:
+    except (MisspeltSettingError, InsecureConfigurationError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

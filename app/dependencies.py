@@ -1,8 +1,6 @@
 """How endpoints reach services: `Annotated` aliases over `Inject(Container.x)`, as `users: Users`.
-
 Each request calls the provider on its own application's container, so an override is seen by
-the next request and nothing is wired process-wide; `InjectingRoute` resolves them itself.
-"""
+the next request and nothing is wired process-wide; `InjectingRoute` resolves them itself."""
 
 import asyncio
 import contextlib
@@ -131,10 +129,10 @@ def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         parameter.replace(annotation=hints.get(name, parameter.annotation))
         for name, parameter in inspect.signature(endpoint).parameters.items()
     ]
-    services = [(p.name, r) for p in parameters if (r := _resolver_of(p.annotation)) is not None]
-    if not services:
+    resolvers = {p.name: r for p in parameters if (r := _resolver_of(p.annotation)) is not None}
+    if not resolvers:
         return endpoint
-    kept = [p for p in parameters if _resolver_of(p.annotation) is None]
+    kept = [p for p in parameters if p.name not in resolvers]
     request_name = next((p.name for p in kept if _is_request(p.annotation)), None)
     if request_name is None:
         kept.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
@@ -142,7 +140,7 @@ def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     async def with_services(**values: Any) -> Any:
         request = values[request_name] if request_name else values.pop(_REQUEST)
         container = request.app.state.container
-        for name, resolver in services:
+        for name, resolver in resolvers.items():
             values[name] = await resolver.provider_at(container)()
         return await endpoint(**values)
 

@@ -1,9 +1,11 @@
 """One error body for every failure, `{"error": code, "detail": ...}`, never a traceback: the
-handlers shape what FastAPI raises, `UnhandledErrorMiddleware` answers anything else with a 500."""
+handlers shape what FastAPI raises, `ObservabilityMiddleware` answers anything else with a 500."""
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -12,9 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.log_throttle import LogThrottle
 from app.schemas import ErrorResponse
 from providers.database.pools.base import (
     ConstraintViolationError,
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_DETAIL: Final = "the server failed to handle this request; see its log"
 RETRY_AFTER_SECONDS: Final = "1"
-_warnings = LogThrottle(interval=10.0)
 
 _RETRYABLE: Final[dict[type[Exception], str]] = {
     DatabaseStorageError: "the database cannot store changes right now (its storage is "
@@ -68,6 +67,30 @@ _RETRY_AFTER: Final = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 0},
 }
+
+
+@dataclass
+class LogThrottle:
+    """At most one log line per cause per `interval` seconds, so an outage cannot flood the log;
+    counts the lines held back."""
+
+    interval: float
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[Hashable, float] = field(default_factory=dict, init=False)
+    _held: Counter[Hashable] = field(default_factory=Counter, init=False)
+
+    def admit(self, key: Hashable) -> int | None:
+        """None when this line must be held back; else how many were held back before it."""
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._held[key] += 1
+            return None
+        self._last[key] = now
+        return self._held.pop(key, 0)
+
+
+_warnings = LogThrottle(interval=10.0)
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
@@ -136,11 +159,9 @@ async def _constraint_violation(request: Request, exc: ConstraintViolationError)
 
 
 def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Give HTTP and validation errors the API's error body, retryable failures a 503.
-
-    A 405's `Allow` names every method some route of `app` or `routers` (those it includes)
-    serves at the path: Starlette names only those of the first route whose path matched.
-    """
+    """Give HTTP and validation errors the API's error body, retryable failures a 503. A 405's
+    `Allow` names every method some route of `app` or `routers` (those it includes) serves at the
+    path: Starlette names only those of the first route whose path matched."""
     routes = [*app.routes, *(route for router in routers for route in router.routes)]
 
     @app.exception_handler(HTTPException)
@@ -156,31 +177,3 @@ def install_error_handlers(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     app.exception_handler(ConstraintViolationError)(_constraint_violation)
     for kind in _RETRYABLE:
         app.exception_handler(kind)(_service_unavailable)
-
-
-@dataclass
-class UnhandledErrorMiddleware:
-    """Catch-all: log any exception that escaped the handlers and answer a bare JSON 500
-    without re-raising, so servers and test clients see a response."""
-
-    app: ASGIApp
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            if started:
-                raise  # half a response is out: only the server can end it (by closing)
-            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
-            await response(scope, receive, send)

@@ -4,7 +4,6 @@ node per provider, an arrow from each dependency to its user, so left to right i
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
 from typing import Final, Protocol
 
 NODE_HEIGHT: Final = 46
@@ -44,15 +43,11 @@ def mermaid(nodes: Sequence[GraphNode]) -> str:
 
 
 def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
-    """Each service's column: one more than its deepest dependency (0 for none)."""
-    needs = {node.path: node.depends_on for node in nodes}
+    """Each service's column: one more than its deepest dependency (0 for none). `nodes` come
+    dependencies first, as discovery lists them (it refuses a cycle)."""
     found: dict[str, int] = {}
-    try:
-        for path in TopologicalSorter(needs).static_order():
-            found[path] = 1 + max((found[used] for used in needs.get(path, ())), default=-1)
-    except CycleError as error:
-        cycle = " -> ".join(map(repr, error.args[1]))
-        raise ValueError(f"services depend on each other in a cycle through {cycle}") from error
+    for node in nodes:
+        found[node.path] = 1 + max((found[used] for used in node.depends_on), default=-1)
     return found
 
 

@@ -2,15 +2,18 @@
 `app = create_app()` opens nothing at import time: every resource starts in the lifespan."""
 
 import logging
+import os
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
 
 from app.api_docs import app_with_offline_docs
-from app.errors import UnhandledErrorMiddleware, install_error_handlers
+from app.errors import install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
 from app.observability import ObservabilityMiddleware, document_request_id
@@ -23,13 +26,27 @@ from app.security import (
     document_api_key,
     refuse_open_production,
 )
-from app.tasks import register_tasks
 from containers import Container
+from providers.background import BackgroundService
+from providers.cache import CacheService
 
 logger = logging.getLogger(__name__)
 
 READINESS_TIMEOUT: Final = 2.0
 """Seconds each service gets to answer a readiness ping."""
+HEARTBEAT_TASK: Final = "cluster-heartbeat"
+HEARTBEAT_KEY: Final = "cluster:heartbeat"
+
+
+def add_heartbeat(background: BackgroundService, cache: CacheService, interval: float) -> None:
+    """The cluster heartbeat, run by one instance per interval: which instance (`host:pid`)
+    holds the lease, and when, in the cache."""
+
+    async def heartbeat() -> None:
+        beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
+        await cache.set(HEARTBEAT_KEY, beat, ttl=interval * 3)
+
+    background.add_task(HEARTBEAT_TASK, heartbeat, interval, exclusive=True, timeout=interval)
 
 
 @asynccontextmanager
@@ -51,7 +68,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.tokens = await container.tokens()  # the key check lets valid tokens through
     try:
         background = await container.background()
-        register_tasks(background, await container.cache(), settings)
+        if (interval := settings.background.heartbeat_interval) is not None:
+            add_heartbeat(background, await container.cache(), interval)
         await background.start()
         try:
             yield
@@ -81,16 +99,25 @@ def create_app(
     app.state.metrics = HttpMetrics()
     install_error_handlers(app, routers)
     # Each add_middleware wraps the previous ones: a request meets the observer first (so its
-    # ID, metrics and access line cover every answer), then the lifespan guard, the catch-all,
+    # ID, metrics, access line and catch-all 500 cover every answer), then the lifespan guard,
     # the body size limit, the forwarded headers and the key check.
     app.add_middleware(ApiKeyMiddleware, state=app.state)
     app.add_middleware(ForwardedHeadersMiddleware, state=app.state)
     app.add_middleware(BodySizeLimitMiddleware, state=app.state)
-    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(LifespanGuardMiddleware, state=app.state)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, state=app.state)
-    document_api_key(app)
-    document_request_id(app)
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()  # FastAPI's, which it keeps as `app.openapi_schema`
+        enforced = configured_api_key(app.state.container.settings()) is not None
+        document_api_key(schema, enforced=enforced)
+        document_request_id(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
     return app
 
 

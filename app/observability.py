@@ -1,22 +1,19 @@
-"""What is recorded of each request, in one pass: its ID, its metrics and its access line
-(uvicorn's knows neither the request ID nor the route template)."""
+"""What each request leaves, in one pass: its ID, its metrics, its access line (uvicorn's knows
+neither the request ID nor the route template), and a 500 for an exception no handler took."""
 
 import logging
 import re
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import INTERNAL_ERROR_DETAIL, error_response
+from app.metrics import HttpMetrics
 from config import LogSettings
 from providers.context import request_id
-
-if TYPE_CHECKING:  # the command line reads `logging_config` without loading FastAPI
-    from fastapi import FastAPI
-
-    from app.metrics import HttpMetrics
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode()
@@ -29,6 +26,7 @@ _REQUEST_ID_DOC: Final = {
     "schema": {"type": "string", "pattern": f"^{_SANE_REQUEST_ID}$"},
 }
 
+logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("app.access")
 
 LOGGED_PACKAGES: Final = ("app", "config", "containers", "providers", "uvicorn")
@@ -51,10 +49,11 @@ class RequestIdFilter(logging.Filter):
 
 
 class ObservabilityMiddleware:
-    """The client's `X-Request-ID` when sane (else a new one) in the `request_id` context
-    variable and on every response; then the metrics and, with `state.access_log`, the line."""
+    """The client's `X-Request-ID` when sane (else a new one) in `request_id` and on every
+    response; the metrics and, with `state.access_log`, the line. An exception no handler took
+    is logged and answered with a JSON 500, not re-raised, so every client sees an answer."""
 
-    def __init__(self, app: ASGIApp, metrics: "HttpMetrics", state: State) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, state: State) -> None:
         self.app = app
         self.metrics = metrics
         self.state = state
@@ -67,7 +66,7 @@ class ObservabilityMiddleware:
         current = sent.decode() if _IS_SANE(sent) else uuid.uuid4().hex
         token = request_id.set(current)
         started = time.perf_counter()
-        status = 500  # what the client gets if nothing answers
+        status: int | None = None  # until the response starts
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -78,14 +77,20 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if status is not None:
+                raise  # half a response is out: only the server can end it (by closing)
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
+            await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             # The router put the matched route in the scope: its template keeps labels bounded.
             route = getattr(scope.get("route"), "path", None)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
-            self.metrics.observe(method, route or UNMATCHED_ROUTE, status, seconds)
+            self.metrics.observe(method, route or UNMATCHED_ROUTE, status or 500, seconds)
             if getattr(self.state, "access_log", False):
-                _log_access(scope, route, status, seconds)
+                _log_access(scope, route, status or 500, seconds)
             request_id.reset(token)
 
 
@@ -97,22 +102,12 @@ def _log_access(scope: Scope, route: str | None, status: int, seconds: float) ->
         access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=data)
 
 
-def document_request_id(app: "FastAPI") -> None:
-    """Declare `X-Request-ID` on every response of every operation in the OpenAPI document,
-    as the middleware sends it on every answer."""
-    build_schema = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build_schema()
-            for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
-                    for response in operation.get("responses", {}).values():
-                        response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_DOC
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+def document_request_id(schema: dict[str, Any]) -> None:
+    """Declare `X-Request-ID` on every response of every operation of the OpenAPI `schema`."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_DOC
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:

@@ -45,22 +45,20 @@ class BodySizeLimitMiddleware:
 
     async def _counted(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        exceeded = False
         response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                exceeded = received > limit
-                if exceeded:
+                if received > limit:
                     raise BodyTooLargeError(f"request body over {limit} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal response_started
-            if exceeded and not response_started:
+            if received > limit and not response_started:
                 return  # whatever the app answers to a cut-off body, the client gets the 413
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
@@ -68,7 +66,7 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, counting_receive, guarded_send)
         except Exception:
-            if not exceeded or response_started:
+            if received <= limit or response_started:
                 raise
-        if exceeded and not response_started:
+        if received > limit and not response_started:
             await _refuse(limit, scope, receive, send)

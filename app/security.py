@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,22 +57,16 @@ def refuse_open_production(settings: Settings) -> None:
     """Raise unless production has a strong API key and a strong token-signing secret."""
     if settings.environment != Environment.PRODUCTION:
         return
-    key = configured_api_key(settings)
-    if key is None:
-        raise InsecureConfigurationError(
-            "refusing to start: APP_ENVIRONMENT is production but APP_API_KEY is not set, "
-            f"so /api/users and /api/stats would be open to anyone; {_STRONG_KEY_HINT}"
-        )
     token_secret = settings.auth.token_secret
     secrets = {
-        "APP_API_KEY": (key, "it could be guessed"),
+        "APP_API_KEY": (configured_api_key(settings), "anyone could read and change the data"),
         "APP_AUTH__TOKEN_SECRET": (
-            token_secret.get_secret_value().encode() if token_secret is not None else b"",
+            token_secret.get_secret_value().encode() if token_secret is not None else None,
             "anyone could sign tokens as any user",
         ),
     }
     for variable, (secret, risk) in secrets.items():
-        weakness = api_key_weakness(secret)
+        weakness = api_key_weakness(secret or b"")
         if weakness is not None:
             # Why, never what: the secret itself must not reach a log.
             hint = _STRONG_KEY_HINT.replace("APP_API_KEY", variable)
@@ -122,39 +115,25 @@ class ApiKeyMiddleware:
         return None
 
 
-def document_api_key(app: FastAPI) -> None:
-    """Declare the key in the OpenAPI document exactly when it is enforced (a bearer token as the
+def document_api_key(schema: dict[str, Any], *, enforced: bool) -> None:
+    """Declare the key in the OpenAPI `schema` exactly when it is `enforced` (a bearer token as the
     other way in under `SIGNED_IN_PREFIX`); without one, guarded operations have no 401/403."""
-    build_schema = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build_schema()
-        enforced = configured_api_key(app.state.container.settings()) is not None
-        if enforced:
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})[
-                SECURITY_SCHEME
-            ] = {
-                "type": "apiKey",
-                "in": "header",
-                "name": API_KEY_HEADER,
-                "description": "Needed on /api/users* and /api/stats when the server sets "
-                "APP_API_KEY.",
-            }
-        for path, operations in schema.get("paths", {}).items():
-            ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-            if path.startswith(SIGNED_IN_PREFIX):
-                ways_in.append({BEARER_SCHEME: []})
-            for operation in operations.values():
-                if not needs_api_key(path) or "security" in operation:
-                    continue
-                if enforced:
-                    operation["security"] = ways_in
-                else:
-                    operation.get("responses", {}).pop("401", None)
-                    operation.get("responses", {}).pop("403", None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+    if enforced:
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+            "type": "apiKey",
+            "in": "header",
+            "name": API_KEY_HEADER,
+            "description": "Needed on /api/users* and /api/stats when the server sets APP_API_KEY.",
+        }
+    for path, operations in schema.get("paths", {}).items():
+        ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+        if path.startswith(SIGNED_IN_PREFIX):
+            ways_in.append({BEARER_SCHEME: []})
+        for operation in operations.values():
+            if not needs_api_key(path) or "security" in operation:
+                continue
+            if enforced:
+                operation["security"] = ways_in
+            else:
+                operation.get("responses", {}).pop("401", None)
+                operation.get("responses", {}).pop("403", None)

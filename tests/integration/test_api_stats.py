@@ -27,14 +27,14 @@ async def test_a_failing_service_gives_a_bare_500_and_a_log_entry(
     client: httpx.AsyncClient, mock_services: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     mock_services["cache"].get_stats.side_effect = RuntimeError("secret-host:6379 refused")
-    with caplog.at_level(logging.ERROR, logger="app.errors"):
+    with caplog.at_level(logging.ERROR, logger="app.observability"):
         response = await client.get("/api/stats")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"error": "internal_error", "detail": INTERNAL_ERROR_DETAIL}
     assert "secret-host" not in response.text
     assert "Traceback" not in response.text
-    [record] = [r for r in caplog.records if r.name == "app.errors"]
+    [record] = [r for r in caplog.records if r.name == "app.observability"]
     assert "GET /api/stats" in record.getMessage()
     assert record.exc_info is not None
     assert "secret-host:6379 refused" in str(record.exc_info[1])

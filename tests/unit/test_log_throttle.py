@@ -1,6 +1,6 @@
 """One log line per cause per interval, each telling how many it stands for."""
 
-from app.log_throttle import LogThrottle
+from app.errors import LogThrottle
 
 
 def test_a_cause_is_logged_once_per_interval_and_counts_the_lines_held_back() -> None:
