@@ -2,46 +2,62 @@
 `ProxyHeadersMiddleware` leaves the host (so `Location` would name the instance) and drops the
 proxy's address, by which the host is trusted: the app applies both, host first."""
 
-import functools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+import contextlib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass
 class ForwardedHeadersMiddleware:
-    """Apply a trusted proxy's `X-Forwarded-Host`, `-Proto` and `-For` (`APP_SERVER__*`), trusted
-    by uvicorn's own rule: `*`, or addresses, networks and names (a unix socket path)."""
+    """Apply a trusted proxy's `X-Forwarded-Host`, `-Proto` and `-For` (`APP_SERVER__*`). Trust
+    follows uvicorn's rule: `*`, or addresses, networks and names (a unix socket path)."""
 
     app: ASGIApp
     state: State
-
-    @functools.cached_property
-    def _proxy(self) -> "ProxyHeadersMiddleware | None":
-        """uvicorn's middleware around the app, None when proxy headers are off; made at the
-        first request (the settings are final by then)."""
-        server = self.state.container.settings().server
-        if not server.proxy_headers:
-            return None
-        # Loaded here: start-up loads no web server (a test server may be another one).
-        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
-
-        return ProxyHeadersMiddleware(cast("Any", self.app), server.forwarded_allow_ips)
+    _trusted: tuple[ASGIApp, set[str], list[Network]] | None = field(default=None, init=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = self._proxy if scope["type"] == "http" else None
-        if proxy is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        proxied, names, networks = self._trusted or self._read_settings()
         forwarded = Headers(scope=scope).get("x-forwarded-host")
         client = scope.get("client")
-        if forwarded and client is not None and client[0] in proxy.trusted_hosts:
+        if forwarded and client is not None and _trusts(names, networks, client[0]):
             host = forwarded.split(",")[0].strip().encode("latin-1")
             headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
             scope = {**scope, "headers": [*headers, (b"host", host)]}
-        await proxy(scope, receive, send)  # type: ignore[arg-type]  # uvicorn types ASGI its own way
+        await proxied(scope, receive, send)
+
+    def _read_settings(self) -> tuple[ASGIApp, set[str], list[Network]]:
+        """The trust rule, read at the first request (the settings are final by then)."""
+        server = self.state.container.settings().server
+        allowed = server.forwarded_allow_ips if server.proxy_headers else ""
+        names = {entry.strip() for entry in allowed.split(",")} - {""}
+        networks = []
+        for name in names:
+            with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
+                networks.append(ipaddress.ip_network(name, strict=False))
+        proxied = self.app
+        if names:
+            # Loaded here: start-up loads no web server (a test server may be another one).
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
+
+            # uvicorn types ASGI apps its own way; the protocol is the same.
+            proxied = cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", self.app), allowed))
+        self._trusted = (proxied, names, networks)
+        return self._trusted
+
+
+def _trusts(names: set[str], networks: list[Network], peer: str) -> bool:
+    if "*" in names or peer in names:
+        return True
+    with contextlib.suppress(ValueError):
+        return any(ipaddress.ip_address(peer) in network for network in networks)
+    return False
