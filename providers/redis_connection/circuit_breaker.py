@@ -27,12 +27,9 @@ UNAVAILABLE: Final = Unavailable.UNAVAILABLE
 
 
 class CircuitBreaker:
-    """Skips the server for `retry_after` seconds after a failure, then lets one call try again.
-
-    `failures` are the exception types meaning "the server cannot serve"; anything else
-    propagates. Warnings go to `logger` at most every 30 s, saying what callers do meanwhile
-    (`fallback`).
-    """
+    """Skips the server for `retry_after` seconds after a failure (one of `failures`; other
+    errors propagate), then lets one call try again. Warnings go to `logger` at most every
+    30 s, saying what callers do meanwhile (`fallback`)."""
 
     def __init__(
         self,

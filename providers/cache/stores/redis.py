@@ -43,14 +43,10 @@ def _to_json(value: Any) -> bytes:
 
 
 class RedisStore(CacheStore):
-    """Entries at ``{namespace}:{key}`` in Redis, shared by every instance on that namespace.
-
-    `encode` turns a value into bytes (`TypeError` or `ValueError` when it cannot), `decode`
-    turns them back (`ValueError` for data it did not write: a miss, recomputed and replaced).
-    While Redis cannot answer, lookups are misses and writes are skipped (counted in `errors`).
-    Keys written or deleted meanwhile are unlinked when Redis answers again, before anything
-    else: it would otherwise serve their pre-outage values to every instance.
-    """
+    """Entries at ``{namespace}:{key}``, shared by every instance on that namespace. `encode`
+    raises `TypeError` or `ValueError` for a value it cannot store, `decode` `ValueError` for
+    data it did not write (a miss). Keys written or deleted while Redis was down are unlinked
+    before anything else when it answers again, so no instance reads a pre-outage value."""
 
     backend = "redis"
 
@@ -124,11 +120,8 @@ class RedisStore(CacheStore):
         await self._breaker.check(self._unlink_all)
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        """Run `factory` in one process at a time, under a lease of `fill_lease` seconds.
-
-        The others poll for its value and take the lease when it ends without one; once
-        `fill_lease` seconds pass, or with Redis down, a caller runs `factory` itself.
-        """
+        """Run `factory` in one process at a time, under a lease of `fill_lease` seconds; the
+        others poll for its value, and run `factory` themselves once the lease is over."""
         lease, token = f"{self._prefix}{_FILL_LEASE_MARK}{key}", uuid.uuid4().hex
         deadline = time.monotonic() + self._fill_lease
         delay = _FIRST_POLL
