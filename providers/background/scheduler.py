@@ -25,14 +25,9 @@ CLOSED: Final = "Background service is closed"
 
 
 class BackgroundService:
-    """Runs async functions every `interval` seconds until stopped, each run a task of its own.
-
-    A task runs at start, then at a point of each interval fixed by a hash of its name, so
-    tasks with one interval spread over it. Due times follow from the previous due time, not
-    from the end of a run; those passed during a run are skipped and counted. `clock`
-    (monotonic) drives due times and local leases, `wall_clock` places `offset` tasks and
-    stamps `last_run`; waiting is on the loop's timer, so fake clocks need intervals of ms.
-    """
+    """Runs async functions every `interval` seconds until stopped, each run a task of its own
+    (`docs/decisions.md` §12). `clock` drives due times and local leases, `wall_clock` places
+    `offset` tasks and stamps `last_run`; timers wait whole ms, so fake clocks need ms too."""
 
     def __init__(
         self,
@@ -54,8 +49,7 @@ class BackgroundService:
         self._tasks: dict[str, BackgroundTask] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}  # each task's run in progress
         self._live: dict[asyncio.Task[None], str] = {}  # every unfinished run, removed tasks' too
-        # One heap of due times and one loop timer for the earliest: less memory than a timer
-        # per task, and due times close together start from one wake-up.
+        # One heap of due times and one loop timer for the earliest, not a timer per task.
         self._heap: list[tuple[float, int, BackgroundTask]] = []
         self._order = itertools.count()  # equal due times go first come, first served
         self._timer: asyncio.TimerHandle | None = None
@@ -104,7 +98,7 @@ class BackgroundService:
         for task in self._tasks.values():
             task.due = None
         current = asyncio.current_task()
-        for run in self._runs.values():  # runs of removed tasks are cancelled already
+        for run in self._runs.values():  # not removed tasks' runs: cancelled already, let them end
             if run is not current:
                 run.cancel()
         live, self._runs, self._live = self._live, {}, {}
@@ -198,9 +192,8 @@ class BackgroundService:
             self._arm(due)
 
     def _arm(self, due: float) -> None:
-        """Wait for `due` on the loop's timer. uvloop runs a delay under half a millisecond at
-        once, so a wait ends in a few quick wake-ups; a clock that stands still (a test's)
-        would make those spin, so it waits whole milliseconds instead."""
+        """Wait for `due` itself: uvloop runs a delay under half a millisecond at once, so a
+        wait ends in a few quick wake-ups; a clock that stands still (a test's) waits whole ms."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer_due = due
@@ -212,8 +205,7 @@ class BackgroundService:
         self._timer = asyncio.get_running_loop().call_later(max(delay, 0), self._fire)
 
     def _fire(self) -> None:
-        """Start every run that is due, then arm the timer for the next due time. An entry
-        whose task's due time changed since (removed, stopped) is stale and dropped."""
+        """Start every due run, then arm the timer for the next; stale entries are dropped."""
         self._timer, self._timer_due = None, math.inf
         now = self._clock()
         while self._heap:

@@ -68,8 +68,6 @@ class CacheService:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The cached value, or `default` when absent or expired."""
-        # Counted here rather than through `_lookup`: a second coroutine per call is a
-        # measurable share of a memory-cache hit (`make bench`, cache rows).
         value = await self._ready().get(key)
         if value is MISSING:
             self.miss_count += 1
@@ -96,7 +94,7 @@ class CacheService:
         once across processes on a shared store); its exception reaches them all. If the caller
         running it is cancelled, the waiters look again and one of them runs it."""
         ttl = self._ttl(ttl)
-        value = await self._lookup(key)
+        value = await self.get(key, MISSING)
         while value is MISSING:
             flight = self._flights.get(key)
             if flight is None:
@@ -104,7 +102,7 @@ class CacheService:
             # shield: a cancelled waiter must not cancel the flight the others wait on.
             value = await asyncio.shield(flight)
             if value is _LEADER_GONE:
-                value = await self._lookup(key)
+                value = await self.get(key, MISSING)
         return value  # type: ignore[no-any-return]
 
     def get_stats(self) -> dict[str, Any]:
@@ -119,14 +117,6 @@ class CacheService:
             "default_ttl": self._default_ttl,
             **self._store.stats(),
         }
-
-    async def _lookup(self, key: str) -> Any:
-        value = await self._ready().get(key)
-        if value is MISSING:
-            self.miss_count += 1
-        else:
-            self.hit_count += 1
-        return value
 
     def _ready(self) -> CacheStore:
         if self._status != "initialized":

@@ -43,12 +43,9 @@ class ConnectionOptions(TypedDict, total=False):
 
 
 class GuardedRedis:
-    """A lazily connecting Redis client whose calls are all bounded, its breaker, and leases.
-
-    redis-py retries a broken connection once at once (a pooled connection a restarted
-    server dropped is replaced unnoticed), never a timeout: the breaker handles outages.
-    Every key the service owns starts with `prefix` (``{namespace}:``).
-    """
+    """A lazily connecting Redis client whose calls are all bounded, its breaker, and leases
+    on keys under `prefix` (``{namespace}:``). A broken connection is retried once at once (a
+    restarted server dropped it), never a timeout: the breaker handles outages."""
 
     def __init__(
         self,

@@ -9,11 +9,9 @@ from providers.errors import ServiceNotReadyError
 
 
 class TaskLock:
-    """Named, expiring leases held by one holder (one lock object = one application instance).
-
-    A holder keeps a lease by renewing it; one that stops renewing (crashed, closed) loses it
-    after `ttl`. A backend provides `_take`, and `_answer` and `_release` if it has a server.
-    """
+    """Named leases held by one holder (one lock object = one application instance), lost
+    `ttl` after the holder stops renewing them. A backend provides `_take`, and `_answer` and
+    `_release` if it has a server."""
 
     def __init__(self) -> None:
         self._holder = uuid.uuid4().hex

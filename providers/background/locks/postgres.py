@@ -32,7 +32,6 @@ class PostgresTaskLock(TaskLock):
         url: str,
         *,
         connect_timeout: float = 2.0,
-        retry_after: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -45,7 +44,6 @@ class PostgresTaskLock(TaskLock):
             failures=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError),
             fallback="exclusive tasks are skipped",
             logger=logger,
-            retry_after=retry_after,
             clock=clock,
         )
 

@@ -16,12 +16,9 @@ _PURGE_SCAN = 8
 
 
 class MemoryStore(CacheStore):
-    """True LRU (reads refresh recency) bounded by `max_size`, expiry read from `clock`.
-
-    Only `fill` awaits (its factory), so no lock is needed. A read drops the expired entry it
-    finds; inserting a new key, once something may have expired, first drops expired entries
-    among the few least recently used.
-    """
+    """True LRU (reads refresh recency) bounded by `max_size`, expiry read from `clock`. Only
+    `fill` awaits, so no lock is needed. Expired entries go when read, and a few least recently
+    used ones when a new key is inserted once something may have expired."""
 
     backend = "memory"
 

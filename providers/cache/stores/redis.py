@@ -43,14 +43,10 @@ def _to_json(value: Any) -> bytes:
 
 
 class RedisStore(CacheStore):
-    """Entries at ``{namespace}:{key}`` in Redis, shared by every instance on that namespace.
-
-    `encode` turns a value into bytes (`TypeError` or `ValueError` when it cannot), `decode`
-    turns them back (`ValueError` for data it did not write: a miss, recomputed and replaced).
-    While Redis cannot answer, lookups are misses and writes are skipped (counted in `errors`).
-    Keys written or deleted meanwhile are unlinked when Redis answers again, before anything
-    else: it would otherwise serve their pre-outage values to every instance.
-    """
+    """Entries at ``{namespace}:{key}``, shared by every instance on that namespace. `encode`
+    raises `TypeError` or `ValueError` for a value it cannot store, `decode` `ValueError` for
+    data it did not write (a miss). Keys written or deleted while Redis was down are unlinked
+    before anything else when it answers again, so no instance reads a pre-outage value."""
 
     backend = "redis"
 
@@ -86,7 +82,6 @@ class RedisStore(CacheStore):
         self._in_service = False  # until a call is made, a failed ping is a start-up failure
 
     async def get(self, key: str) -> Any:
-        """The value stored for `key`, or `MISSING` (absent, unreadable, Redis down)."""
         data = await self._command(self._redis.get, self._prefix + key)
         if data is None or data is UNAVAILABLE:
             return MISSING
@@ -112,7 +107,7 @@ class RedisStore(CacheStore):
             self._mark_unsynced(key)
 
     async def delete(self, key: str) -> bool:
-        """False when `key` was absent, or when Redis is down (it is unlinked on recovery)."""
+        """False also while Redis is down (the key is unlinked on recovery)."""
         removed = await self._command(self._redis.unlink, self._prefix + key)
         if removed is UNAVAILABLE:
             self._mark_unsynced(key)
@@ -124,11 +119,8 @@ class RedisStore(CacheStore):
         await self._breaker.check(self._unlink_all)
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
-        """Run `factory` in one process at a time, under a lease of `fill_lease` seconds.
-
-        The others poll for its value and take the lease when it ends without one; once
-        `fill_lease` seconds pass, or with Redis down, a caller runs `factory` itself.
-        """
+        """Run `factory` in one process at a time, under a lease of `fill_lease` seconds; the
+        others poll for its value, and run `factory` themselves once the lease is over."""
         lease, token = f"{self._prefix}{_FILL_LEASE_MARK}{key}", uuid.uuid4().hex
         deadline = time.monotonic() + self._fill_lease
         delay = _FIRST_POLL
@@ -174,23 +166,16 @@ class RedisStore(CacheStore):
         errors = self._breaker.failed_calls + self._unreadable
         return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
-    def _command(
-        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
-    ) -> Awaitable[R | Unavailable]:
-        """One call through the breaker, once Redis has forgotten the keys an outage missed
-        (the usual case, nothing to forget, hands back the breaker's call itself)."""
-        self._in_service = True
-        if self._unsynced is None or self._unsynced:
-            return self._resynced(command, *args, **kwargs)
-        return self._breaker.call(command, *args, **kwargs)
-
-    async def _resynced(
+    async def _command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
     ) -> R | Unavailable:
-        async with self._resync_lock:  # later callers wait here rather than read stale values
-            while self._unsynced is None or self._unsynced:
-                if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
-                    return UNAVAILABLE
+        """One call through the breaker, once Redis has forgotten the keys an outage missed."""
+        self._in_service = True
+        if self._unsynced is None or self._unsynced:
+            async with self._resync_lock:  # later callers wait here rather than read stale values
+                while self._unsynced is None or self._unsynced:
+                    if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
+                        return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
     def _mark_unsynced(self, key: str) -> None:
