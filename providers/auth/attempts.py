@@ -88,9 +88,10 @@ def create_login_limiter(
     window: float,
 ) -> LoginLimiter:
     """The limiter counting where the cache stores: in Redis (shared by every instance) for
-    `"redis"`, else in this process. The Redis client is imported only when used."""
+    `"redis"`, else in this process."""
     counts = MemoryCounts()
     if backend == "redis" and url:
+        # Imported here: an application without Redis never loads its client.
         from providers.auth.redis_counts import RedisCounts  # noqa: PLC0415
 
         counts = RedisCounts(url, namespace)

@@ -69,10 +69,14 @@ class CircuitBreaker:
                 return UNAVAILABLE
             self._retry_at = now + self._retry_after  # half-open: this call probes, others skip
         try:
-            return await self.check(command, *args, **kwargs)
-        except self._failures:
+            result = await command(*args, **kwargs)
+        except self._failures as error:
+            self._failed(error)
             self.failed_calls += 1
             return UNAVAILABLE
+        if self._retry_at is not None:
+            self._answered()
+        return result
 
     async def check(
         self, command: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -82,20 +86,26 @@ class CircuitBreaker:
         try:
             result = await command(*args, **kwargs)
         except self._failures as error:
-            now = self._clock()
-            self._retry_at = now + self._retry_after
-            self._unreported += 1
-            if now >= self._next_warning:
-                self._next_warning = now + _WARN_EVERY
-                self._logger.warning(
-                    f"{self._server} is unreachable ({type(error).__name__}: {error}); "
-                    f"{self._fallback}. Next attempt in {self._retry_after:.1f} s; "
-                    f"{self._unreported} call(s) affected since the last warning."
-                )
-                self._unreported = 0
+            self._failed(error)
             raise
         if self._retry_at is not None:
-            self._retry_at = None
-            self._next_warning = -math.inf  # the next outage is reported at once
-            self._logger.info("%s answers again", self._server)
+            self._answered()
         return result
+
+    def _failed(self, error: Exception) -> None:
+        now = self._clock()
+        self._retry_at = now + self._retry_after
+        self._unreported += 1
+        if now >= self._next_warning:
+            self._next_warning = now + _WARN_EVERY
+            self._logger.warning(
+                f"{self._server} is unreachable ({type(error).__name__}: {error}); "
+                f"{self._fallback}. Next attempt in {self._retry_after:.1f} s; "
+                f"{self._unreported} call(s) affected since the last warning."
+            )
+            self._unreported = 0
+
+    def _answered(self) -> None:
+        self._retry_at = None
+        self._next_warning = -math.inf  # the next outage is reported at once
+        self._logger.info("%s answers again", self._server)

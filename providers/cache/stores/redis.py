@@ -82,6 +82,7 @@ class RedisStore(CacheStore):
         self._in_service = False  # until a call is made, a failed ping is a start-up failure
 
     async def get(self, key: str) -> Any:
+        """The value stored for `key`, or `MISSING` (absent, unreadable, Redis down)."""
         data = await self._command(self._redis.get, self._prefix + key)
         if data is None or data is UNAVAILABLE:
             return MISSING
@@ -107,7 +108,7 @@ class RedisStore(CacheStore):
             self._mark_unsynced(key)
 
     async def delete(self, key: str) -> bool:
-        """False also while Redis is down (the key is unlinked on recovery)."""
+        """False when `key` was absent, or when Redis is down (it is unlinked on recovery)."""
         removed = await self._command(self._redis.unlink, self._prefix + key)
         if removed is UNAVAILABLE:
             self._mark_unsynced(key)
@@ -166,16 +167,23 @@ class RedisStore(CacheStore):
         errors = self._breaker.failed_calls + self._unreadable
         return {"entries": None, "evictions": 0, "expirations": 0, "errors": errors}
 
-    async def _command(
+    def _command(
         self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
-    ) -> R | Unavailable:
-        """One call through the breaker, once Redis has forgotten the keys an outage missed."""
+    ) -> Awaitable[R | Unavailable]:
+        """One call through the breaker, once Redis has forgotten the keys an outage missed
+        (the usual case, nothing to forget, hands back the breaker's call itself)."""
         self._in_service = True
         if self._unsynced is None or self._unsynced:
-            async with self._resync_lock:  # later callers wait here rather than read stale values
-                while self._unsynced is None or self._unsynced:
-                    if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
-                        return UNAVAILABLE
+            return self._resynced(command, *args, **kwargs)
+        return self._breaker.call(command, *args, **kwargs)
+
+    async def _resynced(
+        self, command: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> R | Unavailable:
+        async with self._resync_lock:  # later callers wait here rather than read stale values
+            while self._unsynced is None or self._unsynced:
+                if await self._breaker.call(self._unlink_unsynced) is UNAVAILABLE:
+                    return UNAVAILABLE
         return await self._breaker.call(command, *args, **kwargs)
 
     def _mark_unsynced(self, key: str) -> None:
