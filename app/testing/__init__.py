@@ -6,12 +6,11 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pytest
-
-from app.testing.helpers import FakeClock, TestDataFactory
 
 if TYPE_CHECKING:
     import httpx
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from config import Settings
     from containers import Container
+    from providers.users import User
 
 __all__ = ["SETTINGS_MARKER", "FakeClock", "TestDataFactory", "isolated_settings", "running_client"]
 
@@ -180,6 +180,48 @@ except ImportError:  # without the testing extra, every other fixture still work
     client = pytest.fixture(_client_needs_pytest_asyncio, name="client")
 else:
     client = _async_fixture(_client, name="client")
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test advances it: pass it as `clock=` to
+    `CacheService`, `BackgroundService` or a task lock."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
+        self.now += seconds
+
+
+class TestDataFactory:
+    """Valid user records for tests; `overrides` vary single fields."""
+
+    __test__ = False  # not a test class despite its name
+
+    @staticmethod
+    def create_user_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What a repository's `create` takes: the user `testuser`."""
+        return {
+            "username": "testuser",
+            "email": "test@example.com",
+            "password_hash": "hashed_password",
+            "is_active": True,
+            **(overrides or {}),
+        }
+
+    @staticmethod
+    def create_user(overrides: Mapping[str, Any] | None = None) -> User:
+        """A stored user as a repository returns it: what a fake repository should give."""
+        from providers.users import User  # noqa: PLC0415
+
+        moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        data = TestDataFactory.create_user_data({"id": 1, "password_hash": None})
+        return User(**data | {"created_at": moment, "updated_at": moment, **(overrides or {})})
 
 
 @pytest.fixture
