@@ -45,11 +45,6 @@ def services(container: containers.Container) -> list[Service]:
     return [service for service in resources(container) if not service.stands_in]
 
 
-def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ...]]:
-    """Service path -> the paths of the services it depends on, in start order."""
-    return {service.path: service.depends_on for service in services(container)}
-
-
 def declared_paths(container: Any, prefix: str = "") -> dict[Provider, str]:
     """Provider -> its declared path, nested containers included, for a container or its class."""
     declared: dict[Provider, str] = {}

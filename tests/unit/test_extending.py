@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from config import Settings
 from containers import Container, SettingsProvider, managed
-from containers.discovery import dependency_edges
+from tests.helpers import dependency_edges
 
 
 class MailerSettings(BaseModel):
