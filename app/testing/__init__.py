@@ -3,19 +3,17 @@ Every pytest run loads it, so it imports only pytest up front; the rest loads on
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
 if TYPE_CHECKING:
     import httpx
     from fastapi import FastAPI
-    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
     from config import Settings
     from containers import Container
@@ -51,27 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-S = TypeVar("S", bound="BaseSettings")
-
-
-@functools.cache
-def _without_outside_sources(settings_class: type[S]) -> type[S]:
-    """`settings_class`, reading only the values it is given: no environment, no `.env`."""
-
-    def init_values_only(
-        cls: type[BaseSettings],
-        /,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        **outside_sources: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-    customised = classmethod(init_values_only)
-    namespace = {"__module__": __name__, "settings_customise_sources": customised}
-    return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)
-
-
 def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """`base` with `changes` applied; a section given as a dict changes only its own fields."""
     merged = dict(base)
@@ -87,18 +64,15 @@ def isolated_settings(
     """Test settings: SQLite in `directory` (in memory when None), the memory cache,
     `environment=test`, and `fields` on top (a section as a dict keeps the other defaults);
     nothing from `APP_*` variables or `.env`."""
-    if settings_class is None:
-        from config import Settings  # noqa: PLC0415  # imported when first needed
+    from config.settings import Settings, reading_values_only  # noqa: PLC0415  # when first needed
 
-        settings_class = Settings
     database = ":memory:" if directory is None else directory / "wirework.db"
     defaults = {
         "environment": "test",
         "database": {"url": f"sqlite:///{database}"},
         "cache": {"backend": "memory"},
     }
-    isolated_class: type[Settings] = _without_outside_sources(settings_class)
-    return isolated_class(**_merged(defaults, fields))
+    return reading_values_only(settings_class or Settings)(**_merged(defaults, fields))
 
 
 @pytest.fixture
