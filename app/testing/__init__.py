@@ -72,7 +72,8 @@ def isolated_settings(
         "database": {"url": f"sqlite:///{database}"},
         "cache": {"backend": "memory"},
     }
-    return reading_values_only(settings_class or Settings)(**_merged(defaults, fields))
+    isolated_class: type[Settings] = reading_values_only(settings_class or Settings)
+    return isolated_class(**_merged(defaults, fields))
 
 
 @pytest.fixture
