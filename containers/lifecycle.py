@@ -6,8 +6,8 @@ import asyncio
 import inspect
 import logging
 from asyncio import Task
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from dependency_injector import containers, providers
@@ -61,16 +61,14 @@ class RequestScoped(providers.Factory[Any]):
     a fake overriding it is handed over as it is, never entered."""
 
 
-@contextmanager
-def override_services(container: containers.Container, **fakes: Any) -> Iterator[None]:
+def override_services(container: containers.Container, **fakes: Any) -> AbstractContextManager[Any]:
     """Replace services by name for the body of a `with`, e.g. `database=AsyncMock()`; one
     replaced before start-up never starts, one replaced after it is still closed at shutdown."""
     for name in fakes:
         if not isinstance(getattr(container, name, None), providers.Provider):
             known = ", ".join(sorted(container.providers))
             raise ValueError(f"the container has no service {name!r}; it has: {known}")
-    with container.override_providers(**{n: providers.Object(f) for n, f in fakes.items()}):
-        yield
+    return container.override_providers(**{n: providers.Object(f) for n, f in fakes.items()})
 
 
 def declare_async_mode(container: containers.Container) -> None:
