@@ -5,12 +5,13 @@ later one wins), the secrets folder, defaults.
 """
 
 import contextlib
+import functools
 import importlib.util
 import os
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 from dotenv import dotenv_values
 from pydantic import (
@@ -258,3 +259,27 @@ class Settings(BaseSettings):
         """Where exclusive tasks lock: `background.lock_url`, else the Redis cache, else here."""
         redis_cache = self.cache.url if self.cache.backend == "redis" else None
         return self.background.lock_url or redis_cache
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+@functools.cache
+def reading_values_only(settings_class: type[SettingsT]) -> type[SettingsT]:
+    """A subclass of `settings_class` built from the values it is given and the defaults alone:
+    no environment variable, env file or secrets folder."""
+
+    def init_values_only(
+        cls: type[BaseSettings],
+        /,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **outside_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    namespace = {
+        "__module__": __name__,
+        "settings_customise_sources": classmethod(init_values_only),
+    }
+    return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)

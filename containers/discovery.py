@@ -45,11 +45,6 @@ def services(container: containers.Container) -> list[Service]:
     return [service for service in resources(container) if not service.stands_in]
 
 
-def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ...]]:
-    """Service path -> the paths of the services it depends on, in start order."""
-    return {service.path: service.depends_on for service in services(container)}
-
-
 def declared_paths(container: Any, prefix: str = "") -> dict[Provider, str]:
     """Provider -> its declared path, nested containers included, for a container or its class."""
     declared: dict[Provider, str] = {}
@@ -72,7 +67,6 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
     paths: dict[Provider, str] = {}
     reached: dict[Provider, tuple[Resource, ...]] = {}  # resources reached, none passed through
     needs: dict[Resource, tuple[Resource, ...]] = {}  # in start order
-    stand_ins: set[Provider] = set()
     stack: list[Provider] = []
     cycles: list[str] = []
     in_cycles: set[Provider] = set()
@@ -89,7 +83,7 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
         paths[provider] = declared.get(provider, path)
         stack.append(provider)
         below: list[Resource] = []
-        for label, child in _children(provider, skip_overridden, stand_ins):
+        for label, child in _children(provider, skip_overridden):
             below += visit(child, paths[provider] + label)
         stack.pop()
         reached[provider] = tuple(dict.fromkeys(below))  # each once, in the order first reached
@@ -100,6 +94,7 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
 
     for name, provider in container.providers.items():  # declaration order breaks ties
         visit(provider, name)
+    stand_ins = {child for provider in paths for child in provider.overridden}
     walked = [
         Service(paths[r], r, tuple(paths[d] for d in below if d not in stand_ins), r in stand_ins)
         for r, below in needs.items()
@@ -114,15 +109,11 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
     return walked
 
 
-def _children(
-    provider: Provider, skip_overridden: bool, stand_ins: set[Provider]
-) -> Iterator[tuple[str, Provider]]:
+def _children(provider: Provider, skip_overridden: bool) -> Iterator[tuple[str, Provider]]:
     """What `provider` uses, each with the suffix naming it under `provider`; its overrides
     first, named as `provider` itself."""
     overriding = provider.overridden
     for child in overriding:
-        if isinstance(child, providers.BaseResource):
-            stand_ins.add(child)
         yield "", child
     if skip_overridden and overriding:
         return

@@ -1,12 +1,13 @@
-"""How the container holds a service: for the whole run (`managed`) or for one request
-(`RequestScoped`), all of them started and stopped in dependency order, logged by path."""
+"""How the container holds a service: for the whole run (`managed`), for one request
+(`RequestScoped`) or, in tests, a fake in its place (`override_services`); all of them started
+and stopped in dependency order, logged by path."""
 
 import asyncio
 import inspect
 import logging
 from asyncio import Task
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from dependency_injector import containers, providers
@@ -58,6 +59,16 @@ async def _lifecycle(service: ServiceT) -> AsyncIterator[ServiceT]:
 class RequestScoped(providers.Factory[Any]):
     """A provider whose value is an async context manager that `Inject` enters for one request;
     a fake overriding it is handed over as it is, never entered."""
+
+
+def override_services(container: containers.Container, **fakes: Any) -> AbstractContextManager[Any]:
+    """Replace services by name for the body of a `with`, e.g. `database=AsyncMock()`; one
+    replaced before start-up never starts, one replaced after it is still closed at shutdown."""
+    for name in fakes:
+        if not isinstance(getattr(container, name, None), providers.Provider):
+            known = ", ".join(sorted(container.providers))
+            raise ValueError(f"the container has no service {name!r}; it has: {known}")
+    return container.override_providers(**{n: providers.Object(f) for n, f in fakes.items()})
 
 
 def declare_async_mode(container: containers.Container) -> None:

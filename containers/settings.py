@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from dependency_injector import providers
 
 from config import Settings
+from config.settings import reading_values_only
 
 SettingsT = TypeVar("SettingsT", bound=Settings)
 Provider = providers.Provider[Any]
@@ -18,9 +19,8 @@ class SettingsProvider(providers.Singleton[SettingsT]):
         """Override as any provider does; a base-class `Settings` gains this class's sections."""
         value = provider.provides if isinstance(provider, providers.Object) else provider
         if isinstance(value, Settings) and not isinstance(value, self.cls):
-            # model_validate, not the constructor: the sections the override lacks take their
-            # defaults, never values from this process's environment or `.env`.
-            provider = providers.Object(self.cls.model_validate(value.model_dump()))
+            # The sections the override lacks take their defaults, not the environment's values.
+            provider = providers.Object(reading_values_only(self.cls)(**value.model_dump()))
         return super().override(provider)
 
 

@@ -14,12 +14,27 @@ from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 from unittest.mock import MagicMock, create_autospec
 
+from dependency_injector import containers
+
 from app.observability import LOGGED_PACKAGES, logging_config
 from config import LogSettings
+from containers.discovery import services
 
-__all__ = ["AsyncTestHelper", "GatedFactory", "captured_logs", "fake", "plain_fake"]
+__all__ = [
+    "AsyncTestHelper",
+    "GatedFactory",
+    "captured_logs",
+    "dependency_edges",
+    "fake",
+    "plain_fake",
+]
 
 T = TypeVar("T")
+
+
+def dependency_edges(container: containers.Container) -> dict[str, tuple[str, ...]]:
+    """Service path -> the paths of the services it depends on, in start order."""
+    return {service.path: service.depends_on for service in services(container)}
 
 
 def fake(real_class: type) -> Any:

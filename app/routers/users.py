@@ -42,10 +42,6 @@ def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "required": True, "schema": schema}
 
 
-class _UserNotFoundError(LookupError):
-    """Raised inside the cache loader, so that a missing user is never cached."""
-
-
 def _cache_key(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -123,15 +119,12 @@ async def get_user(user_id: UserId, users: Users, cache: Cache) -> dict[str, Any
 
     async def load() -> dict[str, Any]:
         user = await users.get(user_id)
-        if user is None:
-            raise _UserNotFoundError
+        if user is None:  # raised inside the loader, so a missing user is never cached
+            raise _not_found(user_id)
         # Only the public fields, as JSON: safe to share through Redis, never the hash.
         return UserPublic.model_validate(user).model_dump(mode="json")
 
-    try:
-        return await cache.get_or_set(_cache_key(user_id), load)
-    except _UserNotFoundError:
-        raise _not_found(user_id) from None
+    return await cache.get_or_set(_cache_key(user_id), load)
 
 
 @router.patch(

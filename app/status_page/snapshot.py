@@ -12,7 +12,6 @@ from typing import Any, Final
 from app.service_status import ping_service, read_stats
 from containers.discovery import Service, services
 
-MAX_DETAIL_LENGTH: Final = 200
 KEY_FIGURES: Final = (  # the pool's, the cache's, then the scheduler's
     *("status", "in_use_connections", "available_connections", "waiting", "acquire_timeouts"),
     *("entries", "hit_rate"),
@@ -102,10 +101,7 @@ async def _probe(service: Service, timeout: float) -> ServiceReport:
     instance, pinged = await ping_service(service, timeout)
     if pinged is not None and not pinged.ok:
         state = State.TIMED_OUT if pinged.timed_out else State.FAILING
-        detail = pinged.detail or ""
-        if len(detail) > MAX_DETAIL_LENGTH:
-            detail = f"{detail[: MAX_DETAIL_LENGTH - 1]}…"
-        return replace(report, state=state, error=pinged.error, detail=detail)
+        return replace(report, state=state, error=pinged.error, detail=pinged.detail)
     report = replace(report, state=State.OK)
     try:
         stats = await read_stats(instance) or {}

@@ -3,23 +3,21 @@ Every pytest run loads it, so it imports only pytest up front; the rest loads on
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
-
-from app.testing.helpers import FakeClock, TestDataFactory
 
 if TYPE_CHECKING:
     import httpx
     from fastapi import FastAPI
-    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
     from config import Settings
     from containers import Container
+    from providers.users import User
 
 __all__ = ["SETTINGS_MARKER", "FakeClock", "TestDataFactory", "isolated_settings", "running_client"]
 
@@ -51,27 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-S = TypeVar("S", bound="BaseSettings")
-
-
-@functools.cache
-def _without_outside_sources(settings_class: type[S]) -> type[S]:
-    """`settings_class`, reading only the values it is given: no environment, no `.env`."""
-
-    def init_values_only(
-        cls: type[BaseSettings],
-        /,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        **outside_sources: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-    customised = classmethod(init_values_only)
-    namespace = {"__module__": __name__, "settings_customise_sources": customised}
-    return type(f"Isolated{settings_class.__name__}", (settings_class,), namespace)
-
-
 def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """`base` with `changes` applied; a section given as a dict changes only its own fields."""
     merged = dict(base)
@@ -87,17 +64,15 @@ def isolated_settings(
     """Test settings: SQLite in `directory` (in memory when None), the memory cache,
     `environment=test`, and `fields` on top (a section as a dict keeps the other defaults);
     nothing from `APP_*` variables or `.env`."""
-    if settings_class is None:
-        from config import Settings  # noqa: PLC0415  # imported when first needed
+    from config.settings import Settings, reading_values_only  # noqa: PLC0415  # when first needed
 
-        settings_class = Settings
     database = ":memory:" if directory is None else directory / "wirework.db"
     defaults = {
         "environment": "test",
         "database": {"url": f"sqlite:///{database}"},
         "cache": {"backend": "memory"},
     }
-    isolated_class: type[Settings] = _without_outside_sources(settings_class)
+    isolated_class: type[Settings] = reading_values_only(settings_class or Settings)
     return isolated_class(**_merged(defaults, fields))
 
 
@@ -180,6 +155,48 @@ except ImportError:  # without the testing extra, every other fixture still work
     client = pytest.fixture(_client_needs_pytest_asyncio, name="client")
 else:
     client = _async_fixture(_client, name="client")
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test advances it: pass it as `clock=` to
+    `CacheService`, `BackgroundService` or a task lock."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
+        self.now += seconds
+
+
+class TestDataFactory:
+    """Valid user records for tests; `overrides` vary single fields."""
+
+    __test__ = False  # not a test class despite its name
+
+    @staticmethod
+    def create_user_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What a repository's `create` takes: the user `testuser`."""
+        return {
+            "username": "testuser",
+            "email": "test@example.com",
+            "password_hash": "hashed_password",
+            "is_active": True,
+            **(overrides or {}),
+        }
+
+    @staticmethod
+    def create_user(overrides: Mapping[str, Any] | None = None) -> User:
+        """A stored user as a repository returns it: what a fake repository should give."""
+        from providers.users import User  # noqa: PLC0415
+
+        moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+        data = TestDataFactory.create_user_data({"id": 1, "password_hash": None})
+        return User(**data | {"created_at": moment, "updated_at": moment, **(overrides or {})})
 
 
 @pytest.fixture

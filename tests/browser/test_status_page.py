@@ -17,8 +17,8 @@ from app.main import create_app
 from app.routers.status import REFRESH_SECONDS
 from config import Settings
 from containers import Container, override_services
-from containers.discovery import dependency_edges
 from tests.browser.conftest import Traffic, status_server
+from tests.helpers import dependency_edges
 from tests.servers import InProcessServer, ServerProcess
 
 REFRESH_MS = REFRESH_SECONDS * 1000

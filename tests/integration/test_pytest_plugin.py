@@ -205,4 +205,4 @@ def test_loading_the_plugin_imports_neither_the_app_nor_its_libraries() -> None:
     result = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "['app', 'app.testing', 'app.testing.helpers']"
+    assert result.stdout.strip() == "['app', 'app.testing']"

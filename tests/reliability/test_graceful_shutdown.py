@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from containers import Container
-from containers.discovery import dependency_edges
+from tests.helpers import dependency_edges
 from tests.reliability.conftest import StartServer
 from tests.servers import ServerProcess
 

@@ -7,7 +7,8 @@ import pytest
 from dependency_injector import containers, providers
 
 from containers import Container
-from containers.discovery import DependencyCycleError, dependency_edges, resources, services
+from containers.discovery import DependencyCycleError, resources, services
+from tests.helpers import dependency_edges
 
 
 async def _resource(name: str, **_: Any) -> AsyncIterator[str]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from config import Settings
 from containers import Container, SettingsProvider, managed
-from containers.discovery import dependency_edges
+from tests.helpers import dependency_edges
 
 
 class MailerSettings(BaseModel):
@@ -103,8 +103,12 @@ class TestSettingsSubclass:
         finally:
             await container.shutdown_resources()
 
-    async def test_a_base_settings_override_gives_the_new_sections_their_defaults(self) -> None:
-        """Tests written for Wirework override with `Settings(...)`: they keep working."""
+    async def test_a_base_settings_override_gives_the_new_sections_their_defaults(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Tests written for Wirework override with `Settings(...)`: they keep working, and the
+        new sections take their defaults, not the shell's values."""
+        monkeypatch.setenv("APP_MAILER__HOST", "smtp.from-env")
         container = AppContainer()
         container.settings.override(memory_settings(Settings, cache={"max_size": 7}))
         settings = container.settings()
