@@ -27,7 +27,7 @@ CLOSED: Final = "Background service is closed"
 class BackgroundService:
     """Runs async functions every `interval` seconds until stopped, each run a task of its own
     (`docs/decisions.md` §12). `clock` drives due times and local leases, `wall_clock` places
-    `offset` tasks and stamps `last_run`; timers wait whole ms, so fake clocks need ms too."""
+    `offset` tasks and stamps `last_run`; a clock that stands still waits whole ms per wake-up."""
 
     def __init__(
         self,
