@@ -66,6 +66,8 @@ INJECT_GAP: Final = (
     "answers with a future to await), where a hand-wired endpoint reads an attribute"
 )
 
+_LAUNCHES: Final = itertools.count(1)
+
 SERVE: Final = ("-m", "app", "serve")
 UVICORN: Final = ("-m", "uvicorn", "--no-access-log", "--log-level", "warning")
 FACTORY: Final = (*UVICORN, "--factory")
@@ -141,7 +143,7 @@ def _launch(name: str, port: int, folder: Path, wrapper: Sequence[str] = ()) -> 
     """Start contender `name` (of `SPECS`) on `port` and a new SQLite file; `wrapper` goes
     before the interpreter on the command line (a profiler)."""
     arguments, extra_env = SPECS[name]
-    database = f"sqlite:///{folder / f'server{port}.db'}"
+    database = fresh_database_url(folder)
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("APP_")},
         "APP_DATABASE__URL": database,
@@ -153,6 +155,12 @@ def _launch(name: str, port: int, folder: Path, wrapper: Sequence[str] = ()) -> 
     with _log_file(folder, port).open("wb") as output:  # the access lines, as a deployment's
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     return Server(name, port, process)
+
+
+def fresh_database_url(folder: Path) -> str:
+    """A SQLite file in `folder` that no server has used: a port the OS hands out again must
+    not bring back an earlier server's users."""
+    return f"sqlite:///{folder / f'server-{next(_LAUNCHES)}.db'}"
 
 
 def _log_file(folder: Path, port: int) -> Path:
