@@ -63,7 +63,6 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
 
 def secrets_dir() -> Path | None:
-    """The folder named by `APP_SECRETS_DIR`, if any."""
     folder = _lookup(os.environ, SECRETS_DIR_VARIABLE)
     return Path(folder) if folder else None
 
