@@ -236,10 +236,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Read the env files and secrets folder chosen above, unless `Settings(...)` names one."""
-        if (
-            isinstance(dotenv_settings, DotEnvSettingsSource)
-            and dotenv_settings.env_file == DEFAULT_ENV_FILE
-        ):
+        if getattr(dotenv_settings, "env_file", None) == DEFAULT_ENV_FILE:
             dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=env_files())
         folder = secrets_dir()
         if (
