@@ -51,8 +51,7 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
     The environment is `APP_ENVIRONMENT` from the process, else from `.env`, else development.
     """
-    explicit = _lookup(environ, ENV_FILE_VARIABLE)
-    if explicit:
+    if explicit := _lookup(environ, ENV_FILE_VARIABLE):
         return tuple(Path(path) for path in explicit.split(os.pathsep) if path)
     environment = (
         _lookup(environ, "APP_ENVIRONMENT")

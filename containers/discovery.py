@@ -51,8 +51,7 @@ def declared_paths(container: Any, prefix: str = "") -> dict[Provider, str]:
     for name, provider in container.providers.items():
         declared.setdefault(provider, prefix + name)
         if isinstance(provider, providers.Container):
-            nested = declared_paths(provider.container, f"{prefix}{name}.")
-            declared |= {inner: path for inner, path in nested.items() if inner not in declared}
+            declared = declared_paths(provider.container, f"{prefix}{name}.") | declared
     return declared
 
 
