@@ -237,9 +237,8 @@ class Settings(BaseSettings):
         """Read the env files and secrets folder chosen above, unless `Settings(...)` names one."""
         if getattr(dotenv_settings, "env_file", None) == DEFAULT_ENV_FILE:
             dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=env_files())
-        folder = secrets_dir()
         if (
-            folder is not None
+            (folder := secrets_dir()) is not None
             and isinstance(file_secret_settings, SecretsSettingsSource)
             and file_secret_settings.secrets_dir is None
         ):
