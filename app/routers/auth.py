@@ -47,7 +47,6 @@ async def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
-"""The signed-in user, as an endpoint parameter: `user: CurrentUser`."""
 
 
 async def authorize_users_call(request: Request) -> None:

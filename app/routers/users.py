@@ -39,7 +39,6 @@ UserId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER, description="the user'
 
 
 def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
-    """The OpenAPI response of an endpoint that always sends the header `name`."""
     return {"headers": {name: {"description": description, "required": True, "schema": schema}}}
 
 
