@@ -263,12 +263,8 @@ def reading_values_only(settings_class: type[SettingsT]) -> type[SettingsT]:
     """A subclass of `settings_class` built from the values it is given and the defaults alone:
     no environment variable, env file or secrets folder."""
 
-    def init_values_only(
-        cls: type[BaseSettings],
-        /,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        **outside_sources: PydanticBaseSettingsSource,
+    def init_values_only(  # after the class and settings_cls, the sources by name
+        *_: object, init_settings: PydanticBaseSettingsSource, **outside_sources: object
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
