@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from dotenv.parser import parse_stream
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -55,13 +55,18 @@ class MisspeltSettingError(ValueError):
     """A misspelt setting whose lost value would leave the application less protected."""
 
 
-def setting_names(model: type[BaseModel] = Settings, prefix: str = PREFIX) -> Iterator[str]:
-    """Every environment variable name `model` reads: sections, and each of their fields."""
+def _variables(model: type[BaseModel], prefix: str = PREFIX) -> Iterator[tuple[str, Any]]:
+    """(environment variable name, annotation) of every section of `model`, and of each field."""
     for name, info in model.model_fields.items():
         variable = f"{prefix}{name.upper()}"
-        yield variable
+        yield variable, info.annotation
         if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
-            yield from setting_names(info.annotation, f"{variable}{NESTED_DELIMITER}")
+            yield from _variables(info.annotation, f"{variable}{NESTED_DELIMITER}")
+
+
+def setting_names(model: type[BaseModel] = Settings) -> Iterator[str]:
+    """Every environment variable name `model` reads: sections, and each of their fields."""
+    return (variable for variable, _ in _variables(model))
 
 
 def _assignments(
@@ -129,17 +134,18 @@ def refuse_near_misses(
 def explain_settings_error(error: ValidationError, settings_cls: type[BaseModel] = Settings) -> str:
     """One line per bad value: variable, value (`***` for a secret, URLs without their password),
     origin and rule: `APP_DATABASE__MAX_SIZE='abc' (from .env:3): Input should be …`."""
+    secrets = {
+        name for name, hint in _variables(settings_cls) if SecretStr in (hint, *get_args(hint))
+    }
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         path = [str(part) for part in problem["loc"] if not isinstance(part, int)]
         variable = PREFIX + NESTED_DELIMITER.join(part.upper() for part in path)
-        rule = problem["msg"].removeprefix("Value error, ")
-        origin = _origin(variable)
-        if origin is None:
-            lines.append(f"{variable}: {rule}")
-        else:
-            shown = "***" if _is_secret(settings_cls, path) else repr(redacted_url(origin[1]))
-            lines.append(f"{variable}={shown} (from {origin[0]}): {rule}")
+        value = ""
+        if origin := _origin(variable):
+            shown = "***" if variable in secrets else repr(redacted_url(origin[1]))
+            value = f"={shown} (from {origin[0]})"
+        lines.append(f"{variable}{value}: {problem['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 
@@ -156,13 +162,3 @@ def _origin(variable: str) -> tuple[str, str] | None:
     if found is None and folder is not None and (folder / variable).is_file():
         return str(folder / variable), (folder / variable).read_text().strip()
     return found
-
-
-def _is_secret(model: type[BaseModel], path: list[str]) -> bool:
-    annotation: Any = model
-    for name in path:
-        info = getattr(annotation, "model_fields", {}).get(name)
-        if info is None:
-            return False
-        annotation = info.annotation
-    return SecretStr in (annotation, *getattr(annotation, "__args__", ()))

@@ -51,8 +51,7 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
     The environment is `APP_ENVIRONMENT` from the process, else from `.env`, else development.
     """
-    explicit = _lookup(environ, ENV_FILE_VARIABLE)
-    if explicit:
+    if explicit := _lookup(environ, ENV_FILE_VARIABLE):
         return tuple(Path(path) for path in explicit.split(os.pathsep) if path)
     environment = (
         _lookup(environ, "APP_ENVIRONMENT")
@@ -63,7 +62,6 @@ def env_files(environ: Mapping[str, str] = os.environ) -> tuple[Path, ...]:
 
 
 def secrets_dir() -> Path | None:
-    """The folder named by `APP_SECRETS_DIR`, if any."""
     folder = _lookup(os.environ, SECRETS_DIR_VARIABLE)
     return Path(folder) if folder else None
 
@@ -237,14 +235,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Read the env files and secrets folder chosen above, unless `Settings(...)` names one."""
-        if (
-            isinstance(dotenv_settings, DotEnvSettingsSource)
-            and dotenv_settings.env_file == DEFAULT_ENV_FILE
-        ):
+        if getattr(dotenv_settings, "env_file", None) == DEFAULT_ENV_FILE:
             dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=env_files())
-        folder = secrets_dir()
         if (
-            folder is not None
+            (folder := secrets_dir()) is not None
             and isinstance(file_secret_settings, SecretsSettingsSource)
             and file_secret_settings.secrets_dir is None
         ):
@@ -269,12 +263,8 @@ def reading_values_only(settings_class: type[SettingsT]) -> type[SettingsT]:
     """A subclass of `settings_class` built from the values it is given and the defaults alone:
     no environment variable, env file or secrets folder."""
 
-    def init_values_only(
-        cls: type[BaseSettings],
-        /,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        **outside_sources: PydanticBaseSettingsSource,
+    def init_values_only(  # after the class and settings_cls, the sources by name
+        *_: object, init_settings: PydanticBaseSettingsSource, **outside_sources: object
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 

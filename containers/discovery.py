@@ -51,8 +51,7 @@ def declared_paths(container: Any, prefix: str = "") -> dict[Provider, str]:
     for name, provider in container.providers.items():
         declared.setdefault(provider, prefix + name)
         if isinstance(provider, providers.Container):
-            nested = declared_paths(provider.container, f"{prefix}{name}.")
-            declared |= {inner: path for inner, path in nested.items() if inner not in declared}
+            declared = declared_paths(provider.container, f"{prefix}{name}.") | declared
     return declared
 
 
@@ -110,21 +109,14 @@ def resources(container: containers.Container, *, skip_overridden: bool = False)
 
 
 def _children(provider: Provider, skip_overridden: bool) -> Iterator[tuple[str, Provider]]:
-    """What `provider` uses, each with the suffix naming it under `provider`; its overrides
-    first, named as `provider` itself."""
+    """What `provider` uses, each with the suffix naming it under `provider`: its overrides
+    first, named as `provider` itself; then `.name` for keyword arguments, attributes and named
+    members, `[i]` for positional ones."""
     overriding = provider.overridden
     for child in overriding:
         yield "", child
     if skip_overridden and overriding:
         return
-    labels = _labels(provider)
-    for child in provider.related:
-        if child not in overriding:
-            yield labels.get(child, f".{type(child).__name__}"), child
-
-
-def _labels(provider: Provider) -> dict[Provider, str]:
-    """`.name` for keyword arguments, attributes and named members; `[i]` for positional ones."""
     # Only what the provider's class defines: `provided` chains and nested containers answer
     # any attribute, with a provider they invent.
     own = {key: getattr(provider, key) for key in _PARTS if hasattr(type(provider), key)}
@@ -133,7 +125,9 @@ def _labels(provider: Provider) -> dict[Provider, str]:
     for index, child in enumerate(own.get("args", ())):
         if providers.is_provider(child):
             labels.setdefault(child, f"[{index}]")
-    return labels
+    for child in provider.related:
+        if child not in overriding:
+            yield labels.get(child, f".{type(child).__name__}"), child
 
 
 _PARTS = ("kwargs", "attributes", "providers", "args")

@@ -18,8 +18,6 @@ from providers.users import User, verify_password
 SIGN_IN_PATH: Final = "/api/auth/token"
 SIGNED_IN_USER: Final = "me"
 """`/api/users/me`: the user the bearer token belongs to."""
-WRONG_CREDENTIALS: Final = "wrong e-mail or password"
-"""One answer for an unknown e-mail and a wrong password: it must not tell which."""
 
 bearer_token = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PATH, auto_error=False)
 """The token of `Authorization: Bearer …`, or None; declares the password flow in OpenAPI."""
@@ -49,7 +47,6 @@ async def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
-"""The signed-in user, as an endpoint parameter: `user: CurrentUser`."""
 
 
 async def authorize_users_call(request: Request) -> None:
@@ -95,7 +92,7 @@ async def sign_in(
     password_hash = user.password_hash if user is not None else None
     if not await verify_password(password_hash, form.password) or not user or not user.is_active:
         await limiter.failed(form.username, client)
-        raise unauthorized(WRONG_CREDENTIALS)
+        raise unauthorized("wrong e-mail or password")  # unknown e-mail too: never tell which
     await limiter.succeeded(form.username)
     return TokenResponse(
         access_token=tokens.issue(user.id, user.token_version), expires_in=tokens.lifetime

@@ -38,8 +38,8 @@ SQLITE_MAX_INTEGER: Final = 2**63 - 1
 UserId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER, description="the user's id")]
 
 
-def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "required": True, "schema": schema}
+def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"headers": {name: {"description": description, "required": True, "schema": schema}}}
 
 
 def _cache_key(user_id: int) -> str:
@@ -64,7 +64,7 @@ async def _stored_fields(body: UserCreate | UserUpdate) -> dict[str, Any]:
     summary="Create a user",
     responses={
         **error_responses(400, 409, 413, 422),
-        201: {"headers": {"Location": _header("The new user's URL.", {"type": "string"})}},
+        201: _header("Location", "The new user's URL.", type="string"),
     },
 )
 async def create_user(
@@ -86,13 +86,7 @@ async def create_user(
     summary="List users",
     responses={
         **error_responses(422),
-        200: {
-            "headers": {
-                "X-Total-Count": _header(
-                    "How many users there are.", {"type": "integer", "minimum": 0}
-                )
-            }
-        },
+        200: _header("X-Total-Count", "How many users there are.", type="integer", minimum=0),
     },
 )
 async def list_users(
