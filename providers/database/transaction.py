@@ -5,7 +5,6 @@ import contextlib
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any, Literal, get_args
 
 from providers.database.pools.base import ConnectionPool, PooledConnection, QueryParams, QueryResult
@@ -60,12 +59,7 @@ class Transaction:
         self._counts["open"] += 1
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         failure = exc if exc is not None else self._failure
         self.state = "rolled back"
         try:
