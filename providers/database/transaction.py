@@ -27,6 +27,7 @@ class Transaction:
     `counts` tallies the service's transactions by state."""
 
     _savepoint_numbers = itertools.count(1)
+    state = "not started"  # then "open", and "committed" or "rolled back"
 
     def __init__(
         self, pool: ConnectionPool[Any], counts: Counter[str], isolation: IsolationLevel | None
@@ -41,7 +42,6 @@ class Transaction:
         self._pool = pool
         self._counts = counts
         self._connection: PooledConnection  # set while open
-        self.state = "not started"  # then "open", and "committed" or "rolled back"
         self._failure: BaseException | None = None
 
     async def __aenter__(self) -> "Transaction":
