@@ -75,19 +75,20 @@ class Repository(Generic[ModelT]):
         names = self.checked(equal, key=True)
         where = " AND ".join(f"{name} = :{name}" for name in names) or "TRUE"
         sql = f"SELECT * FROM {self.table} WHERE {where} ORDER BY id LIMIT 1"
-        rows = (await self._runner(tx).execute_query(sql, names))["rows"]
+        rows = (await (tx or self.database).execute_query(sql, names))["rows"]
         return self.to_model(rows[0]) if rows else None
 
     async def update(
         self, row_id: int, values: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> ModelT | None:
         """Change the given writable columns; None when there is no such row."""
-        return await self.update_row(row_id, self.checked(values), tx=tx)
+        row = self.checked(values)
+        return await self.update_row(row_id, row, tx=tx) if row else await self.get(row_id, tx=tx)
 
     async def delete(self, row_id: int, *, tx: QueryRunner | None = None) -> bool:
         """Remove the row; False when there was none."""
         sql = f"DELETE FROM {self.table} WHERE id = :id"
-        return bool((await self._runner(tx).execute_query(sql, {"id": row_id}))["affected"])
+        return bool((await (tx or self.database).execute_query(sql, {"id": row_id}))["affected"])
 
     async def items(
         self, *, limit: int = 50, offset: int = 0, tx: QueryRunner | None = None
@@ -98,7 +99,7 @@ class Repository(Generic[ModelT]):
                 f"limit and offset must not be negative, got limit={limit}, offset={offset}"
             )
         sql = f"SELECT * FROM {self.table} ORDER BY id LIMIT :limit OFFSET :offset"
-        result = await self._runner(tx).execute_query(sql, {"limit": limit, "offset": offset})
+        result = await (tx or self.database).execute_query(sql, {"limit": limit, "offset": offset})
         return [self.to_model(row) for row in result["rows"]]
 
     async def page(
@@ -109,24 +110,19 @@ class Repository(Generic[ModelT]):
 
     async def count(self, *, tx: QueryRunner | None = None) -> int:
         sql = f"SELECT COUNT(*) AS total FROM {self.table}"
-        return int((await self._runner(tx).execute_query(sql))["rows"][0]["total"])
+        return int((await (tx or self.database).execute_query(sql))["rows"][0]["total"])
 
     async def insert_row(self, row: Mapping[str, Any], *, tx: QueryRunner | None = None) -> ModelT:
         """Insert trusted values (names from code, not from callers) and return the row."""
         placeholders = ", ".join(f":{name}" for name in row)
         sql = f"INSERT INTO {self.table} ({', '.join(row)}) VALUES ({placeholders}) RETURNING *"
-        return self.to_model((await self._runner(tx).execute_query(sql, row))["rows"][0])
+        return self.to_model((await (tx or self.database).execute_query(sql, row))["rows"][0])
 
     async def update_row(
         self, row_id: int, row: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> ModelT | None:
-        """Update trusted values on one row and return it; None when it does not exist."""
-        if not row:
-            return await self.get(row_id, tx=tx)
+        """Update trusted values (at least one) and return the row; None when it does not exist."""
         assignments = ", ".join(f"{name} = :{name}" for name in row)
         sql = f"UPDATE {self.table} SET {assignments} WHERE id = :id RETURNING *"
-        rows = (await self._runner(tx).execute_query(sql, {**row, "id": row_id}))["rows"]
+        rows = (await (tx or self.database).execute_query(sql, {**row, "id": row_id}))["rows"]
         return self.to_model(rows[0]) if rows else None
-
-    def _runner(self, tx: QueryRunner | None) -> QueryRunner:
-        return self.database if tx is None else tx

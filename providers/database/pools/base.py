@@ -24,7 +24,6 @@ _READ_ONLY_WORDS = frozenset({"SELECT", "VALUES", "SHOW"})
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*([A-Za-z]*)", re.DOTALL)
 _RECORD_KEYS = frozenset({"id", "created_at", "last_used", "query_count"})
 _connection_numbers = itertools.count(1)
-LATE_ENOUGH = 0.001  # seconds: asyncio may run a timer up to its clock resolution early
 
 
 class PoolTimeoutError(WireworkError, TimeoutError):
@@ -53,15 +52,11 @@ class ConstraintViolationError(WireworkError, ValueError):
 
 
 class UniqueViolationError(ConstraintViolationError):
-    """A write collided with a unique constraint."""
-
     code = "unique_violation"
     sentence = "duplicate value for {target}: it must be unique"
 
 
 class ForeignKeyViolationError(ConstraintViolationError):
-    """A write referred to a row that does not exist, or removed a row still referred to."""
-
     code = "foreign_key_violation"
     sentence = (
         "the write breaks the foreign key{key}: the row it refers to does not exist, "
@@ -70,15 +65,11 @@ class ForeignKeyViolationError(ConstraintViolationError):
 
 
 class CheckViolationError(ConstraintViolationError):
-    """A value failed a CHECK constraint."""
-
     code = "check_violation"
     sentence = "a value fails the check {target}"
 
 
 class NotNullViolationError(ConstraintViolationError):
-    """A required column was given no value (NULL)."""
-
     code = "not_null_violation"
     sentence = "{target} is required: it must not be null"
 
@@ -272,7 +263,7 @@ class ConnectionPool(abc.ABC, Generic[ConnectionT]):
         """Fail the waiters whose deadline passed. The line is in deadline order, so one timer
         serves it: a timer per waiter costs a heap push and a cancel on every wait."""
         loop = asyncio.get_running_loop()
-        now = loop.time() + LATE_ENOUGH
+        now = loop.time() + 0.001  # asyncio may run a timer up to its clock resolution early
         while self._line and self._line[0][0] <= now:
             waiter = self._line.popleft()[1]
             if not waiter.done():

@@ -25,30 +25,24 @@ _TOKENS = re.compile(
 @functools.lru_cache(maxsize=1024)
 def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """Return the statement with `$1, $2, …` and the parameter names in number order."""
-    names: list[str] = []
+    numbers: dict[str, int] = {}  # name -> its number, in the order names first appear
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group("name")
-        if name is None:
+        if (name := match.group("name")) is None:
             return match.group(0)
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
+        return f"${numbers.setdefault(name, len(numbers) + 1)}"
 
-    return _TOKENS.sub(replace, sql), tuple(names)
+    return _TOKENS.sub(replace, sql), tuple(numbers)
 
 
 def bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> tuple[str, list[Any]]:
     """Statement and argument list for asyncpg; a missing or extra name is a `ValueError`."""
-    if params is None or not isinstance(params, Mapping):
+    if not isinstance(params, Mapping):
         return sql, list(params or ())
     numbered, names = to_numbered(sql)
-    try:
-        args = [params[name] for name in names]
-    except KeyError:
-        missing = [name for name in names if name not in params]
-        raise ValueError(f"no value given for parameter(s): {', '.join(missing)}") from None
+    if missing := [name for name in names if name not in params]:
+        raise ValueError(f"no value given for parameter(s): {', '.join(missing)}")
     if len(params) != len(names):  # every name was found, so the rest are extra
         unused = sorted(set(params) - set(names))
         raise ValueError(f"parameter(s) not used by the statement: {', '.join(unused)}")
-    return numbered, args
+    return numbered, [params[name] for name in names]

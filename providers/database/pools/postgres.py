@@ -1,16 +1,21 @@
 """PostgreSQL on asyncpg's own pool (which replaces, prunes and resets connections): `:name`
-parameters, dict rows with a row count, and metadata per physical connection."""
+parameters, dict rows with a row count, metadata per physical connection, and asyncpg's errors
+in the pools' terms (a lost link, a server that cannot serve, a violation, a failed start)."""
 
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from providers.database.pools.base import (
     ConnectionPool,
+    ConstraintViolationError,
+    NotNullViolationError,
     PooledConnection,
     PoolLimits,
     QueryParams,
@@ -18,16 +23,75 @@ from providers.database.pools.base import (
     is_read_only,
 )
 from providers.database.pools.named_params import bind
-from providers.database.pools.postgres_errors import (
-    LINK_ERRORS,
-    SERVER_DOWN,
-    VIOLATIONS,
-    constraint_violation,
-    start_error,
+from providers.errors import (
+    DatabaseConnectionLostError,
+    DatabaseUnavailableError,
+    ServiceStartError,
 )
-from providers.errors import DatabaseConnectionLostError, DatabaseUnavailableError
+from providers.urls import redacted_url
 
 logger = logging.getLogger(__name__)
+
+# What asyncpg raises when the server side of a connection went away mid-use.
+_LINK_ERRORS = (
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.InterfaceError,
+    asyncpg.ConnectionDoesNotExistError,
+    OSError,
+)
+# What the server says when it cannot serve at all: starting up, shutting down, crashed
+# (class 57), or a connection it cannot make or keep (class 08).
+_SERVER_DOWN = (asyncpg.exceptions.OperatorInterventionError, asyncpg.PostgresConnectionError)
+_VIOLATIONS = asyncpg.IntegrityConstraintViolationError  # SQLSTATE class 23
+# asyncpg names the kinds as Wirework does; the others (restrict, exclusion) get the base class.
+_KINDS = {kind.__name__: kind for kind in ConstraintViolationError.__subclasses__()}
+_KEY_COLUMNS = re.compile(r"Key \((.*?)\)=")
+
+
+def _constraint_violation(error: Any) -> ConstraintViolationError:
+    """The pools' error for one of `_VIOLATIONS`, naming the table, the constraint and the
+    columns (from 'Key (a, b)=(…)' or the NOT NULL column), never the values."""
+    violation = _KINDS.get(type(error).__name__, ConstraintViolationError)
+    match = _KEY_COLUMNS.match(error.detail or "")
+    columns = tuple(name.strip() for name in match.group(1).split(",")) if match else ()
+    if violation is NotNullViolationError and error.column_name:
+        columns = (error.column_name,)
+    return violation(error.table_name or "", columns, error.constraint_name or "")
+
+
+def _start_error(url: str, error: Exception) -> ServiceStartError:
+    """What a failed first connection to `url` means, and the likely fix."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 5432
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        hint = (
+            f"create the database first: createdb -h {host} -p {port} "
+            f"-U {parts.username or 'postgres'} {database} (or CREATE DATABASE in psql)"
+        )
+    elif isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
+        hint = "check the user name and password in the URL, and the server's pg_hba.conf"
+    elif isinstance(error, OSError):
+        hint = f"nothing answers at {host}:{port}: start PostgreSQL, or correct the host and port"
+    else:
+        hint = "check the URL, and that the server accepts connections from this host"
+    cause = str(error) or type(error).__name__  # a connect timeout has no message
+    message = f"cannot connect to PostgreSQL at {redacted_url(url)}: {cause}"
+    return ServiceStartError(message, hint=hint)
+
+
+def _cause_only(record: logging.LogRecord) -> bool:
+    """asyncpg logs each failed refill of its pool with a traceback, a wall of them while the
+    server is down: the cause on the same line is what an operator needs."""
+    error = record.exc_info[1] if record.exc_info else None
+    if error is not None:
+        cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        record.msg = f"{record.getMessage()}: {cause}"
+        record.args, record.exc_info, record.exc_text = (), None, None
+    return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_cause_only)
 
 _CHANGED_ROWS = ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY")
 _MAX_SHAPES = 1_000
@@ -87,8 +151,8 @@ class PostgresConnection(PooledConnection):
             else:
                 rows = []
                 affected = _affected(await raw.execute(statement, *args, timeout=self._timeout))
-        except VIOLATIONS as error:
-            raise constraint_violation(error) from error
+        except _VIOLATIONS as error:
+            raise _constraint_violation(error) from error
         except TimeoutError as error:
             # The link stays busy until the server answers: cut it, the pool opens another.
             raw.terminate()
@@ -96,14 +160,14 @@ class PostgresConnection(PooledConnection):
                 f"PostgreSQL did not answer a statement within {self._timeout:g}s "
                 "(database.query_timeout): the server is frozen or overloaded"
             ) from error
-        except (*SERVER_DOWN, *LINK_ERRORS) as error:
+        except (*_SERVER_DOWN, *_LINK_ERRORS) as error:
             # A dropped link may be this backend's alone (pg_terminate_backend): the pool
             # retries a read on a new one. A server refusing to serve says so on a live link.
             if self.is_lost:
                 raise DatabaseConnectionLostError(
                     f"PostgreSQL connection {self.id} was lost: {error}"
                 ) from error
-            if isinstance(error, SERVER_DOWN):
+            if isinstance(error, _SERVER_DOWN):
                 raise DatabaseUnavailableError(f"PostgreSQL cannot serve: {error}") from error
             raise
         return {"rows": [dict(row) for row in rows], "affected": affected}
@@ -138,7 +202,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 command_timeout=min(self.limits.close_timeout, self.limits.query_timeout),
             )
         except (OSError, asyncpg.PostgresError) as error:
-            raise start_error(self._url, error) from error
+            raise _start_error(self._url, error) from error
         self._start()
 
     async def close(self) -> None:
@@ -184,7 +248,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
                 f"{self.limits.connect_timeout:g}s (database.connect_timeout): the server is "
                 "frozen or overloaded"
             ) from None
-        except (*SERVER_DOWN, OSError) as error:
+        except (*_SERVER_DOWN, OSError) as error:
             raise DatabaseUnavailableError(
                 f"cannot connect to PostgreSQL: {str(error) or type(error).__name__}"
             ) from error
@@ -209,7 +273,7 @@ class PostgresPool(ConnectionPool[PostgresConnection]):
         except TimeoutError:
             self._silent_until = time.monotonic() + SILENCE_BACKOFF
             lost = True
-        except LINK_ERRORS as error:
+        except _LINK_ERRORS as error:
             # The server dropped the link while it was borrowed: nothing for the caller to
             # handle, and raising here would hide the statement's own outcome.
             logger.info("PostgreSQL connection %s dropped on release: %s", connection.id, error)

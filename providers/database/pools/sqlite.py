@@ -40,8 +40,6 @@ async def _use_wal(raw: aiosqlite.Connection) -> None:
 
 
 class SQLitePool(ConnectionPool[SQLiteConnection]):
-    """Hands out at most `max_size` connections, first come first served."""
-
     dialect = "sqlite"
 
     def __init__(self, url: str | None, limits: PoolLimits) -> None:
