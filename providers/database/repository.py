@@ -82,8 +82,7 @@ class Repository(Generic[ModelT]):
         self, row_id: int, values: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> ModelT | None:
         """Change the given writable columns; None when there is no such row."""
-        row = self.checked(values)
-        return await self.update_row(row_id, row, tx=tx) if row else await self.get(row_id, tx=tx)
+        return await self.update_row(row_id, self.checked(values), tx=tx)
 
     async def delete(self, row_id: int, *, tx: QueryRunner | None = None) -> bool:
         """Remove the row; False when there was none."""
@@ -121,7 +120,9 @@ class Repository(Generic[ModelT]):
     async def update_row(
         self, row_id: int, row: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> ModelT | None:
-        """Update trusted values (at least one) and return the row; None when it does not exist."""
+        """Update trusted values on one row and return it; None when it does not exist."""
+        if not row:
+            return await self.get(row_id, tx=tx)
         assignments = ", ".join(f"{name} = :{name}" for name in row)
         sql = f"UPDATE {self.table} SET {assignments} WHERE id = :id RETURNING *"
         rows = (await (tx or self.database).execute_query(sql, {**row, "id": row_id}))["rows"]

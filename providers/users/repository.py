@@ -59,6 +59,8 @@ class UserRepository(Repository[User]):
     async def update_row(
         self, row_id: int, row: Mapping[str, Any], *, tx: QueryRunner | None = None
     ) -> User | None:
+        if not row:
+            return await self.get(row_id, tx=tx)
         if "password_hash" in row or row.get("is_active") is False:
             # Revoked first: should the update then fail, old tokens are lost, never kept.
             sql = f"UPDATE {self.table} SET token_version = token_version + 1 WHERE id = :id"
