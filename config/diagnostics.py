@@ -134,9 +134,7 @@ def refuse_near_misses(
 def explain_settings_error(error: ValidationError, settings_cls: type[BaseModel] = Settings) -> str:
     """One line per bad value: variable, value (`***` for a secret, URLs without their password),
     origin and rule: `APP_DATABASE__MAX_SIZE='abc' (from .env:3): Input should be …`."""
-    secrets = {
-        name for name, hint in _variables(settings_cls) if SecretStr in (hint, *get_args(hint))
-    }
+    secrets = {name for name, hint in _variables(settings_cls) if _holds_secret(hint)}
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         path = [str(part) for part in problem["loc"] if not isinstance(part, int)]
@@ -162,3 +160,8 @@ def _origin(variable: str) -> tuple[str, str] | None:
     if found is None and folder is not None and (folder / variable).is_file():
         return str(folder / variable), (folder / variable).read_text().strip()
     return found
+
+
+def _holds_secret(hint: Any) -> bool:
+    """Whether a field's type is a `SecretStr`, also inside `Optional` or `Annotated`."""
+    return hint is SecretStr or any(_holds_secret(inner) for inner in get_args(hint))

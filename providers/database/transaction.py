@@ -27,7 +27,6 @@ class Transaction:
     `counts` tallies the service's transactions by state."""
 
     _savepoint_numbers = itertools.count(1)
-    state = "not started"  # then "open", and "committed" or "rolled back"
 
     def __init__(
         self, pool: ConnectionPool[Any], counts: Counter[str], isolation: IsolationLevel | None
@@ -43,11 +42,12 @@ class Transaction:
         self._counts = counts
         self._connection: PooledConnection  # set while open
         self._failure: BaseException | None = None
+        self._state = "not started"
 
     async def __aenter__(self) -> "Transaction":
-        if self.state != "not started":
+        if self._state != "not started":
             raise TransactionClosedError(
-                f"this transaction is {self.state}: open a new one with db.transaction()"
+                f"this transaction is {self._state}: open a new one with db.transaction()"
             )
         connection = await self._pool.acquire()
         try:
@@ -55,23 +55,23 @@ class Transaction:
         except BaseException:
             await self._pool.release(connection)
             raise
-        self._connection, self.state = connection, "open"
+        self._connection, self._state = connection, "open"
         self._counts["open"] += 1
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         failure = exc if exc is not None else self._failure
-        self.state = "rolled back"
+        self._state = "rolled back"
         try:
             if failure is None:
                 await self._connection.execute("COMMIT")
-                self.state = "committed"
+                self._state = "committed"
             else:
                 with contextlib.suppress(Exception):  # the body's error is the one to see
                     await self._connection.execute("ROLLBACK")
         finally:
             self._counts["open"] -= 1
-            self._counts[self.state] += 1
+            self._counts[self._state] += 1
             # Also rolls back whatever a failed COMMIT or a cancelled ROLLBACK left open.
             await self._pool.release(self._connection)
         if exc is None and failure is not None:
@@ -80,11 +80,16 @@ class Transaction:
                 "statement that may fail inside `async with tx.savepoint():` to go on after it"
             ) from failure
 
+    @property
+    def state(self) -> str:
+        """'not started', 'open', 'committed' or 'rolled back'."""
+        return self._state
+
     async def execute_query(self, sql: str, params: QueryParams = None) -> QueryResult:
         """Run one statement inside the transaction: the same binding and result as the service."""
-        if self.state != "open":
+        if self._state != "open":
             raise TransactionClosedError(
-                f"this transaction is {self.state}: run statements inside its "
+                f"this transaction is {self._state}: run statements inside its "
                 "`async with db.transaction() as tx:` block"
             )
         try:

@@ -1,9 +1,10 @@
 """A bad setting is reported in the user's words: the variable, its source, its value, the rule."""
 
 from pathlib import Path
+from typing import Annotated
 
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, SecretStr, ValidationError
 
 from config import Settings
 from config.diagnostics import (
@@ -96,3 +97,15 @@ def test_other_near_misses_only_warn_outside_production() -> None:
     refuse_near_misses(Settings(environment="development"), [problem])
     with pytest.raises(MisspeltSettingError, match="APP_CACHE__BAKEND"):
         refuse_near_misses(Settings(environment="production", api_key="k" * 40), [problem])
+
+
+def test_a_rejected_secret_is_shown_as_stars(monkeypatch: pytest.MonkeyPatch) -> None:
+    class WithSigningKey(Settings):
+        signing_key: Annotated[SecretStr, Field(min_length=16)] | None = None
+
+    monkeypatch.setenv("APP_SIGNING_KEY", "hunter2")
+    with pytest.raises(ValidationError) as caught:
+        WithSigningKey()
+    message = explain_settings_error(caught.value, WithSigningKey)
+    assert "hunter2" not in message
+    assert message.startswith("APP_SIGNING_KEY=*** (from the environment): ")
