@@ -27,7 +27,6 @@ _NO_EXPIRY_FROM: Final = 2**53 / 1000
 """TTLs from here on (some 285,000 years) are stored without expiry: Redis rejects huge PX."""
 
 _BATCH: Final = 500  # keys asked of each SCAN step, and unlinked per UNLINK
-_UNSYNCED_LIMIT: Final = 100_000  # keys written in an outage; past this, recovery clears all
 
 
 def _to_json(value: Any) -> bytes:
@@ -184,7 +183,7 @@ class RedisStore(CacheStore):
         """Remember a key an outage left stale in Redis, or, past a limit, that all may be."""
         if self._unsynced is not None:
             self._unsynced.add(key)
-            if len(self._unsynced) > _UNSYNCED_LIMIT:
+            if len(self._unsynced) > 100_000:  # past this, recovery unlinks the namespace
                 self._unsynced = None
 
     async def _unlink_unsynced(self) -> None:
