@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-MAX_TRACKED = 100_000  # counts a process keeps: made-up e-mails cannot exhaust its memory
-
 
 class MemoryCounts:
     """Failures per key in this process, each count expiring `window` seconds after its first."""
@@ -23,7 +21,7 @@ class MemoryCounts:
         if ends <= now:
             count, ends = 0, now + window
         self._counts[key] = (count + 1, ends)
-        if len(self._counts) > MAX_TRACKED:
+        if len(self._counts) > 100_000:  # so made-up e-mails cannot exhaust memory
             del self._counts[next(iter(self._counts))]
 
     async def read(self, key: str) -> tuple[int, float]:

@@ -8,8 +8,6 @@ from providers.durations import milliseconds
 from providers.redis_connection.circuit_breaker import UNAVAILABLE
 from providers.redis_connection.client import GuardedRedis
 
-logger = logging.getLogger(__name__)
-
 # Atomic: the first failure of a window starts its expiry.
 _COUNT_FAILURE: Final = """
 local count = redis.call('INCR', KEYS[1])
@@ -29,7 +27,7 @@ class RedisCounts(MemoryCounts):
             namespace=namespace,
             server="Redis (failed sign-ins)",
             fallback="failed sign-ins are counted by each instance alone",
-            logger=logger,
+            logger=logging.getLogger(__name__),
         )
         self._redis, self._breaker = guarded.client, guarded.breaker
         self._prefix = f"{guarded.prefix}signin:"

@@ -170,7 +170,6 @@ class BackgroundService:
             run.cancel()
 
     def get_stats(self) -> dict[str, Any]:
-        """Scheduler status and per-task counters, JSON-serialisable."""
         return {
             "status": "running" if self._running else "stopped",
             "tasks": len(self._tasks),

@@ -13,8 +13,6 @@ from providers.durations import positive_seconds
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_WARN_EVERY: Final = 30.0  # seconds between two warnings of one outage
-
 
 class Unavailable(enum.Enum):
     """The type of `UNAVAILABLE` (an enum, so `is UNAVAILABLE` narrows types)."""
@@ -97,7 +95,7 @@ class CircuitBreaker:
         self._retry_at = now + self._retry_after
         self._unreported += 1
         if now >= self._next_warning:
-            self._next_warning = now + _WARN_EVERY
+            self._next_warning = now + 30.0  # one warning per 30 s of an outage
             self._logger.warning(
                 f"{self._server} is unreachable ({type(error).__name__}: {error}); "
                 f"{self._fallback}. Next attempt in {self._retry_after:.1f} s; "

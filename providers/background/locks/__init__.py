@@ -10,8 +10,8 @@ from providers.errors import ServiceNotReadyError
 
 class TaskLock:
     """Named leases held by one holder (one lock object = one application instance), lost
-    `ttl` after the holder stops renewing them. A backend provides `_take`, and `_answer` and
-    `_release` if it has a server."""
+    `ttl` after the holder stops renewing them. A backend provides `_take`, and, if it has a
+    server, `_answer` (raise unless it can serve) and `_release` (close its connections)."""
 
     def __init__(self) -> None:
         self._holder = uuid.uuid4().hex
@@ -27,7 +27,6 @@ class TaskLock:
         return await self._take(name, positive_seconds("ttl", ttl))
 
     async def ping(self) -> None:
-        """Return when the lock can serve; raise otherwise."""
         self._check_open()
         await self._answer()
 
@@ -44,11 +43,9 @@ class TaskLock:
     async def _take(self, name: str, ttl: float) -> bool:
         raise NotImplementedError
 
-    async def _answer(self) -> None:
-        """Raise unless the backend can serve."""
+    async def _answer(self) -> None: ...
 
-    async def _release(self) -> None:
-        """Close what the lock holds open."""
+    async def _release(self) -> None: ...
 
 
 class LocalTaskLock(TaskLock):

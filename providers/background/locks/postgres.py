@@ -14,8 +14,6 @@ from providers.background.locks import TaskLock
 from providers.redis_connection.circuit_breaker import CircuitBreaker
 from providers.urls import redacted_url
 
-logger = logging.getLogger(__name__)
-
 
 def advisory_key(name: str) -> int:
     """A stable signed 64-bit key for a task name (the same on every instance)."""
@@ -43,7 +41,7 @@ class PostgresTaskLock(TaskLock):
             "PostgreSQL task lock",
             failures=(OSError, asyncpg.PostgresError, asyncpg.InterfaceError),
             fallback="exclusive tasks are skipped",
-            logger=logger,
+            logger=logging.getLogger(__name__),
             clock=clock,
         )
 

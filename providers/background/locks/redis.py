@@ -8,8 +8,6 @@ from typing import Unpack
 from providers.background.locks import TaskLock
 from providers.redis_connection.client import ConnectionOptions, GuardedRedis
 
-logger = logging.getLogger(__name__)
-
 
 class RedisTaskLock(TaskLock):
     """Leases at ``{namespace}:{name}``, one token per instance; `clock` paces the breaker only.
@@ -30,7 +28,7 @@ class RedisTaskLock(TaskLock):
             namespace=namespace,
             server="Redis task lock",
             fallback="exclusive tasks are skipped",
-            logger=logger,
+            logger=logging.getLogger(__name__),
             clock=clock,
             **options,
         )

@@ -19,8 +19,7 @@ class CacheStore(Protocol):
     async def get(self, key: str) -> Any:
         """The live value for `key`, or `MISSING`."""
 
-    async def set(self, key: str, value: Any, ttl: float) -> None:
-        """Store `value` under `key` for `ttl` seconds, replacing any previous entry."""
+    async def set(self, key: str, value: Any, ttl: float) -> None: ...
 
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Store and return `factory()`'s value; a shared store lets one process of many run it."""
@@ -34,8 +33,7 @@ class CacheStore(Protocol):
     async def clear(self) -> None:
         """Remove every entry this store owns (only its namespace on a shared server)."""
 
-    async def ping(self) -> None:
-        """Return when the store can serve; raise otherwise."""
+    async def ping(self) -> None: ...
 
     async def close(self) -> None:
         """Release connections or memory; the store is not used afterwards."""

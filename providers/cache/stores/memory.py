@@ -11,9 +11,6 @@ from typing import Any
 from providers.cache.stores.base import MISSING, CacheStore
 from providers.errors import ServiceNotReadyError
 
-_PURGE_SCAN = 8
-"""How many least recently used entries an insert checks for expired ones (bounded work)."""
-
 
 class MemoryStore(CacheStore):
     """True LRU (reads refresh recency) bounded by `max_size`, expiry read from `clock`. Only
@@ -59,7 +56,7 @@ class MemoryStore(CacheStore):
         self._entries[key] = (value, now + ttl)
 
     def _drop_expired(self, now: float) -> None:
-        scanned = islice(self._entries.items(), _PURGE_SCAN)
+        scanned = islice(self._entries.items(), 8)  # bounded work: the 8 least recently used
         expired = [key for key, (_, expires_at) in scanned if expires_at <= now]
         for key in expired:
             del self._entries[key]

@@ -26,14 +26,7 @@ T = TypeVar("T")
 _NO_EXPIRY_FROM: Final = 2**53 / 1000
 """TTLs from here on (some 285,000 years) are stored without expiry: Redis rejects huge PX."""
 
-_FILL_LEASE_MARK: Final = "\x00fill:"
-"""Fill leases live at ``{namespace}:\\x00fill:{key}``; cache keys starting so are reserved."""
-
 _BATCH: Final = 500  # keys asked of each SCAN step, and unlinked per UNLINK
-_UNSYNCED_LIMIT: Final = 100_000  # keys written in an outage; past this, recovery clears all
-_FIRST_POLL: Final = 0.005
-_LONGEST_POLL: Final = 0.1
-"""Seconds between looks at a key another process fills: doubling from the first to the longest."""
 
 
 def _to_json(value: Any) -> bytes:
@@ -122,9 +115,9 @@ class RedisStore(CacheStore):
     async def fill(self, key: str, factory: Callable[[], Awaitable[T]], ttl: float) -> T:
         """Run `factory` in one process at a time, under a lease of `fill_lease` seconds; the
         others poll for its value, and run `factory` themselves once the lease is over."""
-        lease, token = f"{self._prefix}{_FILL_LEASE_MARK}{key}", uuid.uuid4().hex
-        deadline = time.monotonic() + self._fill_lease
-        delay = _FIRST_POLL
+        lease = f"{self._prefix}\x00fill:{key}"  # cache keys starting "\x00fill:" are reserved
+        token, deadline = uuid.uuid4().hex, time.monotonic() + self._fill_lease
+        delay = 0.005  # seconds until the next look at the key, doubling up to 0.1
         while True:
             taken = await self._command(self._guarded.take_lease, lease, token, self._fill_lease)
             if taken is not False:  # True, or UNAVAILABLE: with Redis down nobody coordinates
@@ -136,7 +129,7 @@ class RedisStore(CacheStore):
             if (remaining := deadline - time.monotonic()) <= 0:
                 return await super().fill(key, factory, ttl)
             await asyncio.sleep(min(delay, remaining))
-            delay = min(2 * delay, _LONGEST_POLL)
+            delay = min(2 * delay, 0.1)
             value = await self.get(key)
             if value is not MISSING:
                 return value  # type: ignore[no-any-return]
@@ -190,7 +183,7 @@ class RedisStore(CacheStore):
         """Remember a key an outage left stale in Redis, or, past a limit, that all may be."""
         if self._unsynced is not None:
             self._unsynced.add(key)
-            if len(self._unsynced) > _UNSYNCED_LIMIT:
+            if len(self._unsynced) > 100_000:  # past this, recovery unlinks the namespace
                 self._unsynced = None
 
     async def _unlink_unsynced(self) -> None:
