@@ -27,10 +27,6 @@ BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 
 MIN_API_KEY_LENGTH: Final = 32
 MIN_API_KEY_DISTINCT: Final = 8
-_STRONG_KEY_HINT: Final = (
-    f"set APP_API_KEY to a random secret of at least {MIN_API_KEY_LENGTH} characters "
-    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-)
 
 
 class InsecureConfigurationError(RuntimeError):
@@ -39,9 +35,8 @@ class InsecureConfigurationError(RuntimeError):
 
 def configured_api_key(settings: Settings) -> bytes | None:
     """The key clients must send, or None when the API is open; a blank key counts as none."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
-        return None
-    return settings.api_key.get_secret_value().encode()
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    return key.encode() if key else None
 
 
 def api_key_weakness(key: bytes) -> str | None:
@@ -69,10 +64,11 @@ def refuse_open_production(settings: Settings) -> None:
         weakness = api_key_weakness(secret or b"")
         if weakness is not None:
             # Why, never what: the secret itself must not reach a log.
-            hint = _STRONG_KEY_HINT.replace("APP_API_KEY", variable)
             raise InsecureConfigurationError(
                 f"refusing to start: APP_ENVIRONMENT is production but {variable} is "
-                f"{'too weak (' + weakness + ')' if secret else 'not set'}, so {risk}; {hint}"
+                f"{'too weak (' + weakness + ')' if secret else 'not set'}, so {risk}; set "
+                f"{variable} to a random secret of at least {MIN_API_KEY_LENGTH} characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
 
 
