@@ -98,11 +98,9 @@ def describe_start_failure(error: BaseException, settings: Settings) -> str:
     urls = list(_url_settings(settings.model_dump(mode="json")))
     lines = []
     for failure in _leaves(error):
-        message = str(failure)
         fixes = [failure.hint] if isinstance(failure, ServiceStartError) else []
-        if not isinstance(failure, ServiceStartError):
-            message = f"{type(failure).__name__}: {message}"
-        lines.append(f"start-up failed: {message}")
+        kind = "" if fixes else f"{type(failure).__name__}: "
+        lines.append(f"start-up failed: {kind}{failure}")
         if named := [variable for variable, url in urls if _named_in(str(failure), url)]:
             lines.append(f"  setting: {', '.join(named)}")
         fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
