@@ -117,7 +117,6 @@ def error_code(status_code: int) -> str:
 def error_response(
     status_code: int, error: str, detail: Any, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """A response with the API's error body."""
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 

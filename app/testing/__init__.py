@@ -207,5 +207,4 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def data_factory() -> TestDataFactory:
-    """The `TestDataFactory`."""
     return TestDataFactory()
