@@ -11,8 +11,9 @@ from importlib.metadata import version
 from typing import Any, Final
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from app.api_docs import app_with_offline_docs
+from app.api_docs import ASSETS_URL, SameOriginDocsMiddleware
 from app.errors import install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
@@ -79,12 +80,14 @@ def create_app(
     container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
-    app = app_with_offline_docs(
+    app = FastAPIOffline(  # `/docs` and `/redoc` from bundled assets (see app.api_docs)
+        static_url=ASSETS_URL,
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
         lifespan=lifespan,
     )
+    app.add_middleware(SameOriginDocsMiddleware)
     # auth first: its /api/users/me must match before /api/users/{user_id}.
     routers = tuple(module.router for module in (auth, users, health, stats, status))
     for router in routers:
