@@ -69,14 +69,16 @@ _SETTING_ALTERNATIVES: Final = {
 """Another way out, for the settings that have one, beside the error's own hint."""
 
 
-def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[tuple[str, str]]:
-    """Every setting holding a URL, as (environment variable name, value)."""
+def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[tuple[str, ...]]:
+    """Every setting holding a URL, as (environment variable name, the URL redacted, its file
+    path for SQLite else ""): a message naming either names the setting."""
     for name, value in values.items():
         variable = f"{prefix}{name.upper()}"
         if isinstance(value, Mapping):
             yield from _url_settings(value, f"{variable}__")
         elif isinstance(value, str) and "://" in value:
-            yield variable, value
+            path = value.removeprefix("sqlite:///") if value.startswith("sqlite:///") else ""
+            yield variable, redacted_url(value), path
 
 
 def _leaves(error: BaseException) -> Iterator[BaseException]:
@@ -87,12 +89,6 @@ def _leaves(error: BaseException) -> Iterator[BaseException]:
         yield error
 
 
-def _named_in(message: str, url: str) -> bool:
-    """True when `message` shows `url` (redacted) or, for SQLite, its file path."""
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
-    return redacted_url(url) in message or bool(path and path in message)
-
-
 def describe_start_failure(error: BaseException, settings: Settings) -> str:
     """A few lines per failure: the message, the setting to change, the likely fix."""
     urls = list(_url_settings(settings.model_dump(mode="json")))
@@ -101,7 +97,8 @@ def describe_start_failure(error: BaseException, settings: Settings) -> str:
         fixes = [failure.hint] if isinstance(failure, ServiceStartError) else []
         kind = "" if fixes else f"{type(failure).__name__}: "
         lines.append(f"start-up failed: {kind}{failure}")
-        if named := [variable for variable, url in urls if _named_in(str(failure), url)]:
+        shown = str(failure)
+        if named := [name for name, url, path in urls if url in shown or (path and path in shown)]:
             lines.append(f"  setting: {', '.join(named)}")
         fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
         if fixes:
