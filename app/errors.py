@@ -140,14 +140,9 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
     # The message may name a file, a host or SQL: the log gets it, the client does not.
     held = _warnings.admit((type(exc), type(exc.__cause__)))
     if held is not None:
-        logger.warning(
-            "%s %s answered 503: %s: %s%s",
-            request.method,
-            request.url.path,
-            type(exc).__name__,
-            exc,
-            f" (and {held} more like it since the last such line)" if held else "",
-        )
+        more = f" (and {held} more like it since the last such line)" if held else ""
+        asked = f"{request.method} {request.url.path}"
+        logger.warning("%s answered 503: %s: %s%s", asked, type(exc).__name__, exc, more)
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
