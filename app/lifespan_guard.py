@@ -81,26 +81,19 @@ def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[t
             yield variable, redacted_url(value), path
 
 
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield error
-
-
 def describe_start_failure(error: BaseException, settings: Settings) -> str:
-    """A few lines per failure: the message, the setting to change, the likely fix."""
-    urls = list(_url_settings(settings.model_dump(mode="json")))
-    lines = []
-    for failure in _leaves(error):
-        fixes = [failure.hint] if isinstance(failure, ServiceStartError) else []
-        kind = "" if fixes else f"{type(failure).__name__}: "
-        lines.append(f"start-up failed: {kind}{failure}")
-        shown = str(failure)
-        if named := [name for name, url, path in urls if url in shown or (path and path in shown)]:
-            lines.append(f"  setting: {', '.join(named)}")
-        fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
-        if fixes:
-            lines.append(f"  fix: {', '.join(fixes)}")
+    """A few lines per failure (each of a group's): the message, the setting to change, the
+    likely fix."""
+    if isinstance(error, BaseExceptionGroup):
+        return "\n".join(describe_start_failure(inner, settings) for inner in error.exceptions)
+    fixes = [error.hint] if isinstance(error, ServiceStartError) else []
+    kind = "" if fixes else f"{type(error).__name__}: "
+    lines = [f"start-up failed: {kind}{error}"]
+    shown = str(error)
+    urls = _url_settings(settings.model_dump(mode="json"))
+    if named := [name for name, url, path in urls if url in shown or (path and path in shown)]:
+        lines.append(f"  setting: {', '.join(named)}")
+    fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
+    if fixes:
+        lines.append(f"  fix: {', '.join(fixes)}")
     return "\n".join(lines)

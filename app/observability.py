@@ -84,7 +84,8 @@ class ObservabilityMiddleware:
             response = error_response(500, "internal_error", INTERNAL_ERROR_DETAIL)
             await response(scope, receive, send_with_id)
         finally:
-            seconds, status = time.perf_counter() - started, status or 500
+            seconds = time.perf_counter() - started
+            status = status or 500
             # The router put the matched route in the scope: its template keeps labels bounded.
             route = getattr(scope.get("route"), "path", None)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
