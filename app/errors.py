@@ -138,8 +138,7 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
         "service_unavailable" if isinstance(exc, ServiceNotReadyError) else "database_unavailable"
     )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
-    held = _warnings.admit((type(exc), type(exc.__cause__)))
-    if held is not None:
+    if (held := _warnings.admit((type(exc), type(exc.__cause__)))) is not None:
         more = f" (and {held} more like it since the last such line)" if held else ""
         asked = f"{request.method} {request.url.path}"
         logger.warning("%s answered 503: %s: %s%s", asked, type(exc).__name__, exc, more)

@@ -61,8 +61,7 @@ def refuse_open_production(settings: Settings) -> None:
         ),
     }
     for variable, (secret, risk) in secrets.items():
-        weakness = api_key_weakness(secret or b"")
-        if weakness is not None:
+        if (weakness := api_key_weakness(secret or b"")) is not None:
             # Why, never what: the secret itself must not reach a log.
             raise InsecureConfigurationError(
                 f"refusing to start: APP_ENVIRONMENT is production but {variable} is "
