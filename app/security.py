@@ -121,14 +121,12 @@ def document_api_key(schema: dict[str, Any], *, enforced: bool) -> None:
             "description": "Needed on /api/users* and /api/stats when the server sets APP_API_KEY.",
         }
     for path, operations in schema.get("paths", {}).items():
-        ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-        if path.startswith(SIGNED_IN_PREFIX):
-            ways_in.append({BEARER_SCHEME: []})
+        bearer: list[Any] = [{BEARER_SCHEME: []}] if path.startswith(SIGNED_IN_PREFIX) else []
         for operation in operations.values():
             if not needs_api_key(path) or "security" in operation:
                 continue
             if enforced:
-                operation["security"] = ways_in
+                operation["security"] = [{SECURITY_SCHEME: []}, *bearer]
             else:
                 operation.get("responses", {}).pop("401", None)
                 operation.get("responses", {}).pop("403", None)
