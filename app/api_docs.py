@@ -2,10 +2,8 @@
 assets, and a policy that lets the pages load nothing from another host (ReDoc's logo)."""
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,13 +14,6 @@ SAME_ORIGIN_ONLY: Final = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
 )
-
-
-def app_with_offline_docs(**options: Any) -> FastAPI:
-    """A `FastAPI(**options)` serving `/docs` and `/redoc` from bundled assets, same-origin only."""
-    app = FastAPIOffline(static_url=ASSETS_URL, **options)
-    app.add_middleware(SameOriginDocsMiddleware)
-    return app
 
 
 @dataclass

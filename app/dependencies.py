@@ -110,13 +110,6 @@ def Inject(provider: providers.Provider[Any]) -> Any:  # noqa: N802  # reads lik
     return Depends(resolver)
 
 
-def _resolver_of(annotation: Any) -> _Resolver | None:
-    for marker in getattr(annotation, "__metadata__", ()):
-        if isinstance(marker, DependsMarker) and isinstance(marker.dependency, _Resolver):
-            return marker.dependency
-    return None
-
-
 def _is_request(annotation: Any) -> bool:
     return inspect.isclass(annotation) and issubclass(annotation, Request)
 
@@ -129,7 +122,12 @@ def _resolving_services(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         parameter.replace(annotation=hints.get(name, parameter.annotation))
         for name, parameter in inspect.signature(endpoint).parameters.items()
     ]
-    resolvers = {p.name: r for p in parameters if (r := _resolver_of(p.annotation)) is not None}
+    resolvers = {
+        p.name: marker.dependency
+        for p in parameters
+        for marker in getattr(p.annotation, "__metadata__", ())
+        if isinstance(marker, DependsMarker) and isinstance(marker.dependency, _Resolver)
+    }
     if not resolvers:
         return endpoint
     kept = [p for p in parameters if p.name not in resolvers]

@@ -117,7 +117,6 @@ def error_code(status_code: int) -> str:
 def error_response(
     status_code: int, error: str, detail: Any, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    """A response with the API's error body."""
     return JSONResponse({"error": error, "detail": detail}, status_code, headers=headers)
 
 
@@ -139,16 +138,10 @@ async def _service_unavailable(request: Request, exc: Exception) -> JSONResponse
         "service_unavailable" if isinstance(exc, ServiceNotReadyError) else "database_unavailable"
     )
     # The message may name a file, a host or SQL: the log gets it, the client does not.
-    held = _warnings.admit((type(exc), type(exc.__cause__)))
-    if held is not None:
-        logger.warning(
-            "%s %s answered 503: %s: %s%s",
-            request.method,
-            request.url.path,
-            type(exc).__name__,
-            exc,
-            f" (and {held} more like it since the last such line)" if held else "",
-        )
+    if (held := _warnings.admit((type(exc), type(exc.__cause__)))) is not None:
+        more = f" (and {held} more like it since the last such line)" if held else ""
+        asked = f"{request.method} {request.url.path}"
+        logger.warning("%s answered 503: %s: %s%s", asked, type(exc).__name__, exc, more)
     return error_response(503, code, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 

@@ -53,8 +53,6 @@ def depths(nodes: Sequence[GraphNode]) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class PlacedNode:
-    """A service's box."""
-
     path: str
     x: int
     y: int
@@ -72,8 +70,6 @@ class PlacedEdge:
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Where every box and arrow goes, and the drawing's size."""
-
     nodes: tuple[PlacedNode, ...]
     edges: tuple[PlacedEdge, ...]
     width: int

@@ -69,43 +69,31 @@ _SETTING_ALTERNATIVES: Final = {
 """Another way out, for the settings that have one, beside the error's own hint."""
 
 
-def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[tuple[str, str]]:
-    """Every setting holding a URL, as (environment variable name, value)."""
+def _url_settings(values: Mapping[str, Any], prefix: str = "APP_") -> Iterator[tuple[str, ...]]:
+    """Every setting holding a URL, as (environment variable name, the URL redacted, its file
+    path for SQLite else ""): a message naming either names the setting."""
     for name, value in values.items():
         variable = f"{prefix}{name.upper()}"
         if isinstance(value, Mapping):
             yield from _url_settings(value, f"{variable}__")
         elif isinstance(value, str) and "://" in value:
-            yield variable, value
-
-
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield error
-
-
-def _named_in(message: str, url: str) -> bool:
-    """True when `message` shows `url` (redacted) or, for SQLite, its file path."""
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
-    return redacted_url(url) in message or bool(path and path in message)
+            path = value.removeprefix("sqlite:///") if value.startswith("sqlite:///") else ""
+            yield variable, redacted_url(value), path
 
 
 def describe_start_failure(error: BaseException, settings: Settings) -> str:
-    """A few lines per failure: the message, the setting to change, the likely fix."""
-    urls = list(_url_settings(settings.model_dump(mode="json")))
-    lines = []
-    for failure in _leaves(error):
-        message = str(failure)
-        fixes = [failure.hint] if isinstance(failure, ServiceStartError) else []
-        if not isinstance(failure, ServiceStartError):
-            message = f"{type(failure).__name__}: {message}"
-        lines.append(f"start-up failed: {message}")
-        if named := [variable for variable, url in urls if _named_in(str(failure), url)]:
-            lines.append(f"  setting: {', '.join(named)}")
-        fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
-        if fixes:
-            lines.append(f"  fix: {', '.join(fixes)}")
+    """A few lines per failure (each of a group's): the message, the setting to change, the
+    likely fix."""
+    if isinstance(error, BaseExceptionGroup):
+        return "\n".join(describe_start_failure(inner, settings) for inner in error.exceptions)
+    fixes = [error.hint] if isinstance(error, ServiceStartError) else []
+    kind = "" if fixes else f"{type(error).__name__}: "
+    lines = [f"start-up failed: {kind}{error}"]
+    shown = str(error)
+    urls = _url_settings(settings.model_dump(mode="json"))
+    if named := [name for name, url, path in urls if url in shown or (path and path in shown)]:
+        lines.append(f"  setting: {', '.join(named)}")
+    fixes += [_SETTING_ALTERNATIVES[name] for name in named if name in _SETTING_ALTERNATIVES]
+    if fixes:
+        lines.append(f"  fix: {', '.join(fixes)}")
     return "\n".join(lines)

@@ -11,8 +11,9 @@ from importlib.metadata import version
 from typing import Any, Final
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from app.api_docs import app_with_offline_docs
+from app.api_docs import ASSETS_URL, SameOriginDocsMiddleware
 from app.errors import install_error_handlers
 from app.lifespan_guard import LifespanGuardMiddleware
 from app.metrics import HttpMetrics
@@ -27,26 +28,11 @@ from app.security import (
     refuse_open_production,
 )
 from containers import Container
-from providers.background import BackgroundService
-from providers.cache import CacheService
 
 logger = logging.getLogger(__name__)
 
 READINESS_TIMEOUT: Final = 2.0
 """Seconds each service gets to answer a readiness ping."""
-HEARTBEAT_TASK: Final = "cluster-heartbeat"
-HEARTBEAT_KEY: Final = "cluster:heartbeat"
-
-
-def add_heartbeat(background: BackgroundService, cache: CacheService, interval: float) -> None:
-    """The cluster heartbeat, run by one instance per interval: which instance (`host:pid`)
-    holds the lease, and when, in the cache."""
-
-    async def heartbeat() -> None:
-        beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
-        await cache.set(HEARTBEAT_KEY, beat, ttl=interval * 3)
-
-    background.add_task(HEARTBEAT_TASK, heartbeat, interval, exclusive=True, timeout=interval)
 
 
 @asynccontextmanager
@@ -69,7 +55,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         background = await container.background()
         if (interval := settings.background.heartbeat_interval) is not None:
-            add_heartbeat(background, await container.cache(), interval)
+            cache = await container.cache()
+
+            async def heartbeat() -> None:
+                """Which instance (`host:pid`) holds the cluster's lease, and when: one instance
+                runs it per interval."""
+                beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
+                await cache.set("cluster:heartbeat", beat, ttl=interval * 3)
+
+            background.add_task(
+                "cluster-heartbeat", heartbeat, interval, exclusive=True, timeout=interval
+            )
         await background.start()
         try:
             yield
@@ -84,12 +80,14 @@ def create_app(
     container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
 ) -> FastAPI:
     """Build the application around `container` (a fresh `Container()` when None)."""
-    app = app_with_offline_docs(
+    app = FastAPIOffline(  # `/docs` and `/redoc` from bundled assets (see app.api_docs)
+        static_url=ASSETS_URL,
         title="Wirework",
         summary="Users, health, readiness, statistics and metrics over a DI container.",
         version=version("wirework"),
         lifespan=lifespan,
     )
+    app.add_middleware(SameOriginDocsMiddleware)
     # auth first: its /api/users/me must match before /api/users/{user_id}.
     routers = tuple(module.router for module in (auth, users, health, stats, status))
     for router in routers:

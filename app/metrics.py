@@ -51,7 +51,6 @@ class HttpMetrics:
         return self._families[0]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Record one answered request."""
         _, requests, latency = self._families
         requests.labels(method, route, str(status)).inc()
         latency.labels(method, route).observe(seconds)

@@ -3,14 +3,14 @@
 proxy's address, by which the host is trusted: the app applies both, host first."""
 
 import contextlib
+import functools
 import ipaddress
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from starlette.datastructures import Headers, State
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass
@@ -20,22 +20,22 @@ class ForwardedHeadersMiddleware:
 
     app: ASGIApp
     state: State
-    _trusted: tuple[ASGIApp, set[str], list[Network]] | None = field(default=None, init=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        proxied, names, networks = self._trusted or self._read_settings()
+        proxied, trusts = self._trust
         forwarded = Headers(scope=scope).get("x-forwarded-host")
         client = scope.get("client")
-        if forwarded and client is not None and _trusts(names, networks, client[0]):
+        if forwarded and client is not None and trusts(client[0]):
             host = forwarded.split(",")[0].strip().encode("latin-1")
             headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
             scope = {**scope, "headers": [*headers, (b"host", host)]}
         await proxied(scope, receive, send)
 
-    def _read_settings(self) -> tuple[ASGIApp, set[str], list[Network]]:
+    @functools.cached_property
+    def _trust(self) -> tuple[ASGIApp, Callable[[str], bool]]:
         """The trust rule, read at the first request (the settings are final by then)."""
         server = self.state.container.settings().server
         allowed = server.forwarded_allow_ips if server.proxy_headers else ""
@@ -44,20 +44,18 @@ class ForwardedHeadersMiddleware:
         for name in names:
             with contextlib.suppress(ValueError):  # `*` or a name: matched as it is
                 networks.append(ipaddress.ip_network(name, strict=False))
-        proxied = self.app
-        if names:
-            # Loaded here: start-up loads no web server (a test server may be another one).
-            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
 
-            # uvicorn types ASGI apps its own way; the protocol is the same.
-            proxied = cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", self.app), allowed))
-        self._trusted = (proxied, names, networks)
-        return self._trusted
+        def trusts(peer: str) -> bool:
+            if "*" in names or peer in names:
+                return True
+            with contextlib.suppress(ValueError):
+                return any(ipaddress.ip_address(peer) in network for network in networks)
+            return False
 
+        if not names:
+            return self.app, trusts
+        # Loaded here: start-up loads no web server (a test server may be another one).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: PLC0415
 
-def _trusts(names: set[str], networks: list[Network], peer: str) -> bool:
-    if "*" in names or peer in names:
-        return True
-    with contextlib.suppress(ValueError):
-        return any(ipaddress.ip_address(peer) in network for network in networks)
-    return False
+        # uvicorn types ASGI apps its own way; the protocol is the same.
+        return cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", self.app), allowed)), trusts

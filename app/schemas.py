@@ -54,15 +54,12 @@ def _document_without_null(schema: dict[str, Any]) -> None:
 
 
 class _Input(BaseModel):
-    """An input body: unknown fields and nulls refused, types strict."""
-
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_document_without_null)
 
     @model_validator(mode="after")
     def _no_explicit_null(self) -> Self:
         # None only marks "not sent": sending null would mean "erase it", which no field allows.
-        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
-        if nulls:
+        if nulls := sorted(name for name in self.model_fields_set if getattr(self, name) is None):
             raise ValueError(f"{', '.join(nulls)} may be omitted but not null")
         return self
 

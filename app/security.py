@@ -27,10 +27,6 @@ BEARER_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 
 MIN_API_KEY_LENGTH: Final = 32
 MIN_API_KEY_DISTINCT: Final = 8
-_STRONG_KEY_HINT: Final = (
-    f"set APP_API_KEY to a random secret of at least {MIN_API_KEY_LENGTH} characters "
-    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-)
 
 
 class InsecureConfigurationError(RuntimeError):
@@ -39,9 +35,8 @@ class InsecureConfigurationError(RuntimeError):
 
 def configured_api_key(settings: Settings) -> bytes | None:
     """The key clients must send, or None when the API is open; a blank key counts as none."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
-        return None
-    return settings.api_key.get_secret_value().encode()
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    return key.encode() if key else None
 
 
 def api_key_weakness(key: bytes) -> str | None:
@@ -66,13 +61,13 @@ def refuse_open_production(settings: Settings) -> None:
         ),
     }
     for variable, (secret, risk) in secrets.items():
-        weakness = api_key_weakness(secret or b"")
-        if weakness is not None:
+        if (weakness := api_key_weakness(secret or b"")) is not None:
             # Why, never what: the secret itself must not reach a log.
-            hint = _STRONG_KEY_HINT.replace("APP_API_KEY", variable)
             raise InsecureConfigurationError(
                 f"refusing to start: APP_ENVIRONMENT is production but {variable} is "
-                f"{'too weak (' + weakness + ')' if secret else 'not set'}, so {risk}; {hint}"
+                f"{'too weak (' + weakness + ')' if secret else 'not set'}, so {risk}; set "
+                f"{variable} to a random secret of at least {MIN_API_KEY_LENGTH} characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
 
 
@@ -126,14 +121,12 @@ def document_api_key(schema: dict[str, Any], *, enforced: bool) -> None:
             "description": "Needed on /api/users* and /api/stats when the server sets APP_API_KEY.",
         }
     for path, operations in schema.get("paths", {}).items():
-        ways_in: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-        if path.startswith(SIGNED_IN_PREFIX):
-            ways_in.append({BEARER_SCHEME: []})
+        bearer: list[Any] = [{BEARER_SCHEME: []}] if path.startswith(SIGNED_IN_PREFIX) else []
         for operation in operations.values():
             if not needs_api_key(path) or "security" in operation:
                 continue
             if enforced:
-                operation["security"] = ways_in
+                operation["security"] = [{SECURITY_SCHEME: []}, *bearer]
             else:
                 operation.get("responses", {}).pop("401", None)
                 operation.get("responses", {}).pop("403", None)

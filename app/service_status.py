@@ -35,7 +35,6 @@ class PingResult:
 
     @property
     def ok(self) -> bool:
-        """True when the service answered its ping."""
         return self.error is None
 
 

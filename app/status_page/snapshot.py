@@ -58,8 +58,6 @@ class ServiceReport:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every service's readiness and figures, and when they were read."""
-
     services: tuple[ServiceReport, ...]
     taken_at: float = field(default_factory=time.time)
 

@@ -114,10 +114,10 @@ def app(container: Container) -> FastAPI:
     return create_app(container)
 
 
-@asynccontextmanager
-async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An `httpx.AsyncClient` on `app` (base URL `http://test`) inside the app's lifespan;
-    a start-up failure fails the test with its message."""
+async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An `httpx.AsyncClient` on `app` (base URL `http://test`) inside the app's lifespan:
+    services start before the test and close after it; a start-up failure fails the test with
+    its message."""
     try:
         import httpx  # noqa: PLC0415
         from asgi_lifespan import LifespanManager  # noqa: PLC0415
@@ -138,10 +138,7 @@ async def running_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         )
 
 
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """`running_client(app)` for the test: services start before it and close after it."""
-    async with running_client(app) as client:
-        yield client
+running_client = asynccontextmanager(_client)
 
 
 client: Any
@@ -207,5 +204,4 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def data_factory() -> TestDataFactory:
-    """The `TestDataFactory`."""
     return TestDataFactory()
