@@ -37,7 +37,20 @@ class LifespanGuardMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._watch(send))
+
+            async def watched(message: Message) -> None:
+                kind = message["type"]
+                if kind == "lifespan.startup.complete":
+                    self.running = True
+                elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                    self.running = False
+                # Starlette sends this while handling the exception, so sys.exc_info() holds it.
+                elif kind == "lifespan.startup.failed" and (error := sys.exc_info()[1]) is not None:
+                    settings = self.state.container.settings()
+                    message = {**message, "message": describe_start_failure(error, settings)}
+                await send(message)
+
+            await self.app(scope, receive, watched)
         elif scope["type"] == "http" and not self.running:
             logger.warning(
                 "refused %s %s: %s", scope["method"], scope["path"], LIFESPAN_NOT_RUNNING
@@ -46,21 +59,6 @@ class LifespanGuardMiddleware:
             await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-    def _watch(self, send: Send) -> Send:
-        async def watched(message: Message) -> None:
-            kind = message["type"]
-            if kind == "lifespan.startup.complete":
-                self.running = True
-            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                self.running = False
-            # Starlette sends this while handling the exception, so sys.exc_info() holds it.
-            elif kind == "lifespan.startup.failed" and (error := sys.exc_info()[1]) is not None:
-                settings = self.state.container.settings()
-                message = {**message, "message": describe_start_failure(error, settings)}
-            await send(message)
-
-        return watched
 
 
 _SETTING_ALTERNATIVES: Final = {
