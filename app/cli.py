@@ -34,8 +34,6 @@ from providers.urls import redacted_url
 from providers.users import DuplicateUserError, hash_password
 
 APP_IMPORT_PATH: Final = "app.main:app"
-CHECK_TIMEOUT: Final = 5.0
-"""Seconds `check` gives each service to answer its ping."""
 _RELOAD_DIRS: Final = [
     str(Path(__file__).resolve().parent.parent / package)
     for package in ("app", "config", "containers", "providers")
@@ -58,8 +56,7 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
             return {key: masked(item) for key, item in value.items()}
         return redacted_url(value) if isinstance(value, str) and "://" in value else value
 
-    result: dict[str, Any] = masked(settings.model_dump(mode="json"))
-    return result
+    return dict(masked(settings.model_dump(mode="json")))
 
 
 def serve(args: argparse.Namespace, run_server: Callable[..., None], settings: Settings) -> int:
@@ -106,7 +103,7 @@ async def check_services(container: Container) -> int:
         print(describe_start_failure(error, settings))
         return 1
     try:
-        results = await ping_services(container, CHECK_TIMEOUT)
+        results = await ping_services(container, timeout=5.0)
     finally:
         await container.shutdown_resources()
     for result in results:

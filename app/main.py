@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
-from typing import Any, Final
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -30,9 +30,6 @@ from app.security import (
 from containers import Container
 
 logger = logging.getLogger(__name__)
-
-READINESS_TIMEOUT: Final = 2.0
-"""Seconds each service gets to answer a readiness ping."""
 
 
 @asynccontextmanager
@@ -76,10 +73,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.shutdown_resources()  # logs the provider path of each one it closed
 
 
-def create_app(
-    container: Container | None = None, *, readiness_timeout: float = READINESS_TIMEOUT
-) -> FastAPI:
-    """Build the application around `container` (a fresh `Container()` when None)."""
+def create_app(container: Container | None = None, *, readiness_timeout: float = 2.0) -> FastAPI:
+    """Build the application around `container` (a fresh `Container()` when None); each service
+    gets `readiness_timeout` seconds to answer a readiness ping."""
     app = FastAPIOffline(  # `/docs` and `/redoc` from bundled assets (see app.api_docs)
         static_url=ASSETS_URL,
         title="Wirework",
