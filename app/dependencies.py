@@ -90,14 +90,11 @@ class _Resolver:
 async def _cancel_on_disconnect(request: Request, task: asyncio.Task[Any]) -> None:
     """Cancel `task` once the client disconnects, after reading whatever body is left (FastAPI
     has read the body of an endpoint that takes one before the scope opens)."""
-    with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
-        try:
+    with contextlib.suppress(ClientDisconnect):
+        with contextlib.suppress(RuntimeError):  # streamed by the endpoint's form parsing
             await request.body()
-        except ClientDisconnect:
-            task.cancel()
-            return
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
     task.cancel()
 
 
