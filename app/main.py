@@ -28,8 +28,21 @@ from app.security import (
     refuse_open_production,
 )
 from containers import Container
+from providers.background import BackgroundService
+from providers.cache import CacheService
 
 logger = logging.getLogger(__name__)
+
+
+def add_heartbeat(background: BackgroundService, cache: CacheService, interval: float) -> None:
+    """The cluster heartbeat, run by one instance per interval: which instance (`host:pid`)
+    holds the lease, and when, in the cache."""
+
+    async def heartbeat() -> None:
+        beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
+        await cache.set("cluster:heartbeat", beat, ttl=interval * 3)
+
+    background.add_task("cluster-heartbeat", heartbeat, interval, exclusive=True, timeout=interval)
 
 
 @asynccontextmanager
@@ -52,17 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         background = await container.background()
         if (interval := settings.background.heartbeat_interval) is not None:
-            cache = await container.cache()
-
-            async def heartbeat() -> None:
-                """Which instance (`host:pid`) holds the cluster's lease, and when: one instance
-                runs it per interval."""
-                beat = {"instance": f"{socket.gethostname()}:{os.getpid()}", "at": time.time()}
-                await cache.set("cluster:heartbeat", beat, ttl=interval * 3)
-
-            background.add_task(
-                "cluster-heartbeat", heartbeat, interval, exclusive=True, timeout=interval
-            )
+            add_heartbeat(background, await container.cache(), interval)
         await background.start()
         try:
             yield

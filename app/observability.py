@@ -90,15 +90,17 @@ class ObservabilityMiddleware:
             route = getattr(scope.get("route"), "path", None)
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else OTHER_METHOD
             self.metrics.observe(method, route or UNMATCHED_ROUTE, status, seconds)
-            logged = getattr(self.state, "access_log", False)
-            if logged and access_logger.isEnabledFor(logging.INFO):
-                ms = round(seconds * 1000, 3)
-                method, path = scope["method"], scope["path"]
-                data = {"method": method, "path": path, "route": route, "status": status}
-                access_logger.info(
-                    "%s %s %d %.1fms", method, path, status, ms, extra=data | {"duration_ms": ms}
-                )
+            if getattr(self.state, "access_log", False):
+                _log_access(scope, route, status, seconds)
             request_id.reset(token)
+
+
+def _log_access(scope: Scope, route: str | None, status: int, seconds: float) -> None:
+    if access_logger.isEnabledFor(logging.INFO):
+        ms = round(seconds * 1000, 3)
+        method, path = scope["method"], scope["path"]
+        data = {"method": method, "path": path, "route": route, "status": status, "duration_ms": ms}
+        access_logger.info("%s %s %d %.1fms", method, path, status, ms, extra=data)
 
 
 def document_request_id(schema: dict[str, Any]) -> None:
